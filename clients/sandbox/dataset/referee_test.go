@@ -1,0 +1,272 @@
+package dataset_test
+
+import (
+	"regexp"
+	"strings"
+
+	"syncops/clients/extid"
+	"syncops/clients/sandbox/dataset"
+)
+
+// The referee re-derives the answer key from the data alone, following the
+// rules written on dataset.Truth, with none of the generator's code. A test
+// that compares it with the generator's Truth proves the Truth is what a
+// correct matcher must find, not merely what the generator meant to build.
+
+var nonDigits = regexp.MustCompile(`\D`)
+
+// notePhone is the reference system's finder: an optional +84/84 or 0, 8-10
+// digits that may be separated by spaces, dots or dashes, a final digit.
+var notePhone = regexp.MustCompile(`(?:\+?84|0)?(?:\d[ .\-]?){8,10}\d`)
+
+func subscriber(raw string) string {
+	d := nonDigits.ReplaceAllString(raw, "")
+	for _, prefix := range []string{"0084", "84", "0"} {
+		if rest, ok := strings.CutPrefix(d, prefix); ok {
+			return rest
+		}
+	}
+	return d
+}
+
+func customerPhones(c dataset.ShopifyCustomer) []string {
+	var out []string
+	for _, p := range []string{c.Phone, c.DefaultAddressPhone} {
+		if p != "" {
+			out = append(out, subscriber(p))
+		}
+	}
+	if len(c.Note) < 2000 {
+		for _, m := range notePhone.FindAllString(c.Note, -1) {
+			out = append(out, subscriber(m))
+		}
+	}
+	return out
+}
+
+type customerVerdict struct {
+	matches         map[extid.NhanhCustomerID]dataset.CustomerMatch
+	unmatchedNhanh  map[extid.NhanhCustomerID]dataset.Reason
+	unmatchedShopfy map[extid.ShopifyCustomerGID]dataset.Reason
+}
+
+func refereeCustomers(ds *dataset.Dataset) customerVerdict {
+	byPhone := map[string]map[extid.ShopifyCustomerGID]bool{}
+	byEmail := map[string]map[extid.ShopifyCustomerGID]bool{}
+	add := func(idx map[string]map[extid.ShopifyCustomerGID]bool, key string, id extid.ShopifyCustomerGID) {
+		if idx[key] == nil {
+			idx[key] = map[extid.ShopifyCustomerGID]bool{}
+		}
+		idx[key][id] = true
+	}
+	for _, c := range ds.ShopifyCustomers {
+		for _, p := range customerPhones(c) {
+			add(byPhone, p, c.ID)
+		}
+		if e := strings.ToLower(strings.TrimSpace(c.Email)); e != "" {
+			add(byEmail, e, c.ID)
+		}
+	}
+
+	v := customerVerdict{
+		matches:         map[extid.NhanhCustomerID]dataset.CustomerMatch{},
+		unmatchedNhanh:  map[extid.NhanhCustomerID]dataset.Reason{},
+		unmatchedShopfy: map[extid.ShopifyCustomerGID]dataset.Reason{},
+	}
+	claims := map[extid.ShopifyCustomerGID][]extid.NhanhCustomerID{}
+	claimKey := map[extid.NhanhCustomerID]dataset.MatchKey{}
+	for _, n := range ds.NhanhCustomers {
+		var cands map[extid.ShopifyCustomerGID]bool
+		key, ambiguous := dataset.MatchPhone, dataset.ReasonAmbiguousPhone
+		switch email := strings.ToLower(strings.TrimSpace(n.Email)); {
+		case n.Mobile != "":
+			cands = byPhone[subscriber(n.Mobile)]
+		case email != "":
+			cands = byEmail[email]
+			key, ambiguous = dataset.MatchEmail, dataset.ReasonAmbiguousEmail
+		default:
+			v.unmatchedNhanh[n.ID] = dataset.ReasonNoKey
+			continue
+		}
+		switch len(cands) {
+		case 0:
+			v.unmatchedNhanh[n.ID] = dataset.ReasonNoCandidate
+		case 1:
+			for id := range cands {
+				claims[id] = append(claims[id], n.ID)
+			}
+			claimKey[n.ID] = key
+		default:
+			v.unmatchedNhanh[n.ID] = ambiguous
+			for id := range cands {
+				v.unmatchedShopfy[id] = ambiguous
+			}
+		}
+	}
+	for sid, nids := range claims {
+		if len(nids) > 1 {
+			v.unmatchedShopfy[sid] = dataset.ReasonConflict
+			for _, nid := range nids {
+				v.unmatchedNhanh[nid] = dataset.ReasonConflict
+			}
+			continue
+		}
+		v.matches[nids[0]] = dataset.CustomerMatch{Shopify: sid, By: claimKey[nids[0]]}
+	}
+	for _, c := range ds.ShopifyCustomers {
+		if _, seen := v.unmatchedShopfy[c.ID]; !seen && len(claims[c.ID]) == 0 {
+			v.unmatchedShopfy[c.ID] = dataset.ReasonNoCandidate
+		}
+	}
+	return v
+}
+
+var phoneFieldForms = []struct {
+	format dataset.PhoneFormat
+	re     *regexp.Regexp
+}{
+	{dataset.PhoneLocal, regexp.MustCompile(`^0[35789]\d{8}$`)},
+	{dataset.PhoneCountry, regexp.MustCompile(`^84[35789]\d{8}$`)},
+	{dataset.PhoneE164, regexp.MustCompile(`^\+84[35789]\d{8}$`)},
+	{dataset.PhoneGroupedSpaces, regexp.MustCompile(`^\+84 \d{3} \d{3} \d{3}$`)},
+	{dataset.PhoneGroupedDots, regexp.MustCompile(`^\+84 \d{3}\.\d{3}\.\d{3}$`)},
+	{dataset.PhoneGroupedDashes, regexp.MustCompile(`^\+84 \d{3}-\d{3}-\d{3}$`)},
+	{dataset.PhoneDoubleZero, regexp.MustCompile(`^0084[35789]\d{8}$`)},
+	{dataset.PhoneNoLeadingZero, regexp.MustCompile(`^[35789]\d{8}$`)},
+}
+
+// classifyPhone says how c carries the number sub, from the record alone.
+func classifyPhone(c dataset.ShopifyCustomer, sub string) dataset.PhoneFormat {
+	switch {
+	case c.Phone == "" && c.DefaultAddressPhone == "":
+		return dataset.PhoneNoteOnly
+	case c.Phone == "":
+		return dataset.PhoneAddressOnly
+	case subscriber(c.DefaultAddressPhone) == sub:
+		return dataset.PhoneAndAddressBoth
+	}
+	for _, f := range phoneFieldForms {
+		if f.re.MatchString(c.Phone) {
+			return f.format
+		}
+	}
+	return "unknown"
+}
+
+type productVerdict struct {
+	matches          map[extid.NhanhProductID]dataset.ProductMatch
+	unmatchedNhanh   map[extid.NhanhProductID]dataset.Reason
+	unmatchedVariant map[extid.ShopifyVariantGID]dataset.Reason
+}
+
+func skuKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func refereeProducts(ds *dataset.Dataset) productVerdict {
+	bySKU := map[string][]int{}
+	byBarcode := map[string][]int{}
+	for i, v := range ds.ShopifyVariants {
+		if k := skuKey(v.SKU); k != "" {
+			bySKU[k] = append(bySKU[k], i)
+		}
+		if v.Barcode != "" {
+			byBarcode[v.Barcode] = append(byBarcode[v.Barcode], i)
+		}
+	}
+	candidates := func(p dataset.NhanhProduct) map[int]bool {
+		out := map[int]bool{}
+		code := skuKey(p.Code)
+		if code != "" {
+			for _, i := range bySKU[code] {
+				out[i] = true
+			}
+		}
+		if p.Barcode != "" {
+			for _, i := range byBarcode[p.Barcode] {
+				if code == "" || skuKey(ds.ShopifyVariants[i].SKU) == "" {
+					out[i] = true
+				}
+			}
+		}
+		return out
+	}
+
+	v := productVerdict{
+		matches:          map[extid.NhanhProductID]dataset.ProductMatch{},
+		unmatchedNhanh:   map[extid.NhanhProductID]dataset.Reason{},
+		unmatchedVariant: map[extid.ShopifyVariantGID]dataset.Reason{},
+	}
+	reachedBy := map[int][]extid.NhanhProductID{}
+	single := map[extid.NhanhProductID]int{}
+	for _, p := range ds.NhanhProducts {
+		if p.Deleted {
+			for i := range candidates(p) {
+				v.unmatchedVariant[ds.ShopifyVariants[i].ID] = dataset.ReasonNhanhDeleted
+			}
+			continue
+		}
+		cands := candidates(p)
+		for i := range cands {
+			reachedBy[i] = append(reachedBy[i], p.ID)
+		}
+		switch {
+		case skuKey(p.Code) == "" && p.Barcode == "":
+			v.unmatchedNhanh[p.ID] = dataset.ReasonNoKey
+		case len(cands) == 0:
+			v.unmatchedNhanh[p.ID] = dataset.ReasonNoCandidate
+		case len(cands) > 1:
+			v.unmatchedNhanh[p.ID] = dataset.ReasonDuplicateShopifySKU
+			for i := range cands {
+				v.unmatchedVariant[ds.ShopifyVariants[i].ID] = dataset.ReasonDuplicateShopifySKU
+			}
+		default:
+			for i := range cands {
+				single[p.ID] = i
+			}
+		}
+	}
+	nhanhByID := map[extid.NhanhProductID]dataset.NhanhProduct{}
+	for _, p := range ds.NhanhProducts {
+		nhanhByID[p.ID] = p
+	}
+	for pid, i := range single {
+		variant := ds.ShopifyVariants[i]
+		if len(reachedBy[i]) > 1 {
+			v.unmatchedNhanh[pid] = dataset.ReasonDuplicateNhanhSKU
+			v.unmatchedVariant[variant.ID] = dataset.ReasonDuplicateNhanhSKU
+			continue
+		}
+		v.matches[pid] = productForm(nhanhByID[pid], variant)
+	}
+	matched := map[extid.ShopifyVariantGID]bool{}
+	for _, m := range v.matches {
+		matched[m.Variant] = true
+	}
+	for _, variant := range ds.ShopifyVariants {
+		if _, seen := v.unmatchedVariant[variant.ID]; seen || matched[variant.ID] {
+			continue
+		}
+		reason := dataset.ReasonNoCandidate
+		if skuKey(variant.SKU) == "" && variant.Barcode == "" {
+			reason = dataset.ReasonNoKey
+		}
+		v.unmatchedVariant[variant.ID] = reason
+	}
+	return v
+}
+
+func productForm(p dataset.NhanhProduct, variant dataset.ShopifyVariant) dataset.ProductMatch {
+	m := dataset.ProductMatch{Variant: variant.ID, By: dataset.MatchSKU}
+	switch {
+	case p.Code == "":
+		m.By, m.Form = dataset.MatchBarcode, dataset.SKUEmptyOnNhanh
+	case variant.SKU == "":
+		m.By, m.Form = dataset.MatchBarcode, dataset.SKUEmptyOnShopify
+	case variant.SKU == p.Code:
+		m.Form = dataset.SKUExact
+	case strings.TrimSpace(variant.SKU) != variant.SKU:
+		m.Form = dataset.SKUPadded
+	default:
+		m.Form = dataset.SKUOtherCase
+	}
+	return m
+}

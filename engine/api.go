@@ -1,0 +1,386 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"syncops/store"
+)
+
+// JobID identifies a tracked job (it is also its River job id).
+type JobID int64
+
+// Status is a job's state; see store.JobStatus for the state machine.
+type Status = store.JobStatus
+
+// Job statuses.
+const (
+	StatusPending   = store.JobPending
+	StatusRunning   = store.JobRunning
+	StatusCompleted = store.JobCompleted
+	StatusFailed    = store.JobFailed
+	StatusCancelled = store.JobCancelled
+)
+
+// Counters are a job's progress counters.
+type Counters = store.Counters
+
+// Job is a tracked job as every face shows it.
+type Job struct {
+	ID          JobID           `json:"id"`
+	Type        string          `json:"type"`
+	Status      Status          `json:"status"`
+	Params      json.RawMessage `json:"params"`
+	Total       int64           `json:"total"`
+	Processed   int64           `json:"processed"`
+	Successful  int64           `json:"successful"`
+	Failed      int64           `json:"failed"`
+	Skipped     int64           `json:"skipped"`
+	Metadata    json.RawMessage `json:"metadata"`
+	Error       string          `json:"error"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	StartedAt   *time.Time      `json:"startedAt"`
+	CompletedAt *time.Time      `json:"completedAt"`
+	Attempt     int             `json:"attempt"`
+	RetryOf     JobID           `json:"retryOf,omitempty"`
+	RequestedBy string          `json:"requestedBy,omitempty"`
+	UpdatedAt   time.Time       `json:"updatedAt"`
+}
+
+// Counters returns the job's counters.
+func (j Job) Counters() Counters {
+	return Counters{Total: j.Total, Processed: j.Processed, Successful: j.Successful, Failed: j.Failed, Skipped: j.Skipped}
+}
+
+func jobFromRecord(r store.JobRecord) Job {
+	j := Job{ID: JobID(r.ID), Type: r.Type, Status: r.Status, Params: r.Params,
+		Total: r.Counters.Total, Processed: r.Counters.Processed, Successful: r.Counters.Successful,
+		Failed: r.Counters.Failed, Skipped: r.Counters.Skipped, Metadata: r.Metadata, Error: r.Error,
+		CreatedAt: r.CreatedAt, Attempt: r.Attempt, RetryOf: JobID(r.RetryOf), RequestedBy: r.RequestedBy,
+		UpdatedAt: r.UpdatedAt}
+	if !r.StartedAt.IsZero() {
+		t := r.StartedAt
+		j.StartedAt = &t
+	}
+	if !r.CompletedAt.IsZero() {
+		t := r.CompletedAt
+		j.CompletedAt = &t
+	}
+	return j
+}
+
+// Actor is who asked for an action, for the audit log. The zero Actor is
+// the engine itself (tests, internal work) and is not audited.
+type Actor struct {
+	Name string          // key fingerprint and comment, local user, "scheduler"
+	Kind store.ActorKind // local, ssh, cli, scheduler
+}
+
+// ActorKind says through which face an action came.
+type ActorKind = store.ActorKind
+
+// Actor kinds.
+const (
+	ActorLocal     = store.ActorLocal
+	ActorSSH       = store.ActorSSH
+	ActorCLI       = store.ActorCLI
+	ActorScheduler = store.ActorScheduler
+)
+
+func (a Actor) String() string {
+	if a.Name == "" {
+		return string(a.Kind)
+	}
+	return string(a.Kind) + ":" + a.Name
+}
+
+// StartOptions modify Start.
+type StartOptions struct {
+	// Force cancels an identical pending or running job and starts afresh.
+	Force bool
+	// Actor is recorded in the audit log and on the job.
+	Actor Actor
+	// retryOf makes the job a retry of another's failed items (see Retry).
+	retryOf JobID
+}
+
+// Start validates and enqueues a job and returns its id at once; the job
+// runs in the background. An identical job (same type and parameters) that
+// is pending or running makes Start fail with a *ConflictError naming it,
+// unless opts.Force is set, which cancels that job first.
+func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts StartOptions) (JobID, error) {
+	if e.isStopped() {
+		return 0, ErrStopped
+	}
+	k, err := e.kind(jobType)
+	if err != nil {
+		return 0, err
+	}
+	canonical, err := k.canonicalParams(params)
+	if err != nil {
+		return 0, err
+	}
+	key := k.Type + " " + string(canonical)
+	if opts.retryOf != 0 {
+		key += " retry-of=" + strconv.FormatInt(int64(opts.retryOf), 10)
+	}
+	now := e.clock.Now()
+	var id JobID
+	var replaced JobID
+	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
+		if opts.Force {
+			old, err := store.ActiveJobByKey(ctx, tx, key)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return err
+			default:
+				if err := e.cancelTx(ctx, tx, old.ID, "replaced by a forced restart", now); err != nil {
+					return err
+				}
+				replaced = JobID(old.ID)
+			}
+		}
+		res, err := e.river.InsertTx(ctx, tx, jobArgs{Type: k.Type}, &river.InsertOpts{MaxAttempts: maxRiverAttempts})
+		if err != nil {
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		id = JobID(res.Job.ID)
+		if err := store.InsertJob(ctx, tx, store.JobRecord{ID: res.Job.ID, Type: k.Type, Params: canonical,
+			UniqueKey: key, RetryOf: int64(opts.retryOf), RequestedBy: opts.Actor.String(), CreatedAt: now}); err != nil {
+			return err
+		}
+		action := "job.start"
+		if opts.retryOf != 0 {
+			action = "job.retry"
+		}
+		detail := k.Type + " " + string(canonical)
+		if replaced != 0 {
+			action = "job.force-start"
+			detail += fmt.Sprintf(" (cancelled job %d)", replaced)
+		}
+		return e.audit(ctx, tx, opts.Actor, action, id, detail, now)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		old, getErr := store.ActiveJobByKey(ctx, e.store.DB(), key)
+		if getErr != nil {
+			return 0, fmt.Errorf("start %s: identical job active but unreadable: %w", k.Type, getErr)
+		}
+		return 0, &ConflictError{Type: k.Type, Existing: JobID(old.ID), Status: old.Status}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", k.Type, err)
+	}
+	e.logger.InfoContext(ctx, "job started", slog.Int64("job_id", int64(id)), slog.String("type", k.Type),
+		slog.String("actor", opts.Actor.String()))
+	e.hub.publishJob(ctx, id)
+	if replaced != 0 {
+		e.hub.publishJob(ctx, replaced)
+	}
+	return id, nil
+}
+
+// audit records an operator action; actions without an actor (tests,
+// internal maintenance) are not operator actions and are not recorded.
+func (e *Engine) audit(ctx context.Context, q store.Querier, a Actor, action string, id JobID, detail string, now time.Time) error {
+	if a.Kind == "" {
+		return nil
+	}
+	return e.store.AddAudit(ctx, q, store.AuditEntry{At: now, Actor: a.Name, ActorKind: a.Kind, Action: action,
+		JobID: int64(id), Detail: detail})
+}
+
+// cancelTx marks a job cancelled and asks River to cancel its execution.
+func (e *Engine) cancelTx(ctx context.Context, tx *sql.Tx, id int64, reason string, now time.Time) error {
+	ok, err := store.CancelJobRecord(ctx, tx, id, reason, now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotActive
+	}
+	if _, err := e.river.JobCancelTx(ctx, tx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+		return fmt.Errorf("cancel river job %d: %w", id, err)
+	}
+	return nil
+}
+
+// Cancel cancels a pending or running job. A running body sees its context
+// cancelled within about a second and the job ends CANCELLED with its
+// counters kept.
+func (e *Engine) Cancel(ctx context.Context, id JobID, actor Actor) error {
+	now := e.clock.Now()
+	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
+		rec, err := store.JobTx(ctx, tx, int64(id))
+		if err != nil {
+			return err
+		}
+		if rec.Status.Terminal() {
+			return fmt.Errorf("job %d is %s: %w", id, rec.Status, ErrNotActive)
+		}
+		if err := e.cancelTx(ctx, tx, int64(id), "cancelled by "+actorOrOperator(actor), now); err != nil {
+			return err
+		}
+		return e.audit(ctx, tx, actor, "job.cancel", id, rec.Type, now)
+	})
+	if err != nil {
+		return fmt.Errorf("cancel job %d: %w", id, err)
+	}
+	e.logger.InfoContext(ctx, "job cancel requested", slog.Int64("job_id", int64(id)), slog.String("actor", actor.String()))
+	e.hub.publishJob(ctx, id)
+	return nil
+}
+
+func actorOrOperator(a Actor) string {
+	if a.Kind == "" {
+		return "operator"
+	}
+	return a.String()
+}
+
+// Retry starts a new job over the failed items of a finished job and
+// returns its id.
+func (e *Engine) Retry(ctx context.Context, id JobID, actor Actor) (JobID, error) {
+	rec, err := e.store.Job(ctx, int64(id))
+	if err != nil {
+		return 0, fmt.Errorf("retry job %d: %w", id, err)
+	}
+	if !rec.Status.Terminal() {
+		return 0, fmt.Errorf("retry job %d: it is %s: %w", id, rec.Status, ErrStillActive)
+	}
+	k, err := e.kind(rec.Type)
+	if err != nil {
+		return 0, err
+	}
+	if !k.RetryItems {
+		return 0, fmt.Errorf("retry job %d: %s cannot retry single items; start it again instead: %w", id, k.Type, ErrNothingToRetry)
+	}
+	n, err := e.store.CountFailedItems(ctx, store.FailedItemFilter{JobID: int64(id)})
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("retry job %d: it has no failed items: %w", id, ErrNothingToRetry)
+	}
+	params, err := paramsFromJSON(rec.Params)
+	if err != nil {
+		return 0, fmt.Errorf("retry job %d: read its parameters: %w", id, err)
+	}
+	return e.Start(ctx, rec.Type, params, StartOptions{Actor: actor, retryOf: id})
+}
+
+// paramsFromJSON turns canonical typed parameters back into operator text.
+func paramsFromJSON(raw json.RawMessage) (Params, error) {
+	var typed map[string]any
+	if err := json.Unmarshal(raw, &typed); err != nil {
+		return nil, err
+	}
+	out := Params{}
+	for k, v := range typed {
+		switch x := v.(type) {
+		case []any:
+			s := ""
+			for i, item := range x {
+				if i > 0 {
+					s += ","
+				}
+				s += fmt.Sprint(item)
+			}
+			out[k] = s
+		case float64:
+			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	return out, nil
+}
+
+// Get returns one job.
+func (e *Engine) Get(ctx context.Context, id JobID) (Job, error) {
+	rec, err := e.store.Job(ctx, int64(id))
+	if err != nil {
+		return Job{}, err
+	}
+	return jobFromRecord(rec), nil
+}
+
+// Attempts returns a job's attempt history.
+func (e *Engine) Attempts(ctx context.Context, id JobID) ([]store.JobAttempt, error) {
+	return e.store.JobAttempts(ctx, int64(id))
+}
+
+// ListFilter selects jobs; see store.JobFilter.
+type ListFilter = store.JobFilter
+
+// List returns one page of jobs, newest first. Pass the last job's id as
+// BeforeID for the next page.
+func (e *Engine) List(ctx context.Context, f ListFilter) ([]Job, error) {
+	for i, t := range f.Types {
+		k, err := e.kind(t)
+		if err != nil {
+			return nil, err
+		}
+		f.Types[i] = k.Type
+	}
+	recs, err := e.store.ListJobs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Job, len(recs))
+	for i, r := range recs {
+		out[i] = jobFromRecord(r)
+	}
+	return out, nil
+}
+
+// CountByStatus counts jobs matching f per status.
+func (e *Engine) CountByStatus(ctx context.Context, f ListFilter) (map[Status]int64, error) {
+	return e.store.CountJobsByStatus(ctx, f)
+}
+
+// Latest returns the newest job of each type that has run.
+func (e *Engine) Latest(ctx context.Context) (map[string]Job, error) {
+	recs, err := e.store.LatestJobPerType(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Job, len(recs))
+	for t, r := range recs {
+		out[t] = jobFromRecord(r)
+	}
+	return out, nil
+}
+
+// FailedItem is one item a job could not process.
+type FailedItem = store.FailedItem
+
+// FailureFilter pages and searches a job's failed items.
+type FailureFilter = store.FailedItemFilter
+
+// Failures returns one page of a job's failed items and how many match.
+func (e *Engine) Failures(ctx context.Context, f FailureFilter) ([]FailedItem, int64, error) {
+	items, err := e.store.FailedItems(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := e.store.CountFailedItems(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return items, n, nil
+}
+
+func (e *Engine) isStopped() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopped
+}

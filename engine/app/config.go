@@ -1,0 +1,220 @@
+// Package app assembles syncops from its configuration: it loads the YAML
+// file and SYNCOPS_* environment, opens and migrates the store, builds the
+// API clients, the job kinds, the engine and the scheduler, and hands the
+// result to whichever face main chose (console, SSH, CLI, headless).
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults of Config.
+const (
+	DefaultTimezone      = "Asia/Ho_Chi_Minh"
+	DefaultShutdownGrace = 30 * time.Second
+	DefaultRetention     = 30 * 24 * time.Hour
+)
+
+// Config is syncops' configuration. Every field can be set in the YAML file
+// (key in the yaml tag) and overridden by the environment variable in the
+// env tag; the environment wins.
+type Config struct {
+	DataDir       string        `yaml:"data_dir" env:"SYNCOPS_DATA_DIR" help:"directory for the SQLite database and the SSH host key"`
+	DB            string        `yaml:"db" env:"SYNCOPS_DB" help:"database: empty for SQLite in the data dir, a file path, or a postgres:// DSN"`
+	Timezone      string        `yaml:"timezone" env:"SYNCOPS_TIMEZONE" help:"time zone of schedules (default Asia/Ho_Chi_Minh)"`
+	Retention     time.Duration `yaml:"retention" env:"SYNCOPS_RETENTION" help:"how long finished jobs are kept (default 720h)"`
+	Workers       int           `yaml:"workers" env:"SYNCOPS_WORKERS" help:"jobs run at once by this process (default 8)"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"SYNCOPS_SHUTDOWN_GRACE" help:"time running jobs get to checkpoint on shutdown (default 30s)"`
+	MetricsAddr   string        `yaml:"metrics_addr" env:"SYNCOPS_METRICS_ADDR" help:"address for /metrics and /healthz in headless mode"`
+	LogLevel      string        `yaml:"log_level" env:"SYNCOPS_LOG_LEVEL" help:"debug, info, warn or error (default info)"`
+
+	Nhanh   NhanhConfig   `yaml:"nhanh"`
+	Shopify ShopifyConfig `yaml:"shopify"`
+	SSH     SSHConfig     `yaml:"ssh"`
+}
+
+// NhanhConfig is the Nhanh.vn API access.
+type NhanhConfig struct {
+	BaseURL     string `yaml:"base_url" env:"SYNCOPS_NHANH_BASE_URL" help:"Nhanh API base URL (default https://pos.open.nhanh.vn)"`
+	AppID       string `yaml:"app_id" env:"SYNCOPS_NHANH_APP_ID" help:"Nhanh app id"`
+	BusinessID  string `yaml:"business_id" env:"SYNCOPS_NHANH_BUSINESS_ID" help:"Nhanh business id"`
+	AccessToken Secret `yaml:"access_token" env:"SYNCOPS_NHANH_ACCESS_TOKEN" help:"Nhanh access token (secret)"`
+}
+
+// ShopifyConfig is the Shopify Admin API access.
+type ShopifyConfig struct {
+	Shop        string `yaml:"shop" env:"SYNCOPS_SHOPIFY_SHOP" help:"shop domain, like name.myshopify.com"`
+	BaseURL     string `yaml:"base_url" env:"SYNCOPS_SHOPIFY_BASE_URL" help:"API base URL (default https://{shop})"`
+	APIVersion  string `yaml:"api_version" env:"SYNCOPS_SHOPIFY_API_VERSION" help:"Admin API version (default 2026-10)"`
+	AccessToken Secret `yaml:"access_token" env:"SYNCOPS_SHOPIFY_ACCESS_TOKEN" help:"Admin API access token (secret)"`
+}
+
+// SSHConfig is the console's SSH server.
+type SSHConfig struct {
+	Addr           string `yaml:"addr" env:"SYNCOPS_SSH_ADDR" help:"address of the SSH console; empty disables it"`
+	HostKey        string `yaml:"host_key" env:"SYNCOPS_SSH_HOST_KEY" help:"host key file (default: ssh_host_ed25519 in the data dir)"`
+	AuthorizedKeys string `yaml:"authorized_keys" env:"SYNCOPS_SSH_AUTHORIZED_KEYS" help:"operators' public keys (authorized_keys file)"`
+	ViewerKeys     string `yaml:"viewer_keys" env:"SYNCOPS_SSH_VIEWER_KEYS" help:"viewers' public keys (authorized_keys file)"`
+}
+
+// Secret is a credential. It prints as a mask, so a Config can be logged.
+type Secret string
+
+// String masks the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "****"
+}
+
+// Reveal returns the secret itself, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }
+
+// MarshalYAML masks the secret when a config is printed.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// Load reads the YAML file at path (skipped when path is empty), then
+// applies the environment, then defaults.
+func Load(path string, env func(string) string) (Config, error) {
+	var cfg Config
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), env); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.applyDefaults(); err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func applyEnv(v reflect.Value, env func(string) string) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnv(fv, env); err != nil {
+				return err
+			}
+			continue
+		}
+		name := f.Tag.Get("env")
+		if name == "" {
+			continue
+		}
+		val := env(name)
+		if val == "" {
+			continue
+		}
+		switch fv.Interface().(type) {
+		case time.Duration:
+			d, err := time.ParseDuration(val)
+			if err != nil {
+				return fmt.Errorf("%s: want a duration like 30s or 720h, got %q", name, val)
+			}
+			fv.SetInt(int64(d))
+		case int:
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return fmt.Errorf("%s: want a whole number, got %q", name, val)
+			}
+			fv.SetInt(int64(n))
+		default:
+			fv.SetString(val)
+		}
+	}
+	return nil
+}
+
+func (c *Config) applyDefaults() error {
+	if c.DataDir == "" {
+		dir, err := defaultDataDir()
+		if err != nil {
+			return err
+		}
+		c.DataDir = dir
+	}
+	if c.Timezone == "" {
+		c.Timezone = DefaultTimezone
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	return nil
+}
+
+func defaultDataDir() (string, error) {
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "syncops"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no data directory: set SYNCOPS_DATA_DIR (%w)", err)
+	}
+	return filepath.Join(home, ".local", "share", "syncops"), nil
+}
+
+// Validate checks the settings that do not need the network.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		errs = append(errs, fmt.Errorf("SYNCOPS_TIMEZONE %q: %w", c.Timezone, err))
+	}
+	if c.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("SYNCOPS_RETENTION %s: keep finished jobs at least an hour", c.Retention))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, errors.New("SYNCOPS_WORKERS must not be negative"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("SYNCOPS_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// EnvHelp lists every environment variable with its help text, for --help.
+func EnvHelp() string {
+	var b strings.Builder
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]() {
+				walk(f.Type)
+				continue
+			}
+			if env := f.Tag.Get("env"); env != "" {
+				fmt.Fprintf(&b, "  %-30s %s\n", env, f.Tag.Get("help"))
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	return b.String()
+}

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is a job type: its name, its parameters and its body.
+type Kind struct {
+	// Type is the name operators use, e.g. PULL_NHANH_CUSTOMERS.
+	Type string
+	// Label is the human name shown in the console.
+	Label string
+	// Description says in a sentence what the job does.
+	Description string
+	// Params are the parameters the job accepts.
+	Params []ParamSpec
+	// AttemptTimeout bounds one attempt. The body's context expires a little
+	// before it; a body that checkpointed is then continued in a new attempt,
+	// so long work is split into bounded, resumable attempts and a crashed
+	// attempt is rescued soon after. Zero means Config.AttemptTimeout.
+	AttemptTimeout time.Duration
+	// RetryItems says Retry may start a new job of this kind over the failed
+	// items of a finished one (the body reads them with Run.RetryKeys).
+	RetryItems bool
+	// Run is the body.
+	Run func(ctx context.Context, run *Run) error
+}
+
+// ParamKind is the type of a parameter's value.
+type ParamKind string
+
+// Parameter kinds.
+const (
+	ParamString ParamKind = "string"
+	ParamInt    ParamKind = "int"
+	ParamBool   ParamKind = "bool"
+	ParamDate   ParamKind = "date" // yyyy-mm-dd
+	ParamIDs    ParamKind = "ids"  // comma-separated positive integers
+	ParamEnum   ParamKind = "enum" // one of Enum
+)
+
+// ParamSpec describes one parameter of a kind.
+type ParamSpec struct {
+	Name     string
+	Kind     ParamKind
+	Help     string
+	Enum     []string // for ParamEnum
+	Default  string   // applied when the parameter is absent; "" = absent
+	Required bool
+	Min      int64 // for ParamInt: smallest accepted value
+}
+
+// Params are parameters as operators give them: names to text values.
+type Params map[string]string
+
+// ParamError is a parameter an operator got wrong.
+type ParamError struct {
+	Type, Param, Reason string
+}
+
+func (e *ParamError) Error() string {
+	if e.Param == "" {
+		return fmt.Sprintf("%s: %s", e.Type, e.Reason)
+	}
+	return fmt.Sprintf("%s: parameter %q %s", e.Type, e.Param, e.Reason)
+}
+
+// canonicalParams validates raw against the kind's specs and returns the
+// typed parameters as canonical JSON (keys sorted, defaults applied), which
+// is both what the body decodes and part of the job's unique key.
+func (k *Kind) canonicalParams(raw Params) (json.RawMessage, error) {
+	known := make(map[string]bool, len(k.Params))
+	for _, p := range k.Params {
+		known[p.Name] = true
+	}
+	for name := range raw {
+		if !known[name] {
+			names := make([]string, 0, len(k.Params))
+			for _, p := range k.Params {
+				names = append(names, p.Name)
+			}
+			sort.Strings(names)
+			valid := "it takes no parameters"
+			if len(names) > 0 {
+				valid = "valid: " + strings.Join(names, ", ")
+			}
+			return nil, &ParamError{Type: k.Type, Param: name, Reason: "is unknown (" + valid + ")"}
+		}
+	}
+	out := make(map[string]any, len(k.Params))
+	for _, p := range k.Params {
+		text, ok := raw[p.Name]
+		text = strings.TrimSpace(text)
+		if !ok || text == "" {
+			if p.Required {
+				return nil, &ParamError{Type: k.Type, Param: p.Name, Reason: "is required"}
+			}
+			if p.Default == "" {
+				continue
+			}
+			text = p.Default
+		}
+		v, err := p.parse(text)
+		if err != nil {
+			return nil, &ParamError{Type: k.Type, Param: p.Name, Reason: err.Error()}
+		}
+		out[p.Name] = v
+	}
+	b, err := json.Marshal(out) // encoding/json sorts map keys: canonical
+	if err != nil {
+		return nil, fmt.Errorf("encode params: %w", err)
+	}
+	return b, nil
+}
+
+func (p ParamSpec) parse(text string) (any, error) {
+	switch p.Kind {
+	case ParamString:
+		return text, nil
+	case ParamInt:
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("must be a whole number, got %q", text)
+		}
+		if n < p.Min {
+			return nil, fmt.Errorf("must be at least %d, got %d", p.Min, n)
+		}
+		return n, nil
+	case ParamBool:
+		b, err := strconv.ParseBool(text)
+		if err != nil {
+			return nil, fmt.Errorf("must be true or false, got %q", text)
+		}
+		return b, nil
+	case ParamDate:
+		if _, err := time.Parse(time.DateOnly, text); err != nil {
+			return nil, fmt.Errorf("must be a date like 2026-01-31, got %q", text)
+		}
+		return text, nil
+	case ParamIDs:
+		var ids []int64
+		for part := range strings.SplitSeq(text, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			n, err := strconv.ParseInt(part, 10, 64)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("must be comma-separated positive ids, got %q", part)
+			}
+			ids = append(ids, n)
+		}
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("must list at least one id")
+		}
+		slices.Sort(ids)
+		return slices.Compact(ids), nil
+	case ParamEnum:
+		for _, e := range p.Enum {
+			if strings.EqualFold(e, text) {
+				return e, nil
+			}
+		}
+		return nil, fmt.Errorf("must be one of %s, got %q", strings.Join(p.Enum, ", "), text)
+	default:
+		return nil, fmt.Errorf("has an unknown kind %q", p.Kind)
+	}
+}
+
+// validate checks a kind's definition (a programming error if it fails).
+func (k *Kind) validate() error {
+	if k.Type == "" || strings.ToUpper(k.Type) != k.Type {
+		return fmt.Errorf("kind %q: type must be non-empty upper case", k.Type)
+	}
+	if k.Run == nil {
+		return fmt.Errorf("kind %s: no body", k.Type)
+	}
+	seen := map[string]bool{}
+	for _, p := range k.Params {
+		if p.Name == "" || seen[p.Name] {
+			return fmt.Errorf("kind %s: empty or duplicate parameter %q", k.Type, p.Name)
+		}
+		seen[p.Name] = true
+		if p.Default != "" {
+			if _, err := p.parse(p.Default); err != nil {
+				return fmt.Errorf("kind %s: default of %s %w", k.Type, p.Name, err)
+			}
+		}
+	}
+	return nil
+}

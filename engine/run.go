@@ -1,0 +1,337 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"syncops/clients/apierr"
+	"syncops/store"
+)
+
+// Run is what a job body gets: its parameters, a progress reporter, failed
+// item recording and checkpoints. Counter and metadata changes are kept in
+// memory and written about once per FlushInterval (and always at the end);
+// failed items and checkpoints are written at once. Run is safe for
+// concurrent use by the body's goroutines.
+type Run struct {
+	engine  *Engine
+	kind    *Kind
+	id      JobID
+	attempt int
+	params  json.RawMessage
+	retryOf JobID
+	logger  *slog.Logger
+
+	// writeMu orders progress writes and checkpoints, so an older snapshot
+	// is never written after a newer one.
+	writeMu sync.Mutex
+
+	mu              sync.Mutex
+	counters        store.Counters
+	meta            map[string]any
+	dirty           bool
+	resumeState     json.RawMessage
+	checkpointed    bool // a checkpoint was written during this attempt
+	attemptStart    time.Time
+	attemptBaseline int64 // processed count when this attempt started
+	writes          int64 // progress writes, for the coalescing benchmark
+}
+
+func newRun(e *Engine, k *Kind, rec store.JobRecord, attempt int) (*Run, error) {
+	r := &Run{engine: e, kind: k, id: JobID(rec.ID), attempt: attempt, params: rec.Params,
+		retryOf: JobID(rec.RetryOf), meta: map[string]any{}, attemptStart: e.clock.Now()}
+	r.logger = e.logger.With(slog.Int64("job_id", rec.ID), slog.String("type", k.Type))
+	if rec.Checkpoint != nil {
+		var cp checkpointState
+		if err := json.Unmarshal(rec.Checkpoint, &cp); err != nil {
+			return nil, fmt.Errorf("read checkpoint of job %d: %w", rec.ID, err)
+		}
+		// Resume exactly where the checkpoint was taken: work done after it
+		// is redone, so its counts must not be kept twice.
+		r.counters = cp.Counters
+		r.resumeState = cp.State
+		if len(cp.Metadata) > 0 {
+			if err := json.Unmarshal(cp.Metadata, &r.meta); err != nil {
+				return nil, fmt.Errorf("read checkpoint metadata of job %d: %w", rec.ID, err)
+			}
+		}
+	}
+	r.attemptBaseline = r.counters.Processed
+	r.dirty = true
+	return r, nil
+}
+
+// ID is the job's id.
+func (r *Run) ID() JobID { return r.id }
+
+// Attempt is the attempt number (1 for the first run).
+func (r *Run) Attempt() int { return r.attempt }
+
+// Logger logs with the job's id and type attached.
+func (r *Run) Logger() *slog.Logger { return r.logger }
+
+// Clock is the engine's clock.
+func (r *Run) Clock() clockwork.Clock { return r.engine.clock }
+
+// Params decodes the job's validated parameters into v.
+func (r *Run) Params(v any) error {
+	if err := json.Unmarshal(r.params, v); err != nil {
+		return fmt.Errorf("decode parameters: %w", err)
+	}
+	return nil
+}
+
+// RetryOf is the job whose failed items this job retries, or 0.
+func (r *Run) RetryOf() JobID { return r.retryOf }
+
+// RetryKeys are the failed item keys of the job this one retries.
+func (r *Run) RetryKeys(ctx context.Context) ([]string, error) {
+	if r.retryOf == 0 {
+		return nil, nil
+	}
+	return store.FailedItemKeys(ctx, r.engine.store.DB(), int64(r.retryOf))
+}
+
+// SetTotal sets how many items the job will process.
+func (r *Run) SetTotal(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counters.Total = n
+	r.dirty = true
+}
+
+// AddTotal grows the total (for jobs that discover their size as they go).
+func (r *Run) AddTotal(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counters.Total += n
+	r.dirty = true
+}
+
+// Succeeded counts n items done.
+func (r *Run) Succeeded(n int64) { r.add(&r.counters.Successful, n) }
+
+// Skipped counts n items left alone on purpose (unchanged, filtered).
+func (r *Run) Skipped(n int64) { r.add(&r.counters.Skipped, n) }
+
+func (r *Run) add(field *int64, n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*field += n
+	r.counters.Processed += n
+	r.dirty = true
+}
+
+// Failure describes one failed item.
+type Failure struct {
+	// Key identifies the item so a retry can find it again (a mapping id,
+	// a customer id, a page cursor).
+	Key string
+	// Message says what went wrong, for an operator.
+	Message string
+	// Class is the error class; derived from Err when empty.
+	Class apierr.Class
+	// Request summarises the request that failed (never with secrets).
+	Request string
+	// Err is the underlying error, if any; its text is used when Message is empty.
+	Err error
+}
+
+// Fail records a failed item at once and counts it.
+func (r *Run) Fail(ctx context.Context, f Failure) error {
+	if f.Class == "" {
+		f.Class = apierr.ClassOf(f.Err)
+		if f.Class == "" {
+			f.Class = apierr.ClassValidation
+		}
+	}
+	if f.Message == "" && f.Err != nil {
+		f.Message = f.Err.Error()
+	}
+	err := store.UpsertFailedItem(context.WithoutCancel(ctx), r.engine.store.DB(), store.FailedItem{
+		JobID: int64(r.id), ItemKey: f.Key, Message: f.Message, ErrorClass: string(f.Class),
+		Request: f.Request, CreatedAt: r.engine.clock.Now()})
+	if err != nil {
+		return err
+	}
+	r.add(&r.counters.Failed, 1)
+	return nil
+}
+
+// SetMeta sets one metadata key. Metadata is merged key by key, never
+// replaced as a whole, so keys set early survive later updates.
+func (r *Run) SetMeta(key string, v any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.meta[key] = v
+	r.dirty = true
+}
+
+// Counters returns the current counters.
+func (r *Run) Counters() store.Counters {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counters
+}
+
+// Resume decodes the state of the last checkpoint into v and reports
+// whether there was one.
+func (r *Run) Resume(v any) (bool, error) {
+	r.mu.Lock()
+	state := r.resumeState
+	r.mu.Unlock()
+	if len(state) == 0 || string(state) == "null" {
+		return false, nil
+	}
+	if err := json.Unmarshal(state, v); err != nil {
+		return false, fmt.Errorf("decode checkpoint: %w", err)
+	}
+	return true, nil
+}
+
+// Checkpoint records state with the current counters and metadata: if the
+// attempt ends (crash, shutdown, time budget), the next one resumes here.
+func (r *Run) Checkpoint(ctx context.Context, state any) error {
+	return r.CheckpointTx(ctx, state, nil)
+}
+
+// CheckpointTx runs fn and records the checkpoint in the same transaction,
+// so the work fn stores (a page of rows, say) and the checkpoint that says
+// it is done commit together or not at all.
+func (r *Run) CheckpointTx(ctx context.Context, state any, fn func(tx *sql.Tx) error) error {
+	stateJSON, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	counters, meta := r.snapshot(false)
+	cp, err := json.Marshal(checkpointState{State: stateJSON, Counters: counters, Metadata: meta})
+	if err != nil {
+		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	err = r.engine.store.InTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
+		return store.SaveJobCheckpoint(ctx, tx, int64(r.id), cp, counters, meta, r.engine.clock.Now())
+	})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.resumeState = stateJSON
+	r.checkpointed = true
+	r.writes++
+	r.mu.Unlock()
+	r.engine.hub.publishJob(ctx, r.id)
+	return nil
+}
+
+func (r *Run) checkpointedThisAttempt() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.checkpointed
+}
+
+// snapshot returns counters and metadata with the derived rate and ETA.
+func (r *Run) snapshot(final bool) (store.Counters, json.RawMessage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	meta := maps.Clone(r.meta)
+	elapsed := r.engine.clock.Since(r.attemptStart).Seconds()
+	done := r.counters.Processed - r.attemptBaseline
+	if elapsed > 0 && done > 0 {
+		rate := float64(done) / elapsed
+		meta["itemsPerSecond"] = math.Round(rate*10) / 10
+		if left := r.counters.Total - r.counters.Processed; left > 0 && !final {
+			meta["etaSeconds"] = math.Ceil(float64(left) / rate)
+		} else {
+			delete(meta, "etaSeconds")
+		}
+	}
+	if final {
+		delete(meta, "etaSeconds")
+	}
+	b, err := json.Marshal(meta)
+	if err != nil {
+		// Metadata values come from bodies; a value JSON cannot encode is a
+		// bug there, and must not lose the counters.
+		b = []byte(fmt.Sprintf(`{"metadataError":%q}`, err.Error()))
+	}
+	return r.counters, b
+}
+
+// flush writes counters and metadata if they changed (or always, if force).
+func (r *Run) flush(ctx context.Context, force bool) {
+	r.mu.Lock()
+	dirty := r.dirty
+	r.dirty = false
+	r.mu.Unlock()
+	if !dirty && !force {
+		return
+	}
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	counters, meta := r.snapshot(false)
+	if err := store.SaveJobProgress(ctx, r.engine.store.DB(), int64(r.id), counters, meta, r.engine.clock.Now()); err != nil {
+		r.logger.WarnContext(ctx, "progress write failed; will retry at the next flush", slog.Any("error", err))
+		r.mu.Lock()
+		r.dirty = true
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	r.writes++
+	r.mu.Unlock()
+	r.engine.hub.publishJob(ctx, r.id)
+}
+
+// startFlusher writes progress every FlushInterval until the returned stop
+// function is called.
+func (r *Run) startFlusher(ctx context.Context) (stop func()) {
+	ticker := r.engine.clock.NewTicker(r.engine.cfg.FlushInterval)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer ticker.Stop()
+		r.flush(ctx, true) // RUNNING with the restored counters, at once
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-ticker.Chan():
+				r.flush(ctx, false)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// cancelledInDB reports whether an operator cancelled the job (the row says
+// CANCELLED), for the case where River's cancel signal has not arrived yet.
+func (r *Run) cancelledInDB(ctx context.Context) bool {
+	rec, err := r.engine.store.Job(ctx, int64(r.id))
+	return err == nil && rec.Status == StatusCancelled
+}
+
+func (r *Run) logAttrs() []any {
+	return []any{slog.Int64("job_id", int64(r.id)), slog.String("type", r.kind.Type), slog.Int("attempt", r.attempt)}
+}
