@@ -108,6 +108,10 @@ type StartOptions struct {
 	Force bool
 	// Actor is recorded in the audit log and on the job.
 	Actor Actor
+	// ScheduledTick, when set, is the schedule tick this start answers. Only
+	// one start per (type, tick) succeeds across every instance on the
+	// database; the others get ErrTickClaimed.
+	ScheduledTick time.Time
 	// retryOf makes the job a retry of another's failed items (see Retry).
 	retryOf JobID
 }
@@ -157,6 +161,14 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 		if err := store.InsertJob(ctx, tx, store.JobRecord{ID: res.Job.ID, Type: k.Type, Params: canonical,
 			UniqueKey: key, RetryOf: int64(opts.retryOf), RequestedBy: opts.Actor.String(), CreatedAt: now}); err != nil {
 			return err
+		}
+		if !opts.ScheduledTick.IsZero() {
+			if err := store.ClaimScheduledTick(ctx, tx, k.Type, opts.ScheduledTick, int64(id)); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return ErrTickClaimed
+				}
+				return err
+			}
 		}
 		action := "job.start"
 		if opts.retryOf != 0 {

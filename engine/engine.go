@@ -293,6 +293,8 @@ var (
 	ErrStillActive = errors.New("job has not finished")
 	// ErrNothingToRetry: the job has no failed items, or its type cannot retry items.
 	ErrNothingToRetry = errors.New("nothing to retry")
+	// ErrTickClaimed: another instance already started this schedule tick.
+	ErrTickClaimed = errors.New("schedule tick already started by another instance")
 	// ErrStopped: the engine is shutting down and takes no new work.
 	ErrStopped = errors.New("engine is stopping")
 )

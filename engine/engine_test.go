@@ -334,3 +334,33 @@ func TestStartRefusesBadInput(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, jobs, "refused starts leave nothing behind")
 }
+
+func TestScheduledTickStartsOnceAcrossInstances(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, d store.Dialect) {
+		dsn := setupDSN(t, d)
+		ctx := context.Background()
+		tick := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+		var engines []*engine.Engine
+		for range 2 {
+			s, err := store.Open(ctx, dsn, "")
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = s.Close() })
+			require.NoError(t, s.Migrate(ctx, nil))
+			e, err := engine.New(engine.Config{Store: s, Kinds: testKinds(&testBundle{gate: make(chan struct{})}), NoWorkers: true})
+			require.NoError(t, err)
+			engines = append(engines, e)
+		}
+		opts := engine.StartOptions{ScheduledTick: tick, Actor: engine.Actor{Name: "scheduler", Kind: engine.ActorScheduler}}
+		first, err := engines[0].Start(ctx, "broken", nil, opts)
+		require.NoError(t, err)
+		// Even once the first run is over, the same tick does not start again.
+		require.NoError(t, engines[0].Cancel(ctx, first, engine.Actor{}))
+		_, err = engines[1].Start(ctx, "broken", nil, opts)
+		require.ErrorIs(t, err, engine.ErrTickClaimed)
+		// The next tick does.
+		opts.ScheduledTick = tick.Add(time.Hour)
+		_, err = engines[1].Start(ctx, "broken", nil, opts)
+		require.NoError(t, err)
+	})
+}

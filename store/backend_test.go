@@ -40,3 +40,28 @@ func TestOpenRedactsPassword(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "s3cr3t")
 }
+
+func TestConcurrentMigrationsTakeTurns(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Backends(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			dsn := storetest.DSN(t, d)
+			errs := make(chan error, 4)
+			for range 4 {
+				go func() {
+					s, err := store.Open(context.Background(), dsn, "")
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer s.Close()
+					errs <- s.Migrate(context.Background(), nil)
+				}()
+			}
+			for range 4 {
+				require.NoError(t, <-errs)
+			}
+		})
+	}
+}

@@ -16,6 +16,28 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 )
 
+// migrationLockKey is the PostgreSQL advisory lock key of migrations.
+const migrationLockKey = 0x5f5c0f5 // "syncops"
+
+// migrationLock serialises migrations between processes.
+func (s *Store) migrationLock(ctx context.Context) (func(), error) {
+	if s.dialect == Postgres {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		return func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+			_ = conn.Close()
+		}, nil
+	}
+	return lockFile(s.dsn + ".migrate-lock")
+}
+
 //go:embed migrations
 var migrationFiles embed.FS
 
@@ -52,13 +74,18 @@ func (s *Store) migrations() ([]Migration, error) {
 }
 
 // Migrate brings River's tables and ours up to date. It is idempotent and safe
-// to run from several processes at once: each of our migrations runs in one
-// transaction that also records it, and the version table's primary key makes
-// a concurrent second runner fail its transaction rather than apply twice.
+// to run from several processes at once: runners take turns under a lock
+// (a PostgreSQL advisory lock, or an exclusive lock on a file beside the
+// SQLite database), because River's migrator is not safe to race.
 func (s *Store) Migrate(ctx context.Context, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	unlock, err := s.migrationLock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	migrator, err := rivermigrate.New(s.RiverDriver(), &rivermigrate.Config{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)

@@ -181,7 +181,8 @@ CREATE TABLE schedules (
     enabled      BOOLEAN NOT NULL DEFAULT FALSE,
     params       TEXT    NOT NULL DEFAULT '{}',
     updated_by   TEXT    NOT NULL DEFAULT '',
-    updated_at   BIGINT  NOT NULL
+    updated_at   BIGINT  NOT NULL,
+    revision     BIGINT  NOT NULL DEFAULT 1 -- +1 on every write: schedulers poll SUM(revision)
 );
 
 CREATE TABLE location_mappings (

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PullState is where a resumable pull stands.
+type PullState string
+
+// Pull states.
+const (
+	PullRunning PullState = "running" // pages are being stored
+	PullPaused  PullState = "paused"  // stopped early (cancel, crash, attempt timeout); resumable
+	PullDone    PullState = "done"    // the last page was stored
+)
+
+// Valid reports whether st is a known state.
+func (st PullState) Valid() bool { return st == PullRunning || st == PullPaused || st == PullDone }
+
+// PullCursor is the resumable position of one pull stream (e.g. Nhanh
+// customers, Shopify variants).
+type PullCursor struct {
+	Stream      string
+	Cursor      json.RawMessage // the source's opaque next-page token; nil = from the start
+	State       PullState
+	TotalPulled int64
+	JobID       int64 // the job that last moved it; 0 = none
+	StartedAt   time.Time
+	UpdatedAt   time.Time
+	CompletedAt time.Time
+}
+
+const pullCursorColumns = `stream, cursor, state, total_pulled, job_id, started_at, updated_at, completed_at`
+
+func scanPullCursor(sc scanner) (PullCursor, error) {
+	var c PullCursor
+	var cursor sql.NullString
+	var job, started, completed sql.NullInt64
+	var updated int64
+	if err := sc.Scan(&c.Stream, &cursor, &c.State, &c.TotalPulled, &job, &started, &updated, &completed); err != nil {
+		return c, err
+	}
+	if cursor.Valid {
+		c.Cursor = json.RawMessage(cursor.String)
+	}
+	c.JobID = job.Int64
+	c.StartedAt, c.UpdatedAt, c.CompletedAt = fromNullMillis(started), FromMillis(updated), fromNullMillis(completed)
+	return c, nil
+}
+
+// PullCursor reads a stream's cursor through q, or returns ErrNotFound when
+// the stream has never been pulled (or was reset).
+func (s *Store) PullCursor(ctx context.Context, q Querier, stream string) (PullCursor, error) {
+	c, err := scanPullCursor(q.QueryRowContext(ctx, `SELECT `+pullCursorColumns+` FROM pull_cursors WHERE stream = $1`, stream))
+	if errors.Is(err, sql.ErrNoRows) {
+		return PullCursor{}, fmt.Errorf("pull cursor %q: %w", stream, ErrNotFound)
+	}
+	if err != nil {
+		return PullCursor{}, fmt.Errorf("pull cursor %q: %w", stream, err)
+	}
+	return c, nil
+}
+
+// SavePullCursor creates or replaces a stream's cursor in q. Save it in the
+// transaction that stores the page it points after, so a crash can neither
+// skip nor repeat a page. UpdatedAt must be set (time comes from the
+// caller's clock).
+func (s *Store) SavePullCursor(ctx context.Context, q Querier, c PullCursor) error {
+	switch {
+	case c.Stream == "":
+		return errors.New("save pull cursor: no stream")
+	case !c.State.Valid():
+		return fmt.Errorf("save pull cursor %q: unknown state %q", c.Stream, c.State)
+	case c.UpdatedAt.IsZero():
+		return fmt.Errorf("save pull cursor %q: no update time", c.Stream)
+	case c.Cursor != nil && !json.Valid(c.Cursor):
+		return fmt.Errorf("save pull cursor %q: cursor is not JSON", c.Stream)
+	}
+	var cursor sql.NullString
+	if c.Cursor != nil {
+		cursor = sql.NullString{String: string(c.Cursor), Valid: true}
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO pull_cursors (`+pullCursorColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (stream) DO UPDATE SET cursor = excluded.cursor, state = excluded.state,
+			total_pulled = excluded.total_pulled, job_id = excluded.job_id, started_at = excluded.started_at,
+			updated_at = excluded.updated_at, completed_at = excluded.completed_at`,
+		c.Stream, cursor, string(c.State), c.TotalPulled, nullID(c.JobID),
+		nullMillis(c.StartedAt), Millis(c.UpdatedAt), nullMillis(c.CompletedAt))
+	if err != nil {
+		return fmt.Errorf("save pull cursor %q: %w", c.Stream, err)
+	}
+	return nil
+}
+
+// ResetPullCursor forgets a stream's cursor so its next pull starts from the
+// beginning. Resetting a stream that has none is not an error. Do not call it
+// inside InTx (on SQLite it needs the single writer connection).
+func (s *Store) ResetPullCursor(ctx context.Context, stream string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM pull_cursors WHERE stream = $1`, stream); err != nil {
+		return fmt.Errorf("reset pull cursor %q: %w", stream, err)
+	}
+	return nil
+}
+
+// ListPullCursors returns every stored cursor, by stream name.
+func (s *Store) ListPullCursors(ctx context.Context) ([]PullCursor, error) {
+	rows, err := s.readDB.QueryContext(ctx, `SELECT `+pullCursorColumns+` FROM pull_cursors ORDER BY stream`)
+	if err != nil {
+		return nil, fmt.Errorf("list pull cursors: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []PullCursor
+	for rows.Next() {
+		c, err := scanPullCursor(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan pull cursor: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("list pull cursors: %w", err)
+	}
+	return out, nil
+}
+
+// Watermark reads a named high-water mark (e.g. the largest remote updatedAt
+// an incremental pull has stored) through q; ok is false when it is unset.
+func (s *Store) Watermark(ctx context.Context, q Querier, name string) (value int64, ok bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT value FROM watermarks WHERE name = $1`, name).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("watermark %q: %w", name, err)
+	}
+	return value, true, nil
+}
+
+// SetWatermark sets a named high-water mark in q. It does not refuse to go
+// backwards: a reset may lower it on purpose.
+func (s *Store) SetWatermark(ctx context.Context, q Querier, name string, value int64, now time.Time) error {
+	if name == "" {
+		return errors.New("set watermark: no name")
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO watermarks (name, value, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		name, value, Millis(now))
+	if err != nil {
+		return fmt.Errorf("set watermark %q: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"syncops/clients/extid"
+)
+
+// NhanhCustomer is the local copy of one Nhanh.vn customer.
+type NhanhCustomer struct {
+	ID              extid.NhanhCustomerID
+	Type            int // 1 retail, 2 wholesale, 3 agent
+	Name            string
+	Mobile          string // as typed at the till; matching normalises it
+	Email           string
+	Address         string
+	City            string
+	TotalAmount     float64 // lifetime spend in VND, the value synced to Shopify
+	LastBoughtDate  string
+	RemoteUpdatedAt int64     // Nhanh's updatedAt, unix seconds
+	DeletedAt       time.Time // zero while the customer exists at the source
+	PulledAt        time.Time // when a pull last saw it; set by the store
+}
+
+// ShopifyCustomer is the local copy of one Shopify customer.
+type ShopifyCustomer struct {
+	ID                  extid.ShopifyCustomerGID
+	FirstName           string
+	LastName            string
+	Email               string
+	Phone               string
+	DefaultAddressPhone string
+	Note                string // matching mines it for phone numbers
+	NumberOfOrders      int64
+	AmountSpent         string // decimal string, informational
+	RemoteUpdatedAt     int64  // Shopify's updatedAt, unix seconds
+	DeletedAt           time.Time
+	PulledAt            time.Time
+}
+
+var nhanhCustomers = &mirror[extid.NhanhCustomerID, NhanhCustomer]{
+	table: "nhanh_customers",
+	key:   "nhanh_id",
+	columns: []string{"customer_type", "name", "mobile", "email", "address", "city",
+		"total_amount", "last_bought_date", "remote_updated_at"},
+	keyArg: func(id extid.NhanhCustomerID) any { return int64(id) },
+	keyOf:  func(c *NhanhCustomer) extid.NhanhCustomerID { return c.ID },
+	values: func(c *NhanhCustomer) []any {
+		return []any{int64(c.Type), c.Name, c.Mobile, c.Email, c.Address, c.City,
+			c.TotalAmount, c.LastBoughtDate, c.RemoteUpdatedAt}
+	},
+	deletedAt: func(c *NhanhCustomer) time.Time { return c.DeletedAt },
+	scan: func(sc scanner) (NhanhCustomer, error) {
+		var c NhanhCustomer
+		var deleted sql.NullInt64
+		var pulled int64
+		err := sc.Scan(&c.ID, &c.Type, &c.Name, &c.Mobile, &c.Email, &c.Address, &c.City,
+			&c.TotalAmount, &c.LastBoughtDate, &c.RemoteUpdatedAt, &deleted, &pulled)
+		c.DeletedAt, c.PulledAt = fromNullMillis(deleted), FromMillis(pulled)
+		return c, err
+	},
+}
+
+var shopifyCustomers = &mirror[extid.ShopifyCustomerGID, ShopifyCustomer]{
+	table: "shopify_customers",
+	key:   "gid",
+	columns: []string{"first_name", "last_name", "email", "phone", "default_address_phone", "note",
+		"number_of_orders", "amount_spent", "remote_updated_at"},
+	keyArg: func(id extid.ShopifyCustomerGID) any { return string(id) },
+	keyOf:  func(c *ShopifyCustomer) extid.ShopifyCustomerGID { return c.ID },
+	values: func(c *ShopifyCustomer) []any {
+		return []any{c.FirstName, c.LastName, c.Email, c.Phone, c.DefaultAddressPhone, c.Note,
+			c.NumberOfOrders, c.AmountSpent, c.RemoteUpdatedAt}
+	},
+	deletedAt: func(c *ShopifyCustomer) time.Time { return c.DeletedAt },
+	scan: func(sc scanner) (ShopifyCustomer, error) {
+		var c ShopifyCustomer
+		var deleted sql.NullInt64
+		var pulled int64
+		err := sc.Scan(&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.DefaultAddressPhone, &c.Note,
+			&c.NumberOfOrders, &c.AmountSpent, &c.RemoteUpdatedAt, &deleted, &pulled)
+		c.DeletedAt, c.PulledAt = fromNullMillis(deleted), FromMillis(pulled)
+		return c, err
+	},
+}
+
+// UpsertNhanhCustomers stores a page of pulled customers in q (pass the pull's
+// transaction: the work is a handful of statements per thousand rows). Every
+// row's pulled time becomes now; only new or changed rows are written, and a
+// row marked deleted comes back to life. Given DeletedAt and PulledAt are
+// ignored. When an id repeats, the last row wins.
+func (s *Store) UpsertNhanhCustomers(ctx context.Context, q Querier, rows []NhanhCustomer, now time.Time) (UpsertCounts, error) {
+	return nhanhCustomers.upsert(ctx, s.dialect, q, rows, now)
+}
+
+// MarkNhanhCustomersDeleted marks as deleted, at now, every live customer no
+// pull has seen since notPulledSince. Call it only after a complete,
+// unfiltered pull that started at notPulledSince.
+func (s *Store) MarkNhanhCustomersDeleted(ctx context.Context, q Querier, notPulledSince, now time.Time) (int64, error) {
+	return nhanhCustomers.markDeleted(ctx, q, notPulledSince, now)
+}
+
+// NhanhCustomer returns one stored customer, deleted or not, or ErrNotFound.
+func (s *Store) NhanhCustomer(ctx context.Context, id extid.NhanhCustomerID) (NhanhCustomer, error) {
+	return nhanhCustomers.get(ctx, s.readDB, id)
+}
+
+// ListNhanhCustomers returns a page of stored customers in id order.
+func (s *Store) ListNhanhCustomers(ctx context.Context, opts ListOpts[extid.NhanhCustomerID]) ([]NhanhCustomer, error) {
+	return nhanhCustomers.list(ctx, s.readDB, opts)
+}
+
+// CountNhanhCustomers counts the stored customers not marked deleted.
+func (s *Store) CountNhanhCustomers(ctx context.Context) (int64, error) {
+	return nhanhCustomers.count(ctx, s.readDB)
+}
+
+// EachNhanhCustomer calls fn with every stored customer not marked deleted, in
+// id order, without holding them all in memory. fn's error stops the walk and
+// is returned as is. fn may write through InTx meanwhile: the walk reads on
+// its own connection.
+func (s *Store) EachNhanhCustomer(ctx context.Context, fn func(NhanhCustomer) error) error {
+	return nhanhCustomers.each(ctx, s.readDB, fn)
+}
+
+// UpsertShopifyCustomers is UpsertNhanhCustomers for Shopify customers.
+func (s *Store) UpsertShopifyCustomers(ctx context.Context, q Querier, rows []ShopifyCustomer, now time.Time) (UpsertCounts, error) {
+	return shopifyCustomers.upsert(ctx, s.dialect, q, rows, now)
+}
+
+// MarkShopifyCustomersDeleted is MarkNhanhCustomersDeleted for Shopify
+// customers.
+func (s *Store) MarkShopifyCustomersDeleted(ctx context.Context, q Querier, notPulledSince, now time.Time) (int64, error) {
+	return shopifyCustomers.markDeleted(ctx, q, notPulledSince, now)
+}
+
+// ShopifyCustomer returns one stored customer, deleted or not, or ErrNotFound.
+func (s *Store) ShopifyCustomer(ctx context.Context, id extid.ShopifyCustomerGID) (ShopifyCustomer, error) {
+	return shopifyCustomers.get(ctx, s.readDB, id)
+}
+
+// ListShopifyCustomers returns a page of stored customers in GID order (the
+// database's text order).
+func (s *Store) ListShopifyCustomers(ctx context.Context, opts ListOpts[extid.ShopifyCustomerGID]) ([]ShopifyCustomer, error) {
+	return shopifyCustomers.list(ctx, s.readDB, opts)
+}
+
+// CountShopifyCustomers counts the stored customers not marked deleted.
+func (s *Store) CountShopifyCustomers(ctx context.Context) (int64, error) {
+	return shopifyCustomers.count(ctx, s.readDB)
+}
+
+// EachShopifyCustomer is EachNhanhCustomer for Shopify customers.
+func (s *Store) EachShopifyCustomer(ctx context.Context, fn func(ShopifyCustomer) error) error {
+	return shopifyCustomers.each(ctx, s.readDB, fn)
+}

@@ -1,0 +1,326 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"syncops/clients/extid"
+)
+
+// MappingStatus is where a mapping stands in its sync life.
+type MappingStatus string
+
+// Mapping statuses.
+const (
+	MappingUnmapped MappingStatus = "UNMAPPED" // no Shopify side chosen yet
+	MappingPending  MappingStatus = "PENDING"  // target chosen, not pushed yet
+	MappingSynced   MappingStatus = "SYNCED"   // last push succeeded
+	MappingFailed   MappingStatus = "FAILED"   // last push failed; SyncError says why
+)
+
+// Valid reports whether st is a known status.
+func (st MappingStatus) Valid() bool {
+	switch st {
+	case MappingUnmapped, MappingPending, MappingSynced, MappingFailed:
+		return true
+	}
+	return false
+}
+
+// Match methods recorded on mappings.
+const (
+	MatchPhone  = "phone"
+	MatchEmail  = "email"
+	MatchSKU    = "sku"
+	MatchManual = "manual"
+)
+
+// maxSyncErrorBytes bounds a stored sync error: API errors can carry whole
+// response bodies, and the row is read on every listing.
+const maxSyncErrorBytes = 4000
+
+// MappingFilter selects mapping rows, in id order. Empty fields do not filter.
+type MappingFilter struct {
+	IDs      []int64         // only these local mapping ids
+	Statuses []MappingStatus // only these statuses
+	AfterID  int64           // only ids above this (paging)
+	Limit    int             // at most this many; <= 0 means no limit
+}
+
+var customerMappings = &mappingTable{
+	kind:         MappingKindCustomer,
+	table:        "customer_mappings",
+	nhanhCol:     "nhanh_customer_id",
+	shopifyCol:   "shopify_customer_gid",
+	nhanhLabel:   "Nhanh customer",
+	shopifyLabel: "Shopify customer",
+}
+
+var productMappings = &mappingTable{
+	kind:         MappingKindProduct,
+	table:        "product_mappings",
+	nhanhCol:     "nhanh_product_id",
+	shopifyCol:   "shopify_variant_gid",
+	nhanhLabel:   "Nhanh product",
+	shopifyLabel: "Shopify variant",
+	withItem:     true,
+}
+
+// CustomerMapping links one Nhanh customer to at most one Shopify customer
+// and carries the state of syncing its total spend.
+type CustomerMapping struct {
+	ID              int64 // local row id
+	NhanhID         extid.NhanhCustomerID
+	ShopifyID       extid.ShopifyCustomerGID // "" while unmapped
+	Status          MappingStatus
+	MatchMethod     string // MatchPhone, MatchEmail, MatchManual
+	LastSyncedValue *int64 // total spend last written to Shopify; nil before the first sync
+	LastSyncedAt    time.Time
+	SyncError       string
+	SyncAttempts    int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// ProductMapping links one Nhanh product to at most one Shopify variant and
+// carries the state of syncing its inventory.
+type ProductMapping struct {
+	ID              int64 // local row id
+	NhanhID         extid.NhanhProductID
+	ShopifyID       extid.ShopifyVariantGID // "" while unmapped
+	InventoryItemID extid.ShopifyInventoryItemGID
+	Status          MappingStatus
+	MatchMethod     string // MatchSKU, MatchManual
+	// LastSyncedValue is the quantity last set at each Shopify location; nil
+	// before the first sync.
+	LastSyncedValue map[extid.ShopifyLocationGID]int64
+	LastSyncedAt    time.Time
+	SyncError       string
+	SyncAttempts    int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// defaultStatus is UNMAPPED without a Shopify side and PENDING with one.
+func defaultStatus(st MappingStatus, shopifyID string) MappingStatus {
+	switch {
+	case st != "":
+		return st
+	case shopifyID == "":
+		return MappingUnmapped
+	default:
+		return MappingPending
+	}
+}
+
+func (m CustomerMapping) row() mappingRow {
+	return mappingRow{NhanhID: int64(m.NhanhID), ShopifyID: string(m.ShopifyID),
+		Status: defaultStatus(m.Status, string(m.ShopifyID)), MatchMethod: m.MatchMethod}
+}
+
+func customerMappingFrom(r mappingRow) (CustomerMapping, error) {
+	m := CustomerMapping{ID: r.ID, NhanhID: extid.NhanhCustomerID(r.NhanhID), ShopifyID: extid.ShopifyCustomerGID(r.ShopifyID),
+		Status: r.Status, MatchMethod: r.MatchMethod, LastSyncedAt: r.LastSyncedAt, SyncError: r.SyncError,
+		SyncAttempts: r.SyncAttempts, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.LastSyncedValue.Valid {
+		v, err := strconv.ParseInt(r.LastSyncedValue.String, 10, 64)
+		if err != nil {
+			return m, fmt.Errorf("customer mapping %d: bad last synced value %q", r.ID, r.LastSyncedValue.String)
+		}
+		m.LastSyncedValue = &v
+	}
+	return m, nil
+}
+
+func (m ProductMapping) row() mappingRow {
+	return mappingRow{NhanhID: int64(m.NhanhID), ShopifyID: string(m.ShopifyID), InventoryItemID: string(m.InventoryItemID),
+		Status: defaultStatus(m.Status, string(m.ShopifyID)), MatchMethod: m.MatchMethod}
+}
+
+func productMappingFrom(r mappingRow) (ProductMapping, error) {
+	m := ProductMapping{ID: r.ID, NhanhID: extid.NhanhProductID(r.NhanhID), ShopifyID: extid.ShopifyVariantGID(r.ShopifyID),
+		InventoryItemID: extid.ShopifyInventoryItemGID(r.InventoryItemID), Status: r.Status, MatchMethod: r.MatchMethod,
+		LastSyncedAt: r.LastSyncedAt, SyncError: r.SyncError, SyncAttempts: r.SyncAttempts,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.LastSyncedValue.Valid {
+		if err := json.Unmarshal([]byte(r.LastSyncedValue.String), &m.LastSyncedValue); err != nil {
+			return m, fmt.Errorf("product mapping %d: bad last synced value: %w", r.ID, err)
+		}
+	}
+	return m, nil
+}
+
+// convertRows turns stored rows into typed mappings.
+func convertRows[M any](rows []mappingRow, conv func(mappingRow) (M, error)) ([]M, error) {
+	out := make([]M, 0, len(rows))
+	for _, r := range rows {
+		m, err := conv(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// CreateCustomerMappings inserts new mappings in q; sync fields are ignored
+// and an empty Status defaults to UNMAPPED or PENDING by whether ShopifyID
+// is set. Both sides are unique: if a Nhanh customer already has a mapping,
+// or a Shopify customer is already the target of one (or either repeats in
+// ms), nothing is inserted and the error wraps ErrConflict and names the
+// side and the mapping in the way. On PostgreSQL a conflict found by the
+// database itself (a concurrent writer) aborts q's transaction.
+func (s *Store) CreateCustomerMappings(ctx context.Context, q Querier, ms []CustomerMapping, now time.Time) error {
+	rows := make([]mappingRow, len(ms))
+	for i, m := range ms {
+		rows[i] = m.row()
+	}
+	return customerMappings.create(ctx, s.dialect, q, rows, now)
+}
+
+// CustomerMappings returns the mappings matching f, in id order.
+func (s *Store) CustomerMappings(ctx context.Context, f MappingFilter) ([]CustomerMapping, error) {
+	rows, err := customerMappings.list(ctx, s.dialect, s.readDB, f)
+	if err != nil {
+		return nil, err
+	}
+	return convertRows(rows, customerMappingFrom)
+}
+
+// CustomerMapping returns one mapping by local id, or ErrNotFound.
+func (s *Store) CustomerMapping(ctx context.Context, id int64) (CustomerMapping, error) {
+	ms, err := s.CustomerMappings(ctx, MappingFilter{IDs: []int64{id}})
+	if err != nil {
+		return CustomerMapping{}, err
+	}
+	if len(ms) == 0 {
+		return CustomerMapping{}, fmt.Errorf("customer mapping %d: %w", id, ErrNotFound)
+	}
+	return ms[0], nil
+}
+
+// MappedShopifyCustomers returns every Shopify customer that is the target of
+// a mapping, with the Nhanh customer it is mapped to.
+func (s *Store) MappedShopifyCustomers(ctx context.Context) (map[extid.ShopifyCustomerGID]extid.NhanhCustomerID, error) {
+	out := make(map[extid.ShopifyCustomerGID]extid.NhanhCustomerID)
+	err := customerMappings.pairs(ctx, s.readDB, func(nhanhID int64, shopifyID string) {
+		if shopifyID != "" {
+			out[extid.ShopifyCustomerGID(shopifyID)] = extid.NhanhCustomerID(nhanhID)
+		}
+	})
+	return out, err
+}
+
+// MappedNhanhCustomers returns every Nhanh customer that has a mapping row,
+// mapped or not (automatic matching leaves them alone).
+func (s *Store) MappedNhanhCustomers(ctx context.Context) (map[extid.NhanhCustomerID]struct{}, error) {
+	out := make(map[extid.NhanhCustomerID]struct{})
+	err := customerMappings.pairs(ctx, s.readDB, func(nhanhID int64, _ string) {
+		out[extid.NhanhCustomerID(nhanhID)] = struct{}{}
+	})
+	return out, err
+}
+
+// RecordCustomerSync records, in q, that value was written to the mapping's
+// Shopify customer at at: the mapping becomes SYNCED with value as its
+// baseline, its error is cleared, its attempts grow by one, and a sync log
+// row old -> new is appended. jobID 0 means no job. A mapping without a
+// Shopify side cannot be synced.
+func (s *Store) RecordCustomerSync(ctx context.Context, q Querier, mappingID, value int64, at time.Time, jobID int64) error {
+	return customerMappings.record(ctx, q, mappingID, syncOutcome{
+		valueArg: value, valueText: strconv.FormatInt(value, 10), at: at, jobID: jobID}, false)
+}
+
+// RecordCustomerSyncFailure records, in q, a failed write: the mapping
+// becomes FAILED with errMsg (cut to a few KB), its attempts grow by one, its
+// baseline stays, and a FAILED sync log row is appended.
+func (s *Store) RecordCustomerSyncFailure(ctx context.Context, q Querier, mappingID int64, errMsg string, at time.Time, jobID int64) error {
+	return customerMappings.record(ctx, q, mappingID, syncOutcome{errMsg: errMsg, at: at, jobID: jobID}, true)
+}
+
+// DeleteCustomerMapping removes a mapping and its sync log in q, or returns
+// ErrNotFound.
+func (s *Store) DeleteCustomerMapping(ctx context.Context, q Querier, id int64) error {
+	return customerMappings.delete(ctx, q, id)
+}
+
+// CreateProductMappings is CreateCustomerMappings for products: each Nhanh
+// product and each Shopify variant appears in at most one mapping.
+func (s *Store) CreateProductMappings(ctx context.Context, q Querier, ms []ProductMapping, now time.Time) error {
+	rows := make([]mappingRow, len(ms))
+	for i, m := range ms {
+		rows[i] = m.row()
+	}
+	return productMappings.create(ctx, s.dialect, q, rows, now)
+}
+
+// ProductMappings returns the mappings matching f, in id order.
+func (s *Store) ProductMappings(ctx context.Context, f MappingFilter) ([]ProductMapping, error) {
+	rows, err := productMappings.list(ctx, s.dialect, s.readDB, f)
+	if err != nil {
+		return nil, err
+	}
+	return convertRows(rows, productMappingFrom)
+}
+
+// ProductMapping returns one mapping by local id, or ErrNotFound.
+func (s *Store) ProductMapping(ctx context.Context, id int64) (ProductMapping, error) {
+	ms, err := s.ProductMappings(ctx, MappingFilter{IDs: []int64{id}})
+	if err != nil {
+		return ProductMapping{}, err
+	}
+	if len(ms) == 0 {
+		return ProductMapping{}, fmt.Errorf("product mapping %d: %w", id, ErrNotFound)
+	}
+	return ms[0], nil
+}
+
+// MappedShopifyVariants returns every Shopify variant that is the target of a
+// mapping, with the Nhanh product it is mapped to.
+func (s *Store) MappedShopifyVariants(ctx context.Context) (map[extid.ShopifyVariantGID]extid.NhanhProductID, error) {
+	out := make(map[extid.ShopifyVariantGID]extid.NhanhProductID)
+	err := productMappings.pairs(ctx, s.readDB, func(nhanhID int64, shopifyID string) {
+		if shopifyID != "" {
+			out[extid.ShopifyVariantGID(shopifyID)] = extid.NhanhProductID(nhanhID)
+		}
+	})
+	return out, err
+}
+
+// MappedNhanhProducts returns every Nhanh product that has a mapping row.
+func (s *Store) MappedNhanhProducts(ctx context.Context) (map[extid.NhanhProductID]struct{}, error) {
+	out := make(map[extid.NhanhProductID]struct{})
+	err := productMappings.pairs(ctx, s.readDB, func(nhanhID int64, _ string) {
+		out[extid.NhanhProductID(nhanhID)] = struct{}{}
+	})
+	return out, err
+}
+
+// RecordProductSync records, in q, that the quantities in value were set at
+// their Shopify locations at at; see RecordCustomerSync. The value is stored
+// and logged as JSON with locations in sorted order.
+func (s *Store) RecordProductSync(ctx context.Context, q Querier, mappingID int64, value map[extid.ShopifyLocationGID]int64, at time.Time, jobID int64) error {
+	if value == nil {
+		value = map[extid.ShopifyLocationGID]int64{}
+	}
+	text, err := json.Marshal(value)
+	if err != nil {
+		return fmt.Errorf("record product sync %d: %w", mappingID, err)
+	}
+	return productMappings.record(ctx, q, mappingID, syncOutcome{
+		valueArg: string(text), valueText: string(text), at: at, jobID: jobID}, false)
+}
+
+// RecordProductSyncFailure is RecordCustomerSyncFailure for products.
+func (s *Store) RecordProductSyncFailure(ctx context.Context, q Querier, mappingID int64, errMsg string, at time.Time, jobID int64) error {
+	return productMappings.record(ctx, q, mappingID, syncOutcome{errMsg: errMsg, at: at, jobID: jobID}, true)
+}
+
+// DeleteProductMapping removes a mapping and its sync log in q, or returns
+// ErrNotFound.
+func (s *Store) DeleteProductMapping(ctx context.Context, q Querier, id int64) error {
+	return productMappings.delete(ctx, q, id)
+}

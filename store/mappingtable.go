@@ -1,0 +1,339 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// mappingTable is what customer and product mappings share: a local id, a
+// Nhanh side unique and required, a Shopify side unique when set, and sync
+// state. Products add the inventory item id.
+type mappingTable struct {
+	kind         MappingKind
+	table        string
+	nhanhCol     string
+	shopifyCol   string
+	nhanhLabel   string // for messages
+	shopifyLabel string
+	withItem     bool // has inventory_item_gid
+}
+
+// mappingRow is a mapping of either kind with plain ids and the last synced
+// value in its stored text form.
+type mappingRow struct {
+	ID              int64
+	NhanhID         int64
+	ShopifyID       string
+	InventoryItemID string
+	Status          MappingStatus
+	MatchMethod     string
+	LastSyncedValue sql.NullString
+	LastSyncedAt    time.Time
+	SyncError       string
+	SyncAttempts    int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (t *mappingTable) selectList() string {
+	cols := "id, " + t.nhanhCol + ", " + t.shopifyCol
+	if t.withItem {
+		cols += ", inventory_item_gid"
+	}
+	return cols + ", status, match_method, last_synced_value, last_synced_at, sync_error, sync_attempts, created_at, updated_at"
+}
+
+func (t *mappingTable) scan(sc scanner) (mappingRow, error) {
+	var r mappingRow
+	var shopify sql.NullString
+	var synced sql.NullInt64
+	var created, updated int64
+	dest := []any{&r.ID, &r.NhanhID, &shopify}
+	if t.withItem {
+		dest = append(dest, &r.InventoryItemID)
+	}
+	dest = append(dest, &r.Status, &r.MatchMethod, &r.LastSyncedValue, &synced, &r.SyncError,
+		&r.SyncAttempts, &created, &updated)
+	if err := sc.Scan(dest...); err != nil {
+		return r, err
+	}
+	r.ShopifyID, r.LastSyncedAt = shopify.String, fromNullMillis(synced)
+	r.CreatedAt, r.UpdatedAt = FromMillis(created), FromMillis(updated)
+	return r, nil
+}
+
+// create inserts new mappings after checking both sides are free, among the
+// rows given and in the table, so a conflict names the mapping in the way.
+// The unique constraints remain the last word against a concurrent writer.
+func (t *mappingTable) create(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time) error {
+	if err := t.checkFree(ctx, d, q, rows); err != nil {
+		return err
+	}
+	return t.insert(ctx, d, q, rows, now)
+}
+
+// insert writes rows with multi-row statements, turning a unique violation
+// into ErrConflict naming the side.
+func (t *mappingTable) insert(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time) error {
+	cols := []string{t.nhanhCol, t.shopifyCol, "status", "match_method", "created_at", "updated_at"}
+	if t.withItem {
+		cols = append(cols, "inventory_item_gid")
+	}
+	for chunk := range slices.Chunk(rows, rowsPerStatement(d)) {
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO " + t.table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		b := binder{dialect: d}
+		for i, r := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			vals := []any{r.NhanhID, sql.NullString{String: r.ShopifyID, Valid: r.ShopifyID != ""},
+				string(r.Status), r.MatchMethod, Millis(now), Millis(now)}
+			if t.withItem {
+				vals = append(vals, r.InventoryItemID)
+			}
+			sb.WriteString("(" + b.list(vals) + ")")
+		}
+		if _, err := q.ExecContext(ctx, sb.String(), b.args...); err != nil {
+			if isUniqueViolation(err) {
+				side := t.shopifyLabel
+				if violatesColumn(err, t.nhanhCol) {
+					side = t.nhanhLabel
+				}
+				return fmt.Errorf("create %s mapping: a %s in this batch is already mapped: %w", t.kind, side, ErrConflict)
+			}
+			return fmt.Errorf("create %s mapping: %w", t.kind, err)
+		}
+	}
+	return nil
+}
+
+func (t *mappingTable) checkFree(ctx context.Context, d Dialect, q Querier, rows []mappingRow) error {
+	nhanh := make(map[int64]bool, len(rows))
+	shopify := make(map[string]bool, len(rows))
+	var nhanhIDs []any
+	var shopifyIDs []any
+	for _, r := range rows {
+		if r.NhanhID <= 0 {
+			return fmt.Errorf("create %s mapping: no %s id", t.kind, t.nhanhLabel)
+		}
+		if !r.Status.Valid() || (r.ShopifyID == "") != (r.Status == MappingUnmapped) {
+			return fmt.Errorf("create %s mapping for %s %d: status %q does not fit Shopify side %q",
+				t.kind, t.nhanhLabel, r.NhanhID, r.Status, r.ShopifyID)
+		}
+		if nhanh[r.NhanhID] {
+			return fmt.Errorf("create %s mapping: %s %d given twice: %w", t.kind, t.nhanhLabel, r.NhanhID, ErrConflict)
+		}
+		nhanh[r.NhanhID] = true
+		nhanhIDs = append(nhanhIDs, r.NhanhID)
+		if r.ShopifyID == "" {
+			continue
+		}
+		if shopify[r.ShopifyID] {
+			return fmt.Errorf("create %s mapping: %s %s given twice: %w", t.kind, t.shopifyLabel, r.ShopifyID, ErrConflict)
+		}
+		shopify[r.ShopifyID] = true
+		shopifyIDs = append(shopifyIDs, r.ShopifyID)
+	}
+	for _, side := range []struct {
+		col string
+		ids []any
+	}{{t.nhanhCol, nhanhIDs}, {t.shopifyCol, shopifyIDs}} {
+		for chunk := range slices.Chunk(side.ids, maxInParams) {
+			var id, nhanhID int64
+			var shopifyID sql.NullString
+			b := binder{dialect: d}
+			err := q.QueryRowContext(ctx, "SELECT id, "+t.nhanhCol+", "+t.shopifyCol+" FROM "+t.table+
+				" WHERE "+side.col+" IN ("+b.list(chunk)+") ORDER BY id LIMIT 1", b.args...).
+				Scan(&id, &nhanhID, &shopifyID)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("create %s mapping: check existing: %w", t.kind, err)
+			case side.col == t.nhanhCol:
+				return fmt.Errorf("create %s mapping: %s %d already has mapping %d: %w",
+					t.kind, t.nhanhLabel, nhanhID, id, ErrConflict)
+			default:
+				return fmt.Errorf("create %s mapping: %s %s is already mapped to %s %d (mapping %d): %w",
+					t.kind, t.shopifyLabel, shopifyID.String, t.nhanhLabel, nhanhID, id, ErrConflict)
+			}
+		}
+	}
+	return nil
+}
+
+// list returns mappings matching f. An IDs filter is run in ascending
+// chunks so that paging with AfterID and Limit stays exact.
+func (t *mappingTable) list(ctx context.Context, d Dialect, db *sql.DB, f MappingFilter) ([]mappingRow, error) {
+	if len(f.IDs) == 0 {
+		return t.query(ctx, d, db, f, nil, f.Limit)
+	}
+	ids := slices.Clone(f.IDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out []mappingRow
+	for chunk := range slices.Chunk(ids, maxInParams) {
+		limit := 0
+		if f.Limit > 0 {
+			limit = f.Limit - len(out)
+			if limit <= 0 {
+				break
+			}
+		}
+		rows, err := t.query(ctx, d, db, f, chunk, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// query runs one listing: f's AfterID and Statuses, ids when not nil.
+func (t *mappingTable) query(ctx context.Context, d Dialect, db *sql.DB, f MappingFilter, ids []int64, limit int) ([]mappingRow, error) {
+	b := binder{dialect: d}
+	query := "SELECT " + t.selectList() + " FROM " + t.table + " WHERE id > " + b.bind(f.AfterID)
+	if len(f.Statuses) > 0 {
+		statuses := make([]any, len(f.Statuses))
+		for i, st := range f.Statuses {
+			statuses[i] = string(st)
+		}
+		query += " AND status IN (" + b.list(statuses) + ")"
+	}
+	if ids != nil {
+		vals := make([]any, len(ids))
+		for i, id := range ids {
+			vals[i] = id
+		}
+		query += " AND id IN (" + b.list(vals) + ")"
+	}
+	query += " ORDER BY id"
+	if limit > 0 {
+		query += " LIMIT " + b.bind(limit)
+	}
+	rows, err := db.QueryContext(ctx, query, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s mappings: %w", t.kind, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []mappingRow
+	for rows.Next() {
+		r, err := t.scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan %s mapping: %w", t.kind, err)
+		}
+		out = append(out, r)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("list %s mappings: %w", t.kind, err)
+	}
+	return out, nil
+}
+
+// pairs calls fn with the Nhanh and Shopify side of every mapping; the
+// Shopify side is "" for unmapped rows.
+func (t *mappingTable) pairs(ctx context.Context, db *sql.DB, fn func(nhanhID int64, shopifyID string)) error {
+	rows, err := db.QueryContext(ctx, "SELECT "+t.nhanhCol+", "+t.shopifyCol+" FROM "+t.table)
+	if err != nil {
+		return fmt.Errorf("read %s mappings: %w", t.kind, err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var nhanhID int64
+		var shopifyID sql.NullString
+		if err := rows.Scan(&nhanhID, &shopifyID); err != nil {
+			return fmt.Errorf("scan %s mapping: %w", t.kind, err)
+		}
+		fn(nhanhID, shopifyID.String)
+	}
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("read %s mappings: %w", t.kind, err)
+	}
+	return nil
+}
+
+// syncOutcome is one attempt to push a mapping's value.
+type syncOutcome struct {
+	valueArg  any    // the new last_synced_value as stored (success only)
+	valueText string // the same as text, for the sync log
+	errMsg    string // failure only
+	at        time.Time
+	jobID     int64
+}
+
+// record stores the outcome of a sync attempt on the mapping and appends the
+// matching sync log row, both in q.
+func (t *mappingTable) record(ctx context.Context, q Querier, mappingID int64, o syncOutcome, failed bool) error {
+	if o.at.IsZero() {
+		return fmt.Errorf("record %s sync: no time", t.kind)
+	}
+	var old sql.NullString
+	var target sql.NullString
+	err := q.QueryRowContext(ctx, "SELECT last_synced_value, "+t.shopifyCol+" FROM "+t.table+" WHERE id = $1", mappingID).
+		Scan(&old, &target)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s mapping %d: %w", t.kind, mappingID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("record %s sync %d: %w", t.kind, mappingID, err)
+	}
+	if !target.Valid {
+		return fmt.Errorf("record %s sync %d: the mapping has no Shopify side", t.kind, mappingID)
+	}
+	entry := SyncLogEntry{JobID: o.jobID, MappingKind: t.kind, MappingID: mappingID, Target: target.String, CreatedAt: o.at}
+	if old.Valid {
+		entry.OldValue = &old.String
+	}
+	if failed {
+		msg := truncateUTF8(o.errMsg, maxSyncErrorBytes)
+		_, err = q.ExecContext(ctx, "UPDATE "+t.table+` SET status = $1, sync_error = $2,
+			sync_attempts = sync_attempts + 1, updated_at = $3 WHERE id = $4`,
+			string(MappingFailed), msg, Millis(o.at), mappingID)
+		entry.Status, entry.Message = MappingFailed, msg
+	} else {
+		_, err = q.ExecContext(ctx, "UPDATE "+t.table+` SET status = $1, sync_error = '', last_synced_value = $2,
+			last_synced_at = $3, sync_attempts = sync_attempts + 1, updated_at = $3 WHERE id = $4`,
+			string(MappingSynced), o.valueArg, Millis(o.at), mappingID)
+		entry.Status, entry.NewValue = MappingSynced, o.valueText
+	}
+	if err != nil {
+		return fmt.Errorf("record %s sync %d: %w", t.kind, mappingID, err)
+	}
+	return addSyncLog(ctx, q, entry)
+}
+
+// delete removes a mapping and its sync log (SQLite may reuse a deleted
+// row's id, and the log must not attach itself to a new mapping).
+func (t *mappingTable) delete(ctx context.Context, q Querier, id int64) error {
+	res, err := q.ExecContext(ctx, "DELETE FROM "+t.table+" WHERE id = $1", id)
+	if err != nil {
+		return fmt.Errorf("delete %s mapping %d: %w", t.kind, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete %s mapping %d: %w", t.kind, id, err)
+	} else if n == 0 {
+		return fmt.Errorf("%s mapping %d: %w", t.kind, id, ErrNotFound)
+	}
+	if _, err := q.ExecContext(ctx, "DELETE FROM sync_log WHERE mapping_kind = $1 AND mapping_id = $2",
+		string(t.kind), id); err != nil {
+		return fmt.Errorf("delete %s mapping %d log: %w", t.kind, id, err)
+	}
+	return nil
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,22 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Test hooks for store_test.
+var (
+	IsUniqueViolation = isUniqueViolation
+	ViolatesColumn    = violatesColumn
+)
+
+// InsertCustomerMappingsUnchecked inserts mappings without the friendly
+// pre-check, so tests reach the database's own unique constraints.
+func (s *Store) InsertCustomerMappingsUnchecked(ctx context.Context, q Querier, ms []CustomerMapping, now time.Time) error {
+	rows := make([]mappingRow, len(ms))
+	for i, m := range ms {
+		rows[i] = m.row()
+	}
+	return customerMappings.insert(ctx, s.dialect, q, rows, now)
+}
