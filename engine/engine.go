@@ -164,7 +164,8 @@ func New(c Config) (*Engine, error) {
 	e.hub = newHub(e)
 
 	riverCfg := &river.Config{
-		Logger:               cfg.Logger.With(slog.String("component", "river")),
+		Logger: slog.New(quietHandler{Handler: cfg.Logger.Handler(), min: slog.LevelWarn}).
+			With(slog.String("component", "river")),
 		JobTimeout:           maxTimeout,
 		RescueStuckJobsAfter: maxTimeout + cfg.RescueMargin,
 		MaxAttempts:          maxRiverAttempts,

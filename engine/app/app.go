@@ -8,17 +8,25 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"syncops/clients/nhanh"
+	"syncops/clients/shopify"
 	"syncops/engine"
+	"syncops/engine/jobs"
+	"syncops/engine/locations"
 	"syncops/store"
 )
 
 // App is syncops assembled: what every face works with.
 type App struct {
-	Config Config
-	Store  *store.Store
-	Engine *engine.Engine
-	Logger *slog.Logger
-	Clock  clockwork.Clock
+	Config    Config
+	Store     *store.Store
+	Engine    *engine.Engine
+	Locations *locations.Service
+	// Nhanh and Shopify are nil when their API is not configured.
+	Nhanh   *nhanh.Client
+	Shopify *shopify.Client
+	Logger  *slog.Logger
+	Clock   clockwork.Clock
 }
 
 // Options change how Build assembles the app.
@@ -34,10 +42,14 @@ type Options struct {
 
 // Deps are what job kinds are built from.
 type Deps struct {
-	Config Config
-	Store  *store.Store
-	Logger *slog.Logger
-	Clock  clockwork.Clock
+	Config  Config
+	Store   *store.Store
+	Nhanh   *nhanh.Client   // nil when not configured
+	Shopify *shopify.Client // nil when not configured
+	// ClientErr says why a client is nil.
+	ClientErr error
+	Logger    *slog.Logger
+	Clock     clockwork.Clock
 }
 
 // Build opens and migrates the database and builds the engine. Call
@@ -59,7 +71,8 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	deps := Deps{Config: cfg, Store: s, Logger: logger, Clock: clock}
+	nc, sc, clientErr := buildClients(cfg, logger, clock)
+	deps := Deps{Config: cfg, Store: s, Nhanh: nc, Shopify: sc, ClientErr: clientErr, Logger: logger, Clock: clock}
 	kindsFn := opts.Kinds
 	if kindsFn == nil {
 		kindsFn = productionKinds
@@ -75,7 +88,27 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: s, Engine: e, Logger: logger, Clock: clock}, nil
+	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock),
+		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock}, nil
+}
+
+// buildClients builds both API clients; a client whose settings are missing
+// is nil, and the error says what to set.
+func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock) (*nhanh.Client, *shopify.Client, error) {
+	var errs []error
+	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
+		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock})
+	if err != nil {
+		nc = nil
+		errs = append(errs, err)
+	}
+	sc, err := shopify.New(shopify.Config{Shop: cfg.Shopify.Shop, BaseURL: cfg.Shopify.BaseURL, APIVersion: cfg.Shopify.APIVersion,
+		AccessToken: cfg.Shopify.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "shopify")), Clock: clock})
+	if err != nil {
+		sc = nil
+		errs = append(errs, err)
+	}
+	return nc, sc, errors.Join(errs...)
 }
 
 // Close stops the engine (letting running jobs checkpoint until ctx ends)
@@ -84,7 +117,12 @@ func (a *App) Close(ctx context.Context) error {
 	return errors.Join(a.Engine.Stop(ctx), a.Store.Close())
 }
 
-// productionKinds are the thirteen job types.
+// productionKinds are the thirteen job types. Without working API settings
+// they are still registered (jobs can be listed and inspected), and each
+// start fails with what to configure.
 func productionKinds(d Deps) ([]engine.Kind, error) {
-	return nil, fmt.Errorf("the sync job types are not built yet")
+	if d.ClientErr != nil {
+		return jobs.Unavailable(fmt.Errorf("syncops is not configured for the APIs: %w", d.ClientErr)), nil
+	}
+	return jobs.Kinds(jobs.Deps{Store: d.Store, Nhanh: d.Nhanh, Shopify: d.Shopify, Clock: d.Clock, Logger: d.Logger})
 }

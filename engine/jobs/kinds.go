@@ -5,6 +5,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -101,6 +102,21 @@ func Kinds(d Deps) ([]engine.Kind, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	return definitions(d), nil
+}
+
+// Unavailable returns the thirteen job types, each of which fails at once
+// with reason: what a syncops without API credentials registers, so an
+// operator can still list and inspect jobs and sees why a start fails.
+func Unavailable(reason error) []engine.Kind {
+	kinds := definitions(Deps{})
+	for i := range kinds {
+		kinds[i].Run = func(context.Context, *engine.Run) error { return reason }
+	}
+	return kinds
+}
+
+func definitions(d Deps) []engine.Kind {
 	return []engine.Kind{
 		{Type: PullNhanhCustomers, Label: "Pull Nhanh customers", AttemptTimeout: pullAttemptTimeout,
 			Description: "Page through Nhanh customers into the local mirror; resumes where a stopped pull left off.",
@@ -168,5 +184,5 @@ func Kinds(d Deps) ([]engine.Kind, error) {
 			Description: "Sync again the product mappings whose last sync failed.",
 			Params:      []engine.ParamSpec{limitParam},
 			Run:         d.retryFailedProducts},
-	}, nil
+	}
 }

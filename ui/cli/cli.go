@@ -140,6 +140,7 @@ func localActor(kind engine.ActorKind) engine.Actor {
 
 func newRoot(opts *Options) *cobra.Command {
 	e := &env{opts: opts}
+	var noTUI bool
 	root := &cobra.Command{
 		Use:   "syncops",
 		Short: "Keep a Shopify store in step with Nhanh.vn, as tracked background jobs",
@@ -158,13 +159,19 @@ environment, which wins:
 ` + app.EnvHelp(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
+			cfg, err := e.loadConfig()
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), e, cfg, serveOptions{noTUI: noTUI})
 		},
 	}
+	root.Flags().BoolVar(&noTUI, "no-tui", false, "run headless: engine, scheduler, metrics and SSH console (when configured), JSON logs")
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (default $SYNCOPS_CONFIG)")
 	root.AddCommand(newRunCmd(e), newJobsCmd(e), newJobCmd(e), newFailuresCmd(e), newCancelCmd(e), newRetryCmd(e),
-		newTypesCmd(e))
+		newTypesCmd(e), newLocationsCmd(e), newDemoCmd(e))
 	return root
 }
 

@@ -259,4 +259,3 @@ func TestHelpIsComplete(t *testing.T) {
 	res = b.run(context.Background(), "run", "--help")
 	require.Contains(t, res.stdout, "Exit codes: 0 COMPLETED")
 }
-

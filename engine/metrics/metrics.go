@@ -1,0 +1,163 @@
+// Package metrics exposes syncops in the Prometheus text format: jobs started
+// and finished by type and status, items by outcome, job durations, each
+// API's requests, throttles, governor waits and live budget, and scheduled
+// runs skipped for overlap. Job figures come from the engine's event stream;
+// API and scheduler figures are read from their stats at scrape time.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"syncops/clients/nhanh"
+	"syncops/clients/shopify"
+	"syncops/engine"
+)
+
+// Sources are read at scrape time; nil ones are left out.
+type Sources struct {
+	Nhanh   func() nhanh.Stats
+	Shopify func() shopify.Stats
+	// SkippedOverlap returns, per job type, how many scheduled runs were
+	// skipped because the previous one was still running.
+	SkippedOverlap func() map[string]int64
+}
+
+// Metrics is the registry and the job counters fed from engine events.
+type Metrics struct {
+	registry *prometheus.Registry
+	started  *prometheus.CounterVec
+	finished *prometheus.CounterVec
+	items    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+
+	mu   sync.Mutex
+	seen map[engine.JobID]engine.Status // last status counted per job
+}
+
+// New builds the registry.
+func New(src Sources) *Metrics {
+	m := &Metrics{registry: prometheus.NewRegistry(), seen: map[engine.JobID]engine.Status{},
+		started: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncops_jobs_started_total",
+			Help: "Jobs that started running, by type."}, []string{"type"}),
+		finished: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncops_jobs_finished_total",
+			Help: "Jobs that finished, by type and final status."}, []string{"type", "status"}),
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncops_job_items_total",
+			Help: "Items of finished jobs by type and outcome (processed, succeeded, failed, skipped)."}, []string{"type", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "syncops_job_duration_seconds",
+			Help:    "Time from a job's start to its end, by type.",
+			Buckets: []float64{1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600}}, []string{"type"}),
+	}
+	m.registry.MustRegister(m.started, m.finished, m.items, m.duration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(apiCollector{src: src})
+	return m
+}
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// Run counts job events until ctx ends.
+func (m *Metrics) Run(ctx context.Context, e *engine.Engine) {
+	events, stop := e.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			m.Observe(ev.Job)
+		}
+	}
+}
+
+// Observe counts one job snapshot: a start the first time it is seen
+// running, an end the first time it is seen finished.
+func (m *Metrics) Observe(j engine.Job) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last, seen := m.seen[j.ID]
+	if seen && last.Terminal() {
+		return
+	}
+	if j.Status == engine.StatusRunning && (!seen || last == engine.StatusPending) {
+		m.started.WithLabelValues(j.Type).Inc()
+	}
+	m.seen[j.ID] = j.Status
+	if !j.Status.Terminal() || j.CompletedAt == nil {
+		return
+	}
+	m.finished.WithLabelValues(j.Type, string(j.Status)).Inc()
+	m.items.WithLabelValues(j.Type, "processed").Add(float64(j.Processed))
+	m.items.WithLabelValues(j.Type, "succeeded").Add(float64(j.Successful))
+	m.items.WithLabelValues(j.Type, "failed").Add(float64(j.Failed))
+	m.items.WithLabelValues(j.Type, "skipped").Add(float64(j.Skipped))
+	if j.StartedAt != nil {
+		m.duration.WithLabelValues(j.Type).Observe(j.CompletedAt.Sub(*j.StartedAt).Seconds())
+	}
+	// Finished jobs never change again: keep only a marker.
+	m.seen[j.ID] = j.Status
+}
+
+// apiCollector reads the clients' and scheduler's stats at scrape time.
+type apiCollector struct{ src Sources }
+
+var (
+	descRequests = prometheus.NewDesc("syncops_api_requests_total", "HTTP requests sent to an external API.", []string{"api"}, nil)
+	descThrottle = prometheus.NewDesc("syncops_api_throttles_total", "Rate-limit replies received from an external API.", []string{"api"}, nil)
+	descRetries  = prometheus.NewDesc("syncops_api_retries_total", "Requests re-sent after transient failures.", []string{"api"}, nil)
+	descWait     = prometheus.NewDesc("syncops_api_governor_wait_seconds_total", "Time callers waited in an API's rate governor.", []string{"api"}, nil)
+	descPoints   = prometheus.NewDesc("syncops_shopify_points_available", "Shopify GraphQL cost points available in the bucket (estimate).", nil, nil)
+	descCapacity = prometheus.NewDesc("syncops_shopify_points_capacity", "Shopify GraphQL bucket size.", nil, nil)
+	descLeft     = prometheus.NewDesc("syncops_nhanh_requests_left", "Requests left in the current Nhanh rate window, by endpoint.", []string{"endpoint"}, nil)
+	descLocked   = prometheus.NewDesc("syncops_nhanh_lock_seconds", "Seconds until Nhanh's ERR_429 lock of an endpoint ends (0 when not locked).", []string{"endpoint"}, nil)
+	descSkipped  = prometheus.NewDesc("syncops_scheduled_runs_skipped_total", "Scheduled runs skipped because the previous run was still active.", []string{"type"}, nil)
+)
+
+func (c apiCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descRequests, descThrottle, descRetries, descWait, descPoints, descCapacity, descLeft, descLocked, descSkipped} {
+		ch <- d
+	}
+}
+
+func (c apiCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.src.Nhanh != nil {
+		s := c.src.Nhanh()
+		ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(s.Requests), "nhanh")
+		ch <- prometheus.MustNewConstMetric(descThrottle, prometheus.CounterValue, float64(s.Throttles), "nhanh")
+		ch <- prometheus.MustNewConstMetric(descRetries, prometheus.CounterValue, float64(s.Retries), "nhanh")
+		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, s.WaitTime.Seconds(), "nhanh")
+		for ep, b := range s.Endpoints {
+			ch <- prometheus.MustNewConstMetric(descLeft, prometheus.GaugeValue, float64(b.Limit-b.Used), ep)
+			locked := 0.0
+			if !b.LockedUntil.IsZero() {
+				locked = max(0, timeUntil(b.LockedUntil).Seconds())
+			}
+			ch <- prometheus.MustNewConstMetric(descLocked, prometheus.GaugeValue, locked, ep)
+		}
+	}
+	if c.src.Shopify != nil {
+		s := c.src.Shopify()
+		ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(s.Requests), "shopify")
+		ch <- prometheus.MustNewConstMetric(descThrottle, prometheus.CounterValue, float64(s.Throttles), "shopify")
+		ch <- prometheus.MustNewConstMetric(descRetries, prometheus.CounterValue, float64(s.Retries), "shopify")
+		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, s.WaitTime.Seconds(), "shopify")
+		ch <- prometheus.MustNewConstMetric(descPoints, prometheus.GaugeValue, s.Available)
+		ch <- prometheus.MustNewConstMetric(descCapacity, prometheus.GaugeValue, s.Maximum)
+	}
+	if c.src.SkippedOverlap != nil {
+		for typ, n := range c.src.SkippedOverlap() {
+			ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(n), typ)
+		}
+	}
+}

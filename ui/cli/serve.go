@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"syncops/clients/sandbox"
+	"syncops/clients/sandbox/fault"
+	"syncops/engine/app"
+	"syncops/ui/headless"
+)
+
+// serveOptions say how to run the long-lived faces.
+type serveOptions struct {
+	noTUI   bool
+	sandbox *sandbox.Sandbox // non-nil in demo mode
+	dbNote  string           // extra words about the database, for the banner
+}
+
+// serve builds the app with workers and runs the console or the headless
+// service until ctx ends.
+func serve(ctx context.Context, e *env, cfg app.Config, so serveOptions) error {
+	logger, closeLog, err := serviceLogger(e, cfg, so.noTUI)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	a, err := e.opts.Build(ctx, cfg, app.Options{Kinds: e.opts.Kinds, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer closeApp(a)
+	if so.sandbox != nil {
+		if err := enableDemo(ctx, a); err != nil {
+			return err
+		}
+	}
+	if so.noTUI {
+		return headless.Run(ctx, headless.Options{App: a, Scheduler: schedulerOf(a), MetricsAddr: cfg.MetricsAddr,
+			Grace: cfg.ShutdownGrace, Logger: logger, Services: sshServices(a, logger)})
+	}
+	return runConsole(ctx, e, a, so)
+}
+
+// serviceLogger logs JSON lines to stderr in headless mode; with the console
+// on the terminal, logs go to syncops.log in the data directory instead.
+func serviceLogger(e *env, cfg app.Config, headlessMode bool) (*slog.Logger, func(), error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, nil, fmt.Errorf("SYNCOPS_LOG_LEVEL: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	if headlessMode {
+		return slog.New(slog.NewJSONHandler(e.opts.Stderr, hopts)), func() {}, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create data directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(cfg.DataDir, "syncops.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open log file: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(f, hopts)), func() { _ = f.Close() }, nil
+}
+
+func newDemoCmd(e *env) *cobra.Command {
+	var noTUI bool
+	var customers, products int
+	var seed uint64
+	var scale float64
+	var faults string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run syncops against a built-in sandbox of Nhanh.vn and Shopify",
+		Long: `Start in-process fakes of the Nhanh.vn and Shopify APIs on loopback, filled with a
+generated shop (Vietnamese customers with phones in every format, products with
+stock in several depots, and the hard cases), point syncops at them, and open
+the console (or, with --no-tui, run headless). Nothing touches a real shop.
+
+The database is a temporary SQLite file, removed at exit, unless SYNCOPS_DB is
+set. A few short demonstration schedules are enabled so the scheduler is seen at
+work. The fakes enforce the APIs' published rate limits (--scale speeds them up).`,
+		Example: `  go run . demo
+  go run . demo --no-tui --customers 2000 --products 500
+  SYNCOPS_METRICS_ADDR=127.0.0.1:9090 go run . demo --no-tui --faults seed=1,5xx=0.05`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec, err := fault.Parse(faults)
+			if err != nil {
+				return refused(err)
+			}
+			cfg, err := e.loadConfig()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			sb, err := sandbox.Start(ctx, sandbox.Options{Seed: seed, Customers: customers, Products: products,
+				Scale: scale, Faults: spec})
+			if err != nil {
+				return refused(err)
+			}
+			defer func() {
+				closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = sb.Close(closeCtx)
+			}()
+			ep := sb.Endpoints()
+			cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
+				AccessToken: app.Secret(ep.NhanhToken)}
+			cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
+				AccessToken: app.Secret(ep.ShopifyToken)}
+			note := "from SYNCOPS_DB"
+			if cfg.DB == "" {
+				dir, err := os.MkdirTemp("", "syncops-demo-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				cfg.DataDir = dir
+				note = "temporary, removed at exit"
+			}
+			printDemoBanner(e.opts.Stderr, sb, cfg, note, customers, products)
+			return serve(ctx, e, cfg, serveOptions{noTUI: noTUI, sandbox: sb, dbNote: note})
+		},
+	}
+	cmd.Flags().BoolVar(&noTUI, "no-tui", false, "run headless (JSON logs) instead of opening the console")
+	cmd.Flags().IntVar(&customers, "customers", 20000, "Nhanh customers to generate")
+	cmd.Flags().IntVar(&products, "products", 5000, "Nhanh products to generate")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated shop")
+	cmd.Flags().Float64Var(&scale, "scale", 1, "speed-up of the fakes' rate limits (1: the published limits)")
+	cmd.Flags().StringVar(&faults, "faults", "", "inject faults, e.g. seed=1,5xx=0.05,timeout=0.01,malformed=0.01,throttle=0.01")
+	return cmd
+}
+
+func printDemoBanner(w io.Writer, sb *sandbox.Sandbox, cfg app.Config, dbNote string, customers, products int) {
+	ep := sb.Endpoints()
+	db := cfg.DB
+	if db == "" {
+		db = filepath.Join(cfg.DataDir, "syncops.db")
+	}
+	fmt.Fprintf(w, `SANDBOX: syncops is running against built-in fakes; nothing touches a real shop.
+  Nhanh.vn fake:  %s  (%d customers, %d products)
+  Shopify fake:   %s  (shop %s)
+  database:       %s (%s)
+`, ep.NhanhBaseURL, customers, products, ep.ShopifyBaseURL, ep.ShopifyShop, redactedDB(db), dbNote)
+}
+
+func redactedDB(db string) string {
+	if u, err := url.Parse(db); err == nil && strings.HasPrefix(u.Scheme, "postgres") {
+		return u.Redacted()
+	}
+	return db
+}
