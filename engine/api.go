@@ -396,3 +396,14 @@ func (e *Engine) isStopped() bool {
 	defer e.mu.Unlock()
 	return e.stopped
 }
+
+// AuditEntry is one recorded operator action.
+type AuditEntry = store.AuditEntry
+
+// AuditFilter pages through the audit log, newest first.
+type AuditFilter = store.AuditFilter
+
+// Audit returns one page of the audit log, newest first.
+func (e *Engine) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	return e.store.AuditLog(ctx, f)
+}

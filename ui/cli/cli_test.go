@@ -259,3 +259,29 @@ func TestHelpIsComplete(t *testing.T) {
 	res = b.run(context.Background(), "run", "--help")
 	require.Contains(t, res.stdout, "Exit codes: 0 COMPLETED")
 }
+
+func TestAuditRecordsCLIActions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	res := b.run(ctx, "run", "gated", "--detach")
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	id := strings.TrimSpace(res.stdout)
+	require.Equal(t, cli.ExitOK, b.run(ctx, "cancel", id).code)
+
+	res = b.run(ctx, "audit", "--json")
+	require.Equal(t, cli.ExitOK, res.code, res.stderr)
+	var entries []struct {
+		Via, Actor, Action string
+		JobID              int64
+	}
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &entries))
+	require.Len(t, entries, 2)
+	require.Equal(t, "job.cancel", entries[0].Action)
+	require.Equal(t, "job.start", entries[1].Action)
+	for _, en := range entries {
+		require.Equal(t, "cli", en.Via)
+		require.NotEmpty(t, en.Actor)
+		require.Equal(t, id, fmt.Sprint(en.JobID))
+	}
+}
