@@ -1,0 +1,305 @@
+package nhanhfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"syncops/clients/sandbox/dataset"
+)
+
+// maxRequestBody bounds what the fake reads from one request.
+const maxRequestBody = 1 << 20
+
+// listRequest is the v3 request body of every endpoint served here.
+type listRequest struct {
+	Filters   json.RawMessage `json:"filters"`
+	Paginator struct {
+		Size *int            `json:"size"`
+		Next json.RawMessage `json:"next"`
+	} `json:"paginator"`
+}
+
+// filters is the union of the filters of the endpoints served here.
+type filters struct {
+	IDs                []int64 `json:"ids"`
+	Mobile             string  `json:"mobile"`
+	Type               int     `json:"type"`
+	Status             int     `json:"status"`
+	LastBoughtDateFrom string  `json:"lastBoughtDateFrom"`
+	LastBoughtDateTo   string  `json:"lastBoughtDateTo"`
+	UpdatedAtFrom      int64   `json:"updatedAtFrom"`
+	UpdatedAtTo        int64   `json:"updatedAtTo"`
+}
+
+// query is a validated request: its filters, page size and cursor.
+type query struct {
+	filters
+	size  int
+	after int64 // rows with a larger id than this are on the page
+}
+
+// parse validates a request body for an endpoint; a non-nil envelope is the
+// validation failure to send.
+func (s *Server) parse(r *http.Request, endpoint, cursorKey string) (query, *envelope) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+	if err != nil {
+		env := failure("ERR_INVALID_DATA", "Could not read the request body")
+		return query{}, &env
+	}
+	var req listRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		env := failure("ERR_INVALID_DATA", "Request body is not valid JSON")
+		return query{}, &env
+	}
+	q := query{size: s.opts.PageSize}
+	if f := bytes.TrimSpace(req.Filters); len(f) > 0 && !bytes.Equal(f, []byte("null")) && !bytes.Equal(f, []byte("[]")) {
+		if err := json.Unmarshal(f, &q.filters); err != nil {
+			env := invalidFields(map[string]string{"filters": "filters has a field of the wrong type"})
+			return query{}, &env
+		}
+	}
+	bad := map[string]string{}
+	if len(q.IDs) > MaxIDs {
+		bad["filters.ids"] = "ids must not have more than " + strconv.Itoa(MaxIDs) + " items"
+	}
+	if q.Type < 0 || q.Type > int(dataset.NhanhAgent) {
+		bad["filters.type"] = "type must be 1, 2 or 3"
+	}
+	for field, v := range map[string]string{"filters.lastBoughtDateFrom": q.LastBoughtDateFrom, "filters.lastBoughtDateTo": q.LastBoughtDateTo} {
+		if _, err := time.Parse(time.DateOnly, v); v != "" && err != nil {
+			bad[field] = "must be a date Y-m-d"
+		}
+	}
+	if size := req.Paginator.Size; size != nil {
+		switch {
+		case *size < 1:
+			bad["paginator.size"] = "size must be a positive integer"
+		case *size > DefaultPageSize && endpoint != EndpointCustomerList:
+			bad["paginator.size"] = "size must not be greater than " + strconv.Itoa(DefaultPageSize)
+		default:
+			// customer/list silently caps large pages, as observed on Nhanh.
+			q.size = min(*size, s.opts.PageSize)
+		}
+	}
+	if next := bytes.TrimSpace(req.Paginator.Next); len(next) > 0 && !bytes.Equal(next, []byte("null")) {
+		after, ok := parseCursor(req.Paginator.Next, cursorKey)
+		if !ok {
+			bad["paginator.next"] = "next must be sent back exactly as it was received"
+		}
+		q.after = after
+	}
+	if len(bad) > 0 {
+		env := invalidFields(bad)
+		return query{}, &env
+	}
+	return q, nil
+}
+
+func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, endpoint string) {
+	cursorKey := "id"
+	if endpoint == EndpointProductInventory {
+		cursorKey = "productId"
+	}
+	q, bad := s.parse(r, endpoint, cursorKey)
+	if bad != nil {
+		writeJSON(w, http.StatusOK, *bad)
+		return
+	}
+	switch endpoint {
+	case EndpointCustomerList:
+		rows, next := s.customerPage(q)
+		writePage(w, rows, next)
+	case EndpointProductList:
+		rows, next := s.productPage(q)
+		writePage(w, rows, next)
+	case EndpointProductInventory:
+		rows, next := s.inventoryPage(q)
+		writePage(w, rows, next)
+	case EndpointBusinessDepot:
+		writePage(w, s.depotList(q), nil)
+	}
+}
+
+type customerJSON struct {
+	ID             int64   `json:"id"`
+	Type           int     `json:"type"`
+	Name           string  `json:"name"`
+	Mobile         string  `json:"mobile"`
+	Email          string  `json:"email"`
+	Address        string  `json:"address"`
+	CityName       string  `json:"cityName"`
+	TotalAmount    float64 `json:"totalAmount"`
+	LastBoughtDate *string `json:"lastBoughtDate"`
+	UpdatedAt      int64   `json:"updatedAt"`
+}
+
+type productJSON struct {
+	ID      int64  `json:"id"`
+	Code    string `json:"code"`
+	Barcode string `json:"barcode"`
+	Name    string `json:"name"`
+	Status  int    `json:"status"`
+	Prices  struct {
+		Retail float64 `json:"retail"`
+	} `json:"prices"`
+	Inventory inventoryJSON `json:"inventory"`
+	UpdatedAt int64         `json:"updatedAt"`
+}
+
+type inventoryJSON struct {
+	Available int64            `json:"available"`
+	Depots    []depotStockJSON `json:"depots"`
+}
+
+type depotStockJSON struct {
+	ID        int64 `json:"id"`
+	Available int64 `json:"available"`
+}
+
+type inventoryRowJSON struct {
+	ProductID int64         `json:"productId"`
+	Inventory inventoryJSON `json:"inventory"`
+}
+
+type depotJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+func (s *Server) customerPage(q query) ([]customerJSON, []byte) {
+	s.mu.Lock()
+	var rows []dataset.NhanhCustomer
+	for _, c := range s.customers {
+		if matchCustomer(c, q.filters) {
+			rows = append(rows, c)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(rows, func(a, b dataset.NhanhCustomer) int { return cmpID(a.ID, b.ID) })
+	rows, next := page(rows, q, func(c dataset.NhanhCustomer) int64 { return int64(c.ID) }, "id")
+	out := make([]customerJSON, 0, len(rows))
+	for _, c := range rows {
+		cj := customerJSON{
+			ID: int64(c.ID), Type: int(c.Type), Name: c.Name, Mobile: c.Mobile, Email: c.Email,
+			Address: c.Address, CityName: c.CityName, TotalAmount: c.TotalAmount, UpdatedAt: c.UpdatedAt,
+		}
+		if c.LastBoughtDate != "" {
+			cj.LastBoughtDate = &c.LastBoughtDate
+		}
+		out = append(out, cj)
+	}
+	return out, next
+}
+
+func matchCustomer(c dataset.NhanhCustomer, f filters) bool {
+	switch {
+	case len(f.IDs) > 0 && !slices.Contains(f.IDs, int64(c.ID)):
+		return false
+	case f.Mobile != "" && c.Mobile != f.Mobile:
+		return false
+	case f.Type != 0 && int(c.Type) != f.Type:
+		return false
+	case f.LastBoughtDateFrom != "" && (c.LastBoughtDate == "" || c.LastBoughtDate < f.LastBoughtDateFrom):
+		return false
+	case f.LastBoughtDateTo != "" && (c.LastBoughtDate == "" || c.LastBoughtDate > f.LastBoughtDateTo):
+		return false
+	}
+	return matchUpdated(c.UpdatedAt, f)
+}
+
+func matchUpdated(updatedAt int64, f filters) bool {
+	if f.UpdatedAtFrom != 0 && updatedAt < f.UpdatedAtFrom {
+		return false
+	}
+	return f.UpdatedAtTo == 0 || updatedAt <= f.UpdatedAtTo
+}
+
+// listedProducts returns the products a product endpoint can see, sorted by
+// id: deleted ones are gone, and keep (if set) filters further.
+func (s *Server) listedProducts(f filters, keep func(dataset.NhanhProduct) bool) []dataset.NhanhProduct {
+	s.mu.Lock()
+	var rows []dataset.NhanhProduct
+	for _, p := range s.products {
+		if p.Deleted || (len(f.IDs) > 0 && !slices.Contains(f.IDs, int64(p.ID))) {
+			continue
+		}
+		if f.Status != 0 && p.Status != f.Status {
+			continue
+		}
+		if matchUpdated(p.UpdatedAt, f) && keep(p) {
+			rows = append(rows, cloneProduct(p))
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(rows, func(a, b dataset.NhanhProduct) int { return cmpID(a.ID, b.ID) })
+	return rows
+}
+
+func (s *Server) productPage(q query) ([]productJSON, []byte) {
+	rows := s.listedProducts(q.filters, func(dataset.NhanhProduct) bool { return true })
+	rows, next := page(rows, q, func(p dataset.NhanhProduct) int64 { return int64(p.ID) }, "id")
+	out := make([]productJSON, 0, len(rows))
+	for _, p := range rows {
+		pj := productJSON{ID: int64(p.ID), Code: p.Code, Barcode: p.Barcode, Name: p.Name, Status: p.Status, UpdatedAt: p.UpdatedAt}
+		pj.Prices.Retail = p.Price
+		pj.Inventory = stockOf(p)
+		out = append(out, pj)
+	}
+	return out, next
+}
+
+// inventoryPage serves product/inventory, which leaves out products without
+// stock (as the real API may do).
+func (s *Server) inventoryPage(q query) ([]inventoryRowJSON, []byte) {
+	rows := s.listedProducts(q.filters, func(p dataset.NhanhProduct) bool { return stockOf(p).Available != 0 })
+	rows, next := page(rows, q, func(p dataset.NhanhProduct) int64 { return int64(p.ID) }, "productId")
+	out := make([]inventoryRowJSON, 0, len(rows))
+	for _, p := range rows {
+		out = append(out, inventoryRowJSON{ProductID: int64(p.ID), Inventory: stockOf(p)})
+	}
+	return out, next
+}
+
+func stockOf(p dataset.NhanhProduct) inventoryJSON {
+	inv := inventoryJSON{Depots: make([]depotStockJSON, 0, len(p.Available))}
+	for d, n := range p.Available {
+		inv.Available += n
+		inv.Depots = append(inv.Depots, depotStockJSON{ID: int64(d), Available: n})
+	}
+	slices.SortFunc(inv.Depots, func(a, b depotStockJSON) int { return cmpID(a.ID, b.ID) })
+	return inv
+}
+
+func (s *Server) depotList(q query) []depotJSON {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]depotJSON, 0, len(s.depots))
+	for _, d := range s.depots {
+		if len(q.IDs) == 0 || slices.Contains(q.IDs, int64(d.ID)) {
+			out = append(out, depotJSON{ID: int64(d.ID), Name: d.Name})
+		}
+	}
+	return out
+}
+
+// page cuts one page from rows sorted by id and returns the cursor of the
+// next page, or nil on the last one.
+func page[T any](rows []T, q query, id func(T) int64, cursorKey string) ([]T, []byte) {
+	start, _ := slices.BinarySearchFunc(rows, q.after, func(row T, after int64) int {
+		if id(row) <= after {
+			return -1
+		}
+		return 1
+	})
+	rows = rows[start:]
+	if len(rows) <= q.size {
+		return rows, nil
+	}
+	rows = rows[:q.size]
+	return rows, cursor(cursorKey, id(rows[len(rows)-1]))
+}
