@@ -78,7 +78,7 @@ func ParseTypedGID(gid, wantResource string) (int64, error) {
 		return 0, err
 	}
 	if resource != wantResource {
-		return 0, fmt.Errorf("Shopify global id %q is a %s, want a %s", gid, resource, wantResource)
+		return 0, fmt.Errorf("the Shopify global id %q is a %s, want a %s", gid, resource, wantResource)
 	}
 	return n, nil
 }

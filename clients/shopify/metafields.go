@@ -42,8 +42,7 @@ func (c *Client) SetMetafields(ctx context.Context, inputs []MetafieldInput) ([]
 	send := func(ctx context.Context, items []int) ([]userError, error) {
 		vars := make([]metafieldsSetVar, len(items))
 		for k, i := range items {
-			in := inputs[i]
-			vars[k] = metafieldsSetVar{OwnerID: in.OwnerID, Namespace: in.Namespace, Key: in.Key, Type: in.Type, Value: in.Value}
+			vars[k] = metafieldsSetVar(inputs[i])
 		}
 		var data struct {
 			MetafieldsSet *struct {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +22,6 @@ import (
 type testBundle struct {
 	env  map[string]string
 	gate chan struct{}
-	once sync.Once
 }
 
 func (b *testBundle) kinds(app.Deps) ([]engine.Kind, error) {
