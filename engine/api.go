@@ -158,10 +158,9 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 			return fmt.Errorf("enqueue: %w", err)
 		}
 		id = JobID(res.Job.ID)
-		if err := store.InsertJob(ctx, tx, store.JobRecord{ID: res.Job.ID, Type: k.Type, Params: canonical,
-			UniqueKey: key, RetryOf: int64(opts.retryOf), RequestedBy: opts.Actor.String(), CreatedAt: now}); err != nil {
-			return err
-		}
+		// Claim the tick before the single-flight check, so another instance
+		// firing the same tick learns that it was claimed, not that a job of
+		// the type happens to be active.
 		if !opts.ScheduledTick.IsZero() {
 			if err := store.ClaimScheduledTick(ctx, tx, k.Type, opts.ScheduledTick, int64(id)); err != nil {
 				if errors.Is(err, store.ErrConflict) {
@@ -169,6 +168,10 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 				}
 				return err
 			}
+		}
+		if err := store.InsertJob(ctx, tx, store.JobRecord{ID: res.Job.ID, Type: k.Type, Params: canonical,
+			UniqueKey: key, RetryOf: int64(opts.retryOf), RequestedBy: opts.Actor.String(), CreatedAt: now}); err != nil {
+			return err
 		}
 		action := "job.start"
 		if opts.retryOf != 0 {
@@ -198,6 +201,17 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 		e.hub.publishJob(ctx, replaced)
 	}
 	return id, nil
+}
+
+// ValidateParams checks parameters for a job type without starting
+// anything (the scheduler uses it before saving a schedule).
+func (e *Engine) ValidateParams(jobType string, params Params) error {
+	k, err := e.kind(jobType)
+	if err != nil {
+		return err
+	}
+	_, err = k.canonicalParams(params)
+	return err
 }
 
 // audit records an operator action; actions without an actor (tests,

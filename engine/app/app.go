@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -13,6 +14,7 @@ import (
 	"syncops/engine"
 	"syncops/engine/jobs"
 	"syncops/engine/locations"
+	"syncops/engine/scheduler"
 	"syncops/store"
 )
 
@@ -22,6 +24,8 @@ type App struct {
 	Store     *store.Store
 	Engine    *engine.Engine
 	Locations *locations.Service
+	// Scheduler runs and edits the schedules; it fires nothing until started.
+	Scheduler *scheduler.Scheduler
 	// Nhanh and Shopify are nil when their API is not configured.
 	Nhanh   *nhanh.Client
 	Shopify *shopify.Client
@@ -88,7 +92,19 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock),
+	var loc *time.Location // nil: the scheduler's default zone
+	if cfg.Timezone != "" {
+		if loc, err = time.LoadLocation(cfg.Timezone); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("SYNCOPS_TIMEZONE: %w", err)
+		}
+	}
+	sch, err := scheduler.New(scheduler.Config{Engine: e, Store: s, Location: loc, Clock: clock, Logger: logger})
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
 		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock}, nil
 }
 
@@ -111,10 +127,11 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock) (*nhan
 	return nc, sc, errors.Join(errs...)
 }
 
-// Close stops the engine (letting running jobs checkpoint until ctx ends)
-// and closes the database.
+// Close stops the scheduler and the engine (letting running jobs
+// checkpoint until ctx ends) and closes the database. Stopping twice is
+// harmless, so a face that stopped them itself may still call Close.
 func (a *App) Close(ctx context.Context) error {
-	return errors.Join(a.Engine.Stop(ctx), a.Store.Close())
+	return errors.Join(a.Scheduler.Stop(ctx), a.Engine.Stop(ctx), a.Store.Close())
 }
 
 // productionKinds are the thirteen job types. Without working API settings

@@ -5,15 +5,19 @@ import (
 	"errors"
 	"log/slog"
 
+	"syncops/engine"
 	"syncops/engine/app"
 	"syncops/ui/headless"
 )
 
 // schedulerOf returns the app's scheduler for the service.
-func schedulerOf(*app.App) headless.Scheduler { return nil }
+func schedulerOf(a *app.App) headless.Scheduler { return a.Scheduler }
 
-// enableDemo turns on the demonstration schedules.
-func enableDemo(context.Context, *app.App) error { return nil }
+// enableDemo turns on the short demonstration schedules, so the scheduler is
+// seen at work in the sandbox.
+func enableDemo(ctx context.Context, a *app.App) error {
+	return a.Scheduler.EnableDemo(ctx, engine.Actor{Name: "demo", Kind: engine.ActorLocal})
+}
 
 // sshServices returns the SSH console when it is configured.
 func sshServices(*app.App, *slog.Logger) []headless.Service { return nil }
