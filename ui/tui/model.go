@@ -1,0 +1,281 @@
+package tui
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"syncops/engine"
+	"syncops/ui/tui/page"
+	"syncops/ui/tui/pages/jobdetail"
+	"syncops/ui/tui/pages/jobs"
+	"syncops/ui/tui/pages/locations"
+	"syncops/ui/tui/pages/overview"
+	"syncops/ui/tui/pages/schedules"
+	"syncops/ui/tui/styles"
+)
+
+// maxHistory bounds the pages esc can go back through.
+const maxHistory = 50
+
+// Model is the console's root model (a tea.Model).
+type Model struct {
+	opts   Options
+	env    *page.Env
+	cancel context.CancelFunc
+
+	pages   [page.Count]page.Page
+	detail  *jobdetail.Page
+	active  page.ID
+	history []page.ID
+	jobOpen bool
+
+	width, height int
+	showHelp      bool
+	help          help.Model
+	keys          globalKeys
+
+	message    string
+	messageErr bool
+	budgets    []Budget
+
+	events      <-chan engine.Event
+	stopOnce    sync.Once
+	closed      atomic.Bool
+	stopEvents  func()
+	activeJobs  map[engine.JobID]bool
+	tickPending bool
+}
+
+// New builds a console. It subscribes to engine events at once; the
+// subscription ends when the operator quits, when Options.Context ends, or
+// on Close. It panics when opts.Engine is nil, a programming error.
+func New(opts Options) *Model {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(opts.Context)
+	env := &page.Env{Engine: opts.Engine, Actor: opts.Actor, ReadOnly: opts.ReadOnly, Clock: opts.Clock,
+		Location: opts.Location, Styles: styles.New(true), Now: opts.Clock.Now(), Ctx: ctx, Active: page.Overview}
+	m := &Model{opts: opts, env: env, cancel: cancel, help: help.New(), keys: newGlobalKeys(),
+		activeJobs: map[engine.JobID]bool{}}
+	m.help.Styles = env.Styles.Help
+	var sched overview.ScheduleLister
+	if opts.Schedules != nil {
+		sched = opts.Schedules
+	}
+	m.detail = jobdetail.New(env)
+	m.pages = [page.Count]page.Page{
+		page.Overview:  overview.New(env, sched),
+		page.Jobs:      jobs.New(env),
+		page.Detail:    m.detail,
+		page.Schedules: schedules.New(env, opts.Schedules),
+		page.Locations: locations.New(env, opts.Locations),
+	}
+	m.events, m.stopEvents = opts.Engine.Subscribe()
+	context.AfterFunc(ctx, m.Close)
+	m.refreshBudgets()
+	return m
+}
+
+// Close ends the console's engine subscription and cancels its engine
+// calls. It is safe to call more than once and from any goroutine.
+func (m *Model) Close() {
+	m.stopOnce.Do(func() {
+		m.closed.Store(true)
+		m.stopEvents()
+		m.cancel()
+	})
+}
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd {
+	// The front page loads when the first window size arrives: pages fit
+	// what they load to their size.
+	return tea.Batch(tea.RequestBackgroundColor, waitEvents(m.events), m.loadActive())
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.closed.Load() {
+		// The session is over: results of calls cut short by Close are
+		// not news for the operator.
+		return m, nil
+	}
+	m.env.Now = m.env.Clock.Now()
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		if msg.Width == m.width && msg.Height == m.height {
+			return m, nil
+		}
+		m.width, m.height = msg.Width, msg.Height
+		return m, m.resize()
+	case tea.BackgroundColorMsg:
+		m.env.Styles = styles.New(msg.IsDark())
+		m.help.Styles = m.env.Styles.Help
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	case page.JobsChangedMsg:
+		return m, m.jobsChanged(msg)
+	case eventsClosedMsg:
+		if m.closed.Load() {
+			return m, nil // our own Close ended the subscription
+		}
+		m.report("live updates stopped: the engine is shutting down", true)
+		return m, nil
+	case activeJobsMsg:
+		for _, j := range msg.jobs {
+			m.activeJobs[j.ID] = true
+		}
+		return m, m.armTick()
+	case tickMsg:
+		m.tickPending = false
+		m.refreshBudgets()
+		return m, m.armTick()
+	case page.ErrorMsg:
+		m.report(msg.Error(), true)
+		return m, m.broadcast(msg)
+	case page.NoticeMsg:
+		m.report(msg.Text, false)
+		return m, nil
+	case page.OpenJobMsg:
+		m.jobOpen = true
+		cmd := m.detail.Open(msg.ID)
+		m.navigate(page.Detail)
+		if msg.Notice != "" {
+			m.report(msg.Notice, false)
+		}
+		return m, cmd
+	}
+	return m, m.broadcast(msg)
+}
+
+// broadcast gives a message to every page; each ignores what is not its own.
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.pages))
+	for _, p := range m.pages {
+		cmds = append(cmds, p.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.ForceQuit) {
+		return m.quit()
+	}
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, m.keys.Quit):
+			return m.quit()
+		case key.Matches(msg, m.keys.Help), key.Matches(msg, m.keys.Back):
+			m.showHelp = false
+		}
+		return nil
+	}
+	active := m.pages[m.active]
+	if active.Capturing() {
+		return active.Update(msg)
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.quit()
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, m.keys.Back):
+		return m.back()
+	case key.Matches(msg, m.keys.NextPage):
+		return m.switchTo(m.step(1))
+	case key.Matches(msg, m.keys.PrevPage):
+		return m.switchTo(m.step(-1))
+	}
+	if id, ok := m.keys.page(msg); ok {
+		if id == page.Detail && !m.jobOpen {
+			m.report("no job open yet: press enter on a job first", true)
+			return nil
+		}
+		return m.switchTo(id)
+	}
+	return active.Update(msg)
+}
+
+// step returns the page n tabs away, skipping the detail page until a job
+// has been opened.
+func (m *Model) step(n int) page.ID {
+	id := m.active
+	for {
+		id = page.ID((int(id) + n + page.Count) % page.Count)
+		if id != page.Detail || m.jobOpen {
+			return id
+		}
+	}
+}
+
+func (m *Model) switchTo(id page.ID) tea.Cmd {
+	if id == m.active {
+		return nil
+	}
+	m.navigate(id)
+	return m.pages[id].Activate()
+}
+
+// navigate brings id to the front and remembers where we came from.
+func (m *Model) navigate(id page.ID) {
+	if id != m.active {
+		m.history = append(m.history, m.active)
+		if len(m.history) > maxHistory {
+			m.history = slices.Delete(m.history, 0, len(m.history)-maxHistory)
+		}
+	}
+	m.active, m.env.Active = id, id
+}
+
+func (m *Model) back() tea.Cmd {
+	if len(m.history) == 0 {
+		if m.active == page.Overview {
+			return nil
+		}
+		m.history = append(m.history, page.Overview)
+	}
+	prev := m.history[len(m.history)-1]
+	m.history = m.history[:len(m.history)-1]
+	m.active, m.env.Active = prev, prev
+	return m.pages[prev].Activate()
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.Close()
+	return tea.Quit
+}
+
+// report shows a message on the message line.
+func (m *Model) report(text string, isErr bool) {
+	m.message, m.messageErr = text, isErr
+}
+
+// resize gives every page the body area.
+func (m *Model) resize() tea.Cmd {
+	w, h := m.bodySize()
+	m.help.SetWidth(m.width)
+	for _, p := range m.pages {
+		p.SetSize(w, h)
+	}
+	return m.pages[m.active].Activate()
+}
+
+func (m *Model) bodySize() (int, int) {
+	return max(1, m.width), max(1, m.height-chromeLines)
+}
+
+func (m *Model) refreshBudgets() {
+	if m.opts.Budgets != nil {
+		m.budgets = m.opts.Budgets()
+	}
+}

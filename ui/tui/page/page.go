@@ -1,0 +1,141 @@
+// Package page is the contract between the console's root model and its
+// pages: the Page interface, the environment every page shares (engine,
+// actor, clock, styles), and the messages pages use to ask the root for
+// navigation or to report an outcome to the operator.
+//
+// A page never blocks: it returns tea.Cmds that call the engine, and the
+// results come back to it as its own typed messages. The root forwards every
+// non-key message to every page (each ignores what is not its own) and key
+// presses to the active page only.
+package page
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+	"github.com/jonboulle/clockwork"
+
+	"syncops/engine"
+	"syncops/ui/tui/styles"
+)
+
+// ID names a page.
+type ID int
+
+// The console's pages, in tab order.
+const (
+	Overview ID = iota
+	Jobs
+	Detail
+	Schedules
+	Locations
+)
+
+// Count is the number of pages.
+const Count = 5
+
+// Page is one screen of the console.
+type Page interface {
+	help.KeyMap
+	// Title names the page in the tab bar.
+	Title() string
+	// Activate is called when the page comes to the front and returns the
+	// command that loads or refreshes its data.
+	Activate() tea.Cmd
+	// Update handles a message; pages are pointers and change in place.
+	Update(msg tea.Msg) tea.Cmd
+	// View renders the page into exactly the size last given to SetSize.
+	View() string
+	// SetSize gives the page the size of the body area.
+	SetSize(width, height int)
+	// Capturing is true while the page takes text or waits for an answer
+	// (a form, a filter, a dialog): the root then passes every key to it,
+	// including esc, q and digits.
+	Capturing() bool
+}
+
+// DefaultCallTimeout bounds one engine call made for the operator.
+const DefaultCallTimeout = 30 * time.Second
+
+// Env is what every page shares for the life of one program. The root owns
+// it and updates Styles and Now; pages only read it.
+type Env struct {
+	Engine   *engine.Engine
+	Actor    engine.Actor
+	ReadOnly bool
+	Clock    clockwork.Clock
+	Location *time.Location
+	Styles   styles.Styles
+	// Now is the clock's time at the last update, so one frame shows one
+	// consistent time.
+	Now time.Time
+	// Active is the page in front; pages in the back defer their reloads
+	// until they are activated again.
+	Active ID
+	// Ctx ends when the program ends; engine calls derive from it.
+	Ctx context.Context
+}
+
+// Call returns a context for one engine call.
+func (e *Env) Call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(e.Ctx, DefaultCallTimeout)
+}
+
+// ErrReadOnly is why a viewer's action is refused.
+var ErrReadOnly = errors.New("this is a read-only session")
+
+// Refuse returns a command reporting that action is refused when the
+// session is read-only, and nil when the action may go ahead.
+func (e *Env) Refuse(action string) tea.Cmd {
+	if !e.ReadOnly {
+		return nil
+	}
+	return Fail(action+" refused", ErrReadOnly)
+}
+
+// OpenJobMsg asks the root to show a job's detail page, with an optional
+// notice saying why.
+type OpenJobMsg struct {
+	ID     engine.JobID
+	Notice string
+}
+
+// ErrorMsg reports a failed action to the operator; the console carries on.
+type ErrorMsg struct {
+	Action string
+	Err    error
+}
+
+func (m ErrorMsg) Error() string {
+	if m.Action == "" {
+		return m.Err.Error()
+	}
+	return fmt.Sprintf("%s: %v", m.Action, m.Err)
+}
+
+// NoticeMsg reports a successful action to the operator.
+type NoticeMsg struct{ Text string }
+
+// JobsChangedMsg carries engine events: jobs as they are now, newest
+// snapshot of each job last.
+type JobsChangedMsg struct{ Jobs []engine.Job }
+
+// Fail returns a command that reports err for action.
+func Fail(action string, err error) tea.Cmd {
+	return func() tea.Msg { return ErrorMsg{Action: action, Err: err} }
+}
+
+// Notify returns a command that reports text.
+func Notify(format string, args ...any) tea.Cmd {
+	text := fmt.Sprintf(format, args...)
+	return func() tea.Msg { return NoticeMsg{Text: text} }
+}
+
+// Open returns a command that opens a job's detail page.
+func Open(id engine.JobID) tea.Cmd {
+	return func() tea.Msg { return OpenJobMsg{ID: id} }
+}

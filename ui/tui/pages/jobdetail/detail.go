@@ -1,0 +1,308 @@
+// Package jobdetail is the console's job page: one job's parameters,
+// metadata, timeline of attempts, live counters and progress, and its failed
+// items (paged and searchable, each openable with its message, error class,
+// request and attempts). From here the operator cancels the job, retries its
+// failed items, or force-restarts it with the same parameters.
+package jobdetail
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"syncops/engine"
+	"syncops/store"
+	"syncops/ui/tui/action"
+	"syncops/ui/tui/format"
+	"syncops/ui/tui/page"
+	"syncops/ui/tui/widget"
+)
+
+// section is the lower part of the page.
+type section int
+
+const (
+	sectionInfo section = iota
+	sectionFailures
+)
+
+// Page is the job detail page.
+type Page struct {
+	env   *page.Env
+	keys  keyMap
+	kinds map[string]engine.KindInfo
+
+	id       engine.JobID
+	job      engine.Job
+	loaded   bool
+	attempts []store.JobAttempt
+	jobSeq   int
+	jobBusy  bool
+	jobStale bool
+
+	section section
+	infoTop int
+	fail    failures
+
+	width, height int
+
+	confirm *widget.Confirm
+	onYes   func() tea.Cmd
+	item    *engine.FailedItem
+}
+
+type keyMap struct {
+	Up, Down, Section, NextPage, PrevPage, Search, Open, Cancel, Retry, Force key.Binding
+}
+
+// New builds the job detail page.
+func New(env *page.Env) *Page {
+	kinds := map[string]engine.KindInfo{}
+	for _, k := range env.Engine.Types() {
+		kinds[k.Type] = k
+	}
+	return &Page{env: env, kinds: kinds, keys: keyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Section:  key.NewBinding(key.WithKeys("left", "right", "h", "l"), key.WithHelp("←/→", "info/failed items")),
+		NextPage: key.NewBinding(key.WithKeys("n", "pgdown"), key.WithHelp("n/pgdn", "next page")),
+		PrevPage: key.NewBinding(key.WithKeys("p", "pgup"), key.WithHelp("p/pgup", "previous page")),
+		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search items")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open item")),
+		Cancel:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel")),
+		Retry:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry failed")),
+		Force:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "force restart")),
+	}}
+}
+
+// Title implements page.Page.
+func (p *Page) Title() string {
+	if p.id == 0 {
+		return "Job"
+	}
+	return fmt.Sprintf("Job #%d", p.id)
+}
+
+// ShortHelp implements help.KeyMap.
+func (p *Page) ShortHelp() []key.Binding {
+	if p.section == sectionFailures {
+		return []key.Binding{p.keys.Section, p.keys.Open, p.keys.Search, p.keys.NextPage, p.keys.Retry}
+	}
+	return []key.Binding{p.keys.Section, p.keys.Cancel, p.keys.Retry, p.keys.Force}
+}
+
+// FullHelp implements help.KeyMap.
+func (p *Page) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{p.keys.Up, p.keys.Down, p.keys.Section},
+		{p.keys.Open, p.keys.Search, p.keys.NextPage, p.keys.PrevPage},
+		{p.keys.Cancel, p.keys.Retry, p.keys.Force},
+	}
+}
+
+// SetSize implements page.Page.
+func (p *Page) SetSize(width, height int) {
+	resized := height != p.height
+	p.width, p.height = width, height
+	if resized && p.fail.loaded {
+		p.fail.stale = true
+	}
+}
+
+// Capturing implements page.Page.
+func (p *Page) Capturing() bool { return p.confirm != nil || p.item != nil || p.fail.editing != nil }
+
+type jobMsg struct {
+	seq      int
+	job      engine.Job
+	attempts []store.JobAttempt
+	err      error
+}
+
+// Open shows job id and returns the commands that load it.
+func (p *Page) Open(id engine.JobID) tea.Cmd {
+	if id != p.id {
+		*p = Page{env: p.env, keys: p.keys, kinds: p.kinds, width: p.width, height: p.height, id: id}
+	}
+	return p.Activate()
+}
+
+// Activate implements page.Page.
+func (p *Page) Activate() tea.Cmd {
+	if p.id == 0 {
+		return nil
+	}
+	return tea.Batch(p.loadJob(), p.loadFailures(p.fail.pageIdx))
+}
+
+func (p *Page) loadJob() tea.Cmd {
+	p.jobSeq++
+	p.jobBusy, p.jobStale = true, false
+	seq, env, id := p.jobSeq, p.env, p.id
+	return func() tea.Msg {
+		ctx, cancel := env.Call()
+		defer cancel()
+		j, err := env.Engine.Get(ctx, id)
+		if err != nil {
+			return jobMsg{seq: seq, err: err}
+		}
+		attempts, err := env.Engine.Attempts(ctx, id)
+		return jobMsg{seq: seq, job: j, attempts: attempts, err: err}
+	}
+}
+
+// Update implements page.Page.
+func (p *Page) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case jobMsg:
+		if msg.seq != p.jobSeq {
+			return nil
+		}
+		p.jobBusy = false
+		if msg.err != nil {
+			return page.Fail(fmt.Sprintf("load job #%d", p.id), msg.err)
+		}
+		p.job, p.attempts, p.loaded = msg.job, msg.attempts, true
+		return p.refresh()
+	case failuresMsg:
+		return p.failuresLoaded(msg)
+	case page.JobsChangedMsg:
+		for _, j := range msg.Jobs {
+			if j.ID != p.id {
+				continue
+			}
+			if !p.loaded || p.jobBusy {
+				// A load in flight may have read the job before this
+				// change: read it again once it lands.
+				p.jobStale, p.fail.stale = true, true
+				continue
+			}
+			// Any change may come with a change to the attempts (the worker
+			// records an attempt's outcome after the job's), so the timeline
+			// is read again; reads are one at a time, so a busy job costs at
+			// most one small query per flush.
+			p.jobStale = true
+			if j.Failed != p.job.Failed {
+				p.fail.stale = true
+			}
+			p.job = j
+		}
+		return p.refresh()
+	case tea.KeyPressMsg:
+		return p.key(msg)
+	default:
+		if p.fail.editing != nil {
+			p.fail.editing.Update(msg)
+		}
+	}
+	return nil
+}
+
+// refresh reloads what engine events made stale, one query of each kind at
+// a time, while the page is in front.
+func (p *Page) refresh() tea.Cmd {
+	if p.env.Active != page.Detail {
+		return nil
+	}
+	var cmds []tea.Cmd
+	if p.jobStale && !p.jobBusy {
+		cmds = append(cmds, p.loadJob())
+	}
+	if p.fail.stale && !p.fail.busy {
+		cmds = append(cmds, p.loadFailures(p.fail.pageIdx))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case p.item != nil:
+		if s := msg.String(); s == "esc" || s == "enter" || s == "q" {
+			p.item = nil
+		}
+		return nil
+	case p.confirm != nil:
+		decided, yes := widget.Answer(msg)
+		if !decided {
+			return nil
+		}
+		p.confirm = nil
+		if yes {
+			return p.onYes()
+		}
+		return nil
+	case p.fail.editing != nil:
+		return p.searchKey(msg)
+	}
+	switch {
+	case key.Matches(msg, p.keys.Section):
+		p.section = 1 - p.section
+		return nil
+	case key.Matches(msg, p.keys.Cancel):
+		return p.askCancel()
+	case key.Matches(msg, p.keys.Retry):
+		if cmd := p.env.Refuse(fmt.Sprintf("retrying job #%d", p.id)); cmd != nil {
+			return cmd
+		}
+		return action.Retry(p.env, p.id)
+	case key.Matches(msg, p.keys.Force):
+		return p.askRestart()
+	}
+	if p.section == sectionInfo {
+		switch {
+		case key.Matches(msg, p.keys.Up):
+			p.infoTop = max(0, p.infoTop-1)
+		case key.Matches(msg, p.keys.Down):
+			p.infoTop++
+		}
+		return nil
+	}
+	return p.failuresKey(msg)
+}
+
+func (p *Page) askCancel() tea.Cmd {
+	if cmd := p.env.Refuse(fmt.Sprintf("cancelling job #%d", p.id)); cmd != nil {
+		return cmd
+	}
+	if !p.loaded {
+		return nil
+	}
+	if p.job.Status.Terminal() {
+		return page.Fail(fmt.Sprintf("cancel job #%d", p.id),
+			fmt.Errorf("it is already %s", format.Title(string(p.job.Status))))
+	}
+	j := p.job
+	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
+		Body: fmt.Sprintf("%s is %s (%s processed). Its work so far is kept.",
+			p.label(j.Type), format.Title(string(j.Status)), format.Fraction(j.Processed, j.Total))}
+	p.onYes = func() tea.Cmd { return action.Cancel(p.env, j.ID) }
+	return nil
+}
+
+func (p *Page) askRestart() tea.Cmd {
+	if cmd := p.env.Refuse(fmt.Sprintf("restarting job #%d", p.id)); cmd != nil {
+		return cmd
+	}
+	if !p.loaded {
+		return nil
+	}
+	j := p.job
+	body := fmt.Sprintf("Start %s again with %s.", p.label(j.Type), format.ParamText(j.Params))
+	if !j.Status.Terminal() {
+		body += fmt.Sprintf(" Job #%d is still %s and will be cancelled first.", j.ID, format.Title(string(j.Status)))
+	}
+	if j.RetryOf != 0 {
+		body += " This starts a full run, not a retry of failed items."
+	}
+	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Force restart job #%d?", j.ID), Body: body}
+	p.onYes = func() tea.Cmd { return action.Restart(p.env, j) }
+	return nil
+}
+
+func (p *Page) label(t string) string {
+	if k, ok := p.kinds[t]; ok {
+		return k.Label
+	}
+	return t
+}

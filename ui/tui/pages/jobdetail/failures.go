@@ -1,0 +1,139 @@
+package jobdetail
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"syncops/engine"
+	"syncops/ui/tui/page"
+	"syncops/ui/tui/widget"
+)
+
+// failures is the job's failed items as one page of a keyset listing.
+type failures struct {
+	items   []engine.FailedItem
+	total   int64
+	search  string
+	editing *widget.Input
+	pageIdx int
+	// starts[i] is the AfterID that reads page i; pages are read by id, so
+	// page 5,000 of 100,000 items costs what page 1 does.
+	starts []int64
+	cursor int
+	loaded bool
+	seq    int
+	busy   bool
+	stale  bool
+}
+
+type failuresMsg struct {
+	seq, pageIdx int
+	starts       []int64
+	items        []engine.FailedItem
+	total        int64
+	err          error
+}
+
+// failureChrome is the lines of the failures section above its rows: the
+// search line and the header.
+const failureChrome = 2
+
+func (p *Page) failurePageSize() int {
+	return max(1, p.sectionHeight()-failureChrome)
+}
+
+// loadFailures reads page idx of the failed items (idx may be one past the
+// pages read so far: the next page).
+func (p *Page) loadFailures(idx int) tea.Cmd {
+	f := &p.fail
+	f.seq++
+	f.busy, f.stale = true, false
+	starts := append([]int64(nil), f.starts...)
+	if len(starts) == 0 {
+		starts = []int64{0}
+	}
+	idx = max(0, min(idx, len(starts)))
+	if idx == len(starts) { // the next page starts after the last item shown
+		if len(f.items) == 0 {
+			idx = len(starts) - 1
+		} else {
+			starts = append(starts, f.items[len(f.items)-1].ID)
+		}
+	}
+	filter := engine.FailureFilter{JobID: int64(p.id), Search: f.search, AfterID: starts[idx], Limit: p.failurePageSize()}
+	seq, env := f.seq, p.env
+	return func() tea.Msg {
+		ctx, cancel := env.Call()
+		defer cancel()
+		items, total, err := env.Engine.Failures(ctx, filter)
+		return failuresMsg{seq: seq, pageIdx: idx, starts: starts[:idx+1], items: items, total: total, err: err}
+	}
+}
+
+func (p *Page) failuresLoaded(msg failuresMsg) tea.Cmd {
+	f := &p.fail
+	if msg.seq != f.seq {
+		return nil
+	}
+	f.busy = false
+	if msg.err != nil {
+		return page.Fail("load failed items", msg.err)
+	}
+	if len(msg.items) == 0 && msg.pageIdx > 0 {
+		// The page emptied (a search narrowed, or items were retried
+		// away): show the first page instead.
+		f.starts = []int64{0}
+		return p.loadFailures(0)
+	}
+	f.items, f.total, f.pageIdx, f.starts, f.loaded = msg.items, msg.total, msg.pageIdx, msg.starts, true
+	f.cursor = max(0, min(f.cursor, len(f.items)-1))
+	return p.refresh()
+}
+
+func (p *Page) failuresKey(msg tea.KeyPressMsg) tea.Cmd {
+	f := &p.fail
+	switch msg.String() {
+	case "up", "k":
+		f.cursor = max(0, f.cursor-1)
+	case "down", "j":
+		f.cursor = min(max(0, len(f.items)-1), f.cursor+1)
+	case "n", "pgdown":
+		if int64((f.pageIdx+1)*p.failurePageSize()) < f.total {
+			f.cursor = 0
+			return p.loadFailures(f.pageIdx + 1)
+		}
+	case "p", "pgup":
+		if f.pageIdx > 0 {
+			f.cursor = 0
+			return p.loadFailures(f.pageIdx - 1)
+		}
+	case "enter":
+		if f.cursor < len(f.items) {
+			it := f.items[f.cursor]
+			p.item = &it
+		}
+	case "/":
+		in := &widget.Input{Prompt: "/ ", Placeholder: "item key, message or error class"}
+		in.SetValue(f.search)
+		in.Focus()
+		f.editing = in
+	}
+	return nil
+}
+
+func (p *Page) searchKey(msg tea.KeyPressMsg) tea.Cmd {
+	f := &p.fail
+	switch msg.String() {
+	case "esc":
+		f.editing = nil
+	case "enter":
+		f.search = strings.TrimSpace(f.editing.Value())
+		f.editing = nil
+		f.starts, f.cursor = nil, 0
+		return p.loadFailures(0)
+	default:
+		f.editing.Update(msg)
+	}
+	return nil
+}

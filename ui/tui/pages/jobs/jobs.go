@@ -1,0 +1,273 @@
+// Package jobs is the console's job history: state tabs with counts, a
+// filter by type, status or error text, newest- or oldest-first order, and
+// keyset paging with a page size fitted to the terminal, so any number of
+// jobs can be browsed without loading them all.
+package jobs
+
+import (
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"syncops/engine"
+	"syncops/ui/tui/page"
+	"syncops/ui/tui/widget"
+)
+
+// tab is a state tab.
+type tab struct {
+	title    string
+	statuses []engine.Status
+}
+
+// tabs in order; Running also shows jobs waiting for a worker.
+var tabs = []tab{
+	{title: "All"},
+	{title: "Running", statuses: []engine.Status{engine.StatusPending, engine.StatusRunning}},
+	{title: "Completed", statuses: []engine.Status{engine.StatusCompleted}},
+	{title: "Failed", statuses: []engine.Status{engine.StatusFailed}},
+	{title: "Cancelled", statuses: []engine.Status{engine.StatusCancelled}},
+}
+
+// chromeLines are the lines above the rows: tabs, info, header.
+const chromeLines = 3
+
+// Page is the job history page.
+type Page struct {
+	env   *page.Env
+	keys  keyMap
+	types []engine.KindInfo
+
+	tab     int
+	filter  string
+	editing *widget.Input
+	oldest  bool
+
+	rows    []engine.Job
+	pageIdx int
+	counts  map[engine.Status]int64
+	loaded  bool
+	seen    map[engine.JobID]engine.Status
+
+	listSeq, countSeq     int
+	listBusy, countBusy   bool
+	listStale, countStale bool
+	width, height, cursor int
+	pendingCursor         int // where the cursor goes when a page arrives
+}
+
+type keyMap struct {
+	Up, Down, NextTab, PrevTab, NextPage, PrevPage, First, Open, Filter, Sort key.Binding
+}
+
+// New builds the job history page.
+func New(env *page.Env) *Page {
+	return &Page{env: env, types: env.Engine.Types(), counts: map[engine.Status]int64{},
+		seen: map[engine.JobID]engine.Status{}, keys: keyMap{
+			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			NextTab:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next state")),
+			PrevTab:  key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "previous state")),
+			NextPage: key.NewBinding(key.WithKeys("n", "pgdown"), key.WithHelp("n/pgdn", "next page")),
+			PrevPage: key.NewBinding(key.WithKeys("p", "pgup"), key.WithHelp("p/pgup", "previous page")),
+			First:    key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first page")),
+			Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+			Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+			Sort:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "newest/oldest")),
+		}}
+}
+
+// Title implements page.Page.
+func (p *Page) Title() string { return "Jobs" }
+
+// ShortHelp implements help.KeyMap.
+func (p *Page) ShortHelp() []key.Binding {
+	return []key.Binding{p.keys.Open, p.keys.NextTab, p.keys.Filter, p.keys.NextPage, p.keys.Sort}
+}
+
+// FullHelp implements help.KeyMap.
+func (p *Page) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{p.keys.Up, p.keys.Down, p.keys.Open},
+		{p.keys.NextTab, p.keys.PrevTab, p.keys.Filter, p.keys.Sort},
+		{p.keys.NextPage, p.keys.PrevPage, p.keys.First},
+	}
+}
+
+// SetSize implements page.Page; a new page size reloads the current page.
+func (p *Page) SetSize(width, height int) {
+	resized := height != p.height
+	p.width, p.height = width, height
+	if resized && p.loaded {
+		p.listStale = true
+	}
+}
+
+func (p *Page) pageSize() int { return max(1, p.height-chromeLines) }
+
+// Capturing implements page.Page.
+func (p *Page) Capturing() bool { return p.editing != nil }
+
+// Activate implements page.Page.
+func (p *Page) Activate() tea.Cmd {
+	if !p.loaded {
+		return tea.Batch(p.load(dirFirst), p.loadCounts())
+	}
+	p.listStale, p.countStale = true, true
+	return p.refresh()
+}
+
+// Update implements page.Page.
+func (p *Page) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case listMsg:
+		return p.listed(msg)
+	case countsMsg:
+		if msg.seq != p.countSeq {
+			return nil
+		}
+		p.countBusy = false
+		if msg.err != nil {
+			return page.Fail("count jobs", msg.err)
+		}
+		p.counts = msg.counts
+		return p.refresh()
+	case page.JobsChangedMsg:
+		p.observe(msg.Jobs)
+		return p.refresh()
+	case tea.KeyPressMsg:
+		return p.key(msg)
+	default:
+		if p.editing != nil {
+			p.editing.Update(msg)
+		}
+	}
+	return nil
+}
+
+// observe applies engine events: rows shown are updated in place; a new job
+// or a status change makes the page or the counts stale.
+func (p *Page) observe(jobs []engine.Job) {
+	for _, j := range jobs {
+		if old, ok := p.seen[j.ID]; !ok || old != j.Status {
+			p.countStale = true
+		}
+		if p.listBusy {
+			// The page in flight may predate this change.
+			p.listStale = true
+		}
+		p.seen[j.ID] = j.Status
+		i := slices.IndexFunc(p.rows, func(r engine.Job) bool { return r.ID == j.ID })
+		switch {
+		case i >= 0:
+			p.rows[i] = j
+		case p.pageIdx == 0 && !p.oldest && p.matches(j) && (len(p.rows) == 0 || j.ID > p.rows[0].ID):
+			p.listStale = true
+		}
+	}
+}
+
+// matches reports whether a job belongs on the current tab.
+func (p *Page) matches(j engine.Job) bool {
+	st := tabs[p.tab].statuses
+	return len(st) == 0 || slices.Contains(st, j.Status)
+}
+
+// refresh reloads what is stale, one query of each kind at a time, and only
+// while the page is in front.
+func (p *Page) refresh() tea.Cmd {
+	if p.env.Active != page.Jobs || !p.loaded {
+		return nil
+	}
+	var cmds []tea.Cmd
+	if p.listStale && !p.listBusy {
+		cmds = append(cmds, p.load(dirReload))
+	}
+	if p.countStale && !p.countBusy {
+		cmds = append(cmds, p.loadCounts())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
+	if p.editing != nil {
+		return p.filterKey(msg)
+	}
+	switch {
+	case key.Matches(msg, p.keys.Up):
+		if p.cursor > 0 {
+			p.cursor--
+		} else if p.pageIdx > 0 {
+			p.pendingCursor = -1
+			return p.load(dirPrev)
+		}
+	case key.Matches(msg, p.keys.Down):
+		if p.cursor < len(p.rows)-1 {
+			p.cursor++
+		} else if len(p.rows) == p.pageSize() {
+			return p.load(dirNext)
+		}
+	case key.Matches(msg, p.keys.NextTab), key.Matches(msg, p.keys.PrevTab):
+		step := 1
+		if key.Matches(msg, p.keys.PrevTab) {
+			step = len(tabs) - 1
+		}
+		p.tab = (p.tab + step) % len(tabs)
+		return p.load(dirFirst)
+	case key.Matches(msg, p.keys.NextPage):
+		return p.load(dirNext)
+	case key.Matches(msg, p.keys.PrevPage):
+		if p.pageIdx > 0 {
+			return p.load(dirPrev)
+		}
+	case key.Matches(msg, p.keys.First):
+		return p.load(dirFirst)
+	case key.Matches(msg, p.keys.Sort):
+		p.oldest = !p.oldest
+		return p.load(dirFirst)
+	case key.Matches(msg, p.keys.Open):
+		if p.cursor < len(p.rows) {
+			return page.Open(p.rows[p.cursor].ID)
+		}
+	case key.Matches(msg, p.keys.Filter):
+		in := &widget.Input{Prompt: "/ ", Placeholder: "type, label, status or error text"}
+		in.SetValue(p.filter)
+		in.Focus()
+		p.editing = in
+	}
+	return nil
+}
+
+func (p *Page) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		p.editing = nil
+	case "enter":
+		p.filter = strings.TrimSpace(p.editing.Value())
+		p.editing = nil
+		return tea.Batch(p.load(dirFirst), p.loadCounts())
+	default:
+		p.editing.Update(msg)
+	}
+	return nil
+}
+
+// listFilter turns the tab and filter into an engine filter: a filter that
+// names a job type (or its label) selects that type; anything else is
+// searched in type, status and error text.
+func (p *Page) listFilter() engine.ListFilter {
+	f := engine.ListFilter{Statuses: tabs[p.tab].statuses, Limit: p.pageSize()}
+	if p.filter == "" {
+		return f
+	}
+	for _, k := range p.types {
+		if strings.EqualFold(p.filter, k.Type) || strings.EqualFold(p.filter, k.Label) {
+			f.Types = []string{k.Type}
+			return f
+		}
+	}
+	f.Search = p.filter
+	return f
+}

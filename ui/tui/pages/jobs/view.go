@@ -1,0 +1,138 @@
+package jobs
+
+import (
+	"fmt"
+	"strings"
+
+	"syncops/engine"
+	"syncops/ui/tui/format"
+	"syncops/ui/tui/widget"
+)
+
+const (
+	colID = iota
+	colType
+	colStatus
+	colDone
+	colFailed
+	colCreated
+	colTook
+	colBy
+	colError
+)
+
+var columns = []widget.Column{
+	colID:      {Title: "ID", Width: 7, Right: true, Keep: 100},
+	colType:    {Title: "TYPE", Width: 15, Keep: 95},
+	colStatus:  {Title: "STATUS", Width: widget.BadgeWidth, Keep: 90},
+	colDone:    {Title: "DONE", Width: 11, Right: true, Keep: 70},
+	colFailed:  {Title: "FAILED", Width: 6, Right: true, Keep: 60},
+	colCreated: {Title: "CREATED", Width: 14, Keep: 50},
+	colTook:    {Title: "TOOK", Width: 7, Right: true, Keep: 40},
+	colBy:      {Title: "BY", Width: 14, Keep: 10},
+	colError:   {Title: "ERROR", Width: 12, Flex: true, Keep: 20},
+}
+
+// View implements page.Page.
+func (p *Page) View() string {
+	s := p.env.Styles
+	var b strings.Builder
+	b.WriteString(p.tabsLine())
+	b.WriteString("\n")
+	if p.editing != nil {
+		b.WriteString(p.editing.View(s, p.width))
+	} else {
+		b.WriteString(p.infoLine())
+	}
+	b.WriteString("\n")
+	layout := widget.Fit(columns, p.width)
+	b.WriteString(layout.Header(s))
+	if p.loaded && len(p.rows) == 0 {
+		b.WriteString("\n" + s.Muted.Render("  no jobs"))
+	}
+	cells := make([]string, len(columns))
+	for i, j := range p.rows {
+		p.cells(cells, j)
+		b.WriteString("\n" + layout.Row(cells, i == p.cursor, s))
+	}
+	return widget.Fill(b.String(), p.width, p.height)
+}
+
+func (p *Page) tabsLine() string {
+	s := p.env.Styles
+	var all int64
+	for _, n := range p.counts {
+		all += n
+	}
+	parts := make([]string, len(tabs))
+	for i, t := range tabs {
+		n := all
+		if len(t.statuses) > 0 {
+			n = 0
+			for _, st := range t.statuses {
+				n += p.counts[st]
+			}
+		}
+		text := fmt.Sprintf("%s %s", t.title, format.Count(n))
+		if i == p.tab {
+			parts[i] = s.TabActive.Render("[" + text + "]")
+		} else {
+			parts[i] = s.TabInactive.Render(" " + text + " ")
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (p *Page) infoLine() string {
+	s := p.env.Styles
+	order := "newest first"
+	if p.oldest {
+		order = "oldest first"
+	}
+	filter := "no filter"
+	if p.filter != "" {
+		filter = "filter: " + p.filter
+	}
+	rows := "no rows"
+	if n := len(p.rows); n > 0 {
+		from := p.pageIdx*p.pageSize() + 1
+		rows = fmt.Sprintf("page %d · rows %s–%s", p.pageIdx+1, format.Count(int64(from)), format.Count(int64(from+n-1)))
+	}
+	loading := ""
+	if p.listBusy {
+		loading = "loading…"
+	}
+	return s.Muted.Render(widget.Join(" · ", filter, order, rows, loading))
+}
+
+func (p *Page) label(t string) string {
+	for _, k := range p.types {
+		if k.Type == t {
+			return k.Label
+		}
+	}
+	return t
+}
+
+func (p *Page) cells(cells []string, j engine.Job) {
+	s := p.env.Styles
+	cells[colID] = fmt.Sprintf("#%d", j.ID)
+	cells[colType] = p.label(j.Type)
+	cells[colStatus] = widget.Badge(s, j.Status)
+	cells[colDone] = format.Fraction(j.Processed, j.Total)
+	cells[colFailed] = format.Count(j.Failed)
+	if j.Failed > 0 {
+		cells[colFailed] = s.Error.Render(cells[colFailed])
+	}
+	cells[colCreated] = format.Stamp(j.CreatedAt, p.env.Location)
+	cells[colTook] = widget.ElapsedText(j, p.env.Now)
+	cells[colBy] = j.RequestedBy
+	cells[colError] = firstLine(j.Error)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

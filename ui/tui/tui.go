@@ -1,0 +1,122 @@
+// Package tui is syncops' terminal console, a Bubble Tea program an
+// operator drives from the keyboard: an overview of every job type with live
+// progress, the job history with state tabs, a job's detail with its failed
+// items, schedules and location mappings.
+//
+// The root Model composes one model per page (see package page). It handles
+// the global keys (help, back, page switching, quit), cascades the window
+// size, routes messages, and draws the tab bar, the message line, the status
+// bar and the help line around the active page. Every engine call runs in a
+// tea.Cmd; engine events arrive through one subscription that a command
+// waits on and re-arms, so an idle console does no work at all. A clock tick
+// runs only while a job is active or an API is locked, to keep durations and
+// countdowns current.
+//
+// The SSH server runs one program per session: build it with NewProgram (or
+// New) per session, pass the session's context in Options.Context, and the
+// model stops following the engine when that context ends.
+package tui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/jonboulle/clockwork"
+
+	"syncops/engine"
+	"syncops/ui/tui/pages/locations"
+	"syncops/ui/tui/pages/schedules"
+)
+
+// Options configure a console.
+type Options struct {
+	// Engine is the engine every action goes through (required).
+	Engine *engine.Engine
+	// Actor is who acts, for the audit log.
+	Actor engine.Actor
+	// ReadOnly makes a viewer's console: every action is refused with a
+	// clear message and nothing changes.
+	ReadOnly bool
+	// DatabaseName is shown in the status bar.
+	DatabaseName string
+	// Sandbox shows a SANDBOX banner (the demo runs against fake APIs).
+	Sandbox bool
+	// Clock gives durations, ETAs and "ago" texts; nil means the real clock.
+	Clock clockwork.Clock
+	// Location is the time zone times are shown in; nil means time.Local.
+	Location *time.Location
+	// Budgets returns each API's live budget for the status bar; nil hides
+	// it. It is called on the program's goroutine after engine events and
+	// on redraw ticks, so it must be cheap and, when sessions share it,
+	// safe for concurrent use.
+	Budgets func() []Budget
+	// Schedules lists and edits schedules; nil makes the schedules page say
+	// they are unavailable.
+	Schedules ScheduleSource
+	// Locations lists and edits location mappings; nil makes the locations
+	// page say they are unavailable.
+	Locations LocationSource
+	// Context is the session's lifetime; when it ends the console stops
+	// following the engine. Nil means it lives until Close or quit.
+	Context context.Context
+}
+
+// Budget is one API's rate budget as the status bar shows it.
+type Budget struct {
+	API       string
+	Available float64
+	Capacity  float64
+	// Unit is BudgetPoints or BudgetRequests.
+	Unit string
+	// LockedUntil, when in the future, means the API refuses calls until
+	// then (Nhanh's ERR_429 lock).
+	LockedUntil time.Time
+}
+
+// Budget units.
+const (
+	BudgetPoints   = "points"
+	BudgetRequests = "requests"
+)
+
+// ScheduleSource is the scheduler as the console uses it;
+// *scheduler.Scheduler satisfies it.
+type ScheduleSource = schedules.Source
+
+// LocationSource lists and edits location mappings.
+type LocationSource = locations.Source
+
+// The location page's plain view types, which a LocationSource returns.
+type (
+	LocationsView   = locations.View
+	NhanhDepot      = locations.Depot
+	ShopifyLocation = locations.Location
+	LocationMapping = locations.Mapping
+)
+
+// ErrNoEngine is New's panic value when Options.Engine is missing.
+var ErrNoEngine = errors.New("tui: no engine")
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Engine == nil {
+		return o, ErrNoEngine
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	return o, nil
+}
+
+// NewProgram builds a Bubble Tea program running a console. It panics when
+// opts has no engine, a programming error.
+func NewProgram(opts Options, teaOpts ...tea.ProgramOption) *tea.Program {
+	return tea.NewProgram(New(opts), teaOpts...)
+}

@@ -1,0 +1,155 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"syncops/ui/tui/page"
+	"syncops/ui/tui/widget"
+)
+
+// chromeLines are the lines around the body: the tab bar above; the
+// message line, status bar and help line below.
+const chromeLines = 4
+
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "syncops"
+	return v
+}
+
+func (m *Model) render() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	w, h := m.bodySize()
+	body := m.pages[m.active].View()
+	if m.showHelp {
+		body = widget.Overlay(widget.Fill(body, w, h), m.helpView(), w, h)
+	}
+	var b strings.Builder
+	b.Grow((m.width + 16) * m.height)
+	b.WriteString(m.tabBar())
+	b.WriteString("\n")
+	b.WriteString(widget.Fill(body, w, h))
+	b.WriteString("\n")
+	b.WriteString(m.messageLine())
+	b.WriteString("\n")
+	b.WriteString(m.statusBar())
+	b.WriteString("\n")
+	b.WriteString(m.helpLine())
+	return b.String()
+}
+
+func (m *Model) tabBar() string {
+	s := m.env.Styles
+	parts := []string{s.Brand.Render(" syncops ")}
+	for i, p := range m.pages {
+		title := fmt.Sprintf("%d %s", i+1, p.Title())
+		switch {
+		case page.ID(i) == m.active:
+			parts = append(parts, s.TabActive.Render(title))
+		case page.ID(i) == page.Detail && !m.jobOpen:
+			parts = append(parts, s.TabDisabled.Render(title))
+		default:
+			parts = append(parts, s.TabInactive.Render(title))
+		}
+	}
+	left := strings.Join(parts, "  ")
+	right := ""
+	if m.opts.Sandbox {
+		right = s.Sandbox.Render(" SANDBOX ")
+	}
+	return spread(left, right, m.width)
+}
+
+func (m *Model) messageLine() string {
+	s := m.env.Styles
+	if m.message == "" {
+		return ""
+	}
+	text := firstLine(m.message)
+	if m.messageErr {
+		return s.Error.Render(ansi.Truncate("✗ "+text, m.width, "…"))
+	}
+	return s.Notice.Render(ansi.Truncate("✓ "+text, m.width, "…"))
+}
+
+func (m *Model) statusBar() string {
+	s := m.env.Styles
+	var left []string
+	if m.opts.ReadOnly {
+		left = append(left, s.ReadOnly.Render(" READ-ONLY "))
+	}
+	if m.opts.DatabaseName != "" {
+		left = append(left, s.StatusBar.Render("db "+m.opts.DatabaseName))
+	}
+	right := make([]string, 0, len(m.budgets))
+	for _, b := range m.budgets {
+		right = append(right, m.budgetText(b))
+	}
+	return spread(strings.Join(left, " "), strings.Join(right, s.StatusBar.Render(" · ")), m.width)
+}
+
+// budgetText renders "Shopify 1840/2000 pts" or "Nhanh locked 12s".
+func (m *Model) budgetText(b Budget) string {
+	s := m.env.Styles
+	if left := b.LockedUntil.Sub(m.env.Now); left > 0 {
+		return s.BudgetLock.Render(fmt.Sprintf("%s locked %ds", b.API, int(math.Ceil(left.Seconds()))))
+	}
+	unit := "req"
+	if b.Unit == BudgetPoints {
+		unit = "pts"
+	}
+	text := fmt.Sprintf("%s %.0f/%.0f %s", b.API, math.Floor(b.Available), b.Capacity, unit)
+	switch {
+	case b.Capacity > 0 && b.Available/b.Capacity < lowBudget:
+		return s.BudgetLow.Render(text)
+	default:
+		return s.BudgetOK.Render(text)
+	}
+}
+
+// lowBudget is the share of an API budget under which it shows as low.
+const lowBudget = 0.2
+
+func (m *Model) helpLine() string {
+	bindings := append(m.pages[m.active].ShortHelp(), m.keys.short()...)
+	return m.help.ShortHelpView(bindings)
+}
+
+func (m *Model) helpView() string {
+	p := m.pages[m.active]
+	groups := append(p.FullHelp(), m.keys.full())
+	return m.env.Styles.HelpBox.Render(m.env.Styles.Title.Render("Keys · "+p.Title()) + "\n\n" +
+		m.help.FullHelpView(groups))
+}
+
+// spread puts left and right on one line of width cells; left is cut
+// first when they do not fit.
+func spread(left, right string, width int) string {
+	rw := lipgloss.Width(right)
+	if rw >= width {
+		return ansi.Truncate(right, width, "…")
+	}
+	lw := lipgloss.Width(left)
+	if lw+rw+1 > width {
+		left = ansi.Truncate(left, width-rw-1, "…")
+		lw = lipgloss.Width(left)
+	}
+	return left + strings.Repeat(" ", max(1, width-lw-rw)) + right
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

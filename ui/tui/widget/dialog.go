@@ -1,0 +1,71 @@
+package widget
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"syncops/ui/tui/styles"
+)
+
+// Confirm is a yes/no question about an action.
+type Confirm struct {
+	Title string
+	Body  string
+}
+
+// Answer reads a key press: y or enter says yes, n or esc says no, any
+// other key leaves the question open.
+func Answer(msg tea.KeyPressMsg) (decided, yes bool) {
+	switch msg.String() {
+	case "y", "Y", "enter":
+		return true, true
+	case "n", "N", "esc":
+		return true, false
+	}
+	return false, false
+}
+
+// View renders the question as a box no wider than width.
+func (c Confirm) View(s styles.Styles, width int) string {
+	return Box(s, c.Title, c.Body+"\n\n"+s.Muted.Render("y confirm · n/esc keep it as it is"), width)
+}
+
+// maxBoxWidth keeps dialogs readable on wide terminals.
+const maxBoxWidth = 76
+
+// Box draws a bordered box with a title; body lines are wrapped to fit.
+func Box(s styles.Styles, title, body string, width int) string {
+	content := ansi.StringWidth(title)
+	for _, ln := range strings.Split(body, "\n") {
+		content = max(content, ansi.StringWidth(ln))
+	}
+	w := min(width, maxBoxWidth, content+4)
+	inner := max(10, w-4) // border and padding
+	var b strings.Builder
+	b.WriteString(s.Title.Render(ansi.Truncate(title, inner, "…")))
+	b.WriteString("\n")
+	for _, ln := range strings.Split(body, "\n") {
+		b.WriteString("\n")
+		if ansi.StringWidth(ln) > inner {
+			ln = lipgloss.Wrap(ln, inner, " ")
+		}
+		b.WriteString(ln)
+	}
+	return s.Dialog.Width(inner + 4).Render(b.String())
+}
+
+// Overlay draws box centred over base, which is width by height cells.
+func Overlay(base, box string, width, height int) string {
+	bw, bh := lipgloss.Size(box)
+	x := max(0, (width-bw)/2)
+	y := max(0, (height-bh)/2)
+	canvas := lipgloss.NewCanvas(width, height)
+	canvas.Compose(lipgloss.NewCompositor(
+		lipgloss.NewLayer(base),
+		lipgloss.NewLayer(box).X(x).Y(y).Z(1),
+	))
+	return canvas.Render()
+}

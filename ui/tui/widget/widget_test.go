@@ -1,0 +1,139 @@
+package widget
+
+import (
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/stretchr/testify/require"
+
+	"syncops/store"
+	"syncops/ui/tui/styles"
+)
+
+func TestFitDropsTheLeastImportantColumns(t *testing.T) {
+	t.Parallel()
+	cols := []Column{
+		{Title: "A", Width: 10, Flex: true, Keep: 100},
+		{Title: "B", Width: 10, Keep: 50},
+		{Title: "C", Width: 10, Keep: 10},
+		{Title: "D", Width: 10, Keep: 90},
+	}
+	tests := []struct {
+		width     int
+		shown     []int
+		flexWidth int
+	}{
+		{width: 100, shown: []int{0, 1, 2, 3}, flexWidth: 100 - 2 - 30 - 3},
+		{width: 40, shown: []int{0, 1, 3}, flexWidth: 40 - 2 - 20 - 2},
+		{width: 30, shown: []int{0, 3}, flexWidth: 30 - 2 - 10 - 1},
+		{width: 5, shown: []int{0}, flexWidth: 10},
+	}
+	for _, tt := range tests {
+		l := Fit(cols, tt.width)
+		var shown []int
+		for i := range cols {
+			if l.Has(i) {
+				shown = append(shown, i)
+			}
+		}
+		require.Equal(t, tt.shown, shown, "width %d", tt.width)
+		require.Equal(t, tt.flexWidth, l.Width(0), "width %d", tt.width)
+		if tt.width >= 12 {
+			require.Equal(t, tt.width, ansi.StringWidth(l.Row(make([]string, len(cols)), false, styles.New(true))))
+		}
+	}
+}
+
+func TestCellTruncatesAndPads(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "abc  ", Cell("abc", 5, false))
+	require.Equal(t, "  abc", Cell("abc", 5, true))
+	require.Equal(t, "abcd…", Cell("abcdefgh", 5, false))
+	require.Equal(t, "Kho H…", Cell("Kho Hà Nội", 6, false), "cells count runes, not bytes")
+	require.Empty(t, Cell("abc", 0, false))
+}
+
+func TestFillAndWindow(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "a\nb\n", Fill("a\nb", 3, 3))
+	require.Equal(t, "a\nb", Fill("a\nb\nc", 3, 2))
+	require.Equal(t, 0, Window(0, 3, 10, 50))
+	require.Equal(t, 11, Window(0, 20, 10, 50), "the cursor scrolls into view at the bottom")
+	require.Equal(t, 5, Window(11, 5, 10, 50), "and at the top")
+	require.Equal(t, 40, Window(45, 49, 10, 50))
+	require.Equal(t, 0, Window(3, 2, 10, 5), "everything fits")
+}
+
+func TestInputEdits(t *testing.T) {
+	t.Parallel()
+	key := func(s string) tea.KeyPressMsg {
+		switch s {
+		case "left":
+			return tea.KeyPressMsg{Code: tea.KeyLeft}
+		case "backspace":
+			return tea.KeyPressMsg{Code: tea.KeyBackspace}
+		case "home":
+			return tea.KeyPressMsg{Code: tea.KeyHome}
+		case "ctrl+w":
+			return tea.KeyPressMsg{Code: 'w', Mod: tea.ModCtrl}
+		case "ctrl+k":
+			return tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl}
+		}
+		return tea.KeyPressMsg{Code: []rune(s)[0], Text: s}
+	}
+	tests := []struct {
+		name string
+		keys []string
+		want string
+	}{
+		{"typing", []string{"a", "b", "c"}, "abc"},
+		{"insert in the middle", []string{"a", "c", "left", "b"}, "abc"},
+		{"backspace", []string{"a", "b", "backspace"}, "a"},
+		{"delete word", []string{"0", " ", "*", "/", "2", "ctrl+w"}, "0 "},
+		{"kill to end", []string{"a", "b", "home", "ctrl+k"}, ""},
+		{"ctrl letters are not text", []string{"a", "ctrl+k"}, "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var in Input
+			in.Focus()
+			for _, k := range tt.keys {
+				in.Update(key(k))
+			}
+			require.Equal(t, tt.want, in.Value())
+		})
+	}
+	var blurred Input
+	require.False(t, blurred.Update(key("a")), "a blurred input takes no keys")
+	var pasted Input
+	pasted.Focus()
+	pasted.Update(tea.PasteMsg{Content: "0 */6\n* * *"})
+	require.Equal(t, "0 */6 * * *", pasted.Value(), "a paste stays on one line")
+}
+
+func TestInputViewKeepsTheCursorVisible(t *testing.T) {
+	t.Parallel()
+	s := styles.New(true)
+	var in Input
+	in.Prompt = "> "
+	in.SetValue(strings.Repeat("x", 30) + "END")
+	in.Focus()
+	view := ansi.Strip(in.View(s, 12))
+	require.Equal(t, 12, ansi.StringWidth(view))
+	require.Contains(t, view, "END")
+}
+
+func TestBarAndBadgeWidths(t *testing.T) {
+	t.Parallel()
+	s := styles.New(false)
+	for _, pct := range []float64{0, 0.333, 1} {
+		require.Equal(t, 20, ansi.StringWidth(Bar(s, store.JobRunning, pct, 20)))
+	}
+	require.Equal(t, "██████████░░░░░░░░░░  50%", ansi.Strip(Bar(s, store.JobRunning, 0.5, 25)))
+	for _, st := range []store.JobStatus{"", store.JobPending, store.JobCompleted, store.JobCancelled} {
+		require.Equal(t, BadgeWidth, ansi.StringWidth(Badge(s, st)))
+	}
+}
