@@ -150,7 +150,10 @@ func TestHeadlessServiceMetricsShutdownAndResume(t *testing.T) {
 	n, err := db.CountNhanhCustomers(ctx)
 	require.NoError(t, err)
 	require.Equal(t, int64(customers), n)
-	require.Contains(t, string(rec.Metadata), "resumedFrom")
+	attempts, err := db.JobAttempts(ctx, int64(id))
+	require.NoError(t, err)
+	require.Equal(t, "interrupted", attempts[0].Outcome, "the first attempt was interrupted by SIGTERM")
+	require.Equal(t, "completed", attempts[len(attempts)-1].Outcome)
 	t.Logf("interrupted at %d of %d; resumed and finished", interruptedAt, customers)
 	require.Equal(t, 0, second.stop(t, syscall.SIGTERM))
 

@@ -68,7 +68,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	if err != nil {
 		return fmt.Errorf("load job %d: %w", id, err)
 	}
-	started, err := store.StartJobAttempt(ctx, e.store.DB(), job.ID, job.Attempt, e.clock.Now())
+	attempt, started, err := store.StartJobAttempt(ctx, e.store.DB(), job.ID, e.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		// Cancelled (or otherwise finished) before a worker got to it.
 		return river.JobCancel(fmt.Errorf("job %d is %s", id, rec.Status))
 	}
-	run, err := newRun(e, k, rec, job.Attempt)
+	run, err := newRun(e, k, rec, attempt)
 	if err != nil {
 		_ = store.FinishJob(ctx, e.store.DB(), job.ID, StatusFailed, rec.Counters, rec.Metadata, err.Error(), e.clock.Now())
 		e.hub.publishJob(ctx, id)
@@ -107,7 +107,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		// The process is stopping: keep the checkpoint, show the job as
 		// waiting, and let the next start resume it.
 		run.flush(finCtx, true)
-		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, job.Attempt, outcomeInterrupted, "", e.clock.Now())
+		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeInterrupted, "", e.clock.Now())
 		_, _ = e.store.DB().ExecContext(finCtx, `UPDATE jobs SET status = 'PENDING', updated_at = $1 WHERE id = $2 AND status = 'RUNNING'`,
 			store.Millis(e.clock.Now()), job.ID)
 		e.logger.InfoContext(finCtx, "job interrupted by shutdown; it resumes on the next start", run.logAttrs()...)
@@ -116,7 +116,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	case bodyCtx.Err() != nil && run.checkpointedThisAttempt():
 		// Time budget used up after making progress: continue in a new attempt.
 		run.flush(finCtx, true)
-		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, job.Attempt, outcomeContinued, "", e.clock.Now())
+		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeContinued, "", e.clock.Now())
 		return river.JobSnooze(0)
 	case bodyCtx.Err() != nil:
 		return w.fail(finCtx, run, k, fmt.Errorf("attempt used its %s budget without reaching a checkpoint", budget))

@@ -313,25 +313,30 @@ func (s *Store) JobsUpdatedSince(ctx context.Context, since int64, limit int) ([
 	return out, rows.Err()
 }
 
-// StartJobAttempt marks a job RUNNING for a new attempt and records the
-// attempt. It returns false, changing nothing, when the job is already
-// terminal (cancelled while it waited, say).
-func StartJobAttempt(ctx context.Context, q Querier, id int64, attempt int, now time.Time) (bool, error) {
+// StartJobAttempt marks a job RUNNING for a new attempt, records the
+// attempt and returns its number (1, 2, ... per job; River's own attempt
+// count does not grow when an attempt is continued after a checkpoint, so
+// the history numbers attempts itself). It returns ok false, changing
+// nothing, when the job is already terminal (cancelled while it waited).
+func StartJobAttempt(ctx context.Context, q Querier, id int64, now time.Time) (attempt int, ok bool, err error) {
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(attempt), 0) + 1 FROM job_attempts WHERE job_id = $1`,
+		id).Scan(&attempt); err != nil {
+		return 0, false, fmt.Errorf("next job attempt: %w", err)
+	}
 	res, err := q.ExecContext(ctx, `UPDATE jobs SET status = $1, attempt = $2,
 		started_at = COALESCE(started_at, $3), updated_at = $3
 		WHERE id = $4 AND status IN ('PENDING', 'RUNNING')`, JobRunning, attempt, Millis(now), id)
 	if err != nil {
-		return false, fmt.Errorf("start job attempt: %w", err)
+		return 0, false, fmt.Errorf("start job attempt: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return 0, false, nil
 	}
-	// A rescued attempt may reuse a number River already gave us; keep the first record.
-	if _, err := q.ExecContext(ctx, `INSERT INTO job_attempts (job_id, attempt, started_at) VALUES ($1, $2, $3)
-		ON CONFLICT (job_id, attempt) DO NOTHING`, id, attempt, Millis(now)); err != nil {
-		return false, fmt.Errorf("record job attempt: %w", err)
+	if _, err := q.ExecContext(ctx, `INSERT INTO job_attempts (job_id, attempt, started_at) VALUES ($1, $2, $3)`,
+		id, attempt, Millis(now)); err != nil {
+		return 0, false, fmt.Errorf("record job attempt: %w", err)
 	}
-	return true, nil
+	return attempt, true, nil
 }
 
 // FinishJobAttempt records how an attempt ended.

@@ -2,12 +2,16 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
+
+	tea "charm.land/bubbletea/v2"
 
 	"syncops/engine"
 	"syncops/engine/app"
 	"syncops/ui/headless"
+	"syncops/ui/sshd"
+	"syncops/ui/tui"
 )
 
 // schedulerOf returns the app's scheduler for the service.
@@ -19,10 +23,83 @@ func enableDemo(ctx context.Context, a *app.App) error {
 	return a.Scheduler.EnableDemo(ctx, engine.Actor{Name: "demo", Kind: engine.ActorLocal})
 }
 
-// sshServices returns the SSH console when it is configured.
-func sshServices(*app.App, *slog.Logger) []headless.Service { return nil }
+// consoleOptions are the console's options for one program: the local
+// terminal or one SSH session.
+func consoleOptions(a *app.App, so serveOptions, actor engine.Actor, readOnly bool, ctx context.Context) tui.Options {
+	return tui.Options{Engine: a.Engine, Actor: actor, ReadOnly: readOnly, DatabaseName: a.Store.Describe(),
+		Sandbox: so.sandbox != nil, Clock: a.Clock, Budgets: budgets(a), Schedules: a.Scheduler,
+		Locations: a.Locations, Context: ctx}
+}
 
-// runConsole runs the terminal console.
-func runConsole(context.Context, *env, *app.App, serveOptions) error {
-	return errors.New("the console is not built yet; run with --no-tui")
+// budgets reads each configured API's live budget for the status bar.
+func budgets(a *app.App) func() []tui.Budget {
+	return func() []tui.Budget {
+		var out []tui.Budget
+		if a.Shopify != nil {
+			s := a.Shopify.Stats()
+			if s.Maximum > 0 {
+				out = append(out, tui.Budget{API: "Shopify", Available: s.Available, Capacity: s.Maximum, Unit: tui.BudgetPoints})
+			}
+		}
+		if a.Nhanh != nil {
+			// The busiest endpoint is the one that explains a slow job.
+			var worst *tui.Budget
+			for _, b := range a.Nhanh.Stats().Endpoints {
+				cand := tui.Budget{API: "Nhanh", Available: float64(b.Limit - b.Used), Capacity: float64(b.Limit),
+					Unit: tui.BudgetRequests, LockedUntil: b.LockedUntil}
+				if worst == nil || cand.LockedUntil.After(worst.LockedUntil) || cand.Available < worst.Available {
+					worst = &cand
+				}
+			}
+			if worst != nil {
+				out = append(out, *worst)
+			}
+		}
+		return out
+	}
+}
+
+// sshServices returns the SSH console when SYNCOPS_SSH_ADDR is set.
+func sshServices(a *app.App, so serveOptions, logger *slog.Logger) ([]headless.Service, error) {
+	cfg := a.Config.SSH
+	if cfg.Addr == "" {
+		return nil, nil
+	}
+	srv, err := sshd.New(sshd.Config{Addr: cfg.Addr, DataDir: a.Config.DataDir, HostKeyPath: cfg.HostKey,
+		AuthorizedKeysPath: cfg.AuthorizedKeys, ViewerKeysPath: cfg.ViewerKeys, Logger: logger, Clock: a.Clock,
+		NewModel: func(s sshd.Session) tea.Model {
+			return tui.New(consoleOptions(a, so, s.Actor, s.ReadOnly, s.Context))
+		}})
+	if err != nil {
+		return nil, fmt.Errorf("SSH console: %w", err)
+	}
+	return []headless.Service{srv}, nil
+}
+
+// runConsole runs the console on this terminal, with the engine, the
+// scheduler and (when configured) the SSH console running behind it.
+func runConsole(ctx context.Context, e *env, a *app.App, so serveOptions, logger *slog.Logger) error {
+	if err := a.Engine.StartWorkers(ctx); err != nil {
+		return err
+	}
+	if err := a.Scheduler.Start(ctx); err != nil {
+		return err
+	}
+	services, err := sshServices(a, so, logger)
+	if err != nil {
+		return err
+	}
+	for _, s := range services {
+		if err := s.Start(ctx); err != nil {
+			return err
+		}
+		defer func() { _ = s.Stop(context.Background()) }()
+	}
+	model := tui.New(consoleOptions(a, so, localActor(engine.ActorLocal), false, ctx))
+	defer model.Close()
+	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithInput(e.opts.Stdin), tea.WithOutput(e.opts.Stdout))
+	if _, err := p.Run(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
 }

@@ -45,10 +45,14 @@ func serve(ctx context.Context, e *env, cfg app.Config, so serveOptions) error {
 		}
 	}
 	if so.noTUI {
+		services, err := sshServices(a, so, logger)
+		if err != nil {
+			return err
+		}
 		return headless.Run(ctx, headless.Options{App: a, Scheduler: schedulerOf(a), MetricsAddr: cfg.MetricsAddr,
-			Grace: cfg.ShutdownGrace, Logger: logger, Services: sshServices(a, logger)})
+			Grace: cfg.ShutdownGrace, Logger: logger, Services: services})
 	}
-	return runConsole(ctx, e, a, so)
+	return runConsole(ctx, e, a, so, logger)
 }
 
 // serviceLogger logs JSON lines to stderr in headless mode; with the console

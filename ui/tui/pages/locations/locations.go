@@ -6,6 +6,7 @@ package locations
 import (
 	"context"
 	"fmt"
+	enginelocations "syncops/engine/locations"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -16,33 +17,13 @@ import (
 	"syncops/ui/tui/widget"
 )
 
-// Depot is a Nhanh depot.
-type Depot struct {
-	ID   extid.NhanhDepotID
-	Name string
-}
-
-// Location is a Shopify location.
-type Location struct {
-	ID      extid.ShopifyLocationGID
-	Name    string
-	Primary bool
-}
-
-// Mapping sends one depot's stock to one location.
-type Mapping struct {
-	DepotID      extid.NhanhDepotID
-	DepotName    string
-	LocationID   extid.ShopifyLocationGID
-	LocationName string
-}
-
-// View is both sides and the mappings between them.
-type View struct {
-	Depots    []Depot
-	Locations []Location
-	Mappings  []Mapping
-}
+// The page shows engine/locations' own view types.
+type (
+	Depot    = enginelocations.Depot
+	Location = enginelocations.Location
+	Mapping  = enginelocations.Mapping
+	View     = enginelocations.View
+)
 
 // Source lists and edits location mappings.
 type Source interface {
