@@ -214,16 +214,18 @@ func (r *Run) CheckpointTx(ctx context.Context, state any, fn func(tx *sql.Tx) e
 	}
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
-	counters, meta := r.snapshot(false)
-	cp, err := json.Marshal(checkpointState{State: stateJSON, Counters: counters, Metadata: meta})
-	if err != nil {
-		return fmt.Errorf("encode checkpoint: %w", err)
-	}
 	err = r.engine.store.InTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
 		if fn != nil {
 			if err := fn(tx); err != nil {
 				return err
 			}
+		}
+		// Snapshot after fn, so counts fn made for the work it stored belong
+		// to this checkpoint.
+		counters, meta := r.snapshot(false)
+		cp, err := json.Marshal(checkpointState{State: stateJSON, Counters: counters, Metadata: meta})
+		if err != nil {
+			return fmt.Errorf("encode checkpoint: %w", err)
 		}
 		return store.SaveJobCheckpoint(ctx, tx, int64(r.id), cp, counters, meta, r.engine.clock.Now())
 	})

@@ -209,8 +209,8 @@ func (f JobFilter) where() (string, []any) {
 		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
 	}
 	if f.Search != "" {
-		p := arg("%" + strings.ToLower(f.Search) + "%")
-		conds = append(conds, "(LOWER(type) LIKE "+p+" OR LOWER(status) LIKE "+p+" OR LOWER(error) LIKE "+p+")")
+		p := arg(likePattern(f.Search))
+		conds = append(conds, "(LOWER(type) LIKE "+p+` ESCAPE '\' OR LOWER(status) LIKE `+p+` ESCAPE '\' OR LOWER(error) LIKE `+p+` ESCAPE '\')`)
 	}
 	if f.BeforeID > 0 {
 		conds = append(conds, "id < "+arg(f.BeforeID))
@@ -453,9 +453,9 @@ func (f FailedItemFilter) where() (string, []any) {
 	conds := []string{"job_id = $1"}
 	args := []any{f.JobID}
 	if f.Search != "" {
-		args = append(args, "%"+strings.ToLower(f.Search)+"%")
+		args = append(args, likePattern(f.Search))
 		p := fmt.Sprintf("$%d", len(args))
-		conds = append(conds, "(LOWER(item_key) LIKE "+p+" OR LOWER(message) LIKE "+p+" OR LOWER(error_class) LIKE "+p+")")
+		conds = append(conds, "(LOWER(item_key) LIKE "+p+` ESCAPE '\' OR LOWER(message) LIKE `+p+` ESCAPE '\' OR LOWER(error_class) LIKE `+p+` ESCAPE '\')`)
 	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterID)
@@ -560,4 +560,11 @@ func ClaimScheduledTick(ctx context.Context, q Querier, jobType string, tickAt t
 		return fmt.Errorf("claim scheduled tick: %w", err)
 	}
 	return nil
+}
+
+// likePattern makes a case-insensitive "contains" LIKE pattern of text,
+// escaping LIKE's wildcards so "not_found" matches only itself.
+func likePattern(text string) string {
+	r := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+	return "%" + r.Replace(strings.ToLower(text)) + "%"
 }

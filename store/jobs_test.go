@@ -102,6 +102,17 @@ func TestFailedItemsDeduplicateByKey(t *testing.T) {
 		require.Len(t, items, 1)
 		require.Equal(t, 3, items[0].Attempts)
 		require.Equal(t, "try 2", items[0].Message)
+
+		// LIKE's wildcards in a search are taken literally.
+		require.NoError(t, store.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "43",
+			Message: "customer not found", ErrorClass: "not_found", CreatedAt: t0}))
+		require.NoError(t, store.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "44",
+			Message: "100% sure", ErrorClass: "validation", CreatedAt: t0}))
+		for search, want := range map[string]int64{"not_found": 1, "not found": 1, "100%": 1, "%": 1, "_": 1} {
+			n, err := s.CountFailedItems(ctx, store.FailedItemFilter{JobID: 7, Search: search})
+			require.NoError(t, err)
+			require.Equal(t, want, n, "search %q", search)
+		}
 	})
 }
 
