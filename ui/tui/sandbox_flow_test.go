@@ -1,0 +1,128 @@
+package tui_test
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/jonboulle/clockwork"
+	"github.com/stretchr/testify/require"
+
+	"syncops/clients/extid"
+	"syncops/clients/nhanh"
+	"syncops/clients/sandbox"
+	"syncops/clients/shopify"
+	"syncops/engine"
+	"syncops/engine/jobs"
+	"syncops/store"
+	"syncops/store/storetest"
+	"syncops/ui/tui"
+)
+
+// TestSandboxStartWatchCancelRetry drives the console with keys against the
+// real job types and the sandbox at the published rate limits: it starts a
+// pull, watches its progress bar move through engine events (the pull gets
+// 150 of its 200 pages, then waits for Nhanh's window), cancels it after
+// confirming, opens its detail, then runs a customer sync with one bad
+// mapping, opens the failed item and retries it as a new job.
+func TestSandboxStartWatchCancelRetry(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the real job types against the sandbox")
+	}
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 3, Customers: 40000, Products: 20, Scale: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close(context.Background()) })
+	ep := sb.Endpoints()
+	clock := clockwork.NewRealClock()
+	nc, err := nhanh.New(nhanh.Config{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
+		AccessToken: ep.NhanhToken, Clock: clock, Window: 15 * time.Second})
+	require.NoError(t, err)
+	sc, err := shopify.New(shopify.Config{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
+		AccessToken: ep.ShopifyToken, Clock: clock})
+	require.NoError(t, err)
+	s := storetest.Open(t, store.SQLite)
+	kinds, err := jobs.Kinds(jobs.Deps{Store: s, Nhanh: nc, Shopify: sc, Clock: clock})
+	require.NoError(t, err)
+	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, FlushInterval: 100 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, e.StartWorkers(ctx))
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.Stop(stopCtx)
+	})
+	model := tui.New(tui.Options{Engine: e, Actor: operator, DatabaseName: "syncops.db", Sandbox: true, Clock: clock,
+		Location: zone})
+	t.Cleanup(model.Close)
+	b := &bundle{store: s, engine: e, rec: &recorder{Model: model}}
+	b.tm = teatest.NewTestModel(t, b.rec, teatest.WithInitialTermSize(120, 40))
+	t.Cleanup(func() { _ = b.tm.Quit() })
+
+	// Start the pull from the overview's first row.
+	b.waitFor(t, "Pull Nhanh customers", "Never run. Press s to start it.")
+	b.press("s")
+	b.waitFor(t, "Start Pull Nhanh customers (PULL_NHANH_CUSTOMERS)")
+	b.press("enter")
+	b.waitFor(t, "started PULL_NHANH_CUSTOMERS as job #")
+
+	// The bar moves: the pull gets 150 pages of 400, waits for Nhanh's
+	// window (15 s at this scale), gets 150 more, and waits again.
+	processed := regexp.MustCompile(`Running .*\n([\d,]+)/[\d,]+ processed`)
+	count := func(v string) int {
+		m := processed.FindStringSubmatch(v)
+		if m == nil {
+			return -1
+		}
+		n, _ := strconv.Atoi(regexp.MustCompile(`,`).ReplaceAllString(m[1], ""))
+		return n
+	}
+	var first int
+	b.waitView(t, func(v string) bool { first = count(v); return first > 0 })
+	b.waitView(t, func(v string) bool { n := count(v); return n > first && n < 40000 })
+
+	// Cancel it, after confirming.
+	b.press("c")
+	b.waitFor(t, "Cancel job #")
+	b.press("y")
+	b.waitFor(t, "Cancelled")
+	b.press("enter")
+	b.waitFor(t, "CANCELLED  Pull Nhanh customers", "cancelled by local:ops")
+
+	// A customer sync over one good and one bad mapping.
+	pulled, err := s.ListNhanhCustomers(ctx, store.ListOpts[extid.NhanhCustomerID]{Limit: 2})
+	require.NoError(t, err)
+	require.Len(t, pulled, 2)
+	shopifyIDs := []extid.ShopifyCustomerGID{"", "gid://shopify/Customer/999999999"}
+	page, err := sc.ListCustomers(ctx, "", "")
+	require.NoError(t, err)
+	shopifyIDs[0] = page.Customers[0].ID
+	for i, c := range pulled {
+		require.NoError(t, s.CreateCustomerMappings(ctx, s.DB(), []store.CustomerMapping{{NhanhID: c.ID,
+			ShopifyID: shopifyIDs[i], Status: store.MappingPending, MatchMethod: store.MatchManual}}, time.Now()))
+	}
+	b.press("1")
+	b.waitFor(t, "TYPE")
+	b.press("down", "down", "down", "down", "down", "down", "down", "s")
+	b.waitFor(t, "Start Customer sync (CUSTOMER_SYNC)")
+	b.press("enter")
+	b.waitFor(t, "started CUSTOMER_SYNC as job #", "1 failed")
+	b.press("enter")
+	b.waitFor(t, "COMPLETED  Customer sync", "Failed items (1)")
+	b.press("right")
+	b.waitFor(t, "[Failed items (1)]")
+	b.press("enter")
+	b.waitFor(t, "Nhanh customer "+strconv.FormatInt(int64(pulled[1].ID), 10), "Owner does not exist",
+		"Request   metafieldsSet owner=gid://shopify/Customer/999999999")
+
+	// Retry the failed item: a new job, and the console jumps to it.
+	b.press("esc", "r")
+	b.waitFor(t, "retry of #", "Customer sync")
+	v, ok := sb.Shopify().Metafield(shopifyIDs[0], "custom.total_spent")
+	require.True(t, ok, "the good mapping was written")
+	require.NotEmpty(t, v.Value)
+}
