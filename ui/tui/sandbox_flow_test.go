@@ -122,6 +122,23 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	// Retry the failed item: a new job, and the console jumps to it.
 	b.press("esc", "r")
 	b.waitFor(t, "retry of #", "Customer sync")
+	// Every operator action from the console is in the audit log, as the
+	// local operator.
+	b.waitFor(t, "Job #")
+	var actions []string
+	require.Eventually(t, func() bool {
+		entries, err := e.Audit(ctx, engine.AuditFilter{})
+		require.NoError(t, err)
+		actions = actions[:0]
+		for _, en := range entries {
+			require.Equal(t, engine.ActorLocal, en.ActorKind)
+			require.Equal(t, operator.Name, en.Actor)
+			actions = append(actions, en.Action)
+		}
+		return len(actions) == 4
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"job.retry", "job.start", "job.cancel", "job.start"}, actions)
+
 	v, ok := sb.Shopify().Metafield(shopifyIDs[0], "custom.total_spent")
 	require.True(t, ok, "the good mapping was written")
 	require.NotEmpty(t, v.Value)
