@@ -133,14 +133,18 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres %s: %w", redactDSN(dsn), err)
+		return nil, fmt.Errorf("open postgres %s: %w", DisplayDSN(dsn), err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	return &Store{dialect: Postgres, dsn: redactDSN(dsn), db: db, readDB: db, pool: pool}, nil
+	return &Store{dialect: Postgres, dsn: DisplayDSN(dsn), db: db, readDB: db, pool: pool}, nil
 }
 
-// redactDSN drops the password from a PostgreSQL URL so it can be shown.
-func redactDSN(dsn string) string {
+// DisplayDSN is a database name safe to show: a PostgreSQL URL without its
+// password, or a SQLite path as it is.
+func DisplayDSN(dsn string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "postgres://(unparseable DSN)"

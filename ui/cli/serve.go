@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +14,7 @@ import (
 	"syncops/clients/sandbox"
 	"syncops/clients/sandbox/fault"
 	"syncops/engine/app"
+	"syncops/store"
 	"syncops/ui/headless"
 )
 
@@ -155,12 +154,5 @@ func printDemoBanner(w io.Writer, sb *sandbox.Sandbox, cfg app.Config, dbNote st
   Nhanh.vn fake:  %s  (%d customers, %d products)
   Shopify fake:   %s  (shop %s)
   database:       %s (%s)
-`, ep.NhanhBaseURL, customers, products, ep.ShopifyBaseURL, ep.ShopifyShop, redactedDB(db), dbNote)
-}
-
-func redactedDB(db string) string {
-	if u, err := url.Parse(db); err == nil && strings.HasPrefix(u.Scheme, "postgres") {
-		return u.Redacted()
-	}
-	return db
+`, ep.NhanhBaseURL, customers, products, ep.ShopifyBaseURL, ep.ShopifyShop, store.DisplayDSN(db), dbNote)
 }
