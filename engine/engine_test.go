@@ -364,3 +364,23 @@ func TestScheduledTickStartsOnceAcrossInstances(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// A cancel whose River signal never arrives (a lost notification) still
+// reaches the body: the worker reads the job row at each progress flush.
+func TestCancelReachesTheBodyWithoutRiversSignal(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite)
+	ctx := context.Background()
+	id, err := b.engine.Start(ctx, "gated", engine.Params{"n": "4"}, engine.StartOptions{})
+	require.NoError(t, err)
+	waitFor(t, b.engine, id, func(j engine.Job) bool { return j.Status == engine.StatusRunning && j.Successful == 2 })
+
+	ok, err := store.CancelJobRecord(ctx, b.store.DB(), int64(id), "cancelled in the database only", time.Now())
+	require.NoError(t, err)
+	require.True(t, ok)
+	waitAttemptOutcome(t, b.engine, id, "cancelled")
+	j, err := b.engine.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, engine.StatusCancelled, j.Status)
+	require.Equal(t, int64(2), j.Successful)
+}

@@ -301,8 +301,11 @@ func (r *Run) flush(ctx context.Context, force bool) {
 }
 
 // startFlusher writes progress every FlushInterval until the returned stop
-// function is called.
-func (r *Run) startFlusher(ctx context.Context) (stop func()) {
+// function is called. At each tick it also reads whether an operator
+// cancelled the job and then calls cancelled: River's cancel signal travels
+// by notification (PostgreSQL) or polling (SQLite), and a lost notification
+// must not leave a cancelled body running, so the job row is the backstop.
+func (r *Run) startFlusher(ctx context.Context, cancelled func()) (stop func()) {
 	ticker := r.engine.clock.NewTicker(r.engine.cfg.FlushInterval)
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -318,6 +321,9 @@ func (r *Run) startFlusher(ctx context.Context) (stop func()) {
 				return
 			case <-ticker.Chan():
 				r.flush(ctx, false)
+				if r.cancelledInDB(ctx) {
+					cancelled()
+				}
 			}
 		}
 	}()

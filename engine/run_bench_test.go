@@ -35,7 +35,7 @@ func BenchmarkProgressCoalescing(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			stop := run.startFlusher(ctx)
+			stop := run.startFlusher(ctx, func() {})
 			start := time.Now()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

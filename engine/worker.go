@@ -86,9 +86,11 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	e.hub.publishJob(ctx, id)
 
 	budget := time.Duration(float64(k.AttemptTimeout) * sliceFraction)
-	bodyCtx, cancelBody := clockwork.WithTimeout(ctx, e.clock, budget)
+	cancelCtx, cancelByOperator := context.WithCancel(ctx)
+	defer cancelByOperator()
+	bodyCtx, cancelBody := clockwork.WithTimeout(cancelCtx, e.clock, budget)
 	defer cancelBody()
-	stopFlusher := run.startFlusher(ctx)
+	stopFlusher := run.startFlusher(ctx, cancelByOperator)
 	bodyErr := runBody(bodyCtx, k, run)
 	stopFlusher()
 
