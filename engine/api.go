@@ -77,11 +77,17 @@ func jobFromRecord(r store.JobRecord) Job {
 	return j
 }
 
-// Actor is who asked for an action, for the audit log. The zero Actor is
-// the engine itself (tests, internal work) and is not audited.
+// Actor is who asked for an action, for the audit log and for the engine's
+// decision whether it may change anything. The zero Actor is the engine
+// itself (tests, internal work): it may change anything and is not audited.
 type Actor struct {
 	Name string          // key fingerprint and comment, local user, "scheduler"
 	Kind store.ActorKind // local, ssh, cli, scheduler
+	// Role decides what the actor may do. Left empty, the local faces (the
+	// console at this terminal, the command line) and the scheduler are
+	// operators, because whoever runs them owns the database; any other
+	// face (SSH) must say, and is a viewer until it does.
+	Role Role
 }
 
 // ActorKind says through which face an action came.
@@ -95,11 +101,53 @@ const (
 	ActorScheduler = store.ActorScheduler
 )
 
+// Role is what an actor may do.
+type Role string
+
+// Roles.
+const (
+	// RoleOperator may start, cancel and retry jobs and change schedules,
+	// locations and settings.
+	RoleOperator Role = "operator"
+	// RoleViewer sees everything and changes nothing.
+	RoleViewer Role = "viewer"
+)
+
 func (a Actor) String() string {
 	if a.Name == "" {
 		return string(a.Kind)
 	}
 	return string(a.Kind) + ":" + a.Name
+}
+
+// EffectiveRole is the role the engine decides with (see Actor.Role); the
+// zero Actor, the engine itself, is an operator.
+func (a Actor) EffectiveRole() Role {
+	if a.Role != "" {
+		return a.Role
+	}
+	switch a.Kind {
+	case "", ActorLocal, ActorCLI, ActorScheduler:
+		return RoleOperator
+	default:
+		return RoleViewer
+	}
+}
+
+// MayChange reports whether the actor may change anything. Faces use it
+// only to word their refusal kindly; the engine and its services decide with
+// Authorize on every change.
+func (a Actor) MayChange() bool { return a.EffectiveRole() == RoleOperator }
+
+// Authorize returns nil when the actor may perform action (a change), and
+// otherwise an error wrapping ErrForbidden that names the action and the
+// actor. Every mutating call of the engine, the scheduler and the locations
+// service calls it before it reads or writes anything.
+func (a Actor) Authorize(action string) error {
+	if a.MayChange() {
+		return nil
+	}
+	return fmt.Errorf("%s: %s is a %s: %w", action, actorOrOperator(a), a.EffectiveRole(), ErrForbidden)
 }
 
 // StartOptions modify Start.
@@ -121,6 +169,9 @@ type StartOptions struct {
 // is pending or running makes Start fail with a *ConflictError naming it,
 // unless opts.Force is set, which cancels that job first.
 func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts StartOptions) (JobID, error) {
+	if err := opts.Actor.Authorize("start " + jobType); err != nil {
+		return 0, err
+	}
 	if e.isStopped() {
 		return 0, ErrStopped
 	}
@@ -206,12 +257,33 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 // ValidateParams checks parameters for a job type without starting
 // anything (the scheduler uses it before saving a schedule).
 func (e *Engine) ValidateParams(jobType string, params Params) error {
+	_, err := e.EncodeParams(jobType, params)
+	return err
+}
+
+// EncodeParams validates operator text parameters for a job type and
+// returns them as canonical JSON (keys sorted, values typed, defaults
+// applied): the form a job's Params and a schedule's parameters are stored
+// in. Refusals are *UnknownTypeError and *ParamError.
+func (e *Engine) EncodeParams(jobType string, params Params) (json.RawMessage, error) {
 	k, err := e.kind(jobType)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = k.canonicalParams(params)
-	return err
+	return k.canonicalParams(params)
+}
+
+// DecodeParams turns stored parameters of a job type back into operator
+// text, exactly (ids of any size stay whole numbers), so that Start accepts
+// them again. It reads canonical JSON as EncodeParams writes it and, for
+// schedules saved before parameters were stored typed, JSON whose values are
+// operator text.
+func (e *Engine) DecodeParams(jobType string, raw json.RawMessage) (Params, error) {
+	k, err := e.kind(jobType)
+	if err != nil {
+		return nil, err
+	}
+	return k.paramsText(raw)
 }
 
 // audit records an operator action; actions without an actor (tests,
@@ -243,6 +315,9 @@ func (e *Engine) cancelTx(ctx context.Context, tx *sql.Tx, id int64, reason stri
 // cancelled within about a second and the job ends CANCELLED with its
 // counters kept.
 func (e *Engine) Cancel(ctx context.Context, id JobID, actor Actor) error {
+	if err := actor.Authorize(fmt.Sprintf("cancel job %d", id)); err != nil {
+		return err
+	}
 	now := e.clock.Now()
 	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
 		rec, err := store.JobTx(ctx, tx, int64(id))
@@ -275,6 +350,9 @@ func actorOrOperator(a Actor) string {
 // Retry starts a new job over the failed items of a finished job and
 // returns its id.
 func (e *Engine) Retry(ctx context.Context, id JobID, actor Actor) (JobID, error) {
+	if err := actor.Authorize(fmt.Sprintf("retry job %d", id)); err != nil {
+		return 0, err
+	}
 	rec, err := e.store.Job(ctx, int64(id))
 	if err != nil {
 		return 0, fmt.Errorf("retry job %d: %w", id, err)
@@ -296,38 +374,33 @@ func (e *Engine) Retry(ctx context.Context, id JobID, actor Actor) (JobID, error
 	if n == 0 {
 		return 0, fmt.Errorf("retry job %d: it has no failed items: %w", id, ErrNothingToRetry)
 	}
-	params, err := paramsFromJSON(rec.Params)
+	params, err := k.paramsText(rec.Params)
 	if err != nil {
 		return 0, fmt.Errorf("retry job %d: read its parameters: %w", id, err)
 	}
 	return e.Start(ctx, rec.Type, params, StartOptions{Actor: actor, retryOf: id})
 }
 
-// paramsFromJSON turns canonical typed parameters back into operator text.
-func paramsFromJSON(raw json.RawMessage) (Params, error) {
-	var typed map[string]any
-	if err := json.Unmarshal(raw, &typed); err != nil {
-		return nil, err
+// Restart starts job id's type again with the same parameters, cancelling
+// an identical pending or running job first (a forced start), and returns
+// the new job's id.
+func (e *Engine) Restart(ctx context.Context, id JobID, actor Actor) (JobID, error) {
+	if err := actor.Authorize(fmt.Sprintf("restart job %d", id)); err != nil {
+		return 0, err
 	}
-	out := Params{}
-	for k, v := range typed {
-		switch x := v.(type) {
-		case []any:
-			s := ""
-			for i, item := range x {
-				if i > 0 {
-					s += ","
-				}
-				s += fmt.Sprint(item)
-			}
-			out[k] = s
-		case float64:
-			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
-		default:
-			out[k] = fmt.Sprint(x)
-		}
+	rec, err := e.store.Job(ctx, int64(id))
+	if err != nil {
+		return 0, fmt.Errorf("restart job %d: %w", id, err)
 	}
-	return out, nil
+	k, err := e.kind(rec.Type)
+	if err != nil {
+		return 0, err
+	}
+	params, err := k.paramsText(rec.Params)
+	if err != nil {
+		return 0, fmt.Errorf("restart job %d: read its parameters: %w", id, err)
+	}
+	return e.Start(ctx, rec.Type, params, StartOptions{Force: true, Actor: actor})
 }
 
 // Get returns one job.

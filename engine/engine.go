@@ -298,4 +298,7 @@ var (
 	ErrTickClaimed = errors.New("schedule tick already started by another instance")
 	// ErrStopped: the engine is shutting down and takes no new work.
 	ErrStopped = errors.New("engine is stopping")
+	// ErrForbidden: the actor is a viewer (or has no role) and asked for a
+	// change; nothing was read or written for it. See Actor.Authorize.
+	ErrForbidden = errors.New("viewers can look but not change anything")
 )

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -82,16 +83,7 @@ func (k *Kind) canonicalParams(raw Params) (json.RawMessage, error) {
 	}
 	for name := range raw {
 		if !known[name] {
-			names := make([]string, 0, len(k.Params))
-			for _, p := range k.Params {
-				names = append(names, p.Name)
-			}
-			sort.Strings(names)
-			valid := "it takes no parameters"
-			if len(names) > 0 {
-				valid = "valid: " + strings.Join(names, ", ")
-			}
-			return nil, &ParamError{Type: k.Type, Param: name, Reason: "is unknown (" + valid + ")"}
+			return nil, k.unknownParam(name)
 		}
 	}
 	out := make(map[string]any, len(k.Params))
@@ -118,6 +110,114 @@ func (k *Kind) canonicalParams(raw Params) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encode params: %w", err)
 	}
 	return b, nil
+}
+
+// unknownParam refuses a parameter the kind does not take, listing those it
+// does.
+func (k *Kind) unknownParam(name string) *ParamError {
+	names := make([]string, 0, len(k.Params))
+	for _, p := range k.Params {
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
+	valid := "it takes no parameters"
+	if len(names) > 0 {
+		valid = "valid: " + strings.Join(names, ", ")
+	}
+	return &ParamError{Type: k.Type, Param: name, Reason: "is unknown (" + valid + ")"}
+}
+
+// paramsText is the inverse of canonicalParams: stored parameters back into
+// operator text that canonicalParams turns into the same JSON again. Each
+// value is decoded as its spec's type (an id list into []int64), never
+// through float64, so ids of any size come back digit for digit. A value
+// that is a JSON string is taken as operator text as it stands (schedules
+// stored parameters that way before they were stored typed). The text is
+// not validated here; Start validates it.
+func (k *Kind) paramsText(raw json.RawMessage) (Params, error) {
+	out := Params{}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return out, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, &ParamError{Type: k.Type, Reason: "stored parameters are not a JSON object: " + err.Error()}
+	}
+	specs := make(map[string]ParamSpec, len(k.Params))
+	for _, p := range k.Params {
+		specs[p.Name] = p
+	}
+	for name, value := range fields {
+		p, ok := specs[name]
+		if !ok {
+			return nil, k.unknownParam(name)
+		}
+		text, present, err := p.text(value)
+		if err != nil {
+			return nil, &ParamError{Type: k.Type, Param: name, Reason: err.Error()}
+		}
+		if present {
+			out[name] = text
+		}
+	}
+	return out, nil
+}
+
+// text is one stored value as operator text; present is false for null.
+func (p ParamSpec) text(value json.RawMessage) (text string, present bool, err error) {
+	value = bytes.TrimSpace(value)
+	if string(value) == "null" {
+		return "", false, nil
+	}
+	if len(value) > 0 && value[0] == '"' {
+		err = json.Unmarshal(value, &text)
+		return text, err == nil, err
+	}
+	switch p.Kind {
+	case ParamInt:
+		var n int64
+		if err := json.Unmarshal(value, &n); err != nil {
+			return "", false, fmt.Errorf("is stored as %s, not a whole number", value)
+		}
+		return strconv.FormatInt(n, 10), true, nil
+	case ParamBool:
+		var b bool
+		if err := json.Unmarshal(value, &b); err != nil {
+			return "", false, fmt.Errorf("is stored as %s, not true or false", value)
+		}
+		return strconv.FormatBool(b), true, nil
+	case ParamIDs:
+		var ids []int64
+		if err := json.Unmarshal(value, &ids); err != nil {
+			return "", false, fmt.Errorf("is stored as %s, not a list of whole numbers", value)
+		}
+		parts := make([]string, len(ids))
+		for i, id := range ids {
+			parts[i] = strconv.FormatInt(id, 10)
+		}
+		return strings.Join(parts, ","), true, nil
+	default:
+		return "", false, fmt.Errorf("is stored as %s, not text", value)
+	}
+}
+
+// FormatParams renders operator parameters as "name=value" pairs sorted by
+// name, the form `--param` takes; "(defaults)" when there are none.
+func FormatParams(p Params) string {
+	if len(p) == 0 {
+		return "(defaults)"
+	}
+	names := make([]string, 0, len(p))
+	for name := range p {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + "=" + p[name]
+	}
+	return strings.Join(parts, " ")
 }
 
 func (p ParamSpec) parse(text string) (any, error) {

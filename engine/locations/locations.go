@@ -107,8 +107,12 @@ func (s *Service) List(ctx context.Context) (View, error) {
 }
 
 // Set maps a depot to a location (replacing the depot's earlier mapping),
-// after checking that both exist.
+// after checking that both exist. A viewer is refused with
+// engine.ErrForbidden.
 func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID extid.ShopifyLocationGID, actor engine.Actor) error {
+	if err := actor.Authorize(fmt.Sprintf("map depot %d", depotID)); err != nil {
+		return err
+	}
 	if s.nhanh == nil || s.shopify == nil {
 		return fmt.Errorf("map depot %d: both APIs must be configured to check the depot and the location: %w", depotID, ErrNotConfigured)
 	}
@@ -145,8 +149,12 @@ func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID ext
 	return s.audit(ctx, actor, "location.set", fmt.Sprintf("depot %d (%s) -> %s (%s)", depot.ID, depot.Name, loc.ID, loc.Name))
 }
 
-// Remove deletes a depot's mapping.
+// Remove deletes a depot's mapping. A viewer is refused with
+// engine.ErrForbidden.
 func (s *Service) Remove(ctx context.Context, depotID extid.NhanhDepotID, actor engine.Actor) error {
+	if err := actor.Authorize(fmt.Sprintf("unmap depot %d", depotID)); err != nil {
+		return err
+	}
 	if err := s.store.DeleteLocationMapping(ctx, depotID); err != nil {
 		return fmt.Errorf("unmap depot %d: %w", depotID, err)
 	}

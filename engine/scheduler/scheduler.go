@@ -22,6 +22,7 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -53,7 +54,7 @@ const (
 // RequestedBy is tickActor.String() was started by a tick.
 const ActorName = "scheduler"
 
-var tickActor = engine.Actor{Name: ActorName, Kind: engine.ActorScheduler}
+var tickActor = engine.Actor{Name: ActorName, Kind: engine.ActorScheduler, Role: engine.RoleOperator}
 
 // ErrStopped: Start after Stop.
 var ErrStopped = errors.New("scheduler: stopped")
@@ -148,7 +149,7 @@ type entry struct {
 	jobType  string
 	cron     string
 	params   engine.Params
-	paramKey string // canonical text of params, to notice edits
+	paramKey string // the stored parameters, to notice edits
 	schedule tickSchedule
 	job      gocron.Job
 	armedAt  time.Time // when the gocron job was built
@@ -377,14 +378,14 @@ func (s *Scheduler) wantedEntries(ctx context.Context, rows []store.Schedule) ma
 			s.logger.WarnContext(ctx, "schedule not run", slog.String("type", info.Type), slog.Any("error", err))
 			continue
 		}
-		params, err := decodeParams(row.Params)
+		params, err := s.engine.DecodeParams(info.Type, row.Params)
 		if err != nil {
 			s.logger.WarnContext(ctx, "schedule not run: unreadable parameters", slog.String("type", info.Type),
 				slog.Any("error", err))
 			continue
 		}
 		wanted[info.Type] = &entry{jobType: info.Type, cron: strings.TrimSpace(row.Cron), params: params,
-			paramKey: paramsKey(params), schedule: sched}
+			paramKey: string(bytes.TrimSpace(row.Params)), schedule: sched}
 	}
 	return wanted
 }

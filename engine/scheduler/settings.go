@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -150,7 +149,7 @@ func (s *Scheduler) view(ctx context.Context, sch store.Schedule) (ScheduleView,
 		v.Problem = err.Error()
 		return v, nil
 	}
-	if _, err := decodeParams(sch.Params); err != nil {
+	if _, err := s.engine.DecodeParams(sch.JobType, sch.Params); err != nil {
 		v.Problem = "unreadable parameters: " + err.Error()
 		return v, nil
 	}
@@ -178,8 +177,15 @@ func (s *Scheduler) lastScheduledRun(ctx context.Context, jobType string) (*engi
 // unless nil. The change is audited, applies at once in this process, and
 // within ReloadInterval in every other running instance.
 //
-// Refusals: *engine.UnknownTypeError, *CronError, *engine.ParamError.
+// The parameters are stored as the engine's canonical JSON, the form of a
+// job's parameters.
+//
+// Refusals: engine.ErrForbidden (a viewer), *engine.UnknownTypeError,
+// *CronError, *engine.ParamError.
 func (s *Scheduler) Set(ctx context.Context, jobType, spec string, params engine.Params, actor engine.Actor) (ScheduleView, error) {
+	if err := actor.Authorize("change the schedule of " + jobType); err != nil {
+		return ScheduleView{}, err
+	}
 	info, err := s.kindInfo(jobType)
 	if err != nil {
 		return ScheduleView{}, err
@@ -199,10 +205,7 @@ func (s *Scheduler) Set(ctx context.Context, jobType, spec string, params engine
 		sch.Cron, sch.Enabled = spec, true
 	}
 	if params != nil {
-		if err := s.engine.ValidateParams(info.Type, params); err != nil {
-			return ScheduleView{}, err
-		}
-		raw, err := encodeParams(params)
+		raw, err := s.engine.EncodeParams(info.Type, params)
 		if err != nil {
 			return ScheduleView{}, err
 		}
@@ -214,6 +217,9 @@ func (s *Scheduler) Set(ctx context.Context, jobType, spec string, params engine
 // SetEnabled turns jobType's schedule on (on its current cron expression,
 // DefaultCron if never set) or off.
 func (s *Scheduler) SetEnabled(ctx context.Context, jobType string, enabled bool, actor engine.Actor) (ScheduleView, error) {
+	if err := actor.Authorize("change the schedule of " + jobType); err != nil {
+		return ScheduleView{}, err
+	}
 	if !enabled {
 		return s.Set(ctx, jobType, Off, nil, actor)
 	}
@@ -241,11 +247,14 @@ func DemoSchedules() []store.Schedule {
 // EnableDemo sets and enables the DemoSchedules whose job types are
 // registered.
 func (s *Scheduler) EnableDemo(ctx context.Context, actor engine.Actor) error {
+	if err := actor.Authorize("enable the demonstration schedules"); err != nil {
+		return err
+	}
 	for _, d := range DemoSchedules() {
 		if _, err := s.kindInfo(d.JobType); err != nil {
 			continue
 		}
-		params, err := decodeParams(d.Params)
+		params, err := s.engine.DecodeParams(d.JobType, d.Params)
 		if err != nil {
 			return err
 		}
@@ -302,50 +311,6 @@ func (s *Scheduler) kindInfo(jobType string) (engine.KindInfo, error) {
 	}
 	sort.Strings(valid)
 	return engine.KindInfo{}, &engine.UnknownTypeError{Type: jobType, Valid: valid}
-}
-
-// encodeParams returns parameters (validated by the engine) as stored.
-func encodeParams(params engine.Params) (json.RawMessage, error) {
-	raw, err := json.Marshal(params) // keys sorted: the stored text is canonical
-	if err != nil {
-		return nil, fmt.Errorf("encode parameters: %w", err)
-	}
-	return raw, nil
-}
-
-// decodeParams reads stored parameters (a JSON object; values are text,
-// though numbers and booleans written by hand are accepted).
-func decodeParams(raw json.RawMessage) (engine.Params, error) {
-	out := engine.Params{}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return out, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("parameters: %w", err)
-	}
-	for k, v := range m {
-		switch x := v.(type) {
-		case nil:
-		case string:
-			out[k] = x
-		case json.Number:
-			out[k] = x.String()
-		case bool:
-			out[k] = strconv.FormatBool(x)
-		default:
-			return nil, fmt.Errorf("parameter %q: want text, a number or true/false", k)
-		}
-	}
-	return out, nil
-}
-
-// paramsKey is a canonical text of params, to compare two readings.
-func paramsKey(p engine.Params) string {
-	b, _ := json.Marshal(p) // a map of strings always encodes; keys sorted
-	return string(b)
 }
 
 func paramsText(raw json.RawMessage) string {

@@ -128,13 +128,13 @@ func TestSetRefusesAndAudits(t *testing.T) {
 	require.True(t, v.Enabled)
 	require.Equal(t, "cli:tester", v.UpdatedBy)
 	require.True(t, v.UpdatedAt.Equal(start))
-	require.JSONEq(t, `{"limit":"10"}`, string(v.Params))
+	require.JSONEq(t, `{"limit":10}`, string(v.Params), "stored as the engine's canonical parameters")
 
 	v, err = b.sched.Set(ctx, autoSyncCustomers, "OFF", nil, operator)
 	require.NoError(t, err)
 	require.False(t, v.Enabled)
 	require.Equal(t, "0 */2 * * *", v.Cron, "off keeps the expression")
-	require.JSONEq(t, `{"limit":"10"}`, string(v.Params), "nil params keep the stored ones")
+	require.JSONEq(t, `{"limit":10}`, string(v.Params), "nil params keep the stored ones")
 
 	entries, err := b.store.AuditLog(ctx, store.AuditFilter{})
 	require.NoError(t, err)
@@ -142,7 +142,7 @@ func TestSetRefusesAndAudits(t *testing.T) {
 	require.Equal(t, "schedule.off", entries[0].Action)
 	require.Equal(t, `AUTO_SYNC_CUSTOMERS off (cron "0 */2 * * *" kept)`, entries[0].Detail)
 	require.Equal(t, "schedule.set", entries[1].Action)
-	require.Equal(t, `AUTO_SYNC_CUSTOMERS "0 */2 * * *" params={"limit":"10"}`, entries[1].Detail)
+	require.Equal(t, `AUTO_SYNC_CUSTOMERS "0 */2 * * *" params={"limit":10}`, entries[1].Detail)
 	for _, e := range entries {
 		require.Equal(t, "tester", e.Actor)
 		require.Equal(t, engine.ActorCLI, e.ActorKind)

@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
+	"syncops/engine/jobs"
 	"syncops/engine/scheduler"
 	"syncops/store"
 	"syncops/store/storetest"
@@ -21,6 +23,7 @@ const (
 	autoSyncProducts  = "AUTO_SYNC_PRODUCTS"
 	incrementalPull   = "INCREMENTAL_PULL_CUSTOMERS"
 	pullOther         = "PULL_NHANH_PRODUCTS"
+	customerSync      = "CUSTOMER_SYNC"
 )
 
 func testKinds() []engine.Kind {
@@ -31,7 +34,18 @@ func testKinds() []engine.Kind {
 		{Type: autoSyncProducts, Label: "Auto-sync products", Params: limit, Run: noop},
 		{Type: incrementalPull, Label: "Pull changed customers", Run: noop},
 		{Type: pullOther, Label: "Pull Nhanh products", Run: noop},
+		{Type: customerSync, Label: "Customer sync", Params: productionParams(customerSync), Run: noop},
 	}
+}
+
+// productionParams are the parameters of a production job type.
+func productionParams(jobType string) []engine.ParamSpec {
+	for _, k := range jobs.Unavailable(errors.New("not run")) {
+		if k.Type == jobType {
+			return k.Params
+		}
+	}
+	panic("no production job type " + jobType)
 }
 
 var (

@@ -129,13 +129,14 @@ func (e *env) open(ctx context.Context, workers bool) (*app.App, error) {
 	return a, nil
 }
 
-// localActor is the person at this terminal, for the audit log.
+// localActor is the person at this terminal, for the audit log. Whoever
+// runs syncops here owns its database, so they are an operator.
 func localActor(kind engine.ActorKind) engine.Actor {
 	name := "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	return engine.Actor{Name: name, Kind: kind}
+	return engine.Actor{Name: name, Kind: kind, Role: engine.RoleOperator}
 }
 
 func newRoot(opts *Options) *cobra.Command {

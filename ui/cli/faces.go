@@ -20,7 +20,7 @@ func schedulerOf(a *app.App) headless.Scheduler { return a.Scheduler }
 // enableDemo turns on the short demonstration schedules, so the scheduler is
 // seen at work in the sandbox.
 func enableDemo(ctx context.Context, a *app.App) error {
-	return a.Scheduler.EnableDemo(ctx, engine.Actor{Name: "demo", Kind: engine.ActorLocal})
+	return a.Scheduler.EnableDemo(ctx, engine.Actor{Name: "demo", Kind: engine.ActorLocal, Role: engine.RoleOperator})
 }
 
 // consoleOptions are the console's options for one program: the local

@@ -44,7 +44,7 @@ func startError(err error) error {
 	switch {
 	case errors.As(err, &unknown), errors.As(err, &param), errors.As(err, &conflict),
 		errors.Is(err, engine.ErrNotActive), errors.Is(err, engine.ErrStillActive),
-		errors.Is(err, engine.ErrNothingToRetry), errors.Is(err, engine.ErrNotFound):
+		errors.Is(err, engine.ErrNothingToRetry), errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrForbidden):
 		return refused(err)
 	}
 	return err
@@ -64,7 +64,7 @@ runs jobs) works it.
 Exit codes: 0 COMPLETED (failed items may be > 0), 1 FAILED, 2 refused (unknown
 type, bad parameter, or an identical job already pending or running: its id is
 named), 3 CANCELLED.`,
-		Example: `  syncops run pull_nhanh_customers --param type=2
+		Example: `  syncops run pull_nhanh_customers --param type=wholesale
   syncops run customer_sync --param ids=12,13 --detach
   syncops run AUTO_SYNC_PRODUCTS --force --json`,
 		Args: cobra.ExactArgs(1),

@@ -118,7 +118,8 @@ func parseDepot(s string) (extid.NhanhDepotID, error) {
 }
 
 func locationError(err error) error {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, locations.ErrNotConfigured) || errors.Is(err, locations.ErrInvalidInput) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, locations.ErrNotConfigured) || errors.Is(err, locations.ErrInvalidInput) ||
+		errors.Is(err, engine.ErrForbidden) {
 		return refused(err)
 	}
 	return err

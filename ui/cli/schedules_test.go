@@ -93,7 +93,7 @@ func TestScheduleSetPrintsTheNextThreeRuns(t *testing.T) {
 			args: []string{"schedule", "set", "auto_sync_customers", "CRON_TZ=Asia/Ho_Chi_Minh 0 9 * * *"},
 			loc:  time.UTC, wantHead: "next runs (UTC):", hour: 2, every: 24 * time.Hour},
 		{name: "with a parameter", args: []string{"schedule", "set", "auto_sync_products", "@daily", "-p", "limit=50"},
-			loc: hcm, wantHead: `AUTO_SYNC_PRODUCTS runs on "@daily", params {"limit":"50"}`, hour: 0, every: 24 * time.Hour},
+			loc: hcm, wantHead: `AUTO_SYNC_PRODUCTS runs on "@daily", params {"limit":50}`, hour: 0, every: 24 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

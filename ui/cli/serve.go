@@ -81,6 +81,7 @@ func newDemoCmd(e *env) *cobra.Command {
 	var seed uint64
 	var scale float64
 	var faults string
+	var spec fault.Spec
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run syncops against a built-in sandbox of Nhanh.vn and Shopify",
@@ -96,11 +97,20 @@ work. The fakes enforce the APIs' published rate limits (--scale speeds them up)
   go run . demo --no-tui --customers 2000 --products 500
   SYNCOPS_METRICS_ADDR=127.0.0.1:9090 go run . demo --no-tui --faults seed=1,5xx=0.05`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			spec, err := fault.Parse(faults)
-			if err != nil {
+		// PreRunE checks the flags before anything starts (and lets the
+		// help-examples test check them without serving).
+		PreRunE: func(*cobra.Command, []string) error {
+			var err error
+			if spec, err = fault.Parse(faults); err != nil {
 				return refused(err)
 			}
+			opts := sandbox.Options{Seed: seed, Customers: customers, Products: products, Scale: scale, Faults: spec}
+			if err := opts.Validate(); err != nil {
+				return refused(err)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := e.loadConfig()
 			if err != nil {
 				return err

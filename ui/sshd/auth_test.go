@@ -20,11 +20,12 @@ func TestRoleComesFromTheKey(t *testing.T) {
 		key        gossh.Signer
 		wantScreen string
 		wantActor  string
+		wantEngine string
 	}{
 		{name: "operator", key: b.operator, wantScreen: "role=operator readonly=false",
-			wantActor: "actor=ssh:" + fingerprint(b.operator) + " alice@ops"},
+			wantActor: "actor=ssh:" + fingerprint(b.operator) + " alice@ops", wantEngine: "engine-forbids=false"},
 		{name: "viewer", key: b.viewer, wantScreen: "role=viewer readonly=true",
-			wantActor: "actor=ssh:" + fingerprint(b.viewer) + " victor@view"},
+			wantActor: "actor=ssh:" + fingerprint(b.viewer) + " victor@view", wantEngine: "engine-forbids=true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,6 +33,7 @@ func TestRoleComesFromTheKey(t *testing.T) {
 			con := openConsole(t, b.connect(t, tt.key), 90, 20)
 			text := con.waitFor(t, tt.wantScreen)
 			require.Contains(t, text, tt.wantActor)
+			require.Contains(t, text, tt.wantEngine)
 			con.waitFor(t, "size=90x20")
 			con.press(t, "q")
 			require.Equal(t, 0, con.wait(t))

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	gossh "golang.org/x/crypto/ssh"
 
+	"syncops/engine"
 	"syncops/ui/sshd"
 )
 
@@ -216,8 +217,11 @@ func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (p probe) View() tea.View {
-	return tea.NewView(fmt.Sprintf("role=%s readonly=%t\nactor=%s\nsize=%s keys=%d",
-		p.s.Identity.Role, p.s.ReadOnly, p.s.Actor, p.size, p.keys))
+	// What the engine decides for the session's Actor, not what the console
+	// is told: a viewer's changes must be refused by the engine itself.
+	forbidden := errors.Is(p.s.Actor.Authorize("change"), engine.ErrForbidden)
+	return tea.NewView(fmt.Sprintf("role=%s readonly=%t\nactor=%s\nengine-forbids=%t\nsize=%s keys=%d",
+		p.s.Identity.Role, p.s.ReadOnly, p.s.Actor, forbidden, p.size, p.keys))
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.

@@ -15,15 +15,16 @@ import (
 	"syncops/engine"
 )
 
-// Role is what a session may do.
-type Role string
+// Role is what a session may do; the engine decides with it, from the
+// Actor the session builds (Identity.Actor).
+type Role = engine.Role
 
 // Roles.
 const (
 	// RoleOperator may do everything the console offers.
-	RoleOperator Role = "operator"
+	RoleOperator = engine.RoleOperator
 	// RoleViewer sees everything and changes nothing.
-	RoleViewer Role = "viewer"
+	RoleViewer = engine.RoleViewer
 )
 
 // Identity is who a session is: the public key that authenticated it, as
@@ -36,9 +37,11 @@ type Identity struct {
 	Role    Role
 }
 
-// Actor is the identity as the engine audits it.
+// Actor is the identity as the engine audits it and decides what it may
+// do: the key's role goes with it, so a viewer's changes are refused by the
+// engine whatever the console offers.
 func (id Identity) Actor() engine.Actor {
-	return engine.Actor{Kind: engine.ActorSSH, Name: strings.TrimSpace(id.Fingerprint + " " + id.Comment)}
+	return engine.Actor{Kind: engine.ActorSSH, Name: strings.TrimSpace(id.Fingerprint + " " + id.Comment), Role: id.Role}
 }
 
 // keyFile is one authorized_keys file and the role its keys grant. It is

@@ -24,9 +24,10 @@ type Session struct {
 	// Identity is derived from the key that authenticated the connection.
 	Identity Identity
 	// Actor is the identity as the engine audits it (kind ssh, name
-	// "fingerprint comment").
+	// "fingerprint comment") with the key's role, which the engine enforces.
 	Actor engine.Actor
-	// ReadOnly is set for viewers: the console refuses every action.
+	// ReadOnly is set for viewers: the console words its refusals kindly
+	// (the engine refuses a viewer's changes in any case).
 	ReadOnly bool
 	// Width and Height are the terminal's size when the session opened;
 	// later changes reach the program as tea.WindowSizeMsg.
@@ -130,8 +131,9 @@ func (s *session) quietFor() time.Duration {
 // public is the session as the console factory sees it.
 func (s *session) public() Session {
 	pty, _, _ := s.Pty()
-	return Session{Context: s.ctx, Identity: s.identity, Actor: s.identity.Actor(),
-		ReadOnly: s.identity.Role != RoleOperator, Width: pty.Window.Width, Height: pty.Window.Height,
+	actor := s.identity.Actor()
+	return Session{Context: s.ctx, Identity: s.identity, Actor: actor,
+		ReadOnly: !actor.MayChange(), Width: pty.Window.Width, Height: pty.Window.Height,
 		Term: pty.Term, RemoteAddr: addrString(s.RemoteAddr())}
 }
 

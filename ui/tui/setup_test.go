@@ -66,6 +66,7 @@ type bundle struct {
 type world struct {
 	workers   bool // run jobs (otherwise the engine only inserts and reads)
 	readOnly  bool
+	actor     *engine.Actor // nil: operator
 	sandbox   bool
 	budgets   bool // show API budgets, Nhanh locked for 12s
 	schedules func(b *bundle) tui.ScheduleSource
@@ -186,7 +187,11 @@ func setup(t testing.TB, w, h int, wd world) *bundle {
 	if wd.seed != nil {
 		wd.seed(t, b)
 	}
-	opts := tui.Options{Engine: e, Actor: operator, ReadOnly: wd.readOnly, DatabaseName: "syncops.db",
+	actor := operator
+	if wd.actor != nil {
+		actor = *wd.actor
+	}
+	opts := tui.Options{Engine: e, Actor: actor, ReadOnly: wd.readOnly, DatabaseName: "syncops.db",
 		Sandbox: wd.sandbox, Clock: b.clock, Location: zone, Locations: wd.locations}
 	if wd.budgets {
 		opts.Budgets = budgets(b.clock)

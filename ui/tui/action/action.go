@@ -9,7 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"syncops/engine"
-	"syncops/ui/tui/format"
 	"syncops/ui/tui/page"
 )
 
@@ -62,13 +61,9 @@ func Retry(env *page.Env, id engine.JobID) tea.Cmd {
 func Restart(env *page.Env, j engine.Job) tea.Cmd {
 	return func() tea.Msg {
 		act := fmt.Sprintf("force restart job #%d", j.ID)
-		params, err := format.ParamValues(j.Params)
-		if err != nil {
-			return page.ErrorMsg{Action: act, Err: err}
-		}
 		ctx, cancel := env.Call()
 		defer cancel()
-		id, err := env.Engine.Start(ctx, j.Type, params, engine.StartOptions{Force: true, Actor: env.Actor})
+		id, err := env.Engine.Restart(ctx, j.ID, env.Actor)
 		if err != nil {
 			return page.ErrorMsg{Action: act, Err: err}
 		}

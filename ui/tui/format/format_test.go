@@ -83,14 +83,3 @@ func TestFlatten(t *testing.T) {
 		})
 	}
 }
-
-func TestParamValuesRoundTrip(t *testing.T) {
-	t.Parallel()
-	got, err := ParamValues([]byte(`{"ids":[3,7,9007199254740993],"n":10,"dry":true,"mode":"full"}`))
-	require.NoError(t, err)
-	require.Equal(t, map[string]string{"ids": "3,7,9007199254740993", "n": "10", "dry": "true", "mode": "full"}, got)
-	_, err = ParamValues([]byte(`[1]`))
-	require.Error(t, err)
-	require.Equal(t, "mode=full n=10", ParamText([]byte(`{"n":10,"mode":"full"}`)))
-	require.Equal(t, "(defaults)", ParamText([]byte(`{}`)))
-}

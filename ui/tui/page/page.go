@@ -11,7 +11,6 @@ package page
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -85,11 +84,19 @@ func (e *Env) Call() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(e.Ctx, DefaultCallTimeout)
 }
 
-// ErrReadOnly is why a viewer's action is refused.
-var ErrReadOnly = errors.New("this is a read-only session")
+// ErrReadOnly is why a viewer's action is refused. It is the engine's own
+// refusal (errors.Is(ErrReadOnly, engine.ErrForbidden)) in friendlier words.
+var ErrReadOnly error = readOnlyError{}
+
+type readOnlyError struct{}
+
+func (readOnlyError) Error() string { return "this is a read-only session" }
+func (readOnlyError) Unwrap() error { return engine.ErrForbidden }
 
 // Refuse returns a command reporting that action is refused when the
-// session is read-only, and nil when the action may go ahead.
+// session is read-only, and nil when the action may go ahead. It only words
+// the refusal kindly and saves a round trip: the engine refuses a viewer's
+// change (Env.Actor carries the role) whether or not a page asked here.
 func (e *Env) Refuse(action string) tea.Cmd {
 	if !e.ReadOnly {
 		return nil

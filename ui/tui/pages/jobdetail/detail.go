@@ -288,7 +288,11 @@ func (p *Page) askRestart() tea.Cmd {
 		return nil
 	}
 	j := p.job
-	body := fmt.Sprintf("Start %s again with %s.", p.label(j.Type), format.ParamText(j.Params))
+	params, err := p.env.Engine.DecodeParams(j.Type, j.Params)
+	if err != nil {
+		return page.Fail(fmt.Sprintf("restarting job #%d", p.id), err)
+	}
+	body := fmt.Sprintf("Start %s again with %s.", p.label(j.Type), engine.FormatParams(params))
 	if !j.Status.Terminal() {
 		body += fmt.Sprintf(" Job #%d is still %s and will be cancelled first.", j.ID, format.Title(string(j.Status)))
 	}
