@@ -30,11 +30,11 @@ var compatCalls = map[string]struct {
 	"/api/sync/auto-match-products":         {body: map[string]any{}, params: `{}`},
 	"/api/sync/bulk-sync-background": {body: map[string]any{"mappingIds": []any{"12", 1000000}, "forceSync": true},
 		params: `{"ids":[12,1000000]}`},
-	"/api/sync/bulk-sync-products":      {body: map[string]any{"mappingIds": []any{7}}, params: `{"ids":[7]}`},
-	"/api/sync/auto-sync":               {query: "?limit=50&forceSync=true", params: `{"limit":50}`},
-	"/api/sync/products/auto-sync":      {params: `{}`},
-	"/api/sync/retry-failed":            {body: map[string]any{}, params: `{"limit":100}`},
-	"/api/sync/products/retry-failed":   {body: map[string]any{"limit": 5}, params: `{"limit":5}`},
+	"/api/sync/bulk-sync-products":    {body: map[string]any{"mappingIds": []any{7}}, params: `{"ids":[7]}`},
+	"/api/sync/auto-sync":             {query: "?limit=50&forceSync=true", params: `{"limit":50}`},
+	"/api/sync/products/auto-sync":    {params: `{}`},
+	"/api/sync/retry-failed":          {body: map[string]any{}, params: `{"limit":100}`},
+	"/api/sync/products/retry-failed": {body: map[string]any{"limit": 5}, params: `{"limit":5}`},
 }
 
 // TestCompatJobRoutes calls every job route of the old system as its
