@@ -155,3 +155,23 @@ func TestEventStreams(t *testing.T) {
 		require.Nil(t, job, "no job event after the terminal one")
 	}
 }
+
+// TestStreamOutlivesTimeouts: an event stream stays open past the server's
+// read and write timeouts (it waits on heartbeats from a real clock, the
+// signal that time passed, not on a sleep).
+func TestStreamOutlivesTimeouts(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{kinds: quietKinds})
+	const timeout = 100 * time.Millisecond
+	srv, err := New(Config{Addr: "127.0.0.1:0", TokensPath: b.tokens, Engine: b.app.Engine,
+		ReadTimeout: timeout, WriteTimeout: timeout, Heartbeat: 2 * timeout})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	defer func() { require.NoError(t, srv.Stop(context.Background())) }()
+	stream := openEvents(t, &bundle{base: "http://" + srv.Addr()}, "/v1/events")
+	for _, want := range []string{": subscribed", ": heartbeat", ": heartbeat"} {
+		comment, _, ok := stream.next()
+		require.True(t, ok, "the stream ended before %q", want)
+		require.Equal(t, want, comment)
+	}
+}
