@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,31 +13,17 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"syncops/internal/testbin"
 )
 
-// These tests drive the real binary, built once per test run.
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// These tests drive the real binary, built once per test run and removed
+// at its end.
+func TestMain(m *testing.M) { os.Exit(testbin.Main(m)) }
 
 func syncopsBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "syncops-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "syncops")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
+	return testbin.Path(t)
 }
 
 // process is a running syncops binary whose stderr is read line by line.

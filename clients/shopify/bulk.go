@@ -190,11 +190,11 @@ func (c *Client) downloadBulk(ctx context.Context, url string, each func(line []
 		if ctx.Err() != nil {
 			return c.newError(opBulkDownload, apierr.ClassCanceled, 0, "", "", ctx.Err())
 		}
-		if !apierr.ClassOf(err).Retryable() || attempt >= c.cfg.MaxAttempts {
+		if !apierr.ClassOf(err).Retryable() || c.retry.Exhausted(attempt) {
 			return err
 		}
 		c.stats.retries.Add(1)
-		if serr := sleep(ctx, c.cfg.Clock, c.backoff(attempt)); serr != nil {
+		if serr := c.retry.Wait(ctx, c.retry.Backoff(attempt)); serr != nil {
 			return c.newError(opBulkDownload, apierr.ClassCanceled, 0, "", "", serr)
 		}
 	}

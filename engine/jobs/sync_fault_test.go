@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
 	"syncops/clients/extid"
@@ -177,33 +178,41 @@ func TestProductSyncResendsALostReplyWithTheSameIdempotencyKey(t *testing.T) {
 	require.Len(t, rec.InventoryWrites, 2*len(pairs), "and applied once")
 }
 
+// TestCustomerSyncResumesAfterTheProcessStops stops the engine while a
+// customer sync waits for Shopify's bucket and starts a new one, which must
+// finish the job with every customer written exactly once. The bucket's
+// clock is a fake one: frozen, the job drains the bucket and then waits at
+// a known point; once the new engine runs, it moves whenever the client
+// waits, so nothing waits out real seconds of refill.
 func TestCustomerSyncResumesAfterTheProcessStops(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs against a slow bucket for several seconds")
-	}
 	// A small bucket: 1,000 metafields at once, then 50 a second.
-	w := newSyncWorld(t, worldOptions{customers: 1500, scale: 0.2})
+	clock := clockwork.NewFakeClockAt(time.Now())
+	w := newSyncWorld(t, worldOptions{customers: 1500, scale: 0.2, apiClock: clock,
+		clients: func(n *nhanh.Config, s *shopify.Config) { n.Clock, s.Clock = clock, clock }})
 	ctx := context.Background()
 	pairs := w.matchedCustomers()
 	mappingOf := w.mapCustomers(t, pairs)
 
-	events, stop := w.engine.Subscribe()
 	id, err := w.engine.Start(ctx, jobs.CustomerSync, nil, engine.StartOptions{})
 	require.NoError(t, err)
-	for ev := range events {
-		if ev.Job.ID == id && ev.Job.Processed >= 1000 {
-			break
-		}
-	}
-	stop()
+	waitCtx, cancelWait := context.WithTimeout(ctx, time.Minute)
+	defer cancelWait()
+	require.NoError(t, clock.BlockUntilContext(waitCtx, 1), "the sync drains the bucket and waits for it to refill")
 	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	require.NoError(t, w.engine.Stop(stopCtx))
 	stopped, err := w.engine.Get(ctx, id)
 	require.NoError(t, err)
+	require.Positive(t, stopped.Processed)
 	require.Less(t, stopped.Processed, stopped.Total, "stopped mid-way")
 
+	go func() {
+		// From now on the bucket refills whenever the client waits for it.
+		for clock.BlockUntilContext(waitCtx, 1) == nil {
+			clock.Advance(100 * time.Millisecond)
+		}
+	}()
 	startEngine(t, w.bundle)
 	j := w.wait(t, id)
 	requireCompleted(t, j)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
 	"syncops/clients/extid"
@@ -39,6 +40,9 @@ type worldOptions struct {
 	ds        *dataset.Dataset // a given world instead of a generated one
 	scale     float64
 	faults    fault.Spec
+	// apiClock, when set, drives the fakes' limits; clients should then
+	// put the API clients on it too.
+	apiClock clockwork.Clock
 	// clients, when set, adjusts the API clients' configuration (fewer
 	// attempts, shorter timeouts) before the engine is built.
 	clients func(*nhanh.Config, *shopify.Config)
@@ -51,7 +55,7 @@ func newSyncWorld(t testing.TB, o worldOptions) *syncWorld {
 		ds, truth = dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: 7, Customers: cmpOr(o.customers, 300), Products: cmpOr(o.products, 120)})
 	}
 	b := setup(t, setupOptions{dialect: o.dialect, noEngine: true,
-		sandbox: sandbox.Options{Dataset: ds, Scale: o.scale, Faults: o.faults}})
+		sandbox: sandbox.Options{Dataset: ds, Scale: o.scale, Faults: o.faults, Clock: o.apiClock}})
 	if o.clients != nil {
 		b.deps.Nhanh, b.deps.Shopify = newClients(t, b.sandbox, o.scale, o.clients)
 	}
