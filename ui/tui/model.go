@@ -276,7 +276,6 @@ func (m *Model) back() tea.Cmd {
 	return m.pages[prev].Activate()
 }
 
-
 // Message line timing: a notice goes after noticeTTL or at the next key;
 // an error stays until a key is pressed at least errorSeen after it was
 // shown, so a key already on its way cannot hide it unread.

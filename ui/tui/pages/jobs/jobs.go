@@ -73,7 +73,7 @@ func New(env *page.Env) *Page {
 	}
 	return &Page{env: env, types: types, columns: widget.WholeNames(columns, colType, keepWholeType, labels),
 		counts: map[engine.Status]int64{},
-		seen: map[engine.JobID]engine.Status{}, keys: keyMap{
+		seen:   map[engine.JobID]engine.Status{}, keys: keyMap{
 			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 			NextTab:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next state")),

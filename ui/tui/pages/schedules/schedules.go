@@ -76,11 +76,11 @@ func New(env *page.Env, source Source) *Page {
 	}
 	return &Page{env: env, source: source, labels: labels,
 		columns: widget.WholeNames(columns, colType, keepWholeType, names), keys: keyMap{
-		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Toggle: key.NewBinding(key.WithKeys("space", "e"), key.WithHelp("space/e", "enable/disable")),
-		Edit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit cron")),
-	}}
+			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Toggle: key.NewBinding(key.WithKeys("space", "e"), key.WithHelp("space/e", "enable/disable")),
+			Edit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit cron")),
+		}}
 }
 
 // Title implements page.Page.
