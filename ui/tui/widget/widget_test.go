@@ -161,6 +161,39 @@ func TestInputViewKeepsTheCursorVisible(t *testing.T) {
 	require.Contains(t, view, "END")
 }
 
+// TestInputKeepsItsWidthWithWideCharacters: Vietnamese text and emoji
+// (two cells each) never widen the field, wherever the cursor is.
+func TestInputKeepsItsWidthWithWideCharacters(t *testing.T) {
+	t.Parallel()
+	s := styles.New(true)
+	tests := []struct {
+		name  string
+		value string
+		left  int // cursor moves left from the end
+	}{
+		{name: "vietnamese", value: "Nguyễn Thị Hồng Nhung Đà Nẵng"},
+		{name: "emoji at the end", value: "đơn hàng 🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉"},
+		{name: "cursor on an emoji", value: "khách 😀😀😀😀😀😀😀😀😀😀😀 Hà Nội", left: 9},
+		{name: "CJK", value: "顧客顧客顧客顧客顧客顧客顧客"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := Input{Prompt: "/ "}
+			in.SetValue(tt.value)
+			in.Focus()
+			for range tt.left {
+				in.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
+			}
+			for _, width := range []int{12, 20, 22} {
+				require.Equal(t, width, ansi.StringWidth(ansi.Strip(in.View(s, width))), "width %d", width)
+			}
+			in.Blur()
+			require.Equal(t, 20, ansi.StringWidth(ansi.Strip(in.View(s, 20))))
+		})
+	}
+}
+
 func TestBarAndBadgeWidths(t *testing.T) {
 	t.Parallel()
 	s := styles.New(false)
