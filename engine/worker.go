@@ -61,14 +61,14 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	if !ok {
 		// A job of a type this build does not know: fail it visibly.
 		err := fmt.Errorf("job type %s is not known to this syncops build", job.Args.Type)
-		_ = store.FinishJob(ctx, e.store.DB(), job.ID, StatusFailed, store.Counters{}, json.RawMessage(`{}`), err.Error(), e.clock.Now())
+		_ = e.store.FinishJob(ctx, e.store.DB(), job.ID, StatusFailed, store.Counters{}, json.RawMessage(`{}`), err.Error(), e.clock.Now())
 		return river.JobCancel(err)
 	}
-	rec, err := e.store.Job(ctx, job.ID)
+	rec, err := e.store.Job(ctx, e.store.Reader(), job.ID)
 	if err != nil {
 		return fmt.Errorf("load job %d: %w", id, err)
 	}
-	attempt, started, err := store.StartJobAttempt(ctx, e.store.DB(), job.ID, e.clock.Now())
+	attempt, started, err := e.store.StartJobAttempt(ctx, e.store.DB(), job.ID, e.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	}
 	run, err := newRun(e, k, rec, attempt)
 	if err != nil {
-		_ = store.FinishJob(ctx, e.store.DB(), job.ID, StatusFailed, rec.Counters, rec.Metadata, err.Error(), e.clock.Now())
+		_ = e.store.FinishJob(ctx, e.store.DB(), job.ID, StatusFailed, rec.Counters, rec.Metadata, err.Error(), e.clock.Now())
 		e.hub.publishJob(ctx, id)
 		return river.JobCancel(err)
 	}
@@ -109,7 +109,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		// The process is stopping: keep the checkpoint, show the job as
 		// waiting, and let the next start resume it.
 		run.flush(finCtx, true)
-		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeInterrupted, "", e.clock.Now())
+		_ = e.store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeInterrupted, "", e.clock.Now())
 		_, _ = e.store.DB().ExecContext(finCtx, `UPDATE jobs SET status = 'PENDING', updated_at = $1 WHERE id = $2 AND status = 'RUNNING'`,
 			store.Millis(e.clock.Now()), job.ID)
 		e.logger.InfoContext(finCtx, "job interrupted by shutdown; it resumes on the next start", run.logAttrs()...)
@@ -118,7 +118,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	case bodyCtx.Err() != nil && run.checkpointedThisAttempt():
 		// Time budget used up after making progress: continue in a new attempt.
 		run.flush(finCtx, true)
-		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeContinued, "", e.clock.Now())
+		_ = e.store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeContinued, "", e.clock.Now())
 		return river.JobSnooze(0)
 	case bodyCtx.Err() != nil:
 		return w.fail(finCtx, run, k, fmt.Errorf("attempt used its %s budget without reaching a checkpoint", budget))
@@ -141,10 +141,10 @@ func runBody(ctx context.Context, k *Kind, run *Run) (err error) {
 func (w *jobWorker) finish(ctx context.Context, run *Run, status Status, outcome, errMsg string) error {
 	e := w.engine
 	counters, meta := run.snapshot(true)
-	if err := store.FinishJob(ctx, e.store.DB(), int64(run.id), status, counters, meta, errMsg, e.clock.Now()); err != nil {
+	if err := e.store.FinishJob(ctx, e.store.DB(), int64(run.id), status, counters, meta, errMsg, e.clock.Now()); err != nil {
 		return err
 	}
-	if err := store.FinishJobAttempt(ctx, e.store.DB(), int64(run.id), run.attempt, outcome, errMsg, e.clock.Now()); err != nil {
+	if err := e.store.FinishJobAttempt(ctx, e.store.DB(), int64(run.id), run.attempt, outcome, errMsg, e.clock.Now()); err != nil {
 		return err
 	}
 	attrs := append(run.logAttrs(), slog.String("status", string(status)), slog.Int64("total", counters.Total),

@@ -99,18 +99,17 @@ func (s *Store) SavePullCursor(ctx context.Context, q Querier, c PullCursor) err
 }
 
 // ResetPullCursor forgets a stream's cursor so its next pull starts from the
-// beginning. Resetting a stream that has none is not an error. Do not call it
-// inside InTx (on SQLite it needs the single writer connection).
-func (s *Store) ResetPullCursor(ctx context.Context, stream string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM pull_cursors WHERE stream = $1`, stream); err != nil {
+// beginning. Resetting a stream that has none is not an error.
+func (s *Store) ResetPullCursor(ctx context.Context, q Querier, stream string) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM pull_cursors WHERE stream = $1`, stream); err != nil {
 		return fmt.Errorf("reset pull cursor %q: %w", stream, err)
 	}
 	return nil
 }
 
 // ListPullCursors returns every stored cursor, by stream name.
-func (s *Store) ListPullCursors(ctx context.Context) ([]PullCursor, error) {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT `+pullCursorColumns+` FROM pull_cursors ORDER BY stream`)
+func (s *Store) ListPullCursors(ctx context.Context, q Querier) ([]PullCursor, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+pullCursorColumns+` FROM pull_cursors ORDER BY stream`)
 	if err != nil {
 		return nil, fmt.Errorf("list pull cursors: %w", err)
 	}

@@ -42,16 +42,16 @@ func TestPullCursorSaveLoadReset(t *testing.T) {
 			return s.SavePullCursor(ctx, tx, store.PullCursor{Stream: "shopify_customers", Cursor: json.RawMessage(`"eyJsYXN0X2lkIjo0fQ=="`),
 				State: store.PullRunning, UpdatedAt: at(5)})
 		})
-		all, err := s.ListPullCursors(ctx)
+		all, err := s.ListPullCursors(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Equal(t, []store.PullCursor{steps[3], {Stream: "shopify_customers",
 			Cursor: json.RawMessage(`"eyJsYXN0X2lkIjo0fQ=="`), State: store.PullRunning, UpdatedAt: at(5)}}, all)
 
-		require.NoError(t, s.ResetPullCursor(ctx, "nhanh_customers"))
-		require.NoError(t, s.ResetPullCursor(ctx, "nhanh_customers"), "resetting twice is fine")
+		require.NoError(t, s.ResetPullCursor(ctx, s.DB(), "nhanh_customers"))
+		require.NoError(t, s.ResetPullCursor(ctx, s.DB(), "nhanh_customers"), "resetting twice is fine")
 		_, err = s.PullCursor(ctx, s.DB(), "nhanh_customers")
 		require.ErrorIs(t, err, store.ErrNotFound)
-		all, err = s.ListPullCursors(ctx)
+		all, err = s.ListPullCursors(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Len(t, all, 1)
 	})
@@ -68,7 +68,7 @@ func TestSavePullCursorValidates(t *testing.T) {
 		} {
 			require.Error(t, s.SavePullCursor(t.Context(), s.DB(), c), name)
 		}
-		all, err := s.ListPullCursors(t.Context())
+		all, err := s.ListPullCursors(t.Context(), s.Reader())
 		require.NoError(t, err)
 		require.Empty(t, all)
 	})

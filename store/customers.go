@@ -103,26 +103,26 @@ func (s *Store) MarkNhanhCustomersDeleted(ctx context.Context, q Querier, notPul
 }
 
 // NhanhCustomer returns one stored customer, deleted or not, or ErrNotFound.
-func (s *Store) NhanhCustomer(ctx context.Context, id extid.NhanhCustomerID) (NhanhCustomer, error) {
-	return nhanhCustomers.get(ctx, s.readDB, id)
+func (s *Store) NhanhCustomer(ctx context.Context, q Querier, id extid.NhanhCustomerID) (NhanhCustomer, error) {
+	return nhanhCustomers.get(ctx, q, id)
 }
 
 // ListNhanhCustomers returns a page of stored customers in id order.
-func (s *Store) ListNhanhCustomers(ctx context.Context, opts ListOpts[extid.NhanhCustomerID]) ([]NhanhCustomer, error) {
-	return nhanhCustomers.list(ctx, s.readDB, opts)
+func (s *Store) ListNhanhCustomers(ctx context.Context, q Querier, opts ListOpts[extid.NhanhCustomerID]) ([]NhanhCustomer, error) {
+	return nhanhCustomers.list(ctx, q, opts)
 }
 
 // CountNhanhCustomers counts the stored customers not marked deleted.
-func (s *Store) CountNhanhCustomers(ctx context.Context) (int64, error) {
-	return nhanhCustomers.count(ctx, s.readDB)
+func (s *Store) CountNhanhCustomers(ctx context.Context, q Querier) (int64, error) {
+	return nhanhCustomers.count(ctx, q)
 }
 
 // EachNhanhCustomer calls fn with every stored customer not marked deleted, in
 // id order, without holding them all in memory. fn's error stops the walk and
-// is returned as is. fn may write through InTx meanwhile: the walk reads on
-// its own connection.
-func (s *Store) EachNhanhCustomer(ctx context.Context, fn func(NhanhCustomer) error) error {
-	return nhanhCustomers.each(ctx, s.readDB, fn)
+// is returned as is. Give it Reader: the walk then holds a reader connection,
+// not SQLite's single writer, and fn may write through InTx meanwhile.
+func (s *Store) EachNhanhCustomer(ctx context.Context, q Querier, fn func(NhanhCustomer) error) error {
+	return nhanhCustomers.each(ctx, q, fn)
 }
 
 // UpsertShopifyCustomers is UpsertNhanhCustomers for Shopify customers.
@@ -137,22 +137,22 @@ func (s *Store) MarkShopifyCustomersDeleted(ctx context.Context, q Querier, notP
 }
 
 // ShopifyCustomer returns one stored customer, deleted or not, or ErrNotFound.
-func (s *Store) ShopifyCustomer(ctx context.Context, id extid.ShopifyCustomerGID) (ShopifyCustomer, error) {
-	return shopifyCustomers.get(ctx, s.readDB, id)
+func (s *Store) ShopifyCustomer(ctx context.Context, q Querier, id extid.ShopifyCustomerGID) (ShopifyCustomer, error) {
+	return shopifyCustomers.get(ctx, q, id)
 }
 
 // ListShopifyCustomers returns a page of stored customers in GID order (the
 // database's text order).
-func (s *Store) ListShopifyCustomers(ctx context.Context, opts ListOpts[extid.ShopifyCustomerGID]) ([]ShopifyCustomer, error) {
-	return shopifyCustomers.list(ctx, s.readDB, opts)
+func (s *Store) ListShopifyCustomers(ctx context.Context, q Querier, opts ListOpts[extid.ShopifyCustomerGID]) ([]ShopifyCustomer, error) {
+	return shopifyCustomers.list(ctx, q, opts)
 }
 
 // CountShopifyCustomers counts the stored customers not marked deleted.
-func (s *Store) CountShopifyCustomers(ctx context.Context) (int64, error) {
-	return shopifyCustomers.count(ctx, s.readDB)
+func (s *Store) CountShopifyCustomers(ctx context.Context, q Querier) (int64, error) {
+	return shopifyCustomers.count(ctx, q)
 }
 
 // EachShopifyCustomer is EachNhanhCustomer for Shopify customers.
-func (s *Store) EachShopifyCustomer(ctx context.Context, fn func(ShopifyCustomer) error) error {
-	return shopifyCustomers.each(ctx, s.readDB, fn)
+func (s *Store) EachShopifyCustomer(ctx context.Context, q Querier, fn func(ShopifyCustomer) error) error {
+	return shopifyCustomers.each(ctx, q, fn)
 }

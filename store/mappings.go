@@ -182,8 +182,8 @@ func (s *Store) CreateCustomerMappings(ctx context.Context, q Querier, ms []Cust
 }
 
 // CustomerMappings returns the mappings matching f, in id order.
-func (s *Store) CustomerMappings(ctx context.Context, f MappingFilter) ([]CustomerMapping, error) {
-	rows, err := customerMappings.list(ctx, s.dialect, s.readDB, f)
+func (s *Store) CustomerMappings(ctx context.Context, q Querier, f MappingFilter) ([]CustomerMapping, error) {
+	rows, err := customerMappings.list(ctx, s.dialect, q, f)
 	if err != nil {
 		return nil, err
 	}
@@ -191,8 +191,8 @@ func (s *Store) CustomerMappings(ctx context.Context, f MappingFilter) ([]Custom
 }
 
 // CustomerMapping returns one mapping by local id, or ErrNotFound.
-func (s *Store) CustomerMapping(ctx context.Context, id int64) (CustomerMapping, error) {
-	ms, err := s.CustomerMappings(ctx, MappingFilter{IDs: []int64{id}})
+func (s *Store) CustomerMapping(ctx context.Context, q Querier, id int64) (CustomerMapping, error) {
+	ms, err := s.CustomerMappings(ctx, q, MappingFilter{IDs: []int64{id}})
 	if err != nil {
 		return CustomerMapping{}, err
 	}
@@ -204,9 +204,9 @@ func (s *Store) CustomerMapping(ctx context.Context, id int64) (CustomerMapping,
 
 // MappedShopifyCustomers returns every Shopify customer that is the target of
 // a mapping, with the Nhanh customer it is mapped to.
-func (s *Store) MappedShopifyCustomers(ctx context.Context) (map[extid.ShopifyCustomerGID]extid.NhanhCustomerID, error) {
+func (s *Store) MappedShopifyCustomers(ctx context.Context, q Querier) (map[extid.ShopifyCustomerGID]extid.NhanhCustomerID, error) {
 	out := make(map[extid.ShopifyCustomerGID]extid.NhanhCustomerID)
-	err := customerMappings.pairs(ctx, s.readDB, func(nhanhID int64, shopifyID string) {
+	err := customerMappings.pairs(ctx, q, func(nhanhID int64, shopifyID string) {
 		if shopifyID != "" {
 			out[extid.ShopifyCustomerGID(shopifyID)] = extid.NhanhCustomerID(nhanhID)
 		}
@@ -216,9 +216,9 @@ func (s *Store) MappedShopifyCustomers(ctx context.Context) (map[extid.ShopifyCu
 
 // MappedNhanhCustomers returns every Nhanh customer that has a mapping row,
 // mapped or not (automatic matching leaves them alone).
-func (s *Store) MappedNhanhCustomers(ctx context.Context) (map[extid.NhanhCustomerID]struct{}, error) {
+func (s *Store) MappedNhanhCustomers(ctx context.Context, q Querier) (map[extid.NhanhCustomerID]struct{}, error) {
 	out := make(map[extid.NhanhCustomerID]struct{})
-	err := customerMappings.pairs(ctx, s.readDB, func(nhanhID int64, _ string) {
+	err := customerMappings.pairs(ctx, q, func(nhanhID int64, _ string) {
 		out[extid.NhanhCustomerID(nhanhID)] = struct{}{}
 	})
 	return out, err
@@ -258,8 +258,8 @@ func (s *Store) CreateProductMappings(ctx context.Context, q Querier, ms []Produ
 }
 
 // ProductMappings returns the mappings matching f, in id order.
-func (s *Store) ProductMappings(ctx context.Context, f MappingFilter) ([]ProductMapping, error) {
-	rows, err := productMappings.list(ctx, s.dialect, s.readDB, f)
+func (s *Store) ProductMappings(ctx context.Context, q Querier, f MappingFilter) ([]ProductMapping, error) {
+	rows, err := productMappings.list(ctx, s.dialect, q, f)
 	if err != nil {
 		return nil, err
 	}
@@ -267,8 +267,8 @@ func (s *Store) ProductMappings(ctx context.Context, f MappingFilter) ([]Product
 }
 
 // ProductMapping returns one mapping by local id, or ErrNotFound.
-func (s *Store) ProductMapping(ctx context.Context, id int64) (ProductMapping, error) {
-	ms, err := s.ProductMappings(ctx, MappingFilter{IDs: []int64{id}})
+func (s *Store) ProductMapping(ctx context.Context, q Querier, id int64) (ProductMapping, error) {
+	ms, err := s.ProductMappings(ctx, q, MappingFilter{IDs: []int64{id}})
 	if err != nil {
 		return ProductMapping{}, err
 	}
@@ -280,9 +280,9 @@ func (s *Store) ProductMapping(ctx context.Context, id int64) (ProductMapping, e
 
 // MappedShopifyVariants returns every Shopify variant that is the target of a
 // mapping, with the Nhanh product it is mapped to.
-func (s *Store) MappedShopifyVariants(ctx context.Context) (map[extid.ShopifyVariantGID]extid.NhanhProductID, error) {
+func (s *Store) MappedShopifyVariants(ctx context.Context, q Querier) (map[extid.ShopifyVariantGID]extid.NhanhProductID, error) {
 	out := make(map[extid.ShopifyVariantGID]extid.NhanhProductID)
-	err := productMappings.pairs(ctx, s.readDB, func(nhanhID int64, shopifyID string) {
+	err := productMappings.pairs(ctx, q, func(nhanhID int64, shopifyID string) {
 		if shopifyID != "" {
 			out[extid.ShopifyVariantGID(shopifyID)] = extid.NhanhProductID(nhanhID)
 		}
@@ -291,9 +291,9 @@ func (s *Store) MappedShopifyVariants(ctx context.Context) (map[extid.ShopifyVar
 }
 
 // MappedNhanhProducts returns every Nhanh product that has a mapping row.
-func (s *Store) MappedNhanhProducts(ctx context.Context) (map[extid.NhanhProductID]struct{}, error) {
+func (s *Store) MappedNhanhProducts(ctx context.Context, q Querier) (map[extid.NhanhProductID]struct{}, error) {
 	out := make(map[extid.NhanhProductID]struct{})
-	err := productMappings.pairs(ctx, s.readDB, func(nhanhID int64, _ string) {
+	err := productMappings.pairs(ctx, q, func(nhanhID int64, _ string) {
 		out[extid.NhanhProductID(nhanhID)] = struct{}{}
 	})
 	return out, err

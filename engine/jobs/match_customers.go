@@ -260,7 +260,7 @@ func (n *customerNames) name(ctx context.Context, gid extid.ShopifyCustomerGID) 
 	if name, ok := n.cache[gid]; ok {
 		return name, nil
 	}
-	c, err := n.s.ShopifyCustomer(ctx, gid)
+	c, err := n.s.ShopifyCustomer(ctx, n.s.Reader(), gid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Deleted since it was read: the id alone still identifies it.

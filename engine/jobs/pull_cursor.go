@@ -83,8 +83,8 @@ func pauseStream(ctx context.Context, tx *sql.Tx, stream string, jobID int64, no
 
 // jobActive reports whether a job is pending or running (a job deleted by
 // retention is not).
-func jobActive(ctx context.Context, q store.Querier, id int64) (bool, error) {
-	rec, err := store.JobTx(ctx, q, id)
+func jobActive(ctx context.Context, q store.Querier, s *store.Store, id int64) (bool, error) {
+	rec, err := s.Job(ctx, q, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

@@ -176,7 +176,7 @@ func (sp *streamPull[R]) claim(ctx context.Context) (*streamPullState, error) {
 			return err
 		}
 		if prev.State != store.PullDone && prev.JobID != 0 && prev.JobID != me {
-			active, err := jobActive(ctx, tx, prev.JobID)
+			active, err := jobActive(ctx, tx, sp.d.Store, prev.JobID)
 			if err != nil {
 				return err
 			}

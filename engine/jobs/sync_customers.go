@@ -62,7 +62,7 @@ type customerPush struct {
 }
 
 func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBatch, error) {
-	ms, missing, lastID, err := mappingPage(ctx, s.scope, cur.afterID, cur.upToID, customerBatchSize,
+	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, customerBatchSize,
 		s.d.Store.CustomerMappings, func(m store.CustomerMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
 		return nil, err
@@ -213,7 +213,7 @@ func (s *customerSource) record(ctx context.Context, tx *sql.Tx, items []*syncIt
 
 // customerThreshold reads the auto-sync threshold setting.
 func (d Deps) customerThreshold(ctx context.Context) (int64, error) {
-	text, ok, err := d.Store.Setting(ctx, SettingCustomerThreshold)
+	text, ok, err := d.Store.Setting(ctx, d.Store.Reader(), SettingCustomerThreshold)
 	if err != nil {
 		return 0, err
 	}

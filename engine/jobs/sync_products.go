@@ -35,7 +35,7 @@ type locationPlan struct {
 // planLocations reads the location mappings; without any, the product's
 // total goes to the shop's primary location.
 func (d Deps) planLocations(ctx context.Context) (locationPlan, error) {
-	lms, err := d.Store.LocationMappings(ctx)
+	lms, err := d.Store.LocationMappings(ctx, d.Store.Reader())
 	if err != nil {
 		return locationPlan{}, err
 	}
@@ -140,7 +140,7 @@ type productSnapshot struct {
 }
 
 func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBatch, error) {
-	ms, missing, lastID, err := mappingPage(ctx, s.scope, cur.afterID, cur.upToID, productBatchSize,
+	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, productBatchSize,
 		s.d.Store.ProductMappings, func(m store.ProductMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
 		return nil, err

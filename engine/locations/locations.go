@@ -76,7 +76,7 @@ var (
 // List returns the depots, the locations and the saved mappings.
 func (s *Service) List(ctx context.Context) (View, error) {
 	var v View
-	saved, err := s.store.LocationMappings(ctx)
+	saved, err := s.store.LocationMappings(ctx, s.store.Reader())
 	if err != nil {
 		return View{}, err
 	}
@@ -138,7 +138,7 @@ func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID ext
 		return fmt.Errorf("map depot %d: Shopify has no location %s: %w", depotID, locID, store.ErrNotFound)
 	}
 	now := s.clock.Now()
-	if err := s.store.SetLocationMapping(ctx, store.LocationMapping{DepotID: depot.ID, DepotName: depot.Name,
+	if err := s.store.SetLocationMapping(ctx, s.store.DB(), store.LocationMapping{DepotID: depot.ID, DepotName: depot.Name,
 		LocationID: loc.ID, LocationName: loc.Name}, now); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID ext
 
 // Remove deletes a depot's mapping.
 func (s *Service) Remove(ctx context.Context, depotID extid.NhanhDepotID, actor engine.Actor) error {
-	if err := s.store.DeleteLocationMapping(ctx, depotID); err != nil {
+	if err := s.store.DeleteLocationMapping(ctx, s.store.DB(), depotID); err != nil {
 		return fmt.Errorf("unmap depot %d: %w", depotID, err)
 	}
 	return s.audit(ctx, actor, "location.remove", "depot "+strconv.FormatInt(int64(depotID), 10))

@@ -54,7 +54,7 @@ func TestSetListRemove(t *testing.T) {
 	err = svc.Remove(ctx, v.Depots[1].ID, actor)
 	require.ErrorIs(t, err, store.ErrNotFound)
 
-	audit, err := s.AuditLog(ctx, store.AuditFilter{})
+	audit, err := s.AuditLog(ctx, s.Reader(), store.AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, audit, 3)
 	require.Equal(t, "location.remove", audit[0].Action)

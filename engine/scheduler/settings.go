@@ -67,7 +67,7 @@ func (s *Scheduler) Validate(spec string) ([]time.Time, error) {
 // Schedules lists every stored schedule, plus the DefaultScheduledTypes not
 // yet set, by job type.
 func (s *Scheduler) Schedules(ctx context.Context) ([]ScheduleView, error) {
-	rows, err := s.store.Schedules(ctx)
+	rows, err := s.store.Schedules(ctx, s.store.Reader())
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (s *Scheduler) EnableDemo(ctx context.Context, actor engine.Actor) error {
 func (s *Scheduler) save(ctx context.Context, sch store.Schedule, action string, actor engine.Actor) (ScheduleView, error) {
 	now := s.clock.Now()
 	sch.UpdatedBy, sch.UpdatedAt = actor.String(), now
-	if err := s.store.UpsertSchedule(ctx, sch); err != nil {
+	if err := s.store.UpsertSchedule(ctx, s.store.DB(), sch); err != nil {
 		return ScheduleView{}, err
 	}
 	if actor.Kind != "" {
@@ -282,7 +282,7 @@ func (s *Scheduler) save(ctx context.Context, sch store.Schedule, action string,
 }
 
 func (s *Scheduler) storedOrDefault(ctx context.Context, jobType string) (store.Schedule, error) {
-	sch, err := s.store.Schedule(ctx, jobType)
+	sch, err := s.store.Schedule(ctx, s.store.Reader(), jobType)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Schedule{JobType: jobType, Cron: DefaultCron, Params: json.RawMessage(`{}`)}, nil
 	}

@@ -119,7 +119,7 @@ func TestSetRefusesAndAudits(t *testing.T) {
 	var perr *engine.ParamError
 	require.ErrorAs(t, err, &perr)
 	require.Contains(t, perr.Error(), "valid: limit")
-	rows, err := b.store.Schedules(ctx)
+	rows, err := b.store.Schedules(ctx, b.store.Reader())
 	require.NoError(t, err)
 	require.Empty(t, rows, "a refused change saves nothing")
 
@@ -136,7 +136,7 @@ func TestSetRefusesAndAudits(t *testing.T) {
 	require.Equal(t, "0 */2 * * *", v.Cron, "off keeps the expression")
 	require.JSONEq(t, `{"limit":"10"}`, string(v.Params), "nil params keep the stored ones")
 
-	entries, err := b.store.AuditLog(ctx, store.AuditFilter{})
+	entries, err := b.store.AuditLog(ctx, b.store.Reader(), store.AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
 	require.Equal(t, "schedule.off", entries[0].Action)
