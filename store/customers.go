@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"syncops/clients/extid"
@@ -155,4 +156,61 @@ func (s *Store) CountShopifyCustomers(ctx context.Context, q Querier) (int64, er
 // EachShopifyCustomer is EachNhanhCustomer for Shopify customers.
 func (s *Store) EachShopifyCustomer(ctx context.Context, q Querier, fn func(ShopifyCustomer) error) error {
 	return shopifyCustomers.each(ctx, q, fn)
+}
+
+// NhanhCustomerSpend is what a customer sync reads of a mirrored Nhanh
+// customer: one batch of them at a time, without the columns it never uses.
+type NhanhCustomerSpend struct {
+	Name        string
+	TotalAmount float64
+	Deleted     bool // marked deleted in Nhanh
+}
+
+// NhanhCustomerSpends reads the mirrored Nhanh customers among ids, deleted
+// or not. Ids the mirror does not hold are absent from the map.
+func (s *Store) NhanhCustomerSpends(ctx context.Context, q Querier, ids []extid.NhanhCustomerID) (map[extid.NhanhCustomerID]NhanhCustomerSpend, error) {
+	out := make(map[extid.NhanhCustomerID]NhanhCustomerSpend, len(ids))
+	err := selectIn(ctx, s.dialect, q, "nhanh_id, name, total_amount, deleted_at", "nhanh_customers", "nhanh_id",
+		nhanhCustomers.keyArgs(ids), func(sc scanner) error {
+			var id int64
+			var r NhanhCustomerSpend
+			var deleted sql.NullInt64
+			if err := sc.Scan(&id, &r.Name, &r.TotalAmount, &deleted); err != nil {
+				return err
+			}
+			r.Deleted = deleted.Valid
+			out[extid.NhanhCustomerID(id)] = r
+			return nil
+		})
+	return out, err
+}
+
+// DeletedShopifyCustomers returns which of ids the mirror holds as deleted
+// in Shopify (only those are in the map).
+func (s *Store) DeletedShopifyCustomers(ctx context.Context, q Querier, ids []extid.ShopifyCustomerGID) (map[extid.ShopifyCustomerGID]bool, error) {
+	out := map[extid.ShopifyCustomerGID]bool{}
+	err := selectIn(ctx, s.dialect, q, "gid, deleted_at", "shopify_customers", "gid",
+		shopifyCustomers.keyArgs(ids), func(sc scanner) error {
+			var gid string
+			var deleted sql.NullInt64
+			if err := sc.Scan(&gid, &deleted); err != nil {
+				return err
+			}
+			if deleted.Valid {
+				out[extid.ShopifyCustomerGID(gid)] = true
+			}
+			return nil
+		})
+	return out, err
+}
+
+// NewestNhanhCustomerUpdate is the newest Nhanh updatedAt (unix ms) in the
+// mirror, deleted rows included, or 0 when the mirror is empty: where an
+// auto-sync that has never run starts reading changes.
+func (s *Store) NewestNhanhCustomerUpdate(ctx context.Context, q Querier) (int64, error) {
+	var v int64
+	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(remote_updated_at), 0) FROM nhanh_customers").Scan(&v); err != nil {
+		return 0, fmt.Errorf("newest mirrored Nhanh customer: %w", err)
+	}
+	return v, nil
 }

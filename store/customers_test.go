@@ -337,3 +337,65 @@ func benchmarkUpsertNhanhCustomers(b *testing.B, repull bool) {
 		})
 	}
 }
+
+func TestSyncReadsOfCustomerMirrors(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		newest, err := s.NewestNhanhCustomerUpdate(ctx, s.Reader())
+		require.NoError(t, err)
+		require.Zero(t, newest, "an empty mirror")
+
+		// Nhanh customers 1..3, then 3 marked deleted by a pass without it.
+		upsertNhanh(t, s, nhanhCustomers(1, 3), at(1))
+		upsertNhanh(t, s, nhanhCustomers(1, 2), at(5))
+		shopify := []store.ShopifyCustomer{shopifyCustomer(1), shopifyCustomer(2)}
+		inTx(t, s, func(tx *sql.Tx) error {
+			if _, err := s.MarkNhanhCustomersDeleted(ctx, tx, at(5), at(5)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyCustomers(ctx, tx, shopify, at(1)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyCustomers(ctx, tx, shopify[:1], at(5)); err != nil {
+				return err
+			}
+			_, err := s.MarkShopifyCustomersDeleted(ctx, tx, at(5), at(5))
+			return err
+		})
+
+		spends, err := s.NhanhCustomerSpends(ctx, s.Reader(), []extid.NhanhCustomerID{1, 3, 99})
+		require.NoError(t, err)
+		require.Equal(t, map[extid.NhanhCustomerID]store.NhanhCustomerSpend{
+			1: {Name: "Nguyễn Văn 1", TotalAmount: 1000.5},
+			3: {Name: "Nguyễn Văn 3", TotalAmount: 3001.5, Deleted: true},
+		}, spends, "an id the mirror lacks is absent")
+		spends, err = s.NhanhCustomerSpends(ctx, s.Reader(), nil)
+		require.NoError(t, err)
+		require.Empty(t, spends)
+
+		gone, err := s.DeletedShopifyCustomers(ctx, s.Reader(), []extid.ShopifyCustomerGID{shopify[0].ID, shopify[1].ID, "gid://shopify/Customer/9"})
+		require.NoError(t, err)
+		require.Equal(t, map[extid.ShopifyCustomerGID]bool{shopify[1].ID: true}, gone)
+
+		newest, err = s.NewestNhanhCustomerUpdate(ctx, s.Reader())
+		require.NoError(t, err)
+		require.Equal(t, nhanhCustomer(3).RemoteUpdatedAt, newest, "deleted rows count")
+	})
+}
+
+func TestNhanhCustomerSpendsManyIDs(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		// More ids than one IN list holds.
+		upsertNhanh(t, s, nhanhCustomers(1, 1200), at(1))
+		ids := make([]extid.NhanhCustomerID, 0, 1300)
+		for id := 1; id <= 1300; id++ {
+			ids = append(ids, extid.NhanhCustomerID(id))
+		}
+		spends, err := s.NhanhCustomerSpends(t.Context(), s.Reader(), ids)
+		require.NoError(t, err)
+		require.Len(t, spends, 1200)
+		require.Equal(t, 1200*1000.5, spends[1200].TotalAmount)
+	})
+}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -323,4 +325,64 @@ func (s *Store) RecordProductSyncFailure(ctx context.Context, q Querier, mapping
 // ErrNotFound.
 func (s *Store) DeleteProductMapping(ctx context.Context, q Querier, id int64) error {
 	return productMappings.delete(ctx, q, id)
+}
+
+// mappingTableOf is the table of a mapping kind.
+func mappingTableOf(kind MappingKind) (*mappingTable, error) {
+	switch kind {
+	case MappingKindCustomer:
+		return customerMappings, nil
+	case MappingKindProduct:
+		return productMappings, nil
+	}
+	return nil, fmt.Errorf("unknown mapping kind %q", kind)
+}
+
+// CountMappings counts the mappings of kind in one of statuses (any status
+// when none is given) and returns the highest id among them (0 when none):
+// the size and the end of a sync's scope.
+func (s *Store) CountMappings(ctx context.Context, q Querier, kind MappingKind, statuses []MappingStatus) (n, maxID int64, err error) {
+	t, err := mappingTableOf(kind)
+	if err != nil {
+		return 0, 0, err
+	}
+	b := binder{dialect: s.dialect}
+	query := "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM " + t.table + t.statusWhere(&b, statuses)
+	if err := q.QueryRowContext(ctx, query, b.args...).Scan(&n, &maxID); err != nil {
+		return 0, 0, fmt.Errorf("count %s mappings: %w", kind, err)
+	}
+	return n, maxID, nil
+}
+
+// NthMappingID returns the id of the n-th (1-based) mapping of kind in one
+// of statuses, in id order: the last id a sync limited to n mappings covers.
+// It returns ErrNotFound when there are fewer than n.
+func (s *Store) NthMappingID(ctx context.Context, q Querier, kind MappingKind, statuses []MappingStatus, n int64) (int64, error) {
+	t, err := mappingTableOf(kind)
+	if err != nil {
+		return 0, err
+	}
+	b := binder{dialect: s.dialect}
+	query := "SELECT id FROM " + t.table + t.statusWhere(&b, statuses) + " ORDER BY id LIMIT 1 OFFSET " + b.bind(n-1)
+	var id int64
+	err = q.QueryRowContext(ctx, query, b.args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("the %d-th %s mapping: %w", n, kind, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the %d-th %s mapping: %w", n, kind, err)
+	}
+	return id, nil
+}
+
+// CacheInventoryItem stores on a product mapping the inventory item id a
+// sync took from the variant mirror, so later syncs need not look it up. A
+// mapping that already has one is left alone.
+func (s *Store) CacheInventoryItem(ctx context.Context, q Querier, mappingID int64, item extid.ShopifyInventoryItemGID) error {
+	_, err := q.ExecContext(ctx, "UPDATE product_mappings SET inventory_item_gid = $1 WHERE id = $2 AND inventory_item_gid = ''",
+		string(item), mappingID)
+	if err != nil {
+		return fmt.Errorf("cache inventory item of product mapping %d: %w", mappingID, err)
+	}
+	return nil
 }

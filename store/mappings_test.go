@@ -324,3 +324,80 @@ func TestProductMappings(t *testing.T) {
 			"a deleted mapping frees its variant")
 	})
 }
+
+func TestCountMappingsAndNthMappingID(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		// Customer mappings 1..5: 1, 3 and 5 pending, 2 and 4 unmapped; a
+		// product mapping shows the kinds are counted apart.
+		require.NoError(t, s.CreateCustomerMappings(ctx, s.DB(), []store.CustomerMapping{
+			{NhanhID: 1, ShopifyID: gidA}, {NhanhID: 2}, {NhanhID: 3, ShopifyID: gidB}, {NhanhID: 4}, {NhanhID: 5, ShopifyID: gidC},
+		}, at(1)))
+		require.NoError(t, s.CreateProductMappings(ctx, s.DB(), []store.ProductMapping{{NhanhID: 1}}, at(1)))
+		ms, err := s.CustomerMappings(ctx, s.Reader(), store.MappingFilter{})
+		require.NoError(t, err)
+		id := func(i int) int64 { return ms[i].ID }
+		pending := []store.MappingStatus{store.MappingPending}
+
+		tests := []struct {
+			name      string
+			kind      store.MappingKind
+			statuses  []store.MappingStatus
+			wantN     int64
+			wantMaxID int64
+		}{
+			{"pending customers", store.MappingKindCustomer, pending, 3, id(4)},
+			{"unmapped customers", store.MappingKindCustomer, []store.MappingStatus{store.MappingUnmapped}, 2, id(3)},
+			{"any status", store.MappingKindCustomer, nil, 5, id(4)},
+			{"none in status", store.MappingKindCustomer, []store.MappingStatus{store.MappingSynced}, 0, 0},
+			{"products apart", store.MappingKindProduct, nil, 1, 0},
+		}
+		for _, tt := range tests {
+			n, maxID, err := s.CountMappings(ctx, s.Reader(), tt.kind, tt.statuses)
+			require.NoError(t, err, tt.name)
+			require.Equal(t, tt.wantN, n, tt.name)
+			if tt.wantMaxID != 0 {
+				require.Equal(t, tt.wantMaxID, maxID, tt.name)
+			}
+		}
+
+		nth, err := s.NthMappingID(ctx, s.Reader(), store.MappingKindCustomer, pending, 2)
+		require.NoError(t, err)
+		require.Equal(t, id(2), nth, "the second pending mapping is Nhanh customer 3's")
+		nth, err = s.NthMappingID(ctx, s.Reader(), store.MappingKindCustomer, nil, 4)
+		require.NoError(t, err)
+		require.Equal(t, id(3), nth)
+		_, err = s.NthMappingID(ctx, s.Reader(), store.MappingKindCustomer, pending, 4)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, _, err = s.CountMappings(ctx, s.Reader(), store.MappingKind("order"), nil)
+		require.ErrorContains(t, err, "unknown mapping kind")
+	})
+}
+
+func TestCacheInventoryItemKeepsAKnownItem(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		known := extid.ShopifyInventoryItemGID("gid://shopify/InventoryItem/91")
+		found := extid.ShopifyInventoryItemGID("gid://shopify/InventoryItem/92")
+		require.NoError(t, s.CreateProductMappings(ctx, s.DB(), []store.ProductMapping{
+			{NhanhID: 1, ShopifyID: "gid://shopify/ProductVariant/11"},
+			{NhanhID: 2, ShopifyID: "gid://shopify/ProductVariant/12", InventoryItemID: known},
+		}, at(1)))
+		ms, err := s.ProductMappings(ctx, s.Reader(), store.MappingFilter{})
+		require.NoError(t, err)
+		inTx(t, s, func(tx *sql.Tx) error {
+			for _, m := range ms {
+				if err := s.CacheInventoryItem(ctx, tx, m.ID, found); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		got, err := s.ProductMappings(ctx, s.Reader(), store.MappingFilter{})
+		require.NoError(t, err)
+		require.Equal(t, found, got[0].InventoryItemID, "an empty item is filled")
+		require.Equal(t, known, got[1].InventoryItemID, "a known item is left alone")
+	})
+}

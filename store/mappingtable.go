@@ -195,6 +195,19 @@ func (t *mappingTable) list(ctx context.Context, d Dialect, q Querier, f Mapping
 	return out, nil
 }
 
+// statusWhere is " WHERE status IN (...)" for statuses, or "" when there
+// are none.
+func (t *mappingTable) statusWhere(b *binder, statuses []MappingStatus) string {
+	if len(statuses) == 0 {
+		return ""
+	}
+	vals := make([]any, len(statuses))
+	for i, st := range statuses {
+		vals[i] = string(st)
+	}
+	return " WHERE status IN (" + b.list(vals) + ")"
+}
+
 // query runs one listing: f's AfterID and Statuses, ids when not nil.
 func (t *mappingTable) query(ctx context.Context, d Dialect, q Querier, f MappingFilter, ids []int64, limit int) ([]mappingRow, error) {
 	b := binder{dialect: d}

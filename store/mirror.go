@@ -183,6 +183,29 @@ func (m *mirror[K, R]) load(ctx context.Context, d Dialect, q Querier, ids []K) 
 	return out, nil
 }
 
+// selectIn runs "SELECT cols FROM table WHERE key IN (...)" over args, in IN
+// lists of at most maxInParams, and hands every row to scan. It serves the
+// projections that read a few columns of one batch of rows at once.
+func selectIn(ctx context.Context, d Dialect, q Querier, cols, table, key string, args []any, scan func(scanner) error) error {
+	for chunk := range slices.Chunk(args, maxInParams) {
+		b := binder{dialect: d}
+		rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE "+key+" IN ("+b.list(chunk)+")", b.args...)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				_ = rows.Close()
+				return fmt.Errorf("scan %s: %w", table, err)
+			}
+		}
+		if err := closeRows(rows); err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
 func (m *mirror[K, R]) keyArgs(ids []K) []any {
 	out := make([]any, len(ids))
 	for i, k := range ids {

@@ -246,3 +246,58 @@ func (s *Store) UpdateNhanhStock(ctx context.Context, q Querier, stock map[extid
 	}
 	return counts, nil
 }
+
+// NhanhProductStock is what a product sync reads of a mirrored Nhanh
+// product: one batch of them at a time, without the columns it never uses.
+type NhanhProductStock struct {
+	Name      string
+	Available int64
+	Depots    map[extid.NhanhDepotID]int64
+	Deleted   bool // marked deleted in Nhanh
+}
+
+// NhanhProductStocks reads the mirrored Nhanh products among ids, deleted or
+// not. Ids the mirror does not hold are absent from the map.
+func (s *Store) NhanhProductStocks(ctx context.Context, q Querier, ids []extid.NhanhProductID) (map[extid.NhanhProductID]NhanhProductStock, error) {
+	out := make(map[extid.NhanhProductID]NhanhProductStock, len(ids))
+	err := selectIn(ctx, s.dialect, q, "nhanh_id, name, available, depots, deleted_at", "nhanh_products", "nhanh_id",
+		nhanhProducts.keyArgs(ids), func(sc scanner) error {
+			var id int64
+			var r NhanhProductStock
+			var depots string
+			var deleted sql.NullInt64
+			if err := sc.Scan(&id, &r.Name, &r.Available, &depots, &deleted); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(depots), &r.Depots); err != nil {
+				return fmt.Errorf("nhanh product %d: depots %q: %w", id, depots, err)
+			}
+			r.Deleted = deleted.Valid
+			out[extid.NhanhProductID(id)] = r
+			return nil
+		})
+	return out, err
+}
+
+// ShopifyVariantItem is what a product sync reads of a mirrored variant.
+type ShopifyVariantItem struct {
+	InventoryItemID extid.ShopifyInventoryItemGID
+	Deleted         bool // marked deleted in Shopify
+}
+
+// ShopifyVariantItems reads the mirrored variants among ids, deleted or not.
+// Ids the mirror does not hold are absent from the map.
+func (s *Store) ShopifyVariantItems(ctx context.Context, q Querier, ids []extid.ShopifyVariantGID) (map[extid.ShopifyVariantGID]ShopifyVariantItem, error) {
+	out := make(map[extid.ShopifyVariantGID]ShopifyVariantItem, len(ids))
+	err := selectIn(ctx, s.dialect, q, "gid, inventory_item_gid, deleted_at", "shopify_variants", "gid",
+		shopifyVariants.keyArgs(ids), func(sc scanner) error {
+			var gid, item string
+			var deleted sql.NullInt64
+			if err := sc.Scan(&gid, &item, &deleted); err != nil {
+				return err
+			}
+			out[extid.ShopifyVariantGID(gid)] = ShopifyVariantItem{InventoryItemID: extid.ShopifyInventoryItemGID(item), Deleted: deleted.Valid}
+			return nil
+		})
+	return out, err
+}

@@ -205,3 +205,48 @@ func TestShopifyVariantsMirror(t *testing.T) {
 		require.Empty(t, list)
 	})
 }
+
+func TestSyncReadsOfProductMirrors(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		noDepots := nhanhProduct(2)
+		noDepots.Depots = nil
+		variants := []store.ShopifyVariant{shopifyVariant(1), shopifyVariant(2)}
+		inTx(t, s, func(tx *sql.Tx) error {
+			if _, err := s.UpsertNhanhProducts(ctx, tx, []store.NhanhProduct{nhanhProduct(1), noDepots, nhanhProduct(3)}, at(1)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertNhanhProducts(ctx, tx, []store.NhanhProduct{nhanhProduct(1), noDepots}, at(5)); err != nil {
+				return err
+			}
+			if _, err := s.MarkNhanhProductsDeleted(ctx, tx, at(5), at(5)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyVariants(ctx, tx, variants, at(1)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyVariants(ctx, tx, variants[:1], at(5)); err != nil {
+				return err
+			}
+			_, err := s.MarkShopifyVariantsDeleted(ctx, tx, at(5), at(5))
+			return err
+		})
+
+		stocks, err := s.NhanhProductStocks(ctx, s.Reader(), []extid.NhanhProductID{1, 2, 3, 99})
+		require.NoError(t, err)
+		depots := map[extid.NhanhDepotID]int64{2: 5, 10: 7}
+		require.Equal(t, map[extid.NhanhProductID]store.NhanhProductStock{
+			1: {Name: "Áo thun 1", Available: 12, Depots: depots},
+			2: {Name: "Áo thun 2", Available: 12, Depots: map[extid.NhanhDepotID]int64{}},
+			3: {Name: "Áo thun 3", Available: 12, Depots: depots, Deleted: true},
+		}, stocks)
+
+		items, err := s.ShopifyVariantItems(ctx, s.Reader(), []extid.ShopifyVariantGID{variants[0].ID, variants[1].ID, "gid://shopify/ProductVariant/1"})
+		require.NoError(t, err)
+		require.Equal(t, map[extid.ShopifyVariantGID]store.ShopifyVariantItem{
+			variants[0].ID: {InventoryItemID: variants[0].InventoryItemID},
+			variants[1].ID: {InventoryItemID: variants[1].InventoryItemID, Deleted: true},
+		}, items)
+	})
+}

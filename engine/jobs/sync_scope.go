@@ -88,12 +88,12 @@ func (d Deps) sizeScope(ctx context.Context, kind store.MappingKind, scope syncS
 		}
 		return int64(len(scope.ids)), scope.ids[len(scope.ids)-1], nil
 	}
-	n, maxID, err := countMappings(ctx, d.Store.DB(), kind, scope.statuses)
+	n, maxID, err := d.Store.CountMappings(ctx, d.Store.DB(), kind, scope.statuses)
 	if err != nil {
 		return 0, 0, err
 	}
 	if scope.limit > 0 && n > scope.limit {
-		upTo, err := nthMappingID(ctx, d.Store.DB(), kind, scope.statuses, scope.limit)
+		upTo, err := d.Store.NthMappingID(ctx, d.Store.DB(), kind, scope.statuses, scope.limit)
 		return scope.limit, upTo, err
 	}
 	return n, maxID, nil
