@@ -406,6 +406,18 @@ func (s *Store) FinishJob(ctx context.Context, q Querier, id int64, status JobSt
 	return nil
 }
 
+// RequeueInterruptedJob shows a RUNNING job as PENDING again: the process
+// running it is stopping, and the next start resumes it from its checkpoint.
+// A job in any other status is left alone.
+func (s *Store) RequeueInterruptedJob(ctx context.Context, q Querier, id int64, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+		JobPending, Millis(now), id, JobRunning)
+	if err != nil {
+		return fmt.Errorf("requeue job %d: %w", id, err)
+	}
+	return nil
+}
+
 // CancelJobRecord marks a PENDING or RUNNING job CANCELLED at once; a running
 // body writes its final counters when it stops. It returns false when the job
 // was not active.
