@@ -177,3 +177,29 @@ func requireTimes(t *testing.T, want, got []time.Time) {
 		require.Equal(t, hcm.String(), got[i].Location().String())
 	}
 }
+
+// TestScheduleChangeAndAuditCommitTogether refuses the audit entry (a
+// trigger on the audit log) and requires that the schedule is not changed.
+func TestScheduleChangeAndAuditCommitTogether(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite)
+	ctx := context.Background()
+	_, err := b.sched.Set(ctx, autoSyncCustomers, "0 */2 * * *", nil, operator)
+	require.NoError(t, err)
+
+	_, err = b.store.DB().ExecContext(ctx, `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+		BEGIN SELECT RAISE(ABORT, 'audit log full'); END`)
+	require.NoError(t, err)
+	_, err = b.sched.Set(ctx, autoSyncCustomers, "0 */3 * * *", nil, operator)
+	require.ErrorContains(t, err, "audit log full")
+	_, err = b.sched.Set(ctx, autoSyncProducts, "@hourly", nil, operator)
+	require.ErrorContains(t, err, "audit log full")
+
+	rows, err := b.store.Schedules(ctx, b.store.Reader())
+	require.NoError(t, err)
+	require.Len(t, rows, 1, "no new schedule")
+	require.Equal(t, "0 */2 * * *", rows[0].Cron, "the stored schedule is unchanged")
+	version, err := b.store.SchedulesVersion(ctx, b.store.Reader())
+	require.NoError(t, err)
+	require.Equal(t, int64(1), version.Revisions, "only the first write happened")
+}
