@@ -95,7 +95,7 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	b.waitFor(t, "CANCELLED  Pull Nhanh customers", "cancelled by local:ops")
 
 	// A customer sync over one good and one bad mapping.
-	pulled, err := s.ListNhanhCustomers(ctx, store.ListOpts[extid.NhanhCustomerID]{Limit: 2})
+	pulled, err := s.ListNhanhCustomers(ctx, s.Reader(), store.ListOpts[extid.NhanhCustomerID]{Limit: 2})
 	require.NoError(t, err)
 	require.Len(t, pulled, 2)
 	shopifyIDs := []extid.ShopifyCustomerGID{"", "gid://shopify/Customer/999999999"}
