@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +38,10 @@ const (
 	killAttemptTimeout = 2 * time.Second
 	killRescueMargin   = 500 * time.Millisecond
 	killCustomers      = 1500
+	// killNhanhPace spaces Nhanh's answers like a real round trip, so every
+	// page commits on its own (pages that queue up share a transaction) and
+	// the kills land between pages on either database.
+	killNhanhPace = 40 * time.Millisecond
 )
 
 // The binary is built once per test run, into a directory removed at exit.
@@ -78,6 +86,7 @@ func newKillWorld(t *testing.T, d store.Dialect) *killWorld {
 	dir := t.TempDir()
 	dsn := storetest.DSN(t, d)
 	ep := sb.Endpoints()
+	ep.NhanhBaseURL = pacedProxy(t, ep.NhanhBaseURL, killNhanhPace)
 	w := &killWorld{sb: sb, env: []string{
 		"SYNCOPS_DB=" + dsn, "SYNCOPS_DATA_DIR=" + dir, "SYNCOPS_LOG_LEVEL=warn",
 		"SYNCOPS_ATTEMPT_TIMEOUT=" + killAttemptTimeout.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
@@ -92,6 +101,30 @@ func newKillWorld(t *testing.T, d store.Dialect) *killWorld {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = w.s.Close() })
 	return w
+}
+
+// pacedProxy serves target through a proxy that answers at most one
+// request per pace.
+func pacedProxy(t *testing.T, target string, pace time.Duration) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	// The client keeps target's path; the proxy forwards it as it is.
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	ticker := time.NewTicker(pace)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-ticker.C:
+		case <-r.Context().Done():
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		ticker.Stop()
+	})
+	return srv.URL + u.Path
 }
 
 // cli runs one command of the binary to its end and returns its stdout.
@@ -138,6 +171,10 @@ func (w *killWorld) runKilled(t *testing.T, id int64, thresholds []int64) []int6
 	ctx := context.Background()
 	var killedAt []int64
 	for _, threshold := range thresholds {
+		// Each kill comes after the restarted job made progress of its own.
+		if n := len(killedAt); n > 0 {
+			threshold = max(threshold, killedAt[n-1]+1)
+		}
 		svc := w.service(t)
 		var rec store.JobRecord
 		require.Eventually(t, func() bool {
