@@ -39,7 +39,11 @@ func TestMain(m *testing.M) {
 	if dsn := os.Getenv(childDSNEnv); dsn != "" {
 		os.Exit(runChildWorker(dsn, os.Getenv(childMarkerEnv)))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if killBinDir != "" {
+		_ = os.RemoveAll(killBinDir)
+	}
+	os.Exit(code)
 }
 
 // checkpointingKind counts through crashItems, checkpointing every

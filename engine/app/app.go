@@ -87,7 +87,8 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, Logger: logger,
-		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention})
+		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
+		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin})
 	if err != nil {
 		_ = s.Close()
 		return nil, err

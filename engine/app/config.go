@@ -36,6 +36,11 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"SYNCOPS_SHUTDOWN_GRACE" help:"time running jobs get to checkpoint on shutdown (default 30s)"`
 	MetricsAddr   string        `yaml:"metrics_addr" env:"SYNCOPS_METRICS_ADDR" help:"address for /metrics and /healthz in headless mode"`
 	LogLevel      string        `yaml:"log_level" env:"SYNCOPS_LOG_LEVEL" help:"debug, info, warn or error (default info)"`
+	// AttemptTimeout and RescueMargin bound how long a job whose process
+	// died waits before another process resumes it: its attempt's timeout
+	// plus the margin.
+	AttemptTimeout time.Duration `yaml:"attempt_timeout" env:"SYNCOPS_ATTEMPT_TIMEOUT" help:"caps one attempt of any job; a longer job checkpoints and continues (default per type, 2m for pulls and syncs)"`
+	RescueMargin   time.Duration `yaml:"rescue_margin" env:"SYNCOPS_RESCUE_MARGIN" help:"how long after its attempt's timeout a job whose process died is resumed by another (default 15s)"`
 
 	Nhanh   NhanhConfig   `yaml:"nhanh"`
 	Shopify ShopifyConfig `yaml:"shopify"`
@@ -190,6 +195,12 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 0 {
 		errs = append(errs, errors.New("SYNCOPS_WORKERS must not be negative"))
+	}
+	if c.AttemptTimeout != 0 && c.AttemptTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("SYNCOPS_ATTEMPT_TIMEOUT %s: give an attempt at least a second", c.AttemptTimeout))
+	}
+	if c.RescueMargin < 0 {
+		errs = append(errs, errors.New("SYNCOPS_RESCUE_MARGIN must not be negative"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

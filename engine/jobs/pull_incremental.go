@@ -202,16 +202,19 @@ func runIncrementalPass[R any](ctx context.Context, r *engine.Run, d Deps, st *i
 func storeIncrementalPage[R any](ctx context.Context, r *engine.Run, d Deps, st *incrementalState, pass incrementalPass[R],
 	rows []R, next json.RawMessage, last bool, pages int) error {
 	now := d.Clock.Now()
-	after := *st
-	side := pass.side(&after)
-	side.Cursor, side.Done = string(next), last
-	side.Tally.Pages += int64(pages)
-	var counts store.UpsertCounts
-	err := r.CheckpointTx(ctx, &after, func(tx *sql.Tx) error {
-		var err error
-		if counts, err = pass.upsert(ctx, tx, rows, now); err != nil {
+	var after incrementalState
+	err := r.CheckpointTx(ctx, &after, func(tx *sql.Tx, t *engine.Tally) error {
+		// st moves only if the checkpoint commits.
+		after = *st
+		side := pass.side(&after)
+		side.Cursor, side.Done = string(next), last
+		side.Tally.Pages += int64(pages)
+		counts, err := pass.upsert(ctx, tx, rows, now)
+		if err != nil {
 			return err
 		}
+		side.Tally.add(counts)
+		countUpserts(t, counts)
 		if !side.Done {
 			return nil
 		}
@@ -220,9 +223,7 @@ func storeIncrementalPage[R any](ctx context.Context, r *engine.Run, d Deps, st 
 	if err != nil {
 		return err
 	}
-	side.Tally.add(counts) // reaches the next checkpoint, as in storeRows
 	*st = after
-	countUpserts(r, counts)
 	publishIncremental(r, st)
 	return nil
 }

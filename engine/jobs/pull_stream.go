@@ -249,25 +249,29 @@ func (sp *streamPull[R]) runExport(ctx context.Context, st *streamPullState) err
 
 // storeRows is the write path of every page (several pages, when they
 // queued up; or a bulk batch): it upserts rows and moves the stream past
-// them, the rows, the stream's cursor and the job's checkpoint committing
-// together. last ends the pass: the stream is done, and an unfiltered
-// stream marks the rows it did not see deleted.
+// them, the rows, the stream's cursor, the job's checkpoint (with this
+// page's tally) and its counters committing together. last ends the pass:
+// the stream is done, and an unfiltered stream marks the rows it did not
+// see deleted.
 func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, rows []R, next json.RawMessage, last bool, pages int) error {
 	now := sp.d.Clock.Now()
-	after := *st
-	after.Cursor, after.Done = string(next), last
-	after.Pulled += int64(len(rows))
-	after.Tally.Pages += int64(pages)
-	var counts store.UpsertCounts
+	var after streamPullState
 	deleted := int64(-1)
-	err := sp.r.CheckpointTx(ctx, &after, func(tx *sql.Tx) error {
+	err := sp.r.CheckpointTx(ctx, &after, func(tx *sql.Tx, t *engine.Tally) error {
+		// st moves only if the checkpoint commits.
+		after = *st
+		after.Cursor, after.Done = string(next), last
+		after.Pulled += int64(len(rows))
+		after.Tally.Pages += int64(pages)
 		if err := checkStreamOwner(ctx, tx, sp.d.Store, sp.stream, int64(sp.r.ID())); err != nil {
 			return err
 		}
-		var err error
-		if counts, err = sp.spec.upsert(ctx, tx, rows, now); err != nil {
+		counts, err := sp.spec.upsert(ctx, tx, rows, now)
+		if err != nil {
 			return err
 		}
+		after.Tally.add(counts)
+		countUpserts(t, counts)
 		state := store.PullRunning
 		if last {
 			state = store.PullDone
@@ -284,14 +288,10 @@ func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, row
 	if err != nil {
 		return err
 	}
-	// The checkpoint was encoded before the upsert counted, so this page's
-	// tally reaches the next checkpoint (a stop writes one at once).
-	after.Tally.add(counts)
 	*st = after
 	if deleted >= 0 {
 		sp.deletedAtSource = deleted
 	}
-	countUpserts(sp.r, counts)
 	sp.publish(st)
 	return nil
 }
@@ -302,7 +302,7 @@ func (sp *streamPull[R]) stop(ctx context.Context, st *streamPullState) {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullStopTimeout)
 	defer cancel()
 	sp.r.SetMeta("stoppedEarly", true)
-	err := sp.r.CheckpointTx(stopCtx, st, func(tx *sql.Tx) error {
+	err := sp.r.CheckpointTx(stopCtx, st, func(tx *sql.Tx, _ *engine.Tally) error {
 		return sp.d.Store.PausePullStream(stopCtx, tx, sp.stream, int64(sp.r.ID()), sp.d.Clock.Now())
 	})
 	if err != nil {
@@ -353,9 +353,10 @@ func (sp *streamPull[R]) publish(st *streamPullState) {
 	}
 }
 
-// countUpserts counts a page's rows: created and updated ones succeeded,
-// unchanged ones were skipped. Each distinct row is one item.
-func countUpserts(r *engine.Run, c store.UpsertCounts) {
+// countUpserts counts a page's rows in the checkpoint that stores them:
+// created and updated ones succeeded, unchanged ones were skipped. Each
+// distinct row is one item.
+func countUpserts(r *engine.Tally, c store.UpsertCounts) {
 	r.AddTotal(int64(c.Created + c.Updated + c.Unchanged))
 	r.Succeeded(int64(c.Created + c.Updated))
 	r.Skipped(int64(c.Unchanged))

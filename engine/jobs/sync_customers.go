@@ -267,27 +267,33 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 				Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, LastBoughtDate: c.LastBoughtDate,
 				RemoteUpdatedAt: c.UpdatedAt}
 		}
-		rs.Pages++
-		rs.Read += len(rows)
-		rs.Cursor = page.Next
+		// The page, the cursor past it and what it did to the mirror
+		// commit together; st changes only if they do.
+		after := *rs
+		after.Pages++
+		after.Read += len(rows)
+		after.Cursor = page.Next
+		phase := st.Phase
 		if page.Next == nil {
-			st.Phase = phaseSize
+			phase = phaseSize
 		}
-		var counts store.UpsertCounts
-		err = r.CheckpointTx(ctx, st, func(tx *sql.Tx) error {
-			var err error
-			counts, err = d.Store.UpsertNhanhCustomers(ctx, tx, rows, d.Clock.Now())
-			return err
+		next := *st
+		next.Phase, next.Refresh = phase, &after
+		err = r.CheckpointTx(ctx, &next, func(tx *sql.Tx, _ *engine.Tally) error {
+			counts, err := d.Store.UpsertNhanhCustomers(ctx, tx, rows, d.Clock.Now())
+			if err != nil {
+				return err
+			}
+			after.Created = rs.Created + counts.Created
+			after.Updated = rs.Updated + counts.Updated
+			after.Unchanged = rs.Unchanged + counts.Unchanged
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("store changed Nhanh customers: %w", err)
 		}
-		// The counts are known only once the page is stored, so they reach
-		// the next checkpoint; a crash in between loses one page's counts
-		// from this metadata, never a customer.
-		rs.Created += counts.Created
-		rs.Updated += counts.Updated
-		rs.Unchanged += counts.Unchanged
+		*st = next
+		rs = st.Refresh
 		r.SetMeta("refresh", rs.meta())
 	}
 	return nil

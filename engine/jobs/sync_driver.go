@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -196,7 +197,7 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 		st.Phase, st.UpToID = phasePush, upTo
 		st.TotalBatches = int((total + int64(src.batchSize()) - 1) / int64(src.batchSize()))
 		r.SetTotal(total)
-		d.publishSyncMeta(r, st)
+		d.publishSyncMeta(r, st, r.Counters())
 		if err := r.Checkpoint(ctx, st); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
@@ -213,8 +214,8 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 		r.SetTotal(c.Processed)
 	}
 	st.Phase = phaseDone
-	d.publishSyncMeta(r, st)
-	err := r.CheckpointTx(context.WithoutCancel(ctx), st, func(tx *sql.Tx) error {
+	d.publishSyncMeta(r, st, r.Counters())
+	err := r.CheckpointTx(context.WithoutCancel(ctx), st, func(tx *sql.Tx, _ *engine.Tally) error {
 		if finish == nil {
 			return nil
 		}
@@ -276,8 +277,10 @@ func (d Deps) pushBatches(ctx context.Context, r *engine.Run, src syncSource, sc
 	return nil
 }
 
-// finishBatch waits for a batch's writes, counts every item, and records
-// them with the checkpoint that moves the cursor past the batch.
+// finishBatch waits for a batch's writes and records them with the
+// checkpoint that moves the cursor past the batch: every item's outcome on
+// its mapping, its failed item and its count commit together, so a resumed
+// job neither counts a batch twice nor keeps a failure its redo fixed.
 func (d Deps) finishBatch(ctx context.Context, r *engine.Run, kind store.MappingKind, f *inflightBatch, st *syncState) error {
 	<-f.done
 	if f.err != nil {
@@ -287,40 +290,50 @@ func (d Deps) finishBatch(ctx context.Context, r *engine.Run, kind store.Mapping
 		return fmt.Errorf("write to Shopify: %w", f.err)
 	}
 	b := f.batch
-	for _, it := range b.items {
-		switch it.outcome {
-		case outcomeDone:
-			r.Succeeded(1)
-		case outcomeSkip:
-			r.Skipped(1)
-			if it.deferred {
-				st.Deferred++
-			}
-		case outcomeFail:
-			if err := d.failItem(ctx, r, kind, it, st); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("%s mapping %d was planned but never settled", kind, it.mappingID)
-		}
-	}
-	st.AfterID = b.lastID
-	st.Pushed += b.pushes
-	st.Batch++
-	d.publishSyncMeta(r, st)
+	var after syncState
 	// The batch is settled: keep it even if the attempt is ending.
 	keep := context.WithoutCancel(ctx)
-	err := r.CheckpointTx(keep, st, func(tx *sql.Tx) error {
-		return b.record(keep, tx, d.Clock.Now())
+	err := r.CheckpointTx(keep, &after, func(tx *sql.Tx, t *engine.Tally) error {
+		// st moves only if the checkpoint commits.
+		after = *st
+		after.Errors = slices.Clip(after.Errors)
+		for _, it := range b.items {
+			switch it.outcome {
+			case outcomeDone:
+				t.Succeeded(1)
+			case outcomeSkip:
+				t.Skipped(1)
+				if it.deferred {
+					after.Deferred++
+				}
+			case outcomeFail:
+				if err := d.failItem(t, kind, it, &after); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("%s mapping %d was planned but never settled", kind, it.mappingID)
+			}
+		}
+		after.AfterID = b.lastID
+		after.Pushed += b.pushes
+		after.Batch++
+		if err := b.record(keep, tx, d.Clock.Now()); err != nil {
+			return err
+		}
+		// The metadata stored with the checkpoint shows its counts.
+		d.publishSyncMeta(r, &after, t.Counters())
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record batch %d: %w", st.Batch, err)
+		d.publishSyncMeta(r, st, r.Counters())
+		return fmt.Errorf("record batch %d: %w", st.Batch+1, err)
 	}
+	*st = after
 	return nil
 }
 
-func (d Deps) failItem(ctx context.Context, r *engine.Run, kind store.MappingKind, it *syncItem, st *syncState) error {
-	err := r.Fail(ctx, engine.Failure{Key: strconv.FormatInt(it.mappingID, 10), Message: it.message,
+func (d Deps) failItem(t *engine.Tally, kind store.MappingKind, it *syncItem, st *syncState) error {
+	err := t.Fail(engine.Failure{Key: strconv.FormatInt(it.mappingID, 10), Message: it.message,
 		Request: it.request, Err: it.err, Class: cmp.Or(it.class, classOrValidation(it.err))})
 	if err != nil {
 		return fmt.Errorf("record failed item: %w", err)
@@ -349,8 +362,7 @@ func classOrValidation(err error) apierr.Class {
 
 // publishSyncMeta writes the progress metadata of the original request:
 // currentBatch, totalBatches and results.
-func (d Deps) publishSyncMeta(r *engine.Run, st *syncState) {
-	c := r.Counters()
+func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c store.Counters) {
 	errs := st.Errors
 	if errs == nil {
 		errs = []syncErrorEntry{}
