@@ -10,10 +10,12 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"syncops/clients/nhanh"
+	"syncops/clients/serverclock"
 	"syncops/clients/shopify"
 	"syncops/engine"
 	"syncops/engine/jobs"
 	"syncops/engine/locations"
+	"syncops/engine/nhanhtoken"
 	"syncops/engine/scheduler"
 	"syncops/store"
 )
@@ -31,6 +33,11 @@ type App struct {
 	Shopify *shopify.Client
 	Logger  *slog.Logger
 	Clock   clockwork.Clock
+	// NhanhToken knows when the Nhanh token expires: the console's status
+	// bar, the metrics and the doctor read its Status (see doctor.go).
+	NhanhToken *nhanhtoken.Watcher
+	// NhanhDate and ShopifyDate record the APIs' Date headers (clock skew).
+	NhanhDate, ShopifyDate *serverclock.Recorder
 }
 
 // Options change how Build assembles the app.
@@ -75,7 +82,8 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	nc, sc, clientErr := buildClients(cfg, logger, clock)
+	dates := newDateRecorders(clock)
+	nc, sc, clientErr := buildClients(cfg, logger, clock, dates)
 	deps := Deps{Config: cfg, Store: s, Nhanh: nc, Shopify: sc, ClientErr: clientErr, Logger: logger, Clock: clock}
 	kindsFn := opts.Kinds
 	if kindsFn == nil {
@@ -105,21 +113,24 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
-		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock}, nil
+		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock, NhanhToken: newTokenWatcher(cfg, clock, logger),
+		NhanhDate: dates.nhanh, ShopifyDate: dates.shopify}, nil
 }
 
 // buildClients builds both API clients; a client whose settings are missing
 // is nil, and the error says what to set.
-func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock) (*nhanh.Client, *shopify.Client, error) {
+func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders) (*nhanh.Client, *shopify.Client, error) {
 	var errs []error
 	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
-		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock})
+		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock,
+		HTTPClient: dates.nhanh.Client()})
 	if err != nil {
 		nc = nil
 		errs = append(errs, err)
 	}
 	sc, err := shopify.New(shopify.Config{Shop: cfg.Shopify.Shop, BaseURL: cfg.Shopify.BaseURL, APIVersion: cfg.Shopify.APIVersion,
-		AccessToken: cfg.Shopify.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "shopify")), Clock: clock})
+		AccessToken: cfg.Shopify.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "shopify")), Clock: clock,
+		HTTPClient: dates.shopify.Client()})
 	if err != nil {
 		sc = nil
 		errs = append(errs, err)

@@ -128,7 +128,7 @@ work. The fakes enforce the APIs' published rate limits (--scale speeds them up)
 			}()
 			ep := sb.Endpoints()
 			cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
-				AccessToken: app.Secret(ep.NhanhToken)}
+				AccessToken: app.Secret(ep.NhanhToken), SecretKey: app.Secret(ep.NhanhSecretKey)}
 			cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
 				AccessToken: app.Secret(ep.ShopifyToken)}
 			note := "from SYNCOPS_DB"
@@ -142,6 +142,7 @@ work. The fakes enforce the APIs' published rate limits (--scale speeds them up)
 				note = "temporary, removed at exit"
 			}
 			printDemoBanner(e.opts.Stderr, sb, cfg, note, customers, products)
+			printDemoDoctor(ctx, e.opts.Stderr, e, cfg)
 			return serve(ctx, e, cfg, serveOptions{noTUI: noTUI, sandbox: sb, dbNote: note})
 		},
 	}
