@@ -28,8 +28,8 @@ const ConfigFileName = "config.yaml"
 // stdin (one per line, in prompt order), so init can be scripted.
 type initAnswers struct {
 	nhanhBaseURL, nhanhOAuthURL, appID, returnLink, secretKey, accessCode string
-	shop, shopifyBaseURL, apiVersion, shopifyToken                       string
-	writeConfig                                                          string
+	shop, shopifyBaseURL, apiVersion, shopifyToken                        string
+	writeConfig                                                           string
 }
 
 func newInitCmd(e *env) *cobra.Command {
