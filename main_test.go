@@ -128,6 +128,7 @@ func TestDemoHeadlessStartsAndStopsCleanly(t *testing.T) {
 	p.waitLine(t, "Shopify fake:")
 	dbLine := p.waitLine(t, "database:")
 	require.Contains(t, dbLine, "temporary, removed at exit")
+	require.Contains(t, p.waitLine(t, "doctor:"), "17 ok, 0 warn, 0 fail (all green)")
 	p.waitLine(t, `"msg":"syncops running"`)
 	require.Equal(t, 0, p.stop(t, syscall.SIGINT))
 	p.waitLine(t, `"msg":"stopped"`)
