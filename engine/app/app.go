@@ -10,12 +10,10 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"syncops/clients/nhanh"
-	"syncops/clients/serverclock"
 	"syncops/clients/shopify"
 	"syncops/engine"
 	"syncops/engine/jobs"
 	"syncops/engine/locations"
-	"syncops/engine/nhanhtoken"
 	"syncops/engine/scheduler"
 	"syncops/store"
 )
@@ -33,11 +31,9 @@ type App struct {
 	Shopify *shopify.Client
 	Logger  *slog.Logger
 	Clock   clockwork.Clock
-	// NhanhToken knows when the Nhanh token expires: the console's status
-	// bar, the metrics and the doctor read its Status (see doctor.go).
-	NhanhToken *nhanhtoken.Watcher
-	// NhanhDate and ShopifyDate record the APIs' Date headers (clock skew).
-	NhanhDate, ShopifyDate *serverclock.Recorder
+	// probes watch the APIs for the doctor and the status bar: the Nhanh
+	// token's expiry and the Date headers (see doctor.go).
+	probes apiProbes
 }
 
 // Options change how Build assembles the app.
@@ -113,8 +109,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
-		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock, NhanhToken: newTokenWatcher(cfg, clock, logger),
-		NhanhDate: dates.nhanh, ShopifyDate: dates.shopify}, nil
+		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)}}, nil
 }
 
 // buildClients builds both API clients; a client whose settings are missing

@@ -25,6 +25,12 @@ const EnvHTTPTokens = "SYNCOPS_HTTP_TOKENS"
 
 type dateRecorders struct{ nhanh, shopify *serverclock.Recorder }
 
+// apiProbes are what the app learns about the APIs as it talks to them.
+type apiProbes struct {
+	dates dateRecorders
+	token *nhanhtoken.Watcher
+}
+
 func newDateRecorders(clock clockwork.Clock) dateRecorders {
 	return dateRecorders{nhanh: serverclock.New(nil, clock), shopify: serverclock.New(nil, clock)}
 }
@@ -63,8 +69,22 @@ type DoctorOptions struct {
 func (a *App) Doctor(env func(string) string) *doctor.Doctor {
 	return doctor.New(doctor.Deps{Clock: a.Clock, Logger: a.Logger, DataDir: a.Config.DataDir, Files: keyFiles(a.Config, env),
 		Store: a.Store, Schedules: a.Scheduler.Schedules,
-		Nhanh: a.Nhanh, NhanhSecretKey: a.Config.Nhanh.SecretKey.Reveal(), NhanhDate: a.NhanhDate, Token: a.NhanhToken,
-		Reauthorize: Reauthorize(a.Config), Shopify: a.Shopify, ShopifyDate: a.ShopifyDate})
+		Nhanh: a.Nhanh, NhanhSecretKey: a.Config.Nhanh.SecretKey.Reveal(), NhanhDate: a.probes.dates.nhanh, Token: a.probes.token,
+		Reauthorize: Reauthorize(a.Config), Shopify: a.Shopify, ShopifyDate: a.probes.dates.shopify})
+}
+
+// NhanhTokenStatus is the Nhanh token's expiry state now, for the console's
+// status bar: the level, the expiry, the time left and what to do. Reading
+// it logs a warning the first time each threshold (30, 7, 1 days) is
+// crossed in this process.
+func (a *App) NhanhTokenStatus() nhanhtoken.Status { return a.probes.token.Status() }
+
+// NhanhTokenSecondsLeft is the time to the token's expiry in seconds, for
+// the metric; false while unknown. Like NhanhTokenStatus it logs a newly
+// crossed threshold.
+func (a *App) NhanhTokenSecondsLeft() (float64, bool) {
+	a.probes.token.Status()
+	return a.probes.token.SecondsLeft()
 }
 
 // Diagnose runs the doctor for `syncops doctor`: unlike Build it works on

@@ -27,9 +27,9 @@ func TestStatusLevelsAndOneWarningPerThreshold(t *testing.T) {
 		warns   int // warnings logged so far
 	}{
 		{0, nhanhtoken.LevelOK, 0},
-		{11 * day, nhanhtoken.LevelWarn, 1},     // 29 days left: the 30-day warning
-		{time.Hour, nhanhtoken.LevelWarn, 1},    // nothing new crossed
-		{23 * day, nhanhtoken.LevelWarn, 2},     // 6 days left: the 7-day warning
+		{11 * day, nhanhtoken.LevelWarn, 1},          // 29 days left: the 30-day warning
+		{time.Hour, nhanhtoken.LevelWarn, 1},         // nothing new crossed
+		{23 * day, nhanhtoken.LevelWarn, 2},          // 6 days left: the 7-day warning
 		{5*day + time.Hour, nhanhtoken.LevelWarn, 3}, // under a day
 		{day, nhanhtoken.LevelExpired, 4},
 		{day, nhanhtoken.LevelExpired, 4},

@@ -29,9 +29,9 @@ Date headers, the schedules, and the permissions of key and token files.
 Each check ends ok, warn or fail, with what to do. Exit code 0 when nothing
 failed (warnings allowed), 1 otherwise. --fix applies pending migrations and
 creates a missing metafield definition (recorded in the audit log).`,
-		Example: `  syncops doctor
-  syncops doctor --json
-  syncops doctor --fix`,
+		Example: `  syncops doctor --fix
+  syncops doctor
+  syncops doctor --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, cfgErr := e.loadConfig()

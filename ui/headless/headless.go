@@ -85,12 +85,7 @@ func Run(ctx context.Context, opts Options) error {
 		if opts.Scheduler != nil {
 			src.SkippedOverlap = opts.Scheduler.SkippedOverlap
 		}
-		if a.NhanhToken != nil {
-			src.NhanhTokenSecondsLeft = func() (float64, bool) {
-				a.NhanhToken.Status() // logs a newly crossed expiry threshold
-				return a.NhanhToken.SecondsLeft()
-			}
-		}
+		src.NhanhTokenSecondsLeft = a.NhanhTokenSecondsLeft
 		m := metrics.New(src)
 		go m.Run(metricsCtx, a.Engine)
 		mux := http.NewServeMux()
