@@ -24,12 +24,14 @@ import (
 // data directory unless --write-config names another.
 const ConfigFileName = "config.yaml"
 
-// initAnswers are the operator's answers, from flags, the environment or
-// stdin (one per line, in prompt order), so init can be scripted.
+// initAnswers are the operator's answers given as flags. The rest (the
+// secrets and the accessCode) come from the environment or stdin, one per
+// line in the order asked, so init can be scripted without a secret on a
+// command line, where other users could see it.
 type initAnswers struct {
-	nhanhBaseURL, nhanhOAuthURL, appID, returnLink, secretKey, accessCode string
-	shop, shopifyBaseURL, apiVersion, shopifyToken                        string
-	writeConfig                                                           string
+	nhanhBaseURL, nhanhOAuthURL, appID, returnLink string
+	shop, shopifyBaseURL, apiVersion               string
+	writeConfig                                    string
 }
 
 func newInitCmd(e *env) *cobra.Command {
