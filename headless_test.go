@@ -125,7 +125,7 @@ func TestHeadlessServiceMetricsShutdownAndResume(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	require.Eventually(t, func() bool {
-		rec, err := db.Job(ctx, int64(id))
+		rec, err := db.Job(ctx, db.Reader(), int64(id))
 		return err == nil && rec.Checkpoint != nil && rec.Counters.Processed >= 500
 	}, 90*time.Second, 20*time.Millisecond, "the pull never checkpointed")
 
@@ -136,7 +136,7 @@ func TestHeadlessServiceMetricsShutdownAndResume(t *testing.T) {
 	require.Contains(t, m, "syncops_nhanh_requests_left,endpoint=customer/list")
 
 	require.Equal(t, 0, first.stop(t, syscall.SIGTERM), "SIGTERM exits 0")
-	rec, err := db.Job(ctx, int64(id))
+	rec, err := db.Job(ctx, db.Reader(), int64(id))
 	require.NoError(t, err)
 	require.Equal(t, store.JobPending, rec.Status, "an interrupted job waits to resume")
 	require.NotNil(t, rec.Checkpoint)
@@ -146,16 +146,16 @@ func TestHeadlessServiceMetricsShutdownAndResume(t *testing.T) {
 	second := startBinary(t, w.env, "--no-tui")
 	metricsAddr(t, second)
 	require.Eventually(t, func() bool {
-		rec, err = db.Job(ctx, int64(id))
+		rec, err = db.Job(ctx, db.Reader(), int64(id))
 		return err == nil && rec.Status.Terminal()
 	}, 3*time.Minute, 50*time.Millisecond)
 	require.Equal(t, store.JobCompleted, rec.Status, rec.Error)
 	require.Equal(t, int64(customers), rec.Counters.Processed)
 	require.Equal(t, int64(customers), rec.Counters.Successful, "every customer was created exactly once")
-	n, err := db.CountNhanhCustomers(ctx)
+	n, err := db.CountNhanhCustomers(ctx, db.Reader())
 	require.NoError(t, err)
 	require.Equal(t, int64(customers), n)
-	attempts, err := db.JobAttempts(ctx, int64(id))
+	attempts, err := db.JobAttempts(ctx, db.Reader(), int64(id))
 	require.NoError(t, err)
 	require.Equal(t, "interrupted", attempts[0].Outcome, "the first attempt was interrupted by SIGTERM")
 	require.Equal(t, "completed", attempts[len(attempts)-1].Outcome)

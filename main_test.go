@@ -123,12 +123,8 @@ func TestDemoHeadlessStartsAndStopsCleanly(t *testing.T) {
 	t.Parallel()
 	p := startBinary(t, []string{"SYNCOPS_DB=", "SYNCOPS_DATA_DIR=" + t.TempDir()},
 		"demo", "--no-tui", "--customers", "200", "--products", "50")
-	nhanhLine := p.waitLine(t, "Nhanh.vn fake:")
-	require.Contains(t, nhanhLine, "http://127.0.0.1:")
-	p.waitLine(t, "Shopify fake:")
-	dbLine := p.waitLine(t, "database:")
-	require.Contains(t, dbLine, "temporary, removed at exit")
-	require.Contains(t, p.waitLine(t, "doctor:"), "17 ok, 0 warn, 0 fail (all green)")
+	// The banner is on stdout (ui/cli's TestDemoHeadlessStderrIsOnlyJSON
+	// checks it); stderr carries the JSON log lines.
 	p.waitLine(t, `"msg":"syncops running"`)
 	require.Equal(t, 0, p.stop(t, syscall.SIGINT))
 	p.waitLine(t, `"msg":"stopped"`)

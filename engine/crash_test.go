@@ -132,7 +132,7 @@ func TestJobInKilledProcessIsRescuedAndResumes(t *testing.T) {
 		require.NoError(t, child.Process.Signal(syscall.SIGKILL))
 		_ = child.Wait()
 
-		rec, err := s.Job(ctx, int64(id))
+		rec, err := s.Job(ctx, s.Reader(), int64(id))
 		require.NoError(t, err)
 		require.Equal(t, store.JobRunning, rec.Status, "the dead worker's job is still marked running")
 		require.GreaterOrEqual(t, rec.Counters.Processed, int64(crashStopAt-crashStopAt%crashEvery),

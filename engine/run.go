@@ -98,7 +98,7 @@ func (r *Run) RetryKeys(ctx context.Context) ([]string, error) {
 	if r.retryOf == 0 {
 		return nil, nil
 	}
-	return store.FailedItemKeys(ctx, r.engine.store.DB(), int64(r.retryOf))
+	return r.engine.store.FailedItemKeys(ctx, r.engine.store.DB(), int64(r.retryOf))
 }
 
 // SetTotal sets how many items the job will process.
@@ -157,7 +157,7 @@ func (r *Run) Fail(ctx context.Context, f Failure) error {
 	if f.Message == "" && f.Err != nil {
 		f.Message = f.Err.Error()
 	}
-	err := store.UpsertFailedItem(context.WithoutCancel(ctx), r.engine.store.DB(), store.FailedItem{
+	err := r.engine.store.UpsertFailedItem(context.WithoutCancel(ctx), r.engine.store.DB(), store.FailedItem{
 		JobID: int64(r.id), ItemKey: f.Key, Message: f.Message, ErrorClass: string(f.Class),
 		Request: f.Request, CreatedAt: r.engine.clock.Now()})
 	if err != nil {
@@ -227,7 +227,7 @@ func (r *Run) CheckpointTx(ctx context.Context, state any, fn func(tx *sql.Tx) e
 		if err != nil {
 			return fmt.Errorf("encode checkpoint: %w", err)
 		}
-		return store.SaveJobCheckpoint(ctx, tx, int64(r.id), cp, counters, meta, r.engine.clock.Now())
+		return r.engine.store.SaveJobCheckpoint(ctx, tx, int64(r.id), cp, counters, meta, r.engine.clock.Now())
 	})
 	if err != nil {
 		return err
@@ -287,7 +287,7 @@ func (r *Run) flush(ctx context.Context, force bool) {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	counters, meta := r.snapshot(false)
-	if err := store.SaveJobProgress(ctx, r.engine.store.DB(), int64(r.id), counters, meta, r.engine.clock.Now()); err != nil {
+	if err := r.engine.store.SaveJobProgress(ctx, r.engine.store.DB(), int64(r.id), counters, meta, r.engine.clock.Now()); err != nil {
 		r.logger.WarnContext(ctx, "progress write failed; will retry at the next flush", slog.Any("error", err))
 		r.mu.Lock()
 		r.dirty = true
@@ -336,7 +336,7 @@ func (r *Run) startFlusher(ctx context.Context, cancelled func()) (stop func()) 
 // cancelledInDB reports whether an operator cancelled the job (the row says
 // CANCELLED), for the case where River's cancel signal has not arrived yet.
 func (r *Run) cancelledInDB(ctx context.Context) bool {
-	rec, err := r.engine.store.Job(ctx, int64(r.id))
+	rec, err := r.engine.store.Job(ctx, r.engine.store.Reader(), int64(r.id))
 	return err == nil && rec.Status == StatusCancelled
 }
 

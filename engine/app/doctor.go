@@ -147,7 +147,7 @@ func migrateIfAsked(ctx context.Context, s *store.Store, opts DoctorOptions) (mi
 	if err != nil {
 		return false, false, err
 	}
-	have, err := s.SchemaVersion(ctx)
+	have, err := s.SchemaVersion(ctx, s.Reader())
 	if err == nil && have == latest {
 		return false, true, nil
 	}

@@ -273,7 +273,7 @@ func (r *run) locations() {
 		r.notChecked(CheckLocations, "no database")
 		return
 	}
-	maps, err := r.d.Store.LocationMappings(r.ctx)
+	maps, err := r.d.Store.LocationMappings(r.ctx, r.d.Store.Reader())
 	if err != nil {
 		r.notChecked(CheckLocations, "the mappings cannot be read: "+errText(err))
 		return

@@ -46,7 +46,7 @@ func (r *run) database() {
 		r.fail(CheckMigrations, "this build's migrations cannot be read: "+err.Error(), "reinstall syncops")
 		return
 	}
-	have, err := r.d.Store.SchemaVersion(r.ctx)
+	have, err := r.d.Store.SchemaVersion(r.ctx, r.d.Store.Reader())
 	if err != nil {
 		have = 0 // a new database has no migrations table yet
 	}

@@ -40,7 +40,7 @@ func TestEveryJobTypeAgainstTheSandbox(t *testing.T) {
 	require.GreaterOrEqual(t, len(locs), 2)
 	feeds := map[extid.NhanhDepotID]extid.ShopifyLocationGID{depots[0].ID: locs[0].ID, depots[1].ID: locs[0].ID, depots[2].ID: locs[1].ID}
 	for depot, loc := range feeds {
-		require.NoError(t, b.store.SetLocationMapping(ctx, store.LocationMapping{DepotID: depot, LocationID: loc}, time.Now()))
+		require.NoError(t, b.store.SetLocationMapping(ctx, b.store.DB(), store.LocationMapping{DepotID: depot, LocationID: loc}, time.Now()))
 	}
 
 	for _, typ := range []string{jobs.CustomerSync, jobs.ProductSync} {

@@ -157,7 +157,7 @@ func TestAutoMatchCustomersCases(t *testing.T) {
 			}))
 
 			j := b.run(t, jobs.AutoMatchCustomers, nil)
-			ms, err := b.store.CustomerMappings(ctx, store.MappingFilter{})
+			ms, err := b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
 			require.NoError(t, err)
 			got := map[int64]string{}
 			for _, m := range ms[len(tt.mappings):] {
@@ -249,7 +249,7 @@ func TestAutoMatchProductsCases(t *testing.T) {
 			}))
 
 			j := b.run(t, jobs.AutoMatchProducts, nil)
-			ms, err := b.store.ProductMappings(ctx, store.MappingFilter{})
+			ms, err := b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
 			require.NoError(t, err)
 			got := map[int64]string{}
 			for _, m := range ms[len(tt.mappings):] {

@@ -110,15 +110,17 @@ func (d Deps) indexCustomers(ctx context.Context) (*customerMatch, error) {
 	m := &customerMatch{pairs: newPairSet(), emails: map[int32]string{},
 		byPhone: newKeyIndex[phone.Number](), byEmail: newKeyIndex[string](),
 		shopify: customerRefs{odd: map[int32]extid.ShopifyCustomerGID{}, mappedTo: map[int32]extid.NhanhCustomerID{}}}
-	err := eachUnmappedNhanhCustomer(ctx, d.Store.DB(), m.addNhanh)
+	err := d.Store.EachUnmappedNhanhCustomer(ctx, d.Store.Reader(), func(k store.NhanhCustomerKeys) {
+		m.addNhanh(k.ID, k.Mobile, k.Email)
+	})
 	if err != nil {
 		return nil, err
 	}
-	err = eachShopifyContact(ctx, d.Store.DB(), func(c shopifyContact) {
+	err = d.Store.EachShopifyCustomerContact(ctx, d.Store.Reader(), func(c store.ShopifyCustomerContact) {
 		m.scanned++
-		m.nums = phone.AppendAll(m.nums[:0], c.phone)
-		m.nums = phone.AppendAll(m.nums, c.addressPhone)
-		m.nums = phone.AppendFromNote(m.nums, c.note)
+		m.nums = phone.AppendAll(m.nums[:0], c.Phone)
+		m.nums = phone.AppendAll(m.nums, c.AddressPhone)
+		m.nums = phone.AppendFromNote(m.nums, c.Note)
 		m.link(c, m.nums)
 	})
 	if err != nil {
@@ -150,22 +152,22 @@ func (m *customerMatch) addNhanh(id extid.NhanhCustomerID, mobile, email string)
 
 // link links a Shopify customer, by its numbers and e-mail, to the Nhanh
 // customers it reaches.
-func (m *customerMatch) link(c shopifyContact, nums []phone.Number) {
+func (m *customerMatch) link(c store.ShopifyCustomerContact, nums []phone.Number) {
 	m.lefts = m.lefts[:0]
 	for _, n := range nums {
 		m.lefts = m.byPhone.appendLefts(m.lefts, n)
 	}
 	if m.byEmail.len() > 0 {
-		if key := emailKey(c.email); key != "" {
+		if key := emailKey(c.Email); key != "" {
 			m.lefts = m.byEmail.appendLefts(m.lefts, key)
 		}
 	}
 	if len(m.lefts) == 0 {
 		return
 	}
-	r := m.shopify.add(c.id, c.mappedTo)
+	r := m.shopify.add(c.ID, c.MappedTo)
 	for _, l := range distinct(m.lefts) {
-		m.pairs.link(l, r, c.mappedTo != 0)
+		m.pairs.link(l, r, c.MappedTo != 0)
 	}
 }
 
@@ -260,7 +262,7 @@ func (n *customerNames) name(ctx context.Context, gid extid.ShopifyCustomerGID) 
 	if name, ok := n.cache[gid]; ok {
 		return name, nil
 	}
-	c, err := n.s.ShopifyCustomer(ctx, gid)
+	c, err := n.s.ShopifyCustomer(ctx, n.s.Reader(), gid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Deleted since it was read: the id alone still identifies it.

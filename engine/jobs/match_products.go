@@ -99,11 +99,11 @@ type variantRef struct {
 // Shopify variants and links each to the products it reaches.
 func (d Deps) indexProducts(ctx context.Context) (*productMatch, error) {
 	m := &productMatch{pairs: newPairSet(), bySKU: newKeyIndex[string](), byBarcode: newKeyIndex[string]()}
-	mappedNhanh, err := d.Store.MappedNhanhProducts(ctx)
+	mappedNhanh, err := d.Store.MappedNhanhProducts(ctx, d.Store.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("read product mappings: %w", err)
 	}
-	err = d.Store.EachNhanhProduct(ctx, func(p store.NhanhProduct) error {
+	err = d.Store.EachNhanhProduct(ctx, d.Store.Reader(), func(p store.NhanhProduct) error {
 		if _, mapped := mappedNhanh[p.ID]; !mapped {
 			m.addNhanh(p)
 		}
@@ -112,11 +112,11 @@ func (d Deps) indexProducts(ctx context.Context) (*productMatch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read Nhanh products: %w", err)
 	}
-	mappedVariants, err := d.Store.MappedShopifyVariants(ctx)
+	mappedVariants, err := d.Store.MappedShopifyVariants(ctx, d.Store.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("read product mappings: %w", err)
 	}
-	err = d.Store.EachShopifyVariant(ctx, func(v store.ShopifyVariant) error {
+	err = d.Store.EachShopifyVariant(ctx, d.Store.Reader(), func(v store.ShopifyVariant) error {
 		m.addVariant(v, mappedVariants[v.ID])
 		return nil
 	})
@@ -236,7 +236,7 @@ func (d Deps) reportUnmatchedProduct(ctx context.Context, r *engine.Run, t *matc
 // nhanhProductGone reports whether the Nhanh product is deleted at Nhanh
 // (or was never pulled), so a mapping to it is stale.
 func (d Deps) nhanhProductGone(ctx context.Context, id extid.NhanhProductID) (bool, error) {
-	p, err := d.Store.NhanhProduct(ctx, id)
+	p, err := d.Store.NhanhProduct(ctx, d.Store.Reader(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return true, nil

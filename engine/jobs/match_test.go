@@ -69,13 +69,13 @@ func checkCustomerMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
 
 	dry := b.run(t, jobs.AutoMatchCustomers, engine.Params{"dryRun": "true"})
 	want.check(t, b, dry, true)
-	mappings, err := b.store.CustomerMappings(ctx, store.MappingFilter{})
+	mappings, err := b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Empty(t, mappings, "a dry run created mappings")
 
 	j := b.run(t, jobs.AutoMatchCustomers, nil)
 	want.check(t, b, j, false)
-	mappings, err = b.store.CustomerMappings(ctx, store.MappingFilter{})
+	mappings, err = b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	got := map[extid.NhanhCustomerID]dataset.CustomerMatch{}
 	for _, m := range mappings {
@@ -97,7 +97,7 @@ func checkCustomerMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
 	rerun.counters.Successful = 0
 	rerun.meta.MatchedByPhone, rerun.meta.MatchedByEmail = 0, 0
 	rerun.check(t, b, again, false)
-	after, err := b.store.CustomerMappings(ctx, store.MappingFilter{})
+	after, err := b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Equal(t, mappings, after)
 }
@@ -178,13 +178,13 @@ func checkProductMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
 
 	dry := b.run(t, jobs.AutoMatchProducts, engine.Params{"dryRun": "true"})
 	want.check(t, b, dry, true)
-	mappings, err := b.store.ProductMappings(ctx, store.MappingFilter{})
+	mappings, err := b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Empty(t, mappings, "a dry run created mappings")
 
 	j := b.run(t, jobs.AutoMatchProducts, nil)
 	want.check(t, b, j, false)
-	mappings, err = b.store.ProductMappings(ctx, store.MappingFilter{})
+	mappings, err = b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	items := map[extid.ShopifyVariantGID]extid.ShopifyInventoryItemGID{}
 	for _, v := range ds.ShopifyVariants {
@@ -209,7 +209,7 @@ func checkProductMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
 	rerun.counters.Successful = 0
 	rerun.meta.MatchedBySKU, rerun.meta.MatchedByBarcode = 0, 0
 	rerun.check(t, b, again, false)
-	after, err := b.store.ProductMappings(ctx, store.MappingFilter{})
+	after, err := b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Equal(t, mappings, after)
 }

@@ -54,7 +54,7 @@ func pullDeletionCases() []pullDeletionCase {
 			remove: serveWithout(func(ds *dataset.Dataset) { ds.NhanhCustomers = slices.Delete(ds.NhanhCustomers, gone, gone+1) }),
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					c, err := w.store.NhanhCustomer(ctx, w.ds.NhanhCustomers[gone].ID)
+					c, err := w.store.NhanhCustomer(ctx, w.store.Reader(), w.ds.NhanhCustomers[gone].ID)
 					return !c.DeletedAt.IsZero(), err
 				})
 			}},
@@ -68,7 +68,7 @@ func pullDeletionCases() []pullDeletionCase {
 			},
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					p, err := w.store.NhanhProduct(ctx, w.liveProduct(t, gone).ID)
+					p, err := w.store.NhanhProduct(ctx, w.store.Reader(), w.liveProduct(t, gone).ID)
 					return !p.DeletedAt.IsZero(), err
 				})
 			}},
@@ -76,7 +76,7 @@ func pullDeletionCases() []pullDeletionCase {
 			remove: serveWithout(func(ds *dataset.Dataset) { ds.ShopifyCustomers = slices.Delete(ds.ShopifyCustomers, gone, gone+1) }),
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					c, err := w.store.ShopifyCustomer(ctx, w.ds.ShopifyCustomers[gone].ID)
+					c, err := w.store.ShopifyCustomer(ctx, w.store.Reader(), w.ds.ShopifyCustomers[gone].ID)
 					return !c.DeletedAt.IsZero(), err
 				})
 			}},
@@ -84,7 +84,7 @@ func pullDeletionCases() []pullDeletionCase {
 			remove: serveWithout(func(ds *dataset.Dataset) { ds.ShopifyVariants = slices.Delete(ds.ShopifyVariants, gone, gone+1) }),
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					v, err := w.store.ShopifyVariant(ctx, w.ds.ShopifyVariants[gone].ID)
+					v, err := w.store.ShopifyVariant(ctx, w.store.Reader(), w.ds.ShopifyVariants[gone].ID)
 					return !v.DeletedAt.IsZero(), err
 				})
 			}},
@@ -148,7 +148,7 @@ func TestPullMarksNothingAfterAFilteredOrUnfinishedPull(t *testing.T) {
 	gone := slices.IndexFunc(w.ds.NhanhCustomers, func(c dataset.NhanhCustomer) bool { return c.Type == dataset.NhanhRetail })
 	w.serve(t, withoutRows(w.ds, func(ds *dataset.Dataset) { ds.NhanhCustomers = slices.Delete(ds.NhanhCustomers, gone, gone+1) }))
 	live := func() bool {
-		c, err := w.store.NhanhCustomer(context.Background(), w.ds.NhanhCustomers[gone].ID)
+		c, err := w.store.NhanhCustomer(context.Background(), w.store.Reader(), w.ds.NhanhCustomers[gone].ID)
 		require.NoError(t, err)
 		return c.DeletedAt.IsZero()
 	}
@@ -181,7 +181,7 @@ func TestPullResumedPassMarksFromItsOriginalStart(t *testing.T) {
 		ds.NhanhCustomers = slices.DeleteFunc(ds.NhanhCustomers, func(c dataset.NhanhCustomer) bool { return c.ID == early || c.ID == late })
 	}))
 	deleted := func(id extid.NhanhCustomerID) bool {
-		c, err := w.store.NhanhCustomer(context.Background(), id)
+		c, err := w.store.NhanhCustomer(context.Background(), w.store.Reader(), id)
 		require.NoError(t, err)
 		return !c.DeletedAt.IsZero()
 	}
@@ -191,7 +191,7 @@ func TestPullResumedPassMarksFromItsOriginalStart(t *testing.T) {
 	require.Equal(t, int64(1), *m.DeletedAtSource)
 	require.True(t, deleted(late))
 	require.False(t, deleted(early), "seen by this pass before it vanished")
-	n, err := w.store.CountNhanhCustomers(context.Background())
+	n, err := w.store.CountNhanhCustomers(context.Background(), w.store.Reader())
 	require.NoError(t, err)
 	require.Equal(t, int64(len(w.ds.NhanhCustomers)-1), n)
 

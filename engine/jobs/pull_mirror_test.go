@@ -28,7 +28,7 @@ var (
 	nhanhCustomerMirror = pullMirror{
 		want: func(ds *dataset.Dataset) any { return wantNhanhCustomers(ds.NhanhCustomers) },
 		got: func(t testing.TB, s *store.Store) any {
-			rows, err := s.ListNhanhCustomers(context.Background(), store.ListOpts[extid.NhanhCustomerID]{})
+			rows, err := s.ListNhanhCustomers(context.Background(), s.Reader(), store.ListOpts[extid.NhanhCustomerID]{})
 			require.NoError(t, err)
 			for i := range rows {
 				rows[i].PulledAt = time.Time{}
@@ -39,7 +39,7 @@ var (
 	nhanhProductMirror = pullMirror{
 		want: func(ds *dataset.Dataset) any { return wantNhanhProducts(ds.NhanhProducts) },
 		got: func(t testing.TB, s *store.Store) any {
-			rows, err := s.ListNhanhProducts(context.Background(), store.ListOpts[extid.NhanhProductID]{})
+			rows, err := s.ListNhanhProducts(context.Background(), s.Reader(), store.ListOpts[extid.NhanhProductID]{})
 			require.NoError(t, err)
 			for i := range rows {
 				rows[i].PulledAt = time.Time{}
@@ -50,7 +50,7 @@ var (
 	shopifyCustomerMirror = pullMirror{
 		want: func(ds *dataset.Dataset) any { return wantShopifyCustomers(ds.ShopifyCustomers) },
 		got: func(t testing.TB, s *store.Store) any {
-			rows, err := s.ListShopifyCustomers(context.Background(), store.ListOpts[extid.ShopifyCustomerGID]{})
+			rows, err := s.ListShopifyCustomers(context.Background(), s.Reader(), store.ListOpts[extid.ShopifyCustomerGID]{})
 			require.NoError(t, err)
 			for i := range rows {
 				rows[i].PulledAt = time.Time{}
@@ -61,7 +61,7 @@ var (
 	shopifyVariantMirror = pullMirror{
 		want: func(ds *dataset.Dataset) any { return wantShopifyVariants(ds.ShopifyVariants, "") },
 		got: func(t testing.TB, s *store.Store) any {
-			rows, err := s.ListShopifyVariants(context.Background(), store.ListOpts[extid.ShopifyVariantGID]{})
+			rows, err := s.ListShopifyVariants(context.Background(), s.Reader(), store.ListOpts[extid.ShopifyVariantGID]{})
 			require.NoError(t, err)
 			for i := range rows {
 				rows[i].PulledAt = time.Time{}

@@ -168,7 +168,7 @@ func (sp *streamPull[R]) claim(ctx context.Context) (*streamPullState, error) {
 	var st streamPullState
 	err := sp.d.Store.InTx(ctx, func(tx *sql.Tx) error {
 		st = streamPullState{Stream: sp.stream, PassStart: store.Millis(now)}
-		prev, err := lockPullCursor(ctx, tx, sp.d.Store, sp.stream)
+		prev, err := sp.d.Store.LockPullCursor(ctx, tx, sp.stream)
 		if errors.Is(err, store.ErrNotFound) {
 			return sp.d.Store.SavePullCursor(ctx, tx, sp.cursorRow(&st, store.PullRunning, now))
 		}
@@ -176,7 +176,7 @@ func (sp *streamPull[R]) claim(ctx context.Context) (*streamPullState, error) {
 			return err
 		}
 		if prev.State != store.PullDone && prev.JobID != 0 && prev.JobID != me {
-			active, err := jobActive(ctx, tx, prev.JobID)
+			active, err := jobActive(ctx, tx, sp.d.Store, prev.JobID)
 			if err != nil {
 				return err
 			}
@@ -303,7 +303,7 @@ func (sp *streamPull[R]) stop(ctx context.Context, st *streamPullState) {
 	defer cancel()
 	sp.r.SetMeta("stoppedEarly", true)
 	err := sp.r.CheckpointTx(stopCtx, st, func(tx *sql.Tx) error {
-		return pauseStream(stopCtx, tx, sp.stream, int64(sp.r.ID()), sp.d.Clock.Now())
+		return sp.d.Store.PausePullStream(stopCtx, tx, sp.stream, int64(sp.r.ID()), sp.d.Clock.Now())
 	})
 	if err != nil {
 		sp.r.Logger().WarnContext(stopCtx, "could not pause the pull stream; the next pull resumes from the last stored page",

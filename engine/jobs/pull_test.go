@@ -138,7 +138,7 @@ func TestPullUpdatesChangedRows(t *testing.T) {
 	products := wantNhanhProducts(w.ds.NhanhProducts)
 	requireCounts(t, j, m, 0, 1, int64(len(products))-1)
 	requireMirror(t, w.store, nhanhProductMirror, products)
-	stored, err := w.store.NhanhProduct(context.Background(), p.ID)
+	stored, err := w.store.NhanhProduct(context.Background(), w.store.Reader(), p.ID)
 	require.NoError(t, err)
 	require.Equal(t, p.Available, stored.Depots)
 }

@@ -59,7 +59,7 @@ func TestAutoSyncCustomersPushesOnlyWhatMovedPastTheThreshold(t *testing.T) {
 			mf, _ = w.sandbox.Shopify().Metafield(pairs[nudged.ID], "custom.total_spent")
 			require.Equal(t, strconv.FormatInt(w.truth.ExpectedTotalSpent[nudged.ID], 10), mf.Value, "a small change is not written")
 			// Both refreshed values are in the mirror.
-			got, err := w.store.NhanhCustomer(ctx, nudged.ID)
+			got, err := w.store.NhanhCustomer(ctx, w.store.Reader(), nudged.ID)
 			require.NoError(t, err)
 			require.Equal(t, nudged.TotalAmount, got.TotalAmount)
 
@@ -97,7 +97,7 @@ func TestAutoSyncCustomersPicksUpPendingAndFailedMappingsAndHonoursTheLimit(t *t
 	rest := w.run(t, jobs.AutoSyncCustomers, nil)
 	requireCompleted(t, rest)
 	require.Equal(t, rest.Total-10, rest.Successful)
-	m, err := w.store.CustomerMapping(ctx, failedID)
+	m, err := w.store.CustomerMapping(ctx, w.store.Reader(), failedID)
 	require.NoError(t, err)
 	require.Equal(t, store.MappingSynced, m.Status)
 }
@@ -152,7 +152,7 @@ func TestAutoSyncProductsPushesOnlyChangedStock(t *testing.T) {
 			item = w.variant(pairs[soldOut]).InventoryItemID
 			requireAvailable(t, w, item, locA, 0)
 			requireAvailable(t, w, item, locB, 0)
-			got, err := w.store.NhanhProduct(ctx, soldOut)
+			got, err := w.store.NhanhProduct(ctx, w.store.Reader(), soldOut)
 			require.NoError(t, err)
 			require.Zero(t, got.Available, "the mirror has the refreshed stock")
 
@@ -197,7 +197,7 @@ func TestRetryFailedProductsWritesOnlyFailedMappings(t *testing.T) {
 	require.EqualValues(t, 2, j.Successful)
 	require.Len(t, w.sandbox.Shopify().Record().InventoryWrites, 2)
 	for _, id := range failed {
-		m, err := w.store.ProductMapping(ctx, id)
+		m, err := w.store.ProductMapping(ctx, w.store.Reader(), id)
 		require.NoError(t, err)
 		require.Equal(t, store.MappingSynced, m.Status)
 	}
@@ -215,7 +215,7 @@ func TestAutoSyncCustomersReadsTheThresholdSetting(t *testing.T) {
 	requireCompleted(t, w.run(t, jobs.AutoSyncCustomers, nil))
 
 	// With a threshold of 100 VND, a change of 500 is written.
-	require.NoError(t, w.store.SetSetting(ctx, jobs.SettingCustomerThreshold, "100", time.Now()))
+	require.NoError(t, w.store.SetSetting(ctx, w.store.DB(), jobs.SettingCustomerThreshold, "100", time.Now()))
 	ids := slices.Sorted(maps.Keys(pairs))
 	c := w.nhanhCustomer(ids[0])
 	c.TotalAmount += 500
@@ -226,7 +226,7 @@ func TestAutoSyncCustomersReadsTheThresholdSetting(t *testing.T) {
 	require.EqualValues(t, 1, j.Successful)
 
 	// A setting that is not a number stops the job with a reason.
-	require.NoError(t, w.store.SetSetting(ctx, jobs.SettingCustomerThreshold, "1.000đ", time.Now()))
+	require.NoError(t, w.store.SetSetting(ctx, w.store.DB(), jobs.SettingCustomerThreshold, "1.000đ", time.Now()))
 	j = w.run(t, jobs.AutoSyncCustomers, nil)
 	require.Equal(t, engine.StatusFailed, j.Status)
 	require.Contains(t, j.Error, jobs.SettingCustomerThreshold)

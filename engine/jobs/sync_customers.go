@@ -62,7 +62,7 @@ type customerPush struct {
 }
 
 func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBatch, error) {
-	ms, missing, lastID, err := mappingPage(ctx, s.scope, cur.afterID, cur.upToID, customerBatchSize,
+	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, customerBatchSize,
 		s.d.Store.CustomerMappings, func(m store.CustomerMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
 		return nil, err
@@ -75,11 +75,11 @@ func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncB
 			shopifyIDs = append(shopifyIDs, m.ShopifyID)
 		}
 	}
-	nhanhRows, err := loadNhanhCustomers(ctx, s.d.Store.DB(), nhanhIDs)
+	nhanhRows, err := s.d.Store.NhanhCustomerSpends(ctx, s.d.Store.DB(), nhanhIDs)
 	if err != nil {
 		return nil, err
 	}
-	gone, err := loadDeletedShopifyCustomers(ctx, s.d.Store.DB(), shopifyIDs)
+	gone, err := s.d.Store.DeletedShopifyCustomers(ctx, s.d.Store.DB(), shopifyIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncB
 }
 
 // plan decides what to do with one mapping.
-func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.NhanhCustomerID]nhanhCustomerRow,
+func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.NhanhCustomerID]store.NhanhCustomerSpend,
 	gone map[extid.ShopifyCustomerGID]bool, budget *int64) (*syncItem, *customerPush) {
 	it := &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != ""}
 	row, inMirror := nhanhRows[m.NhanhID]
@@ -213,7 +213,7 @@ func (s *customerSource) record(ctx context.Context, tx *sql.Tx, items []*syncIt
 
 // customerThreshold reads the auto-sync threshold setting.
 func (d Deps) customerThreshold(ctx context.Context) (int64, error) {
-	text, ok, err := d.Store.Setting(ctx, SettingCustomerThreshold)
+	text, ok, err := d.Store.Setting(ctx, d.Store.Reader(), SettingCustomerThreshold)
 	if err != nil {
 		return 0, err
 	}
@@ -240,7 +240,7 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 			return err
 		}
 		if !ok {
-			if mark, err = maxNhanhCustomerUpdatedAt(ctx, d.Store.DB()); err != nil {
+			if mark, err = d.Store.NewestNhanhCustomerUpdate(ctx, d.Store.DB()); err != nil {
 				return err
 			}
 		}

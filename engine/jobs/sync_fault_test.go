@@ -143,13 +143,13 @@ func TestSyncsUnderFaultsWriteOrReportEveryItemAndRetriesFinishThem(t *testing.T
 
 	// In the end every mapping is SYNCED with the value Shopify holds.
 	for _, id := range customerMapping {
-		m, err := w.store.CustomerMapping(ctx, id)
+		m, err := w.store.CustomerMapping(ctx, w.store.Reader(), id)
 		require.NoError(t, err)
 		require.Equal(t, store.MappingSynced, m.Status)
 		require.Equal(t, wantSpend[m.NhanhID], *m.LastSyncedValue)
 	}
 	for _, id := range productMapping {
-		m, err := w.store.ProductMapping(ctx, id)
+		m, err := w.store.ProductMapping(ctx, w.store.Reader(), id)
 		require.NoError(t, err)
 		require.Equal(t, store.MappingSynced, m.Status)
 	}
@@ -221,7 +221,7 @@ func TestCustomerSyncResumesAfterTheProcessStops(t *testing.T) {
 	for nid, gid := range pairs {
 		mf, _ := w.sandbox.Shopify().Metafield(gid, "custom.total_spent")
 		require.Equal(t, strconv.FormatInt(w.truth.ExpectedTotalSpent[nid], 10), mf.Value)
-		log, err := w.store.SyncLog(ctx, store.MappingKindCustomer, mappingOf[nid], 0)
+		log, err := w.store.SyncLog(ctx, w.store.Reader(), store.MappingKindCustomer, mappingOf[nid], 0)
 		require.NoError(t, err)
 		require.Len(t, log, 1, "each mapping is recorded once across the two attempts")
 	}

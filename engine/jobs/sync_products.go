@@ -35,7 +35,7 @@ type locationPlan struct {
 // planLocations reads the location mappings; without any, the product's
 // total goes to the shop's primary location.
 func (d Deps) planLocations(ctx context.Context) (locationPlan, error) {
-	lms, err := d.Store.LocationMappings(ctx)
+	lms, err := d.Store.LocationMappings(ctx, d.Store.Reader())
 	if err != nil {
 		return locationPlan{}, err
 	}
@@ -140,7 +140,7 @@ type productSnapshot struct {
 }
 
 func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBatch, error) {
-	ms, missing, lastID, err := mappingPage(ctx, s.scope, cur.afterID, cur.upToID, productBatchSize,
+	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, productBatchSize,
 		s.d.Store.ProductMappings, func(m store.ProductMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
 		return nil, err
@@ -157,7 +157,7 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 	if err != nil {
 		return nil, err
 	}
-	variants, err := loadShopifyVariants(ctx, s.d.Store.DB(), variantIDs)
+	variants, err := s.d.Store.ShopifyVariantItems(ctx, s.d.Store.DB(), variantIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 
 // mirrorSnapshots reads the batch's products from the local mirror.
 func (s *productSource) mirrorSnapshots(ctx context.Context, ids []extid.NhanhProductID) (map[extid.NhanhProductID]productSnapshot, error) {
-	rows, err := loadNhanhProducts(ctx, s.d.Store.DB(), ids)
+	rows, err := s.d.Store.NhanhProductStocks(ctx, s.d.Store.DB(), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (s *productSource) listedProducts(ctx context.Context, ids []extid.NhanhPro
 }
 
 // plan decides what to do with one mapping.
-func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, variants map[extid.ShopifyVariantGID]shopifyVariantRow,
+func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, variants map[extid.ShopifyVariantGID]store.ShopifyVariantItem,
 	stockErr error, budget *int64) (*syncItem, *productPush) {
 	it := &syncItem{mappingID: m.ID, name: cmp.Or(snap.name, fmt.Sprintf("Nhanh product %d", m.NhanhID)), recordable: m.ShopifyID != ""}
 	who := fmt.Sprintf("%s (Nhanh product %d)", it.name, m.NhanhID)
@@ -389,7 +389,7 @@ func (s *productSource) record(ctx context.Context, tx *sql.Tx, items []*syncIte
 		case it.outcome == outcomeDone:
 			p := byItem[it]
 			if p.cacheItem {
-				if err := cacheInventoryItem(ctx, tx, it.mappingID, p.inventoryItem); err != nil {
+				if err := s.d.Store.CacheInventoryItem(ctx, tx, it.mappingID, p.inventoryItem); err != nil {
 					return err
 				}
 			}

@@ -88,12 +88,12 @@ func (d Deps) sizeScope(ctx context.Context, kind store.MappingKind, scope syncS
 		}
 		return int64(len(scope.ids)), scope.ids[len(scope.ids)-1], nil
 	}
-	n, maxID, err := countMappings(ctx, d.Store.DB(), kind, scope.statuses)
+	n, maxID, err := d.Store.CountMappings(ctx, d.Store.DB(), kind, scope.statuses)
 	if err != nil {
 		return 0, 0, err
 	}
 	if scope.limit > 0 && n > scope.limit {
-		upTo, err := nthMappingID(ctx, d.Store.DB(), kind, scope.statuses, scope.limit)
+		upTo, err := d.Store.NthMappingID(ctx, d.Store.DB(), kind, scope.statuses, scope.limit)
 		return scope.limit, upTo, err
 	}
 	return n, maxID, nil
@@ -102,16 +102,16 @@ func (d Deps) sizeScope(ctx context.Context, kind store.MappingKind, scope syncS
 // mappingPage lists the next mappings of scope after afterID. With explicit
 // ids it takes the next size ids and also returns those that no longer
 // exist; otherwise it lists up to size mappings in scope.statuses with ids
-// up to upTo. lastID is 0 when nothing is left.
-func mappingPage[M any](ctx context.Context, scope syncScope, afterID, upTo int64, size int,
-	list func(context.Context, store.MappingFilter) ([]M, error), idOf func(M) int64) (found []M, missing []int64, lastID int64, err error) {
+// up to upTo. lastID is 0 when nothing is left. list reads through q.
+func mappingPage[M any](ctx context.Context, q store.Querier, scope syncScope, afterID, upTo int64, size int,
+	list func(context.Context, store.Querier, store.MappingFilter) ([]M, error), idOf func(M) int64) (found []M, missing []int64, lastID int64, err error) {
 	if scope.ids != nil {
 		start := searchAfter(scope.ids, afterID)
 		ids := scope.ids[start:min(start+size, len(scope.ids))]
 		if len(ids) == 0 {
 			return nil, nil, 0, nil
 		}
-		found, err = list(ctx, store.MappingFilter{IDs: ids})
+		found, err = list(ctx, q, store.MappingFilter{IDs: ids})
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -129,7 +129,7 @@ func mappingPage[M any](ctx context.Context, scope syncScope, afterID, upTo int6
 	if afterID >= upTo {
 		return nil, nil, 0, nil
 	}
-	page, err := list(ctx, store.MappingFilter{Statuses: scope.statuses, AfterID: afterID, Limit: size})
+	page, err := list(ctx, q, store.MappingFilter{Statuses: scope.statuses, AfterID: afterID, Limit: size})
 	if err != nil {
 		return nil, nil, 0, err
 	}

@@ -48,12 +48,12 @@ func TestCustomerSyncWritesRoundedSpendOfEveryMappedCustomer(t *testing.T) {
 				require.Equal(t, dataset.Metafield{Type: "number_integer", Value: strconv.FormatInt(want, 10)}, mf,
 					"Nhanh %d spent %v", nid, c.TotalAmount)
 
-				m, err := w.store.CustomerMapping(ctx, mappingOf[nid])
+				m, err := w.store.CustomerMapping(ctx, w.store.Reader(), mappingOf[nid])
 				require.NoError(t, err)
 				require.Equal(t, store.MappingSynced, m.Status)
 				require.NotNil(t, m.LastSyncedValue)
 				require.Equal(t, want, *m.LastSyncedValue)
-				log, err := w.store.SyncLog(ctx, store.MappingKindCustomer, m.ID, 1)
+				log, err := w.store.SyncLog(ctx, w.store.Reader(), store.MappingKindCustomer, m.ID, 1)
 				require.NoError(t, err)
 				require.Len(t, log, 1)
 				require.Equal(t, strconv.FormatInt(want, 10), log[0].NewValue)
@@ -128,7 +128,7 @@ func TestCustomerSyncFailsUnsyncableMappingsWithAReason(t *testing.T) {
 	_, written := w.sandbox.Shopify().Metafield(spareShopify, "custom.total_spent")
 	require.False(t, written)
 	for _, nid := range []extid.NhanhCustomerID{lost, noShopify} {
-		m, err := w.store.CustomerMapping(ctx, mappingOf[nid])
+		m, err := w.store.CustomerMapping(ctx, w.store.Reader(), mappingOf[nid])
 		require.NoError(t, err)
 		require.Equal(t, store.MappingFailed, m.Status)
 		require.NotEmpty(t, m.SyncError)
@@ -176,7 +176,7 @@ func (w *syncWorld) depotSplit(t testing.TB) (a, b extid.ShopifyLocationGID, dep
 	depotsA = []extid.NhanhDepotID{w.ds.NhanhDepots[0].ID, w.ds.NhanhDepots[1].ID}
 	depotsB = []extid.NhanhDepotID{w.ds.NhanhDepots[2].ID}
 	set := func(d extid.NhanhDepotID, loc extid.ShopifyLocationGID) {
-		require.NoError(t, w.store.SetLocationMapping(ctx, store.LocationMapping{DepotID: d, DepotName: "depot",
+		require.NoError(t, w.store.SetLocationMapping(ctx, w.store.DB(), store.LocationMapping{DepotID: d, DepotName: "depot",
 			LocationID: loc, LocationName: "loc " + string(loc)}, w.deps.Clock.Now()))
 	}
 	for _, d := range depotsA {
@@ -224,7 +224,7 @@ func TestProductSyncWritesTheSumOfMappedDepotsAtEachLocation(t *testing.T) {
 				requireAvailable(t, w, v.InventoryItemID, locB, wantB)
 				requireAvailable(t, w, v.InventoryItemID, untouched, v.Available[untouched])
 
-				m, err := w.store.ProductMapping(ctx, mappingOf[nid])
+				m, err := w.store.ProductMapping(ctx, w.store.Reader(), mappingOf[nid])
 				require.NoError(t, err)
 				require.Equal(t, store.MappingSynced, m.Status)
 				require.Equal(t, map[extid.ShopifyLocationGID]int64{locA: wantA, locB: wantB}, m.LastSyncedValue)
@@ -238,7 +238,7 @@ func TestProductSyncWritesTheSumOfMappedDepotsAtEachLocation(t *testing.T) {
 				for _, loc := range []extid.ShopifyLocationGID{locA, locB} {
 					requireAvailable(t, w, v.InventoryItemID, loc, v.Available[loc])
 				}
-				m, err := w.store.ProductMapping(ctx, mappingOf[nid])
+				m, err := w.store.ProductMapping(ctx, w.store.Reader(), mappingOf[nid])
 				require.NoError(t, err)
 				require.Equal(t, store.MappingFailed, m.Status)
 			}
@@ -283,7 +283,7 @@ func TestProductSyncFailsAMappingWhenOneOfItsLocationsFails(t *testing.T) {
 	locA, _, depotsA, _ := w.depotSplit(t)
 	// The fourth depot feeds a location Shopify does not have (any more).
 	gone := extid.ShopifyLocationGID(extid.FormatGID(extid.ResourceLocation, 999))
-	require.NoError(t, w.store.SetLocationMapping(ctx, store.LocationMapping{DepotID: w.ds.NhanhDepots[3].ID,
+	require.NoError(t, w.store.SetLocationMapping(ctx, w.store.DB(), store.LocationMapping{DepotID: w.ds.NhanhDepots[3].ID,
 		DepotName: "Kho cũ", LocationID: gone, LocationName: "Kho đã đóng"}, w.deps.Clock.Now()))
 	pairs := w.matchedProducts()
 	mappingOf := w.mapProducts(t, pairs)
@@ -297,7 +297,7 @@ func TestProductSyncFailsAMappingWhenOneOfItsLocationsFails(t *testing.T) {
 		f := fails[strconv.FormatInt(mappingOf[nid], 10)]
 		require.Contains(t, f.Message, "Kho đã đóng")
 		require.Contains(t, f.Message, "could not be found")
-		m, err := w.store.ProductMapping(ctx, mappingOf[nid])
+		m, err := w.store.ProductMapping(ctx, w.store.Reader(), mappingOf[nid])
 		require.NoError(t, err)
 		require.Equal(t, store.MappingFailed, m.Status)
 		require.Nil(t, m.LastSyncedValue)

@@ -192,7 +192,7 @@ func (w *syncWorld) mapCustomers(t testing.TB, pairs map[extid.NhanhCustomerID]e
 		return w.store.CreateCustomerMappings(ctx, tx, ms, time.Now())
 	}))
 	out := map[extid.NhanhCustomerID]int64{}
-	all, err := w.store.CustomerMappings(ctx, store.MappingFilter{})
+	all, err := w.store.CustomerMappings(ctx, w.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	for _, m := range all {
 		out[m.NhanhID] = m.ID
@@ -232,7 +232,7 @@ func (w *syncWorld) mapProducts(t testing.TB, pairs map[extid.NhanhProductID]ext
 		return w.store.CreateProductMappings(ctx, tx, ms, time.Now())
 	}))
 	out := map[extid.NhanhProductID]int64{}
-	all, err := w.store.ProductMappings(ctx, store.MappingFilter{})
+	all, err := w.store.ProductMappings(ctx, w.store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	for _, m := range all {
 		out[m.NhanhID] = m.ID

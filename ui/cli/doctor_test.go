@@ -163,7 +163,7 @@ func TestDoctorChecksFail(t *testing.T) {
 			s, err := store.Open(context.Background(), "", w.dataDir)
 			require.NoError(t, err)
 			defer s.Close()
-			require.NoError(t, s.UpsertSchedule(context.Background(), store.Schedule{JobType: "AUTO_SYNC_CUSTOMERS", Cron: "61 * * * *", Enabled: true,
+			require.NoError(t, s.UpsertSchedule(context.Background(), s.DB(), store.Schedule{JobType: "AUTO_SYNC_CUSTOMERS", Cron: "61 * * * *", Enabled: true,
 				UpdatedBy: "test", UpdatedAt: time.Now()}))
 		}, want: map[string]doctor.Status{doctor.CheckSchedules: doctor.StatusFail}},
 		{name: "secrets file world-readable", break_: func(t *testing.T, w *doctorWorld) {

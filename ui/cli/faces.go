@@ -95,11 +95,17 @@ func runConsole(ctx context.Context, e *env, a *app.App, so serveOptions, logger
 		}
 		defer func() { _ = s.Stop(context.Background()) }()
 	}
-	model := tui.New(consoleOptions(a, so, localActor(engine.ActorLocal), false, ctx))
+	opts := consoleOptions(a, so, localActor(engine.ActorLocal), false, ctx)
+	opts.OwnsEngine = true // quitting this console stops the engine
+	model := tui.New(opts)
 	defer model.Close()
 	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithInput(e.opts.Stdin), tea.WithOutput(e.opts.Stdout))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("console: %w", err)
+	}
+	if note := model.ExitNote(); note != "" {
+		// The terminal is restored: what the quit paused stays on screen.
+		fmt.Fprintln(e.opts.Stdout, note)
 	}
 	return nil
 }

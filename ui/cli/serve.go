@@ -141,8 +141,10 @@ work. The fakes enforce the APIs' published rate limits (--scale speeds them up)
 				cfg.DataDir = dir
 				note = "temporary, removed at exit"
 			}
-			printDemoBanner(e.opts.Stderr, sb, cfg, note, customers, products)
-			printDemoDoctor(ctx, e.opts.Stderr, e, cfg)
+			// The banner is for people: stdout. Stderr carries only the JSON log
+			// lines in headless mode, so a log shipper parses every line.
+			printDemoBanner(e.opts.Stdout, sb, cfg, note, customers, products)
+			printDemoDoctor(ctx, e.opts.Stdout, e, cfg)
 			return serve(ctx, e, cfg, serveOptions{noTUI: noTUI, sandbox: sb, dbNote: note})
 		},
 	}

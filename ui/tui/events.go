@@ -52,7 +52,7 @@ func (m *Model) jobsChanged(msg page.JobsChangedMsg) tea.Cmd {
 		if j.Status.Terminal() {
 			delete(m.activeJobs, j.ID)
 		} else {
-			m.activeJobs[j.ID] = true
+			m.activeJobs[j.ID] = j
 		}
 	}
 	m.refreshBudgets()

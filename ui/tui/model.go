@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -18,6 +19,7 @@ import (
 	"syncops/ui/tui/pages/overview"
 	"syncops/ui/tui/pages/schedules"
 	"syncops/ui/tui/styles"
+	"syncops/ui/tui/widget"
 )
 
 // maxHistory bounds the pages esc can go back through.
@@ -42,13 +44,23 @@ type Model struct {
 
 	message    string
 	messageErr bool
+	messageAt  time.Time
+	messageSeq int
 	budgets    []Budget
+
+	// quitAsk is the open "quit while jobs run?" question, or nil.
+	quitAsk  *widget.Confirm
+	exitNote string
+	// quitWaiting: quit was asked before the active jobs were known; the
+	// question is settled when they are.
+	quitWaiting  bool
+	activeLoaded bool
 
 	events      <-chan engine.Event
 	stopOnce    sync.Once
 	closed      atomic.Bool
 	stopEvents  func()
-	activeJobs  map[engine.JobID]bool
+	activeJobs  map[engine.JobID]engine.Job
 	tickPending bool
 }
 
@@ -64,7 +76,7 @@ func New(opts Options) *Model {
 	env := &page.Env{Engine: opts.Engine, Actor: opts.Actor, ReadOnly: opts.ReadOnly, Clock: opts.Clock,
 		Location: opts.Location, Styles: styles.New(true), Now: opts.Clock.Now(), Ctx: ctx, Active: page.Overview}
 	m := &Model{opts: opts, env: env, cancel: cancel, help: help.New(), keys: newGlobalKeys(),
-		activeJobs: map[engine.JobID]bool{}}
+		activeJobs: map[engine.JobID]engine.Job{}}
 	m.help.Styles = env.Styles.Help
 	var sched overview.ScheduleLister
 	if opts.Schedules != nil {
@@ -121,6 +133,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Styles = m.env.Styles.Help
 		return m, nil
 	case tea.KeyPressMsg:
+		m.seenMessage()
 		return m, m.key(msg)
 	case page.JobsChangedMsg:
 		return m, m.jobsChanged(msg)
@@ -132,7 +145,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case activeJobsMsg:
 		for _, j := range msg.jobs {
-			m.activeJobs[j.ID] = true
+			if _, seen := m.activeJobs[j.ID]; !seen {
+				m.activeJobs[j.ID] = j // an event may already have told newer news
+			}
+		}
+		m.activeLoaded = true
+		if m.quitWaiting {
+			return m, tea.Batch(m.askQuit(), m.armTick())
 		}
 		return m, m.armTick()
 	case tickMsg:
@@ -143,14 +162,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.report(msg.Error(), true)
 		return m, m.broadcast(msg)
 	case page.NoticeMsg:
-		m.report(msg.Text, false)
+		return m, m.report(msg.Text, false)
+	case clearNoticeMsg:
+		if msg.seq == m.messageSeq && !m.messageErr {
+			m.message = ""
+		}
 		return m, nil
 	case page.OpenJobMsg:
 		m.jobOpen = true
 		cmd := m.detail.Open(msg.ID)
 		m.navigate(page.Detail)
 		if msg.Notice != "" {
-			m.report(msg.Notice, false)
+			cmd = tea.Batch(cmd, m.report(msg.Notice, false))
 		}
 		return m, cmd
 	}
@@ -167,13 +190,16 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if m.quitAsk != nil {
+		return m.quitKey(msg)
+	}
 	if key.Matches(msg, m.keys.ForceQuit) {
-		return m.quit()
+		return m.askQuit()
 	}
 	if m.showHelp {
 		switch {
 		case key.Matches(msg, m.keys.Quit):
-			return m.quit()
+			return m.askQuit()
 		case key.Matches(msg, m.keys.Help), key.Matches(msg, m.keys.Back):
 			m.showHelp = false
 		}
@@ -185,7 +211,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		return m.quit()
+		return m.askQuit()
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
 		return nil
@@ -250,14 +276,41 @@ func (m *Model) back() tea.Cmd {
 	return m.pages[prev].Activate()
 }
 
-func (m *Model) quit() tea.Cmd {
-	m.Close()
-	return tea.Quit
+// Message line timing: a notice goes after noticeTTL or at the next key;
+// an error stays until a key is pressed at least errorSeen after it was
+// shown, so a key already on its way cannot hide it unread.
+const (
+	noticeTTL = 5 * time.Second
+	errorSeen = 2 * time.Second
+)
+
+type clearNoticeMsg struct{ seq int }
+
+// report shows a message on the message line; for a notice, it returns the
+// command that clears it after noticeTTL.
+func (m *Model) report(text string, isErr bool) tea.Cmd {
+	m.messageSeq++
+	m.message, m.messageErr, m.messageAt = text, isErr, m.env.Now
+	if isErr {
+		return nil
+	}
+	seq, clock, done := m.messageSeq, m.env.Clock, m.env.Ctx.Done()
+	return func() tea.Msg {
+		select {
+		case <-clock.After(noticeTTL):
+		case <-done:
+		}
+		return clearNoticeMsg{seq: seq}
+	}
 }
 
-// report shows a message on the message line.
-func (m *Model) report(text string, isErr bool) {
-	m.message, m.messageErr = text, isErr
+// seenMessage clears the message line at the operator's next action: a
+// notice at once, an error once it has been on screen errorSeen.
+func (m *Model) seenMessage() {
+	if m.message == "" || (m.messageErr && m.env.Now.Sub(m.messageAt) < errorSeen) {
+		return
+	}
+	m.message = ""
 }
 
 // resize gives every page the body area.

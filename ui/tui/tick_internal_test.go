@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -77,3 +78,57 @@ func TestBackgroundColourPicksStyles(t *testing.T) {
 type lightGrey struct{}
 
 func (lightGrey) RGBA() (r, g, b, a uint32) { return 0xeeee, 0xeeee, 0xeeee, 0xffff }
+
+// TestMessagesClear: a notice goes after noticeTTL on the fake clock or at
+// the next key; an error stays until a key comes after it had time to be
+// read.
+func TestMessagesClear(t *testing.T) {
+	t.Parallel()
+	newModel := func(t *testing.T) (*Model, *clockwork.FakeClock) {
+		e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+		require.NoError(t, err)
+		clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+		m := New(Options{Engine: e, Clock: clock})
+		t.Cleanup(m.Close)
+		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		return m, clock
+	}
+	t.Run("a notice times out", func(t *testing.T) {
+		t.Parallel()
+		m, clock := newModel(t)
+		_, cmd := m.Update(page.NoticeMsg{Text: "started X as job #24"})
+		require.NotNil(t, cmd)
+		got := make(chan tea.Msg, 1)
+		go func() { got <- cmd() }()
+		require.NoError(t, clock.BlockUntilContext(t.Context(), 1))
+		clock.Advance(noticeTTL)
+		m.Update(<-got)
+		require.Empty(t, m.message)
+	})
+	t.Run("a notice goes at the next key", func(t *testing.T) {
+		t.Parallel()
+		m, _ := newModel(t)
+		m.Update(page.NoticeMsg{Text: "started X as job #24"})
+		m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		require.Empty(t, m.message)
+	})
+	t.Run("an older notice's timer does not clear a newer message", func(t *testing.T) {
+		t.Parallel()
+		m, _ := newModel(t)
+		m.Update(page.NoticeMsg{Text: "first"})
+		m.Update(page.NoticeMsg{Text: "second"})
+		m.Update(clearNoticeMsg{seq: m.messageSeq - 1})
+		require.Equal(t, "second", m.message)
+	})
+	t.Run("an error stays until seen", func(t *testing.T) {
+		t.Parallel()
+		m, clock := newModel(t)
+		m.Update(page.ErrorMsg{Action: "start X", Err: errors.New("refused")})
+		m.Update(clearNoticeMsg{seq: m.messageSeq})
+		m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		require.Equal(t, "start X: refused", m.message, "a key already on its way hid the error")
+		clock.Advance(errorSeen)
+		m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		require.Empty(t, m.message)
+	})
+}

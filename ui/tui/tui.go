@@ -58,6 +58,11 @@ type Options struct {
 	// Locations lists and edits location mappings; nil makes the locations
 	// page say they are unavailable.
 	Locations LocationSource
+	// OwnsEngine is true for the local console, whose quitting stops the
+	// engine: quitting while jobs are active then asks first, naming them,
+	// and ExitNote says which were paused. An SSH session leaves the engine
+	// running and quits at once.
+	OwnsEngine bool
 	// Context is the session's lifetime; when it ends the console stops
 	// following the engine. Nil means it lives until Close or quit.
 	Context context.Context

@@ -31,7 +31,10 @@ func (m *Model) render() string {
 	}
 	w, h := m.bodySize()
 	body := m.pages[m.active].View()
-	if m.showHelp {
+	switch {
+	case m.quitAsk != nil:
+		body = widget.Overlay(widget.Fill(body, w, h), m.quitAsk.View(m.env.Styles, w), w, h)
+	case m.showHelp:
 		body = widget.Overlay(widget.Fill(body, w, h), m.helpView(), w, h)
 	}
 	var b strings.Builder
@@ -120,9 +123,28 @@ func (m *Model) budgetText(b Budget) string {
 // lowBudget is the share of an API budget under which it shows as low.
 const lowBudget = 0.2
 
+// helpLine is the foot key line: the page's keys, most important first,
+// as many as fit, then the global keys, which are never cut.
 func (m *Model) helpLine() string {
-	bindings := append(m.pages[m.active].ShortHelp(), m.keys.short()...)
-	return m.help.ShortHelpView(bindings)
+	global := m.keys.short()
+	if m.quitAsk != nil || m.pages[m.active].Capturing() {
+		global = nil // a form, filter or dialog says its own keys
+	}
+	tail := m.help.ShortHelpView(global)
+	h := m.help
+	sep := ""
+	if tail != "" {
+		sep = h.ShortSeparator
+	}
+	h.SetWidth(max(1, m.width-lipgloss.Width(tail)-lipgloss.Width(sep)))
+	head := h.ShortHelpView(m.pages[m.active].ShortHelp())
+	switch {
+	case head == "":
+		return tail
+	case tail == "":
+		return head
+	}
+	return head + h.Styles.ShortSeparator.Render(sep) + tail
 }
 
 func (m *Model) helpView() string {

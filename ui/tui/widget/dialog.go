@@ -14,6 +14,9 @@ import (
 type Confirm struct {
 	Title string
 	Body  string
+	// Yes and No say what each answer does; empty means "confirm" and
+	// "keep it as it is".
+	Yes, No string
 }
 
 // Answer reads a key press: y or enter says yes, n or esc says no, any
@@ -30,7 +33,14 @@ func Answer(msg tea.KeyPressMsg) (decided, yes bool) {
 
 // View renders the question as a box no wider than width.
 func (c Confirm) View(s styles.Styles, width int) string {
-	return Box(s, c.Title, c.Body+"\n\n"+s.Muted.Render("y confirm · n/esc keep it as it is"), width)
+	yes, no := c.Yes, c.No
+	if yes == "" {
+		yes = "confirm"
+	}
+	if no == "" {
+		no = "keep it as it is"
+	}
+	return Box(s, c.Title, c.Body+"\n\n"+s.Muted.Render("y "+yes+" · n/esc "+no), width)
 }
 
 // maxBoxWidth keeps dialogs readable on wide terminals.

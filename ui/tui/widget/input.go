@@ -155,12 +155,23 @@ func (in *Input) View(s styles.Styles, width int) string {
 		ph := []rune(in.Placeholder + " ")
 		return prompt + s.InputCursor.Render(string(ph[0])) + s.InputPlaceholder.Render(Cell(string(ph[1:]), avail-1, false))
 	}
-	// Show the part of the value around the cursor (one cell kept for it).
-	start := 0
-	if in.pos >= avail {
-		start = in.pos - avail + 1
+	// Show the part of the value around the cursor, counted in cells (a
+	// wide character such as an emoji or a CJK ideograph takes two): start
+	// moves right until what precedes the cursor, and the cursor's own
+	// cell, fit.
+	cellsOf := func(rs []rune) int { return ansi.StringWidth(string(rs)) }
+	underCells := 1
+	if in.pos < len(in.value) {
+		underCells = max(1, cellsOf(in.value[in.pos:in.pos+1]))
 	}
-	end := min(len(in.value), start+avail)
+	start := 0
+	for start < in.pos && cellsOf(in.value[start:in.pos])+underCells > avail {
+		start++
+	}
+	end := start
+	for end < len(in.value) && cellsOf(in.value[start:end+1]) <= avail {
+		end++
+	}
 	before := string(in.value[start:min(in.pos, end)])
 	if !in.focused {
 		return prompt + Cell(string(in.value[start:end]), avail, false)

@@ -19,6 +19,10 @@ import (
 	"syncops/ui/tui/widget"
 )
 
+// noRetryHint is what fits a failed item of a kind that cannot retry
+// items: matching failures (no candidate, or several) need a person.
+const noRetryHint = "map the right record by hand, or start the job again once the data is fixed"
+
 // section is the lower part of the page.
 type section int
 
@@ -84,22 +88,41 @@ func (p *Page) Title() string {
 	return fmt.Sprintf("Job #%d", p.id)
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: only the keys that apply to this job.
 func (p *Page) ShortHelp() []key.Binding {
+	k := p.applicableKeys()
 	if p.section == sectionFailures {
-		return []key.Binding{p.keys.Section, p.keys.Open, p.keys.Search, p.keys.NextPage, p.keys.Retry}
+		return []key.Binding{k.Section, k.Open, k.Search, k.NextPage, k.Retry}
 	}
-	return []key.Binding{p.keys.Section, p.keys.Cancel, p.keys.Retry, p.keys.Force}
+	return []key.Binding{k.Section, k.Cancel, k.Retry, k.Force}
 }
 
 // FullHelp implements help.KeyMap.
 func (p *Page) FullHelp() [][]key.Binding {
+	k := p.applicableKeys()
 	return [][]key.Binding{
-		{p.keys.Up, p.keys.Down, p.keys.Section},
-		{p.keys.Open, p.keys.Search, p.keys.NextPage, p.keys.PrevPage},
-		{p.keys.Cancel, p.keys.Retry, p.keys.Force},
+		{k.Up, k.Down, k.Section},
+		{k.Open, k.Search, k.NextPage, k.PrevPage},
+		{k.Cancel, k.Retry, k.Force},
 	}
 }
+
+// applicableKeys is the key map with the keys that cannot apply to this
+// job disabled (help hides them): cancel on a finished job, retry on a job
+// still running, without failed items, or of a kind that cannot retry
+// single items (a matching job's failures need a person, not a retry).
+func (p *Page) applicableKeys() keyMap {
+	k := p.keys
+	if !p.loaded {
+		return k
+	}
+	k.Cancel.SetEnabled(!p.job.Status.Terminal())
+	k.Retry.SetEnabled(p.canRetryItems() && p.job.Status.Terminal() && p.job.Failed > 0)
+	return k
+}
+
+// canRetryItems reports whether the job's kind can retry single items.
+func (p *Page) canRetryItems() bool { return p.kinds[p.job.Type].RetryItems }
 
 // SetSize implements page.Page.
 func (p *Page) SetSize(width, height int) {
@@ -245,6 +268,10 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		if cmd := p.env.Refuse(fmt.Sprintf("retrying job #%d", p.id)); cmd != nil {
 			return cmd
 		}
+		if p.loaded && !p.canRetryItems() {
+			return page.Fail(fmt.Sprintf("retry job #%d", p.id), fmt.Errorf("%s cannot retry single items: %s",
+				p.label(p.job.Type), noRetryHint))
+		}
 		return action.Retry(p.env, p.id)
 	case key.Matches(msg, p.keys.Force):
 		return p.askRestart()
@@ -275,7 +302,7 @@ func (p *Page) askCancel() tea.Cmd {
 	j := p.job
 	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
 		Body: fmt.Sprintf("%s is %s (%s processed). Its work so far is kept.",
-			p.label(j.Type), format.Title(string(j.Status)), format.Fraction(j.Processed, j.Total))}
+			p.label(j.Type), format.Title(string(j.Status)), widget.DoneText(j))}
 	p.onYes = func() tea.Cmd { return action.Cancel(p.env, j.ID) }
 	return nil
 }

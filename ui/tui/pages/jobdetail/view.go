@@ -51,7 +51,7 @@ func (p *Page) summary() string {
 		title += s.Muted.Render(fmt.Sprintf(" · retry of #%d", j.RetryOf))
 	}
 	barW := max(10, min(40, p.width-24))
-	bar := widget.Bar(s, j.Status, widget.Progress(j), barW) + "  " + format.Fraction(j.Processed, j.Total) + " processed"
+	bar := widget.Bar(s, widget.JobProgress(j), barW) + "  " + widget.DoneText(j) + " processed"
 	sp := widget.JobSpeed(j)
 	counters := fmt.Sprintf("ok %s · failed %s · skipped %s · rate %s · ETA %s · took %s",
 		format.Count(j.Successful), format.Count(j.Failed), format.Count(j.Skipped),
@@ -208,9 +208,18 @@ func (p *Page) itemView() string {
 		row("Attempts", format.Count(int64(it.Attempts))),
 		row("Failed", format.Stamp(it.CreatedAt, loc)+" · last "+format.Stamp(it.UpdatedAt, loc)),
 		"",
-		s.Muted.Render("esc close · then r retries every failed item of this job"),
+		s.Muted.Render(p.itemHint()),
 	}, "\n")
 	return widget.Box(s, "Failed item "+it.ItemKey, body, p.width)
+}
+
+// itemHint says what fits a failed item: a retry where the kind retries
+// items, otherwise the hand work it needs.
+func (p *Page) itemHint() string {
+	if p.canRetryItems() {
+		return "esc close · then r retries every failed item of this job"
+	}
+	return "esc close · this kind cannot retry items: " + noRetryHint
 }
 
 func firstLine(s string) string {

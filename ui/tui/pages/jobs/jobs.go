@@ -39,6 +39,8 @@ type Page struct {
 	env   *page.Env
 	keys  keyMap
 	types []engine.KindInfo
+	// columns fit the registered types' names.
+	columns []widget.Column
 
 	tab     int
 	filter  string
@@ -64,8 +66,14 @@ type keyMap struct {
 
 // New builds the job history page.
 func New(env *page.Env) *Page {
-	return &Page{env: env, types: env.Engine.Types(), counts: map[engine.Status]int64{},
-		seen: map[engine.JobID]engine.Status{}, keys: keyMap{
+	types := env.Engine.Types()
+	labels := make([]string, len(types))
+	for i, k := range types {
+		labels[i] = k.Label
+	}
+	return &Page{env: env, types: types, columns: widget.WholeNames(columns, colType, keepWholeType, labels),
+		counts: map[engine.Status]int64{},
+		seen:   map[engine.JobID]engine.Status{}, keys: keyMap{
 			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 			NextTab:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next state")),

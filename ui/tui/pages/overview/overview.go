@@ -24,6 +24,8 @@ import (
 // ScheduleLister gives the overview each type's next scheduled run.
 type ScheduleLister interface {
 	Schedules(ctx context.Context) ([]scheduler.ScheduleView, error)
+	// Location is the zone schedules run in; next runs are shown in it.
+	Location() *time.Location
 }
 
 // Page is the overview page.
@@ -33,6 +35,7 @@ type Page struct {
 	keys  keyMap
 
 	types   []engine.KindInfo
+	columns []widget.Column
 	latest  map[string]engine.Job
 	next    map[string]time.Time
 	schedOK bool
@@ -72,21 +75,46 @@ func newKeyMap() keyMap {
 
 // New builds the overview; sched may be nil.
 func New(env *page.Env, sched ScheduleLister) *Page {
-	return &Page{env: env, sched: sched, keys: newKeyMap(), types: env.Engine.Types(),
-		latest: map[string]engine.Job{}, next: map[string]time.Time{}}
+	types := env.Engine.Types()
+	labels := make([]string, len(types))
+	for i, k := range types {
+		labels[i] = k.Label
+	}
+	return &Page{env: env, sched: sched, keys: newKeyMap(), types: types,
+		columns: widget.WholeNames(columns, colType, keepWholeType, labels),
+		latest:  map[string]engine.Job{}, next: map[string]time.Time{}}
 }
 
 // Title implements page.Page.
 func (p *Page) Title() string { return "Overview" }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: only the keys that apply to the
+// selected type.
 func (p *Page) ShortHelp() []key.Binding {
-	return []key.Binding{p.keys.Start, p.keys.Watch, p.keys.Cancel, p.keys.Retry}
+	k := p.applicableKeys()
+	return []key.Binding{k.Start, k.Watch, k.Cancel, k.Retry}
 }
 
 // FullHelp implements help.KeyMap.
 func (p *Page) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.keys.Up, p.keys.Down, p.keys.Watch}, {p.keys.Start, p.keys.Cancel, p.keys.Retry}}
+	k := p.applicableKeys()
+	return [][]key.Binding{{k.Up, k.Down, k.Watch}, {k.Start, k.Cancel, k.Retry}}
+}
+
+// applicableKeys disables what cannot apply to the selected type: watch
+// and retry before it ever ran, cancel once its latest job finished, retry
+// while it runs, without failed items, or for a kind that cannot retry
+// single items.
+func (p *Page) applicableKeys() keyMap {
+	k := p.keys
+	kind, j, ok := p.selected()
+	if !p.loaded {
+		return k
+	}
+	k.Watch.SetEnabled(ok)
+	k.Cancel.SetEnabled(ok && !j.Status.Terminal())
+	k.Retry.SetEnabled(ok && kind.RetryItems && j.Status.Terminal() && j.Failed > 0)
+	return k
 }
 
 // SetSize implements page.Page.
@@ -253,7 +281,7 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.cancelID = j.ID
 		p.confirm = &widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
 			Body: fmt.Sprintf("%s is %s (%s processed). Its work so far is kept.",
-				k.Label, format.Title(string(j.Status)), format.Fraction(j.Processed, j.Total))}
+				k.Label, format.Title(string(j.Status)), widget.DoneText(j))}
 	case key.Matches(msg, p.keys.Retry):
 		if cmd := p.env.Refuse("retrying " + k.Type); cmd != nil {
 			return cmd

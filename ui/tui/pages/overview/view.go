@@ -38,6 +38,11 @@ var columns = []widget.Column{
 	colSkipped:  {Title: "SKIPPED", Width: 7, Right: true, Keep: 10},
 }
 
+// keepWholeType ranks whole type names above the rate, OK and skipped
+// counts (all in the panel below) but below the ETA and everything more
+// important: at 100 columns and wider every name is shown whole.
+const keepWholeType = 28
+
 // panelLines is the height of the selected type's panel under the table.
 const panelLines = 7
 
@@ -53,10 +58,10 @@ func (p *Page) View() string {
 	rows := tableH - 1
 	p.top = widget.Window(p.top, p.cursor, rows, len(p.types))
 
-	layout := widget.Fit(columns, p.width)
+	layout := widget.Fit(p.columns, p.width)
 	var b strings.Builder
 	b.WriteString(layout.Header(s))
-	cells := make([]string, len(columns))
+	cells := make([]string, len(p.columns))
 	for i := p.top; i < min(len(p.types), p.top+rows); i++ {
 		p.cells(cells, layout, p.types[i])
 		b.WriteString("\n")
@@ -95,9 +100,9 @@ func (p *Page) cells(cells []string, layout widget.Layout, k engine.KindInfo) {
 	}
 	cells[colStatus] = widget.Badge(s, j.Status)
 	if layout.Has(colProgress) {
-		cells[colProgress] = widget.Bar(s, j.Status, widget.Progress(j), layout.Width(colProgress))
+		cells[colProgress] = widget.Bar(s, widget.JobProgress(j), layout.Width(colProgress))
 	}
-	cells[colDone] = format.Fraction(j.Processed, j.Total)
+	cells[colDone] = widget.DoneText(j)
 	cells[colFailed] = format.Count(j.Failed)
 	if j.Failed > 0 {
 		cells[colFailed] = s.Error.Render(cells[colFailed])
@@ -136,7 +141,7 @@ func (p *Page) panel() string {
 		lines = append(lines, widget.Join(" · ", fmt.Sprintf("Job #%d %s", j.ID, format.Title(string(j.Status))), started, by))
 		sp := widget.JobSpeed(j)
 		lines = append(lines, fmt.Sprintf("%s processed · %s ok · %s failed · %s skipped",
-			format.Fraction(j.Processed, j.Total), format.Count(j.Successful), format.Count(j.Failed), format.Count(j.Skipped)))
+			widget.DoneText(j), format.Count(j.Successful), format.Count(j.Failed), format.Count(j.Skipped)))
 		lines = append(lines, fmt.Sprintf("rate %s · ETA %s · took %s", sp.RateText(), sp.ETAText(), widget.ElapsedText(j, now)))
 		if j.Error != "" {
 			lines = append(lines, s.Error.Render("error: ")+j.Error)
@@ -146,7 +151,8 @@ func (p *Page) panel() string {
 	case p.sched == nil:
 		lines = append(lines, s.Muted.Render("Schedules unavailable"))
 	case scheduled:
-		lines = append(lines, fmt.Sprintf("Next run %s (%s)", format.Stamp(t, loc), format.In(now, t)))
+		zone := p.sched.Location()
+		lines = append(lines, fmt.Sprintf("Next run %s %s (%s)", format.Stamp(t, zone), zone, format.In(now, t)))
 	case p.schedOK:
 		lines = append(lines, s.Muted.Render("Not scheduled"))
 	}

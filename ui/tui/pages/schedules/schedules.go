@@ -28,6 +28,9 @@ type Source interface {
 	// schedule's parameters.
 	Set(ctx context.Context, jobType, spec string, params engine.Params, actor engine.Actor) (scheduler.ScheduleView, error)
 	SetEnabled(ctx context.Context, jobType string, enabled bool, actor engine.Actor) (scheduler.ScheduleView, error)
+	// Location is the zone cron expressions are read in; run times are
+	// shown in it, labelled, whatever the operator's own zone.
+	Location() *time.Location
 }
 
 // Page is the schedules page.
@@ -36,6 +39,8 @@ type Page struct {
 	source Source // nil: unavailable
 	keys   keyMap
 	labels map[string]string
+	// columns fit the registered types' names.
+	columns []widget.Column
 
 	views  []scheduler.ScheduleView
 	loaded bool
@@ -64,15 +69,18 @@ type keyMap struct {
 // New builds the schedules page; source may be nil.
 func New(env *page.Env, source Source) *Page {
 	labels := map[string]string{}
+	names := []string{}
 	for _, k := range env.Engine.Types() {
 		labels[k.Type] = k.Label
+		names = append(names, k.Label)
 	}
-	return &Page{env: env, source: source, labels: labels, keys: keyMap{
-		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Toggle: key.NewBinding(key.WithKeys("space", "e"), key.WithHelp("space/e", "enable/disable")),
-		Edit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit cron")),
-	}}
+	return &Page{env: env, source: source, labels: labels,
+		columns: widget.WholeNames(columns, colType, keepWholeType, names), keys: keyMap{
+			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Toggle: key.NewBinding(key.WithKeys("space", "e"), key.WithHelp("space/e", "enable/disable")),
+			Edit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit cron")),
+		}}
 }
 
 // Title implements page.Page.

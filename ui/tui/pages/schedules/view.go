@@ -28,6 +28,10 @@ var columns = []widget.Column{
 	colBy:    {Title: "CHANGED BY", Width: 16, Keep: 10},
 }
 
+// keepWholeType ranks whole type names below the last run but above who
+// changed the schedule.
+const keepWholeType = 50
+
 // panelLines is the height of the selected schedule's panel.
 const panelLines = 6
 
@@ -47,10 +51,10 @@ func (p *Page) View() string {
 	tableH = min(tableH, 1+len(p.views)) // the panel follows the last row
 	rows := tableH - 1
 	p.top = widget.Window(p.top, p.cursor, rows, len(p.views))
-	layout := widget.Fit(columns, p.width)
+	layout := widget.Fit(p.columns, p.width)
 	var b strings.Builder
 	b.WriteString(layout.Header(s))
-	cells := make([]string, len(columns))
+	cells := make([]string, len(p.columns))
 	for i := p.top; i < min(len(p.views), p.top+rows); i++ {
 		p.cells(cells, p.views[i])
 		b.WriteString("\n" + layout.Row(cells, i == p.cursor, s))
@@ -114,18 +118,19 @@ func (p *Page) panel() string {
 	}
 	switch {
 	case len(v.NextRuns) > 0:
+		rc := clockOf(v.Cron, p.source.Location())
 		runs := make([]string, len(v.NextRuns))
 		for i, t := range v.NextRuns {
-			runs[i] = format.Short(t, loc)
+			runs[i] = rc.format(t)
 		}
-		lines = append(lines, "Next runs: "+strings.Join(runs, ", ")+" ("+format.In(now, v.NextRuns[0])+")")
+		lines = append(lines, "Next runs ("+rc.zone()+"): "+strings.Join(runs, ", ")+" ("+format.In(now, v.NextRuns[0])+")")
 	case !v.Enabled:
 		lines = append(lines, s.Muted.Render("Disabled: press space to enable it on this expression."))
 	}
 	if j := v.LastRun; j != nil {
 		lines = append(lines, fmt.Sprintf("Last run: job #%d %s, %s · %s processed, %s failed",
 			j.ID, format.Title(string(j.Status)), format.Stamp(j.CreatedAt, loc),
-			format.Fraction(j.Processed, j.Total), format.Count(j.Failed)))
+			widget.DoneText(*j), format.Count(j.Failed)))
 	} else {
 		lines = append(lines, s.Muted.Render("Last run: never started by a schedule"))
 	}
@@ -139,8 +144,9 @@ func (p *Page) panel() string {
 }
 
 func (p *Page) editView() string {
-	s, loc, now := p.env.Styles, p.env.Location, p.env.Now
+	s, now := p.env.Styles, p.env.Now
 	e := p.edit
+	rc := clockOf(e.input.Value(), p.source.Location())
 	width := min(p.width, 76)
 	var b strings.Builder
 	b.WriteString(e.input.View(s, width-4))
@@ -151,9 +157,9 @@ func (p *Page) editView() string {
 	case e.err != nil:
 		b.WriteString(s.Error.Render("✗ " + e.err.Error()))
 	case len(e.preview) > 0:
-		b.WriteString("Next runs:")
+		b.WriteString("Next runs (" + rc.zone() + "):")
 		for _, t := range e.preview {
-			b.WriteString("\n  " + format.Stamp(t, loc) + s.Muted.Render(" ("+format.In(now, t)+")"))
+			b.WriteString("\n  " + rc.format(t) + s.Muted.Render(" ("+format.In(now, t)+")"))
 		}
 	}
 	b.WriteString("\n\n" + s.Muted.Render("5 or 6 fields, @hourly, @every 90s · enter save and enable · esc cancel"))
