@@ -125,6 +125,11 @@ type Endpoints struct {
 	NhanhAppID      string
 	NhanhBusinessID string
 	NhanhToken      string
+	// NhanhSecretKey is the app's secret, for the app/ endpoints.
+	NhanhSecretKey string
+	// NhanhOAuthURL is the fake's grant page: it redirects to the returnLink
+	// with an accessCode, as nhanh.vn/oauth does once the owner agrees.
+	NhanhOAuthURL string
 
 	ShopifyBaseURL    string // requests go to ShopifyBaseURL + "/admin/api/<ver>/graphql.json"
 	ShopifyShop       string
@@ -171,6 +176,7 @@ type Sandbox struct {
 	truth     *dataset.Truth
 	endpoints Endpoints
 	addr      string
+	date      *dateStamper // stamps replies' Date header (setup.go)
 
 	server     *http.Server
 	cancelReqs context.CancelFunc // ends every request's context
@@ -217,6 +223,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			NhanhAppID:        creds.nhanhAppID,
 			NhanhBusinessID:   creds.nhanhBusinessID,
 			NhanhToken:        creds.nhanhToken,
+			NhanhSecretKey:    creds.nhanhSecretKey,
+			NhanhOAuthURL:     base + NhanhPrefix + "/oauth",
 			ShopifyBaseURL:    base + ShopifyPrefix,
 			ShopifyShop:       creds.shopifyShop,
 			ShopifyToken:      creds.shopifyToken,
@@ -231,6 +239,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		AppID:       creds.nhanhAppID,
 		BusinessID:  creds.nhanhBusinessID,
 		AccessToken: creds.nhanhToken,
+		SecretKey:   creds.nhanhSecretKey,
 		Scale:       opts.Scale,
 		Faults:      injector(opts.Faults, faultSeed, nhanhFaultStream),
 		Clock:       opts.Clock,
@@ -244,6 +253,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Clock:       opts.Clock,
 	})
 
+	sb.date = &dateStamper{clock: opts.Clock}
 	sb.serve(ln)
 	return sb, nil
 }
@@ -260,8 +270,9 @@ func (sb *Sandbox) serve(ln net.Listener) {
 	// Timeout fault return at once instead of holding the shutdown.
 	reqCtx, cancelReqs := context.WithCancel(context.Background())
 	sb.cancelReqs = cancelReqs
+	sb.date.next = mux
 	sb.server = &http.Server{
-		Handler:           mux,
+		Handler:           sb.date,
 		ReadHeaderTimeout: readHeaderTimeout,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
@@ -341,6 +352,7 @@ func splitmix64(x uint64) uint64 {
 // credentials are one sandbox's secrets, shaped like the real ones.
 type credentials struct {
 	nhanhAppID, nhanhBusinessID, nhanhToken string
+	nhanhSecretKey                          string
 	shopifyShop, shopifyToken               string
 }
 
@@ -356,6 +368,7 @@ func newCredentials() (credentials, error) {
 	// Nhanh tokens are long opaque strings; Shopify admin tokens are
 	// shpat_ plus 32 hex digits.
 	c.nhanhToken = rand.Text() + rand.Text()
+	c.nhanhSecretKey = rand.Text()
 	token := make([]byte, 16)
 	if _, err := rand.Read(token); err != nil {
 		return c, fmt.Errorf("random shopify token: %w", err)

@@ -53,6 +53,11 @@ type NhanhConfig struct {
 	AppID       string `yaml:"app_id" env:"SYNCOPS_NHANH_APP_ID" help:"Nhanh app id"`
 	BusinessID  string `yaml:"business_id" env:"SYNCOPS_NHANH_BUSINESS_ID" help:"Nhanh business id"`
 	AccessToken Secret `yaml:"access_token" env:"SYNCOPS_NHANH_ACCESS_TOKEN" help:"Nhanh access token (secret)"`
+	// The app connection (see secrets.go and `syncops init`).
+	SecretKey      Secret `yaml:"secret_key" env:"SYNCOPS_NHANH_SECRET_KEY" help:"Nhanh app secret key, to exchange access codes and check the token (secret)"`
+	TokenExpiresAt string `yaml:"token_expires_at" env:"SYNCOPS_NHANH_TOKEN_EXPIRES_AT" help:"when the Nhanh token expires (RFC 3339; written by syncops init)"`
+	ReturnLink     string `yaml:"return_link" env:"SYNCOPS_NHANH_RETURN_LINK" help:"the app's registered return link (https), for the authorization URL"`
+	OAuthURL       string `yaml:"oauth_url" env:"SYNCOPS_NHANH_OAUTH_URL" help:"Nhanh's grant page (default https://nhanh.vn/oauth)"`
 }
 
 // ShopifyConfig is the Shopify Admin API access.
@@ -107,6 +112,9 @@ func Load(path string, env func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if err := cfg.applyDefaults(); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.applySecretsFile(); err != nil {
 		return Config{}, err
 	}
 	return cfg, cfg.Validate()
@@ -201,6 +209,9 @@ func (c Config) Validate() error {
 	}
 	if c.RescueMargin < 0 {
 		errs = append(errs, errors.New("SYNCOPS_RESCUE_MARGIN must not be negative"))
+	}
+	if _, err := c.Nhanh.TokenExpiry(); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -59,7 +59,8 @@ func TestDemoHeadlessStderrIsOnlyJSON(t *testing.T) {
 	}
 
 	out := stdout.String()
-	for _, want := range []string{"SANDBOX:", "Nhanh.vn fake:  http://127.0.0.1:", "Shopify fake:", "database:", "temporary, removed at exit"} {
+	for _, want := range []string{"SANDBOX:", "Nhanh.vn fake:  http://127.0.0.1:", "Shopify fake:", "database:", "temporary, removed at exit",
+		"doctor:         17 ok, 0 warn, 0 fail (all green)"} {
 		require.Contains(t, out, want)
 	}
 	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")

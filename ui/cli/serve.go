@@ -128,7 +128,7 @@ work. The fakes enforce the APIs' published rate limits (--scale speeds them up)
 			}()
 			ep := sb.Endpoints()
 			cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
-				AccessToken: app.Secret(ep.NhanhToken)}
+				AccessToken: app.Secret(ep.NhanhToken), SecretKey: app.Secret(ep.NhanhSecretKey)}
 			cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
 				AccessToken: app.Secret(ep.ShopifyToken)}
 			note := "from SYNCOPS_DB"
@@ -144,6 +144,7 @@ work. The fakes enforce the APIs' published rate limits (--scale speeds them up)
 			// The banner is for people: stdout. Stderr carries only the JSON log
 			// lines in headless mode, so a log shipper parses every line.
 			printDemoBanner(e.opts.Stdout, sb, cfg, note, customers, products)
+			printDemoDoctor(ctx, e.opts.Stdout, e, cfg)
 			return serve(ctx, e, cfg, serveOptions{noTUI: noTUI, sandbox: sb, dbNote: note})
 		},
 	}

@@ -67,6 +67,8 @@ type Options struct {
 	AppID       string
 	BusinessID  string
 	AccessToken string
+	// SecretKey is the app's secret, checked by the app/ endpoints.
+	SecretKey string
 	// Scale speeds the fake's clock-based limits up: the window is
 	// BaseWindow/Scale and a lock lasts LockSeconds/Scale, while the limit
 	// stays at 150. Scale 20 makes the window 1.5 s.
@@ -109,6 +111,7 @@ type Server struct {
 	limits    map[string]*endpointLimit
 	record    recorder
 	scripted  []fault.Kind
+	app       appState // grants and access codes (app.go)
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -199,6 +202,9 @@ func (s *Server) InjectNext(kinds ...fault.Kind) {
 
 // ServeHTTP answers one API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveApp(w, r) {
+		return
+	}
 	endpoint, ok := strings.CutPrefix(r.URL.Path, pathPrefix)
 	if !ok || !knownEndpoint(endpoint) {
 		writeJSON(w, http.StatusNotFound, failure("ERR_NOT_FOUND", "Unknown API "+r.URL.Path))
@@ -251,7 +257,7 @@ func (s *Server) checkAuth(r *http.Request) (envelope, bool) {
 		return failure("ERR_INVALID_APP_ID", "appId is invalid"), false
 	case q.Get("businessId") != s.opts.BusinessID:
 		return failure("ERR_INVALID_BUSINESS_ID", "businessId is invalid"), false
-	case r.Header.Get("Authorization") != s.opts.AccessToken:
+	case !s.tokenValid(r.Header.Get("Authorization")):
 		return failure("ERR_INVALID_ACCESS_TOKEN", "accessToken is invalid or expired"), false
 	}
 	return envelope{}, true

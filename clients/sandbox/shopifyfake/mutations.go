@@ -23,6 +23,8 @@ func (s *Server) mutationResolvers() map[string]resolver {
 		"metafieldsSet":          s.resolveMetafieldsSet,
 		"inventorySetQuantities": s.resolveInventorySet,
 		"bulkOperationRunQuery":  s.resolveBulkRun,
+		// setup.go
+		"metafieldDefinitionCreate": s.resolveMetafieldDefinitionCreate,
 	}
 }
 

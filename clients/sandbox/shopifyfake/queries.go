@@ -25,6 +25,9 @@ func (s *Server) queryResolvers() map[string]resolver {
 		"shop":                 s.resolveShop,
 		"node":                 s.resolveNode,
 		"currentBulkOperation": s.resolveCurrentBulkOperation,
+		// setup.go
+		"currentAppInstallation": s.resolveAppInstallation,
+		"metafieldDefinitions":   s.resolveMetafieldDefinitions,
 	}
 }
 
@@ -196,11 +199,19 @@ func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float6
 		return nil, 0, err
 	}
 	byName := stringArg(f, "sortKey", rc.vars) == "NAME" || argMissing(f, "sortKey")
-	keys := make([]sortKey, len(s.locations))
-	names := make([]string, len(s.locations))
+	// shown are the positions in s.locations of the locations listed:
+	// inactive ones only when asked for.
+	var shown []int
 	for i, l := range s.locations {
-		names[i] = l.Name
-		keys[i] = sortKey{a: gidNumber(string(l.ID))}
+		if s.locationActive(l.ID) || boolArg(f, "includeInactive", rc.vars) {
+			shown = append(shown, i)
+		}
+	}
+	keys := make([]sortKey, len(shown))
+	names := make([]string, len(shown))
+	for i, at := range shown {
+		names[i] = s.locations[at].Name
+		keys[i] = sortKey{a: gidNumber(string(s.locations[at].ID))}
 	}
 	if byName {
 		// Rank by name, so the key stays two integers.
@@ -212,7 +223,9 @@ func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float6
 	}
 	page, info := paginate(keys, first, after, reverse)
 	conn := connection("Location", keys, page, info, func(pos int) map[string]any {
-		return locationObject(&s.locations[pos])
+		obj := locationObject(&s.locations[shown[pos]])
+		obj["isActive"] = s.locationActive(s.locations[shown[pos]].ID)
+		return obj
 	})
 	return conn, float64(first - int64(len(page))), nil
 }

@@ -100,6 +100,7 @@ type Server struct {
 	script      []ScriptedFault
 	groupSeq    int
 	serverErrs  int
+	setup       setupState // scopes, metafield definitions, inactive locations (setup.go)
 }
 
 // ScriptedFault is a fault a test queues for the next matching request.
