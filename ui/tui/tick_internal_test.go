@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"github.com/charmbracelet/x/ansi"
 	"testing"
 	"time"
 
@@ -141,4 +142,16 @@ func TestMessagesClear(t *testing.T) {
 		m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
 		require.Empty(t, m.message)
 	})
+}
+
+// TestBudgetNeverNegative: a bucket overdrawn by requests in flight reads
+// empty, not "-12/2000".
+func TestBudgetNeverNegative(t *testing.T) {
+	t.Parallel()
+	e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+	require.NoError(t, err)
+	m := New(Options{Engine: e, Clock: clockwork.NewFakeClock()})
+	t.Cleanup(m.Close)
+	got := ansi.Strip(m.budgetText(Budget{API: "Shopify", Available: -12.5, Capacity: 2000, Unit: BudgetPoints}))
+	require.Equal(t, "Shopify 0/2000 pts", got)
 }

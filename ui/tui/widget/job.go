@@ -29,7 +29,7 @@ type Speed struct {
 // StallAfter is how long a running job may go without progress before its
 // rate and ETA give way to "stalled for 2m". The engine writes a running
 // job's counters every second while they move.
-const StallAfter = 30 * time.Second
+const StallAfter = time.Minute
 
 // JobSpeed reads the engine's rate and ETA from a job's metadata, as of
 // now: a running job whose counters have not moved for StallAfter is

@@ -325,7 +325,7 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 			return page.Copy("job id "+id, id)
 		}
 	case key.Matches(msg, p.keys.Filter):
-		in := &widget.Input{Prompt: "/ ", Placeholder: "id, type, label, status or error text"}
+		in := &widget.Input{Prompt: "/ ", Placeholder: "#id, type, label, status or error text"}
 		in.Focus()
 		in.SetWidth(p.width)
 		in.SetValue(p.filter)
@@ -364,7 +364,8 @@ func (p *Page) applyFilter() tea.Cmd {
 }
 
 // listFilter turns the tab and filter into an engine filter, matching what
-// the list shows: a job id ("42" or "#42") selects that job; text found in
+// the list shows: a job id as the list writes it ("#42") selects that job
+// (bare digits are searched as text, such as an HTTP status); text found in
 // type labels (as shown in the TYPE column) selects those types; anything
 // else is searched in type, status and error text.
 func (p *Page) listFilter() engine.ListFilter {
@@ -372,9 +373,11 @@ func (p *Page) listFilter() engine.ListFilter {
 	if p.filter == "" {
 		return f
 	}
-	if id, err := strconv.ParseInt(strings.TrimPrefix(p.filter, "#"), 10, 64); err == nil && id > 0 {
-		f.AfterID, f.BeforeID = id-1, id+1
-		return f
+	if digits, ok := strings.CutPrefix(p.filter, "#"); ok {
+		if id, err := strconv.ParseInt(digits, 10, 64); err == nil && id > 0 {
+			f.AfterID, f.BeforeID = id-1, id+1
+			return f
+		}
 	}
 	needle := strings.ToLower(p.filter)
 	for _, k := range p.types {
