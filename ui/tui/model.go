@@ -62,6 +62,14 @@ type Model struct {
 	stopEvents  func()
 	activeJobs  map[engine.JobID]engine.Job
 	tickPending bool
+	tickEvery   time.Duration
+	tickSeq     int
+
+	// helpScroll scrolls the help overlay when it is taller than the screen.
+	helpScroll widget.Scroll
+	// spinning: a spinner frame timer is pending; spinFrame is its frame.
+	spinning  bool
+	spinFrame int
 }
 
 // New builds a console. It subscribes to engine events at once; the
@@ -76,7 +84,7 @@ func New(opts Options) *Model {
 	env := &page.Env{Engine: opts.Engine, Actor: opts.Actor, ReadOnly: opts.ReadOnly, Clock: opts.Clock,
 		Location: opts.Location, Styles: styles.New(true), Now: opts.Clock.Now(), Ctx: ctx, Active: page.Overview}
 	m := &Model{opts: opts, env: env, cancel: cancel, help: help.New(), keys: newGlobalKeys(),
-		activeJobs: map[engine.JobID]engine.Job{}}
+		activeJobs: map[engine.JobID]engine.Job{}, helpScroll: widget.NewScroll()}
 	m.help.Styles = env.Styles.Help
 	var sched overview.ScheduleLister
 	if opts.Schedules != nil {
@@ -110,7 +118,7 @@ func (m *Model) Close() {
 func (m *Model) Init() tea.Cmd {
 	// The front page loads when the first window size arrives: pages fit
 	// what they load to their size.
-	return tea.Batch(tea.RequestBackgroundColor, waitEvents(m.events), m.loadActive())
+	return tea.Batch(tea.RequestBackgroundColor, waitEvents(m.events), m.loadActive(), m.armTick())
 }
 
 // Update implements tea.Model.
@@ -121,28 +129,52 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.env.Now = m.env.Clock.Now()
+	cmd := m.route(msg)
+	return m, tea.Batch(cmd, m.spin())
+}
+
+// route handles one message and returns what it asks to run.
+func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		if msg.Width == m.width && msg.Height == m.height {
-			return m, nil
+			return nil
 		}
 		m.width, m.height = msg.Width, msg.Height
-		return m, m.resize()
+		return m.resize()
 	case tea.BackgroundColorMsg:
 		m.env.Styles = styles.New(msg.IsDark())
 		m.help.Styles = m.env.Styles.Help
-		return m, nil
+		if m.showHelp {
+			m.fillHelp()
+		}
+		return m.broadcast(msg)
 	case tea.KeyPressMsg:
 		m.seenMessage()
-		return m, m.key(msg)
+		return m.key(msg)
+	case tea.MouseClickMsg:
+		if msg.Button != tea.MouseLeft {
+			return nil
+		}
+		m.seenMessage()
+		return m.click(msg.X, msg.Y)
+	case tea.MouseWheelMsg:
+		return m.wheel(tea.Mouse(msg))
+	case spinTickMsg:
+		m.spinning = false
+		if m.pending() {
+			m.spinFrame++
+			m.env.Spinner = spinner.Frames[m.spinFrame%len(spinner.Frames)]
+		}
+		return nil
 	case page.JobsChangedMsg:
-		return m, m.jobsChanged(msg)
+		return m.jobsChanged(msg)
 	case eventsClosedMsg:
 		if m.closed.Load() {
-			return m, nil // our own Close ended the subscription
+			return nil // our own Close ended the subscription
 		}
 		m.report("live updates stopped: the engine is shutting down", true)
-		return m, nil
+		return nil
 	case activeJobsMsg:
 		for _, j := range msg.jobs {
 			if _, seen := m.activeJobs[j.ID]; !seen {
@@ -151,23 +183,26 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.activeLoaded = true
 		if m.quitWaiting {
-			return m, tea.Batch(m.askQuit(), m.armTick())
+			return tea.Batch(m.askQuit(), m.armTick())
 		}
-		return m, m.armTick()
+		return m.armTick()
 	case tickMsg:
+		if msg.seq != m.tickSeq {
+			return nil // superseded by a faster tick
+		}
 		m.tickPending = false
 		m.refreshBudgets()
-		return m, m.armTick()
+		return tea.Batch(m.broadcast(page.TickMsg{}), m.armTick())
 	case page.ErrorMsg:
 		m.report(msg.Error(), true)
-		return m, m.broadcast(msg)
+		return m.broadcast(msg)
 	case page.NoticeMsg:
-		return m, m.report(msg.Text, false)
+		return m.report(msg.Text, false)
 	case clearNoticeMsg:
 		if msg.seq == m.messageSeq && !m.messageErr {
 			m.message = ""
 		}
-		return m, nil
+		return nil
 	case page.OpenJobMsg:
 		m.jobOpen = true
 		cmd := m.detail.Open(msg.ID)
@@ -175,9 +210,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Notice != "" {
 			cmd = tea.Batch(cmd, m.report(msg.Notice, false))
 		}
-		return m, cmd
+		return cmd
 	}
-	return m, m.broadcast(msg)
+	return m.broadcast(msg)
 }
 
 // broadcast gives a message to every page; each ignores what is not its own.
@@ -202,6 +237,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			return m.askQuit()
 		case key.Matches(msg, m.keys.Help), key.Matches(msg, m.keys.Back):
 			m.showHelp = false
+		default:
+			m.helpScroll.Update(msg)
 		}
 		return nil
 	}
@@ -214,6 +251,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.askQuit()
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
+		m.helpScroll = widget.NewScroll()
+		m.fillHelp()
 		return nil
 	case key.Matches(msg, m.keys.Back):
 		return m.back()
@@ -319,6 +358,9 @@ func (m *Model) resize() tea.Cmd {
 	m.help.SetWidth(m.width)
 	for _, p := range m.pages {
 		p.SetSize(w, h)
+	}
+	if m.showHelp {
+		m.fillHelp()
 	}
 	return m.pages[m.active].Activate()
 }

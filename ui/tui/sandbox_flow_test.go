@@ -117,7 +117,7 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	b.press("right")
 	b.waitFor(t, "[Failed items (1)]")
 	b.press("enter")
-	b.waitFor(t, "Nhanh customer "+strconv.FormatInt(int64(pulled[1].ID), 10), "Owner does not exist",
+	b.waitFor(t, "Nhanh customer "+strconv.FormatInt(int64(pulled[1].ID), 10), "Owner does not",
 		"Request   metafieldsSet owner=gid://shopify/Customer/999999999")
 
 	// Retry the failed item: a new job, and the console jumps to it.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"github.com/charmbracelet/x/ansi"
 	"testing"
 	"time"
 
@@ -15,10 +16,10 @@ import (
 	"syncops/ui/tui/page"
 )
 
-// TestClockTicksOnlyWhileSomethingCounts: an idle console arms no timer;
-// an active job or a locked API arms exactly one at a time, and it stops
-// when the job ends.
-func TestClockTicksOnlyWhileSomethingCounts(t *testing.T) {
+// TestClockTicksFastOnlyWhileSomethingCounts: an idle console arms one
+// slow timer (relative times such as "in 3m" move on); an active job or a
+// locked API arms one fast timer, exactly one at a time.
+func TestClockTicksFastOnlyWhileSomethingCounts(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	running := engine.Job{ID: 7, Type: "X", Status: engine.StatusRunning}
@@ -26,12 +27,12 @@ func TestClockTicksOnlyWhileSomethingCounts(t *testing.T) {
 		name    string
 		active  []engine.Job
 		budgets []Budget
-		wantArm bool
+		every   time.Duration
 	}{
-		{name: "idle", wantArm: false},
-		{name: "a job runs", active: []engine.Job{running}, wantArm: true},
-		{name: "an API is locked", budgets: []Budget{{API: "Nhanh", LockedUntil: now.Add(5 * time.Second)}}, wantArm: true},
-		{name: "a lock that passed", budgets: []Budget{{API: "Nhanh", LockedUntil: now.Add(-time.Second)}}, wantArm: false},
+		{name: "idle", every: idleRefreshInterval},
+		{name: "a job runs", active: []engine.Job{running}, every: refreshInterval},
+		{name: "an API is locked", budgets: []Budget{{API: "Nhanh", LockedUntil: now.Add(5 * time.Second)}}, every: refreshInterval},
+		{name: "a lock that passed", budgets: []Budget{{API: "Nhanh", LockedUntil: now.Add(-time.Second)}}, every: idleRefreshInterval},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,13 +42,17 @@ func TestClockTicksOnlyWhileSomethingCounts(t *testing.T) {
 			m := New(Options{Engine: e, Clock: clockwork.NewFakeClockAt(now), Budgets: func() []Budget { return tt.budgets }})
 			t.Cleanup(m.Close)
 			m.Update(activeJobsMsg{jobs: tt.active})
-			require.Equal(t, tt.wantArm, m.tickPending)
+			require.True(t, m.tickPending)
+			require.Equal(t, tt.every, m.tickEvery)
 			require.Nil(t, m.armTick(), "a second timer was armed while one is pending")
 		})
 	}
 }
 
-func TestTickStopsWhenTheLastJobEnds(t *testing.T) {
+// TestTickSlowsWhenTheLastJobEnds: the fast tick gives way to the slow
+// one once nothing counts, and a job starting while only the slow tick is
+// pending arms a fast one at once (the slow one's message is dropped).
+func TestTickSlowsWhenTheLastJobEnds(t *testing.T) {
 	t.Parallel()
 	e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
 	require.NoError(t, err)
@@ -55,9 +60,15 @@ func TestTickStopsWhenTheLastJobEnds(t *testing.T) {
 	t.Cleanup(m.Close)
 	m.Update(page.JobsChangedMsg{Jobs: []engine.Job{{ID: 1, Type: "X", Status: engine.StatusRunning}}})
 	require.True(t, m.tickPending)
+	require.Equal(t, refreshInterval, m.tickEvery)
 	m.Update(page.JobsChangedMsg{Jobs: []engine.Job{{ID: 1, Type: "X", Status: engine.StatusCompleted}}})
-	m.Update(tickMsg{})
-	require.False(t, m.tickPending, "the console keeps ticking with nothing to count")
+	m.Update(tickMsg{seq: m.tickSeq})
+	require.Equal(t, idleRefreshInterval, m.tickEvery, "the console keeps ticking fast with nothing to count")
+	slow := m.tickSeq
+	m.Update(page.JobsChangedMsg{Jobs: []engine.Job{{ID: 2, Type: "X", Status: engine.StatusRunning}}})
+	require.Equal(t, refreshInterval, m.tickEvery, "a job started but the next redraw is seconds away")
+	m.Update(tickMsg{seq: slow})
+	require.True(t, m.tickPending, "the superseded slow tick cancelled the fast one")
 }
 
 // TestBackgroundColourPicksStyles: a light terminal gets the light styles.
@@ -131,4 +142,16 @@ func TestMessagesClear(t *testing.T) {
 		m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
 		require.Empty(t, m.message)
 	})
+}
+
+// TestBudgetNeverNegative: a bucket overdrawn by requests in flight reads
+// empty, not "-12/2000".
+func TestBudgetNeverNegative(t *testing.T) {
+	t.Parallel()
+	e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+	require.NoError(t, err)
+	m := New(Options{Engine: e, Clock: clockwork.NewFakeClock()})
+	t.Cleanup(m.Close)
+	got := ansi.Strip(m.budgetText(Budget{API: "Shopify", Available: -12.5, Capacity: 2000, Unit: BudgetPoints}))
+	require.Equal(t, "Shopify 0/2000 pts", got)
 }

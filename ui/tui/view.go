@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -22,6 +23,9 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "syncops"
+	if m.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 
@@ -111,7 +115,9 @@ func (m *Model) budgetText(b Budget) string {
 	if b.Unit == BudgetPoints {
 		unit = "pts"
 	}
-	text := fmt.Sprintf("%s %.0f/%.0f %s", b.API, math.Floor(b.Available), b.Capacity, unit)
+	// A bucket overdrawn by a request in flight reads empty, never negative.
+	avail := max(0, math.Floor(b.Available))
+	text := fmt.Sprintf("%s %.0f/%.0f %s", b.API, avail, b.Capacity, unit)
 	switch {
 	case b.Capacity > 0 && b.Available/b.Capacity < lowBudget:
 		return s.BudgetLow.Render(text)
@@ -147,11 +153,43 @@ func (m *Model) helpLine() string {
 	return head + h.Styles.ShortSeparator.Render(sep) + tail
 }
 
-func (m *Model) helpView() string {
+// helpChrome is the help box's lines around its scrolled keys: border,
+// title, blank, position, border.
+const helpChrome = 5
+
+// fillHelp lays out every key of the page in front for the help overlay:
+// in columns when they fit the screen's width, one group under another
+// when they do not, scrolled when taller than the screen. It runs in
+// Update.
+func (m *Model) fillHelp() {
 	p := m.pages[m.active]
 	groups := append(p.FullHelp(), m.keys.full())
-	return m.env.Styles.HelpBox.Render(m.env.Styles.Title.Render("Keys · "+p.Title()) + "\n\n" +
-		m.help.FullHelpView(groups))
+	h := m.help
+	h.SetWidth(0) // never cut a column: stack them instead
+	inner := max(10, m.width-4)
+	content := h.FullHelpView(groups)
+	if lipgloss.Width(content) > inner {
+		parts := make([]string, 0, len(groups))
+		for _, g := range groups {
+			if text := h.FullHelpView([][]key.Binding{g}); text != "" {
+				parts = append(parts, text)
+			}
+		}
+		content = strings.Join(parts, "\n\n")
+	}
+	_, bodyH := m.bodySize()
+	lines := strings.Count(content, "\n") + 1
+	m.helpScroll.SetSize(min(inner, lipgloss.Width(content)), max(1, min(lines, bodyH-helpChrome)))
+	m.helpScroll.SetContent(content)
+}
+
+func (m *Model) helpView() string {
+	s := m.env.Styles
+	body := s.Title.Render("Keys · "+m.pages[m.active].Title()) + "\n\n" + m.helpScroll.View()
+	if pos := m.helpScroll.Position(); pos != "" {
+		body += "\n" + s.Muted.Render(pos+" · ↑/↓ scroll · esc close")
+	}
+	return s.HelpBox.Render(body)
 }
 
 // spread puts left and right on one line of width cells; left is cut

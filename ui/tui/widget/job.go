@@ -21,10 +21,36 @@ type Speed struct {
 	// HasETA is false when the engine has no estimate (not running, or no
 	// items done yet).
 	HasETA bool
+	// Stalled is how long a running job has made no progress, when that is
+	// at least StallAfter: its last rate and ETA no longer say anything.
+	Stalled time.Duration
 }
 
-// JobSpeed reads the engine's rate and ETA from a job's metadata.
-func JobSpeed(j engine.Job) Speed {
+// StallAfter is how long a running job may go without progress before its
+// rate and ETA give way to "stalled for 2m". The engine writes a running
+// job's counters every second while they move.
+const StallAfter = time.Minute
+
+// JobSpeed reads the engine's rate and ETA from a job's metadata, as of
+// now: a running job whose counters have not moved for StallAfter is
+// stalled, and its rate and ETA are not shown as if they were current.
+func JobSpeed(j engine.Job, now time.Time) Speed {
+	sp := jobSpeed(j)
+	if idle := now.Sub(j.UpdatedAt); j.Status == engine.StatusRunning && !j.UpdatedAt.IsZero() && idle >= StallAfter {
+		sp.Stalled, sp.Rate, sp.HasETA = idle, 0, false
+	}
+	return sp
+}
+
+// StallText is "stalled for 2m05s", or "" when the job is moving.
+func (sp Speed) StallText() string {
+	if sp.Stalled <= 0 {
+		return ""
+	}
+	return "stalled for " + format.Duration(sp.Stalled)
+}
+
+func jobSpeed(j engine.Job) Speed {
 	var meta struct {
 		Rate *float64 `json:"itemsPerSecond"`
 		ETA  *float64 `json:"etaSeconds"`
@@ -43,8 +69,11 @@ func JobSpeed(j engine.Job) Speed {
 	return sp
 }
 
-// RateText is the rate, or "–".
+// RateText is the rate, "stalled", or "–".
 func (sp Speed) RateText() string {
+	if sp.Stalled > 0 {
+		return "stalled"
+	}
 	if sp.Rate <= 0 {
 		return "–"
 	}

@@ -4,6 +4,7 @@
 package widget
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -254,4 +255,21 @@ func Wrap(text string, width int) string {
 		return text
 	}
 	return lipgloss.Wrap(text, width, " ")
+}
+
+// More says how many of total rows are out of view above and below a
+// window of n rows from top ("↑ 2 more · ↓ 3 more"), or "" when all show.
+func More(top, n, total int) string {
+	above, below := top, total-top-n
+	if above <= 0 && below <= 0 {
+		return ""
+	}
+	var parts []string
+	if above > 0 {
+		parts = append(parts, fmt.Sprintf("↑ %d more", above))
+	}
+	if below > 0 {
+		parts = append(parts, fmt.Sprintf("↓ %d more", below))
+	}
+	return "  " + strings.Join(parts, " · ")
 }

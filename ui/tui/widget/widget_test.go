@@ -3,6 +3,7 @@ package widget
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -252,4 +253,68 @@ func TestProgressOfUnknownAndUnfinishedJobs(t *testing.T) {
 			require.Equal(t, tt.doneText, DoneText(tt.job))
 		})
 	}
+}
+
+// TestStalledJobShowsWhy: a running job whose counters have not moved for
+// StallAfter shows "stalled for …" instead of a rate and ETA that froze.
+func TestStalledJobShowsWhy(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	meta := []byte(`{"itemsPerSecond":12.5,"etaSeconds":48}`)
+	tests := []struct {
+		name             string
+		job              engine.Job
+		rate, eta, stall string
+	}{
+		{name: "moving", job: engine.Job{Status: engine.StatusRunning, Metadata: meta, UpdatedAt: now.Add(-5 * time.Second)},
+			rate: "12.5/s", eta: "48s"},
+		{name: "stalled", job: engine.Job{Status: engine.StatusRunning, Metadata: meta, UpdatedAt: now.Add(-2 * time.Minute)},
+			rate: "stalled", eta: "–", stall: "stalled for 2m00s"},
+		{name: "finished long ago", job: engine.Job{Status: engine.StatusCompleted, Metadata: meta, UpdatedAt: now.Add(-time.Hour)},
+			rate: "12.5/s", eta: "–"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sp := JobSpeed(tt.job, now)
+			require.Equal(t, tt.rate, sp.RateText())
+			require.Equal(t, tt.eta, sp.ETAText())
+			require.Equal(t, tt.stall, sp.StallText())
+		})
+	}
+}
+
+func TestMoreSaysWhatIsOutOfView(t *testing.T) {
+	t.Parallel()
+	require.Empty(t, More(0, 10, 10))
+	require.Equal(t, "  ↓ 3 more", More(0, 10, 13))
+	require.Equal(t, "  ↑ 2 more · ↓ 1 more", More(2, 10, 13))
+}
+
+// TestConfirmButtonsAnswerClicks: a click on the yes or the no text of a
+// dialog drawn centred answers it; a click elsewhere leaves it open.
+func TestConfirmButtonsAnswerClicks(t *testing.T) {
+	t.Parallel()
+	s := styles.New(true)
+	c := Confirm{Title: "Cancel job #5?", Body: "It stops.", Yes: "cancel it", No: "keep it"}
+	lines := strings.Split(ansi.Strip(Overlay(Fill("", 80, 20), c.View(s, 80), 80, 20)), "\n")
+	find := func(text string) (int, int) {
+		for y, ln := range lines {
+			if i := strings.Index(ln, text); i >= 0 {
+				return ansi.StringWidth(ln[:i]), y
+			}
+		}
+		t.Fatalf("%q not drawn", text)
+		return 0, 0
+	}
+	x, y := find("y cancel it")
+	decided, yes := c.Click(s, x+1, y, 80, 20)
+	require.True(t, decided)
+	require.True(t, yes)
+	x, y = find("n/esc keep it")
+	decided, yes = c.Click(s, x+3, y, 80, 20)
+	require.True(t, decided)
+	require.False(t, yes)
+	decided, _ = c.Click(s, 0, 0, 80, 20)
+	require.False(t, decided)
 }

@@ -64,6 +64,19 @@ func (p *Page) View() string {
 
 func (p *Page) tabsLine() string {
 	s := p.env.Styles
+	parts := p.tabTexts()
+	for i, text := range parts {
+		if i == p.tab {
+			parts[i] = s.TabActive.Render("[" + text + "]")
+		} else {
+			parts[i] = s.TabInactive.Render(" " + text + " ")
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// tabTexts are the state tabs with their counts, undecorated.
+func (p *Page) tabTexts() []string {
 	var all int64
 	for _, n := range p.counts {
 		all += n
@@ -77,14 +90,9 @@ func (p *Page) tabsLine() string {
 				n += p.counts[st]
 			}
 		}
-		text := fmt.Sprintf("%s %s", t.title, format.Count(n))
-		if i == p.tab {
-			parts[i] = s.TabActive.Render("[" + text + "]")
-		} else {
-			parts[i] = s.TabInactive.Render(" " + text + " ")
-		}
+		parts[i] = fmt.Sprintf("%s %s", t.title, format.Count(n))
 	}
-	return strings.Join(parts, " ")
+	return parts
 }
 
 func (p *Page) infoLine() string {
@@ -104,7 +112,7 @@ func (p *Page) infoLine() string {
 	}
 	loading := ""
 	if p.listBusy {
-		loading = "loading…"
+		loading = p.env.Loading("loading…")
 	}
 	return s.Muted.Render(widget.Join(" · ", filter, order, rows, loading))
 }

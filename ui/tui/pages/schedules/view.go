@@ -35,6 +35,28 @@ const keepWholeType = 50
 // panelLines is the height of the selected schedule's panel.
 const panelLines = 6
 
+// heights splits the page: the panel's height, the table's (header, rows
+// and a "more" line when not all fit) and how many rows it shows.
+func (p *Page) heights() (panelH, tableH, rows int) {
+	panelH = min(panelLines, max(0, p.height-4))
+	tableH = max(1, p.height-panelH-1)
+	tableH = min(tableH, 1+len(p.views)) // the panel follows the last row
+	rows = tableH - 1
+	if rows < len(p.views) && rows > 1 {
+		rows--
+	}
+	return panelH, tableH, max(0, rows)
+}
+
+// follow scrolls the table to the cursor; it runs in Update.
+func (p *Page) follow() {
+	_, _, rows := p.heights()
+	p.top = widget.Window(p.top, p.cursor, rows, len(p.views))
+}
+
+// editWidth is the width of the cron editor's dialog.
+func (p *Page) editWidth() int { return min(p.width, 76) }
+
 // View implements page.Page.
 func (p *Page) View() string {
 	s := p.env.Styles
@@ -42,15 +64,11 @@ func (p *Page) View() string {
 	case p.source == nil:
 		return widget.Fill(s.Muted.Render("Schedules are unavailable in this session (no scheduler configured)."), p.width, p.height)
 	case !p.loaded:
-		return widget.Fill(s.Muted.Render("loading schedules…"), p.width, p.height)
+		return widget.Fill(s.Muted.Render(p.env.Loading("loading schedules…")), p.width, p.height)
 	case len(p.views) == 0:
 		return widget.Fill(s.Muted.Render("No schedules."), p.width, p.height)
 	}
-	panelH := min(panelLines, max(0, p.height-4))
-	tableH := max(1, p.height-panelH-1)
-	tableH = min(tableH, 1+len(p.views)) // the panel follows the last row
-	rows := tableH - 1
-	p.top = widget.Window(p.top, p.cursor, rows, len(p.views))
+	panelH, tableH, rows := p.heights()
 	layout := widget.Fit(p.columns, p.width)
 	var b strings.Builder
 	b.WriteString(layout.Header(s))
@@ -58,6 +76,9 @@ func (p *Page) View() string {
 	for i := p.top; i < min(len(p.views), p.top+rows); i++ {
 		p.cells(cells, p.views[i])
 		b.WriteString("\n" + layout.Row(cells, i == p.cursor, s))
+	}
+	if more := widget.More(p.top, rows, len(p.views)); more != "" {
+		b.WriteString("\n" + s.Muted.Render(more))
 	}
 	body := widget.Fill(b.String(), p.width, tableH)
 	if panelH > 0 {
@@ -147,7 +168,7 @@ func (p *Page) editView() string {
 	s, now := p.env.Styles, p.env.Now
 	e := p.edit
 	rc := clockOf(e.input.Value(), p.source.Location())
-	width := min(p.width, 76)
+	width := p.editWidth()
 	var b strings.Builder
 	b.WriteString(e.input.View(s, width-4))
 	b.WriteString("\n\n")
