@@ -24,13 +24,14 @@ import (
 // run pairs with nobody. The mappings must be exactly Truth's.
 func TestAutoMatchCustomersPhoneCases(t *testing.T) {
 	t.Parallel()
-	cfg := dataset.GenerateConfig{Seed: 21, Customers: 1500, Products: 1, PhoneCases: true}
+	opts := sandbox.Options{Seed: 21, Customers: 1500, Products: 1, PhoneCases: true}
 	for _, dialect := range storetest.Backends(t) {
 		t.Run(string(dialect), func(t *testing.T) {
 			t.Parallel()
-			ds, truth := dataset.GenerateWithTruth(cfg)
-			served, _ := dataset.GenerateWithTruth(cfg) // the fakes own and mutate theirs
-			b := setup(t, setupOptions{dialect: dialect, sandbox: sandbox.Options{Dataset: served}})
+			b := setup(t, setupOptions{dialect: dialect, sandbox: opts})
+			ds, truth := dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: opts.Seed,
+				Customers: opts.Customers, Products: opts.Products, PhoneCases: opts.PhoneCases})
+			require.Equal(t, b.truth(), truth, "the regenerated dataset is not the sandbox's world")
 			matchFillMirrors(t, b.store, ds)
 
 			want := matchExpectedCustomerRun(ds, truth)
