@@ -128,8 +128,7 @@ func labelEndsAt(text string, end int, label string) bool {
 		}
 		i, k = at, k-1
 	}
-	r, _ := lastRune(text[:i])
-	return !unicode.IsLetter(r)
+	return !unicode.IsLetter(lastRune(text[:i]))
 }
 
 // labelStartsAt reports whether text[start:] starts with label as whole
@@ -200,15 +199,15 @@ func foldedAt(text string, i int) (c byte, next int, ok bool) {
 
 // lastRune returns the last rune of s that is not a combining mark, or
 // utf8.RuneError for none.
-func lastRune(s string) (rune, bool) {
+func lastRune(s string) rune {
 	for len(s) > 0 {
 		r, size := utf8.DecodeLastRuneInString(s)
 		s = s[:len(s)-size]
 		if !isCombining(r) {
-			return r, true
+			return r
 		}
 	}
-	return utf8.RuneError, false
+	return utf8.RuneError
 }
 
 // isCombining reports a combining diacritical mark, as decomposed (NFD)
