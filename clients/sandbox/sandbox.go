@@ -71,6 +71,9 @@ type Options struct {
 	Seed      uint64
 	Customers int
 	Products  int
+	// PhoneCases adds the Vietnamese phone cases to a generated world
+	// (dataset.GenerateConfig.PhoneCases); off, the world is today's.
+	PhoneCases bool
 	// Scale speeds up the fakes' clock-based limits (rate windows, locks,
 	// Shopify's bucket refill); 1 is real-world speed.
 	Scale float64
@@ -199,7 +202,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	ds, truth := opts.Dataset, (*dataset.Truth)(nil)
 	if ds == nil {
 		ds, truth = dataset.GenerateWithTruth(dataset.GenerateConfig{
-			Seed: opts.Seed, Customers: opts.Customers, Products: opts.Products,
+			Seed: opts.Seed, Customers: opts.Customers, Products: opts.Products, PhoneCases: opts.PhoneCases,
 		})
 	}
 	creds, err := newCredentials()
