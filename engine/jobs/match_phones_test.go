@@ -38,7 +38,7 @@ func TestAutoMatchCustomersPhoneCases(t *testing.T) {
 			j := b.run(t, jobs.AutoMatchCustomers, nil)
 			want.check(t, b, j, false)
 
-			mappings, err := b.store.CustomerMappings(context.Background(), store.MappingFilter{})
+			mappings, err := b.store.CustomerMappings(context.Background(), b.store.Reader(), store.MappingFilter{})
 			require.NoError(t, err)
 			got := map[extid.NhanhCustomerID]extid.ShopifyCustomerGID{}
 			for _, m := range mappings {
