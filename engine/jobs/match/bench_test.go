@@ -15,6 +15,7 @@ import (
 	"syncops/clients/extid"
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 )
 
@@ -28,10 +29,10 @@ const benchCustomers = 500_000
 // how far the heap grew above its level before the run at its peak
 // (peak-MB). Every run starts with no mappings.
 //
-//	go test ./engine/jobs/ -run '^$' -bench AutoMatchCustomers500k -benchtime 1x
+//	go test ./engine/jobs/match/ -run '^$' -bench AutoMatchCustomers500k -benchtime 1x
 func BenchmarkAutoMatchCustomers500k(b *testing.B) {
-	w := setup(b, setupOptions{})
-	fillBenchCustomers(b, w.store, benchCustomers)
+	w := jobstest.New(b, jobstest.Options{})
+	fillBenchCustomers(b, w.Store, benchCustomers)
 	for _, dryRun := range []bool{true, false} {
 		name := "create"
 		if dryRun {
@@ -41,13 +42,13 @@ func BenchmarkAutoMatchCustomers500k(b *testing.B) {
 	}
 }
 
-func benchAutoMatch(b *testing.B, w *bundle, dryRun bool) {
+func benchAutoMatch(b *testing.B, w *jobstest.World, dryRun bool) {
 	ctx := context.Background()
 	var peakMB, bodySeconds, allocMB float64
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		_, err := w.store.DB().ExecContext(ctx, "DELETE FROM customer_mappings")
+		_, err := w.Store.DB().ExecContext(ctx, "DELETE FROM customer_mappings")
 		require.NoError(b, err)
 		runtime.GC()
 		var before runtime.MemStats
@@ -55,7 +56,7 @@ func benchAutoMatch(b *testing.B, w *bundle, dryRun bool) {
 		stop := sampleHeapPeak()
 		b.StartTimer()
 
-		j := w.run(b, jobs.AutoMatchCustomers, engine.Params{"dryRun": strconv.FormatBool(dryRun)})
+		j := w.Run(b, jobs.AutoMatchCustomers, engine.Params{"dryRun": strconv.FormatBool(dryRun)})
 
 		b.StopTimer()
 		peak := stop()

@@ -13,6 +13,7 @@ import (
 	"syncops/clients/extid"
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 )
 
@@ -138,26 +139,26 @@ func TestAutoMatchCustomersCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			b := setup(t, setupOptions{})
+			b := jobstest.New(t, jobstest.Options{})
 			before, now := time.Now().Add(-time.Hour), time.Now()
-			require.NoError(t, b.store.InTx(ctx, func(tx *sql.Tx) error {
-				if _, err := b.store.UpsertShopifyCustomers(ctx, tx, tt.deleted, before); err != nil {
+			require.NoError(t, b.Store.InTx(ctx, func(tx *sql.Tx) error {
+				if _, err := b.Store.UpsertShopifyCustomers(ctx, tx, tt.deleted, before); err != nil {
 					return err
 				}
-				if _, err := b.store.MarkShopifyCustomersDeleted(ctx, tx, now, now); err != nil {
+				if _, err := b.Store.MarkShopifyCustomersDeleted(ctx, tx, now, now); err != nil {
 					return err
 				}
-				if _, err := b.store.UpsertShopifyCustomers(ctx, tx, tt.shopify, now); err != nil {
+				if _, err := b.Store.UpsertShopifyCustomers(ctx, tx, tt.shopify, now); err != nil {
 					return err
 				}
-				if _, err := b.store.UpsertNhanhCustomers(ctx, tx, tt.nhanh, now); err != nil {
+				if _, err := b.Store.UpsertNhanhCustomers(ctx, tx, tt.nhanh, now); err != nil {
 					return err
 				}
-				return b.store.CreateCustomerMappings(ctx, tx, tt.mappings, now)
+				return b.Store.CreateCustomerMappings(ctx, tx, tt.mappings, now)
 			}))
 
-			j := b.run(t, jobs.AutoMatchCustomers, nil)
-			ms, err := b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
+			j := b.Run(t, jobs.AutoMatchCustomers, nil)
+			ms, err := b.Store.CustomerMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 			require.NoError(t, err)
 			got := map[int64]string{}
 			for _, m := range ms[len(tt.mappings):] {
@@ -224,32 +225,32 @@ func TestAutoMatchProductsCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			b := setup(t, setupOptions{})
+			b := jobstest.New(t, jobstest.Options{})
 			before, now := time.Now().Add(-time.Hour), time.Now()
-			require.NoError(t, b.store.InTx(ctx, func(tx *sql.Tx) error {
-				if _, err := b.store.UpsertShopifyVariants(ctx, tx, tt.goneVariants, before); err != nil {
+			require.NoError(t, b.Store.InTx(ctx, func(tx *sql.Tx) error {
+				if _, err := b.Store.UpsertShopifyVariants(ctx, tx, tt.goneVariants, before); err != nil {
 					return err
 				}
-				if _, err := b.store.UpsertNhanhProducts(ctx, tx, tt.goneProducts, before); err != nil {
+				if _, err := b.Store.UpsertNhanhProducts(ctx, tx, tt.goneProducts, before); err != nil {
 					return err
 				}
-				if _, err := b.store.MarkShopifyVariantsDeleted(ctx, tx, now, now); err != nil {
+				if _, err := b.Store.MarkShopifyVariantsDeleted(ctx, tx, now, now); err != nil {
 					return err
 				}
-				if _, err := b.store.MarkNhanhProductsDeleted(ctx, tx, now, now); err != nil {
+				if _, err := b.Store.MarkNhanhProductsDeleted(ctx, tx, now, now); err != nil {
 					return err
 				}
-				if _, err := b.store.UpsertShopifyVariants(ctx, tx, tt.variants, now); err != nil {
+				if _, err := b.Store.UpsertShopifyVariants(ctx, tx, tt.variants, now); err != nil {
 					return err
 				}
-				if _, err := b.store.UpsertNhanhProducts(ctx, tx, tt.products, now); err != nil {
+				if _, err := b.Store.UpsertNhanhProducts(ctx, tx, tt.products, now); err != nil {
 					return err
 				}
-				return b.store.CreateProductMappings(ctx, tx, tt.mappings, now)
+				return b.Store.CreateProductMappings(ctx, tx, tt.mappings, now)
 			}))
 
-			j := b.run(t, jobs.AutoMatchProducts, nil)
-			ms, err := b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
+			j := b.Run(t, jobs.AutoMatchProducts, nil)
+			ms, err := b.Store.ProductMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 			require.NoError(t, err)
 			got := map[int64]string{}
 			for _, m := range ms[len(tt.mappings):] {
@@ -263,7 +264,7 @@ func TestAutoMatchProductsCases(t *testing.T) {
 	}
 }
 
-func checkMatchCase(t *testing.T, b *bundle, j engine.Job, want matchCaseOutcome, got map[int64]string, total int64) {
+func checkMatchCase(t *testing.T, b *jobstest.World, j engine.Job, want matchCaseOutcome, got map[int64]string, total int64) {
 	t.Helper()
 	require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
 	if want.pairs == nil {
@@ -272,7 +273,7 @@ func checkMatchCase(t *testing.T, b *bundle, j engine.Job, want matchCaseOutcome
 	require.Equal(t, want.pairs, got)
 	require.Equal(t, engine.Counters{Total: total, Processed: total, Successful: int64(len(want.pairs)),
 		Failed: int64(len(want.failures)), Skipped: want.skipped}, j.Counters())
-	failed := matchFailedItems(t, b.engine, j.ID)
+	failed := b.Failures(t, j.ID)
 	require.Len(t, failed, len(want.failures))
 	for id, mentions := range want.failures {
 		it, ok := failed[strconv.FormatInt(id, 10)]

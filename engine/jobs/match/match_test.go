@@ -12,6 +12,7 @@ import (
 	"syncops/clients/sandbox/dataset"
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 	"syncops/store/storetest"
 )
@@ -40,7 +41,7 @@ type matchExpectedRun struct {
 	failures map[string][]string // Nhanh id -> strings its message must contain
 }
 
-func (want matchExpectedRun) check(t *testing.T, b *bundle, j engine.Job, dryRun bool) {
+func (want matchExpectedRun) check(t *testing.T, b *jobstest.World, j engine.Job, dryRun bool) {
 	t.Helper()
 	require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
 	require.Equal(t, want.counters, j.Counters())
@@ -50,7 +51,7 @@ func (want matchExpectedRun) check(t *testing.T, b *bundle, j engine.Job, dryRun
 		meta.Created = want.counters.Successful
 	}
 	require.Equal(t, meta, decodeMatchMeta(t, j))
-	failed := matchFailedItems(t, b.engine, j.ID)
+	failed := b.Failures(t, j.ID)
 	require.Len(t, failed, len(want.failures))
 	for key, mentions := range want.failures {
 		it, ok := failed[key]
@@ -62,20 +63,20 @@ func (want matchExpectedRun) check(t *testing.T, b *bundle, j engine.Job, dryRun
 	}
 }
 
-func checkCustomerMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
+func checkCustomerMatch(t *testing.T, b *jobstest.World, ds *dataset.Dataset) {
 	ctx := context.Background()
-	truth := b.truth()
+	truth := b.Truth()
 	want := matchExpectedCustomerRun(ds, truth)
 
-	dry := b.run(t, jobs.AutoMatchCustomers, engine.Params{"dryRun": "true"})
+	dry := b.Run(t, jobs.AutoMatchCustomers, engine.Params{"dryRun": "true"})
 	want.check(t, b, dry, true)
-	mappings, err := b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
+	mappings, err := b.Store.CustomerMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Empty(t, mappings, "a dry run created mappings")
 
-	j := b.run(t, jobs.AutoMatchCustomers, nil)
+	j := b.Run(t, jobs.AutoMatchCustomers, nil)
 	want.check(t, b, j, false)
-	mappings, err = b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
+	mappings, err = b.Store.CustomerMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	got := map[extid.NhanhCustomerID]dataset.CustomerMatch{}
 	for _, m := range mappings {
@@ -90,14 +91,14 @@ func checkCustomerMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
 
 	// A rerun considers only the customers left unmapped and reaches the
 	// same verdicts for them.
-	again := b.run(t, jobs.AutoMatchCustomers, nil)
+	again := b.Run(t, jobs.AutoMatchCustomers, nil)
 	rerun := want
 	rerun.counters.Total -= want.counters.Successful
 	rerun.counters.Processed -= want.counters.Successful
 	rerun.counters.Successful = 0
 	rerun.meta.MatchedByPhone, rerun.meta.MatchedByEmail = 0, 0
 	rerun.check(t, b, again, false)
-	after, err := b.store.CustomerMappings(ctx, b.store.Reader(), store.MappingFilter{})
+	after, err := b.Store.CustomerMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Equal(t, mappings, after)
 }
@@ -171,20 +172,20 @@ func matchExpectedCustomerRun(ds *dataset.Dataset, truth *dataset.Truth) matchEx
 	return want
 }
 
-func checkProductMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
+func checkProductMatch(t *testing.T, b *jobstest.World, ds *dataset.Dataset) {
 	ctx := context.Background()
-	truth := b.truth()
+	truth := b.Truth()
 	want := matchExpectedProductRun(ds, truth)
 
-	dry := b.run(t, jobs.AutoMatchProducts, engine.Params{"dryRun": "true"})
+	dry := b.Run(t, jobs.AutoMatchProducts, engine.Params{"dryRun": "true"})
 	want.check(t, b, dry, true)
-	mappings, err := b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
+	mappings, err := b.Store.ProductMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Empty(t, mappings, "a dry run created mappings")
 
-	j := b.run(t, jobs.AutoMatchProducts, nil)
+	j := b.Run(t, jobs.AutoMatchProducts, nil)
 	want.check(t, b, j, false)
-	mappings, err = b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
+	mappings, err = b.Store.ProductMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	items := map[extid.ShopifyVariantGID]extid.ShopifyInventoryItemGID{}
 	for _, v := range ds.ShopifyVariants {
@@ -202,14 +203,14 @@ func checkProductMatch(t *testing.T, b *bundle, ds *dataset.Dataset) {
 	}
 	require.Equal(t, wantPairs, got)
 
-	again := b.run(t, jobs.AutoMatchProducts, nil)
+	again := b.Run(t, jobs.AutoMatchProducts, nil)
 	rerun := want
 	rerun.counters.Total -= want.counters.Successful
 	rerun.counters.Processed -= want.counters.Successful
 	rerun.counters.Successful = 0
 	rerun.meta.MatchedBySKU, rerun.meta.MatchedByBarcode = 0, 0
 	rerun.check(t, b, again, false)
-	after, err := b.store.ProductMappings(ctx, b.store.Reader(), store.MappingFilter{})
+	after, err := b.Store.ProductMappings(ctx, b.Store.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Equal(t, mappings, after)
 }

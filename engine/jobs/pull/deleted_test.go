@@ -41,7 +41,7 @@ func pullDeletionCases() []pullDeletionCase {
 	serveWithout := func(edit func(*dataset.Dataset)) func(t *testing.T, w *pullWorld) func() {
 		return func(t *testing.T, w *pullWorld) func() {
 			w.serve(t, withoutRows(w.ds, edit))
-			return func() { w.use(t, w.sandbox) }
+			return func() { w.use(t, w.Sandbox) }
 		}
 	}
 	get := func(t *testing.T, deleted func(ctx context.Context) (bool, error)) bool {
@@ -54,7 +54,7 @@ func pullDeletionCases() []pullDeletionCase {
 			remove: serveWithout(func(ds *dataset.Dataset) { ds.NhanhCustomers = slices.Delete(ds.NhanhCustomers, gone, gone+1) }),
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					c, err := w.store.NhanhCustomer(ctx, w.store.Reader(), w.ds.NhanhCustomers[gone].ID)
+					c, err := w.Store.NhanhCustomer(ctx, w.Store.Reader(), w.ds.NhanhCustomers[gone].ID)
 					return !c.DeletedAt.IsZero(), err
 				})
 			}},
@@ -63,12 +63,12 @@ func pullDeletionCases() []pullDeletionCase {
 			remove: func(t *testing.T, w *pullWorld) func() {
 				p := w.liveProduct(t, gone)
 				p.Deleted = true
-				w.sandbox.Nhanh().SetProduct(p)
-				return func() { p.Deleted = false; w.sandbox.Nhanh().SetProduct(p) }
+				w.Sandbox.Nhanh().SetProduct(p)
+				return func() { p.Deleted = false; w.Sandbox.Nhanh().SetProduct(p) }
 			},
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					p, err := w.store.NhanhProduct(ctx, w.store.Reader(), w.liveProduct(t, gone).ID)
+					p, err := w.Store.NhanhProduct(ctx, w.Store.Reader(), w.liveProduct(t, gone).ID)
 					return !p.DeletedAt.IsZero(), err
 				})
 			}},
@@ -76,7 +76,7 @@ func pullDeletionCases() []pullDeletionCase {
 			remove: serveWithout(func(ds *dataset.Dataset) { ds.ShopifyCustomers = slices.Delete(ds.ShopifyCustomers, gone, gone+1) }),
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					c, err := w.store.ShopifyCustomer(ctx, w.store.Reader(), w.ds.ShopifyCustomers[gone].ID)
+					c, err := w.Store.ShopifyCustomer(ctx, w.Store.Reader(), w.ds.ShopifyCustomers[gone].ID)
 					return !c.DeletedAt.IsZero(), err
 				})
 			}},
@@ -84,7 +84,7 @@ func pullDeletionCases() []pullDeletionCase {
 			remove: serveWithout(func(ds *dataset.Dataset) { ds.ShopifyVariants = slices.Delete(ds.ShopifyVariants, gone, gone+1) }),
 			deletedAt: func(t *testing.T, w *pullWorld) bool {
 				return get(t, func(ctx context.Context) (bool, error) {
-					v, err := w.store.ShopifyVariant(ctx, w.store.Reader(), w.ds.ShopifyVariants[gone].ID)
+					v, err := w.Store.ShopifyVariant(ctx, w.Store.Reader(), w.ds.ShopifyVariants[gone].ID)
 					return !v.DeletedAt.IsZero(), err
 				})
 			}},
@@ -126,14 +126,14 @@ func TestPullMarksRowsDeletedAtSourceAndRevivesThem(t *testing.T) {
 				requireCounts(t, j, m, 0, 0, n-1)
 				require.Equal(t, int64(1), *m.DeletedAtSource)
 				require.True(t, tc.deletedAt(t, w))
-				require.Len(t, tc.mirror.got(t, w.store), int(n-1), "listings leave deleted rows out")
+				require.Len(t, tc.mirror.got(t, w.Store), int(n-1), "listings leave deleted rows out")
 
 				restore()
 				j, m = w.pullRun(t, tc.jobType, nil)
 				requireCounts(t, j, m, 0, 1, n-1) // the revived row is updated
 				require.Equal(t, int64(0), *m.DeletedAtSource)
 				require.False(t, tc.deletedAt(t, w))
-				requireMirror(t, w.store, tc.mirror, tc.want(w.ds))
+				requireMirror(t, w.Store, tc.mirror, tc.want(w.ds))
 			})
 		}
 	}
@@ -148,7 +148,7 @@ func TestPullMarksNothingAfterAFilteredOrUnfinishedPull(t *testing.T) {
 	gone := slices.IndexFunc(w.ds.NhanhCustomers, func(c dataset.NhanhCustomer) bool { return c.Type == dataset.NhanhRetail })
 	w.serve(t, withoutRows(w.ds, func(ds *dataset.Dataset) { ds.NhanhCustomers = slices.Delete(ds.NhanhCustomers, gone, gone+1) }))
 	live := func() bool {
-		c, err := w.store.NhanhCustomer(context.Background(), w.store.Reader(), w.ds.NhanhCustomers[gone].ID)
+		c, err := w.Store.NhanhCustomer(context.Background(), w.Store.Reader(), w.ds.NhanhCustomers[gone].ID)
 		require.NoError(t, err)
 		return c.DeletedAt.IsZero()
 	}
@@ -158,7 +158,7 @@ func TestPullMarksNothingAfterAFilteredOrUnfinishedPull(t *testing.T) {
 	require.True(t, live())
 
 	w.nhanhGate.closeAfter(7, nil)
-	j := w.cancelHeld(t, w.nhanhGate, w.start(t, jobs.PullNhanhCustomers, nil), 7)
+	j := w.cancelHeld(t, w.nhanhGate, w.Start(t, jobs.PullNhanhCustomers, nil), 7)
 	require.Nil(t, decodePullMeta(t, j).DeletedAtSource, "an unfinished pull does not mark")
 	require.True(t, live())
 }
@@ -173,7 +173,7 @@ func TestPullResumedPassMarksFromItsOriginalStart(t *testing.T) {
 	w := newPullWorld(t, pullWorldOptions{})
 	w.pullRun(t, jobs.PullNhanhCustomers, nil)
 	w.nhanhGate.closeAfter(3, nil)
-	w.cancelHeld(t, w.nhanhGate, w.start(t, jobs.PullNhanhCustomers, nil), 3)
+	w.cancelHeld(t, w.nhanhGate, w.Start(t, jobs.PullNhanhCustomers, nil), 3)
 	w.nhanhGate.open()
 
 	early, late := w.ds.NhanhCustomers[10].ID, w.ds.NhanhCustomers[550].ID
@@ -181,7 +181,7 @@ func TestPullResumedPassMarksFromItsOriginalStart(t *testing.T) {
 		ds.NhanhCustomers = slices.DeleteFunc(ds.NhanhCustomers, func(c dataset.NhanhCustomer) bool { return c.ID == early || c.ID == late })
 	}))
 	deleted := func(id extid.NhanhCustomerID) bool {
-		c, err := w.store.NhanhCustomer(context.Background(), w.store.Reader(), id)
+		c, err := w.Store.NhanhCustomer(context.Background(), w.Store.Reader(), id)
 		require.NoError(t, err)
 		return !c.DeletedAt.IsZero()
 	}
@@ -191,7 +191,7 @@ func TestPullResumedPassMarksFromItsOriginalStart(t *testing.T) {
 	require.Equal(t, int64(1), *m.DeletedAtSource)
 	require.True(t, deleted(late))
 	require.False(t, deleted(early), "seen by this pass before it vanished")
-	n, err := w.store.CountNhanhCustomers(context.Background(), w.store.Reader())
+	n, err := w.Store.CountNhanhCustomers(context.Background(), w.Store.Reader())
 	require.NoError(t, err)
 	require.Equal(t, int64(len(w.ds.NhanhCustomers)-1), n)
 

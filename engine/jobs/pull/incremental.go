@@ -2,7 +2,7 @@ package pull
 
 // INCREMENTAL_PULL_CUSTOMERS asks each source only for the customers
 // changed since that source's watermark: Nhanh with updatedAtFrom, Shopify
-// with an updated_at search, both starting IncrementalOverlap before the
+// with an updated_at search, both starting mirror.ChangeOverlap before the
 // watermark so a change written while the last run was reading is not
 // missed. Without a watermark (the first run) it pulls everything.
 //
@@ -25,6 +25,7 @@ import (
 
 	"syncops/clients/nhanh"
 	"syncops/engine"
+	"syncops/engine/jobs/mirror"
 	"syncops/store"
 )
 
@@ -60,7 +61,7 @@ func (s *incrementalSide) changedSince() int64 {
 	if s.FirstRun {
 		return 0
 	}
-	return max(s.Watermark-int64(IncrementalOverlap/time.Second), 1)
+	return mirror.ChangedSince(s.Watermark)
 }
 
 // meta is the side's metadata.

@@ -32,7 +32,7 @@ func incrementalWorld(t *testing.T, dialect store.Dialect) *pullWorld {
 // watermark reads an incremental watermark.
 func (w *pullWorld) watermark(t testing.TB, name string) (int64, bool) {
 	t.Helper()
-	v, ok, err := w.store.Watermark(context.Background(), w.store.DB(), name)
+	v, ok, err := w.Store.Watermark(context.Background(), w.Store.DB(), name)
 	require.NoError(t, err)
 	return v, ok
 }
@@ -65,15 +65,15 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 			require.GreaterOrEqual(t, wmN, before)
 			require.LessOrEqual(t, wmN, j.StartedAt.Unix()+1, "the start, not the end")
 			require.Equal(t, time.Unix(wmN, 0).UTC().Format(time.RFC3339), m.WatermarkTo)
-			requireMirror(t, w.store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
-			requireMirror(t, w.store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
+			requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
+			requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
 
 			// One change on each side: Nhanh in place, Shopify by serving
 			// the changed world (its fake has no setter).
 			changedN := &w.ds.NhanhCustomers[100]
 			changedN.TotalAmount += 500_000
 			changedN.UpdatedAt = time.Now().Unix()
-			w.sandbox.Nhanh().SetCustomer(*changedN)
+			w.Sandbox.Nhanh().SetCustomer(*changedN)
 			changedS := &w.ds.ShopifyCustomers[200]
 			changedS.Note = "VIP since " + time.Now().Format(time.DateOnly)
 			changedS.UpdatedAt = time.Now().Unix()
@@ -85,8 +85,8 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 			require.Equal(t, time.Unix(wmN, 0).UTC().Format(time.RFC3339), m.WatermarkFrom)
 			require.Equal(t, [4]int64{0, 1, 1, 1}, [4]int64{m.Nhanh.Created, m.Nhanh.Updated, m.Nhanh.Unchanged, m.Nhanh.Pages})
 			require.Equal(t, [4]int64{0, 1, 1, 1}, [4]int64{m.Shopify.Created, m.Shopify.Updated, m.Shopify.Unchanged, m.Shopify.Pages})
-			requireMirror(t, w.store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
-			requireMirror(t, w.store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
+			requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
+			requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
 			wmN2, _ := w.watermark(t, "incremental:nhanh_customers")
 			require.GreaterOrEqual(t, wmN2, wmN)
 			require.Equal(t, time.Unix(wmN2, 0).UTC().Format(time.RFC3339), m.WatermarkTo)
@@ -94,7 +94,7 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 			// A run whose Nhanh side cannot authenticate: it fails, Nhanh's
 			// watermark stays, Shopify's side completes and moves its own.
 			w.useNhanhToken(t, "not-the-token")
-			j = w.wait(t, w.start(t, jobs.IncrementalPullCustomers, nil))
+			j = w.Wait(t, w.Start(t, jobs.IncrementalPullCustomers, nil))
 			require.Equal(t, engine.StatusFailed, j.Status)
 			require.Contains(t, j.Error, "nhanh customers changed since")
 			require.Contains(t, j.Error, "auth")
@@ -111,7 +111,7 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 
 			// A cancelled run keeps the watermark too.
 			w.nhanhGate.closeAfter(0, nil)
-			j = w.cancelHeld(t, w.nhanhGate, w.start(t, jobs.IncrementalPullCustomers, engine.Params{"source": "nhanh"}), 0)
+			j = w.cancelHeld(t, w.nhanhGate, w.Start(t, jobs.IncrementalPullCustomers, engine.Params{"source": "nhanh"}), 0)
 			require.Equal(t, engine.StatusCancelled, j.Status)
 			m = decodePullMeta(t, j)
 			require.True(t, m.StoppedEarly)

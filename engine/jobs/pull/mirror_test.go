@@ -11,6 +11,7 @@ import (
 
 	"syncops/clients/extid"
 	"syncops/clients/sandbox/dataset"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 )
 
@@ -80,9 +81,7 @@ func requireMirror(t testing.TB, s *store.Store, m pullMirror, want any) {
 func wantNhanhCustomers(cs []dataset.NhanhCustomer) []store.NhanhCustomer {
 	out := make([]store.NhanhCustomer, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, store.NhanhCustomer{ID: c.ID, Type: int(c.Type), Name: c.Name, Mobile: c.Mobile, Email: c.Email,
-			Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, LastBoughtDate: c.LastBoughtDate,
-			RemoteUpdatedAt: c.UpdatedAt})
+		out = append(out, jobstest.NhanhCustomerRow(c))
 	}
 	slices.SortFunc(out, func(a, b store.NhanhCustomer) int { return cmp.Compare(a.ID, b.ID) })
 	return out
@@ -95,16 +94,7 @@ func wantNhanhProducts(ps []dataset.NhanhProduct) []store.NhanhProduct {
 		if p.Deleted {
 			continue
 		}
-		row := store.NhanhProduct{ID: p.ID, Code: p.Code, Barcode: p.Barcode, Name: p.Name, Price: p.Price,
-			Status: p.Status, RemoteUpdatedAt: p.UpdatedAt}
-		for depot, n := range p.Available {
-			if row.Depots == nil {
-				row.Depots = map[extid.NhanhDepotID]int64{}
-			}
-			row.Depots[depot] = n
-			row.Available += n
-		}
-		out = append(out, row)
+		out = append(out, jobstest.NhanhProductRow(p))
 	}
 	slices.SortFunc(out, func(a, b store.NhanhProduct) int { return cmp.Compare(a.ID, b.ID) })
 	return out
@@ -113,9 +103,7 @@ func wantNhanhProducts(ps []dataset.NhanhProduct) []store.NhanhProduct {
 func wantShopifyCustomers(cs []dataset.ShopifyCustomer) []store.ShopifyCustomer {
 	out := make([]store.ShopifyCustomer, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, store.ShopifyCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
-			Phone: c.Phone, DefaultAddressPhone: c.DefaultAddressPhone, Note: c.Note, NumberOfOrders: c.NumberOfOrders,
-			AmountSpent: c.AmountSpent, RemoteUpdatedAt: c.UpdatedAt})
+		out = append(out, jobstest.ShopifyCustomerRow(c))
 	}
 	slices.SortFunc(out, func(a, b store.ShopifyCustomer) int { return cmp.Compare(a.ID, b.ID) })
 	return out
@@ -128,9 +116,7 @@ func wantShopifyVariants(vs []dataset.ShopifyVariant, status string) []store.Sho
 		if status != "" && v.ProductStatus != status {
 			continue
 		}
-		out = append(out, store.ShopifyVariant{ID: v.ID, ProductID: v.ProductID, ProductTitle: v.ProductTitle,
-			Title: v.Title, SKU: v.SKU, Barcode: v.Barcode, ProductStatus: v.ProductStatus,
-			InventoryItemID: v.InventoryItemID, RemoteUpdatedAt: v.UpdatedAt})
+		out = append(out, jobstest.ShopifyVariantRow(v))
 	}
 	slices.SortFunc(out, func(a, b store.ShopifyVariant) int { return cmp.Compare(a.ID, b.ID) })
 	return out

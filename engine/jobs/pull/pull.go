@@ -29,7 +29,7 @@ package pull
 // (kept in the cursor, so a pass resumed days later still counts from its
 // real start) as deleted at the source; a row that comes back is live again.
 //
-// The incremental pull (pull_incremental.go) asks each source only for
+// The incremental pull (incremental.go) asks each source only for
 // what changed since its watermark and moves the watermark when it
 // completes.
 
@@ -39,7 +39,6 @@ import (
 	"fmt"
 
 	"syncops/clients/nhanh"
-	"syncops/clients/shopify"
 	"syncops/engine"
 	"syncops/store"
 )
@@ -202,39 +201,4 @@ func (f pullFilters) summary() string {
 	}
 	b, _ := json.Marshal(f.active()) // a map of strings always marshals
 	return " " + string(b)
-}
-
-// pullNhanhCustomerRow converts a Nhanh customer to its mirror row.
-func pullNhanhCustomerRow(c nhanh.Customer) store.NhanhCustomer {
-	return store.NhanhCustomer{ID: c.ID, Type: c.Type, Name: c.Name, Mobile: c.Mobile, Email: c.Email,
-		Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, LastBoughtDate: c.LastBoughtDate,
-		RemoteUpdatedAt: c.UpdatedAt}
-}
-
-// pullNhanhProductRow converts a Nhanh product to its mirror row.
-func pullNhanhProductRow(p nhanh.Product) store.NhanhProduct {
-	return store.NhanhProduct{ID: p.ID, Code: p.Code, Barcode: p.Barcode, Name: p.Name, Price: p.Price,
-		Status: p.Status, Available: p.Available, Depots: p.Depots, RemoteUpdatedAt: p.UpdatedAt}
-}
-
-// pullShopifyCustomerRow converts a Shopify customer to its mirror row.
-func pullShopifyCustomerRow(c shopify.Customer) store.ShopifyCustomer {
-	return store.ShopifyCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
-		Phone: c.Phone, DefaultAddressPhone: c.DefaultAddressPhone, Note: c.Note, NumberOfOrders: c.NumberOfOrders,
-		AmountSpent: c.AmountSpent, RemoteUpdatedAt: unixOrZero(c.UpdatedAt.Unix(), c.UpdatedAt.IsZero())}
-}
-
-// pullShopifyVariantRow converts a Shopify variant to its mirror row.
-func pullShopifyVariantRow(v shopify.Variant) store.ShopifyVariant {
-	return store.ShopifyVariant{ID: v.ID, ProductID: v.ProductID, ProductTitle: v.ProductTitle, Title: v.Title,
-		SKU: v.SKU, Barcode: v.Barcode, ProductStatus: v.ProductStatus, InventoryItemID: v.InventoryItemID,
-		RemoteUpdatedAt: unixOrZero(v.UpdatedAt.Unix(), v.UpdatedAt.IsZero())}
-}
-
-// unixOrZero stores a missing time as 0 rather than year 1's seconds.
-func unixOrZero(unix int64, zero bool) int64 {
-	if zero {
-		return 0
-	}
-	return unix
 }

@@ -87,7 +87,7 @@ func TestPullsMirrorTheSourceExactly(t *testing.T) {
 				require.Equal(t, tc.pages(n), m.Pages)
 				require.Nil(t, m.ResumedFrom)
 				require.False(t, m.StoppedEarly)
-				requireMirror(t, w.store, tc.mirror, want)
+				requireMirror(t, w.Store, tc.mirror, want)
 				c := w.pullCursor(t, tc.stream)
 				require.Equal(t, store.PullDone, c.State)
 				require.Nil(t, c.Cursor)
@@ -98,7 +98,7 @@ func TestPullsMirrorTheSourceExactly(t *testing.T) {
 				requireCounts(t, j, m, 0, 0, n)
 				require.Equal(t, tc.pages(n), m.Pages, "a finished stream starts over")
 				require.Nil(t, m.ResumedFrom)
-				requireMirror(t, w.store, tc.mirror, want)
+				requireMirror(t, w.Store, tc.mirror, want)
 			})
 		}
 	}
@@ -117,7 +117,7 @@ func TestPullUpdatesChangedRows(t *testing.T) {
 		c := &w.ds.NhanhCustomers[i]
 		c.TotalAmount += 12_345
 		c.UpdatedAt++
-		w.sandbox.Nhanh().SetCustomer(*c)
+		w.Sandbox.Nhanh().SetCustomer(*c)
 	}
 	p := &w.ds.NhanhProducts[10]
 	require.False(t, p.Deleted)
@@ -126,19 +126,19 @@ func TestPullUpdatesChangedRows(t *testing.T) {
 		p.Available[d] += 7
 	}
 	for d, n := range p.Available {
-		require.True(t, w.sandbox.Nhanh().SetStock(p.ID, d, n))
+		require.True(t, w.Sandbox.Nhanh().SetStock(p.ID, d, n))
 	}
 
 	j, m := w.pullRun(t, jobs.PullNhanhCustomers, nil)
 	n := int64(len(w.ds.NhanhCustomers))
 	requireCounts(t, j, m, 0, int64(len(changedCustomers)), n-int64(len(changedCustomers)))
-	requireMirror(t, w.store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
+	requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
 
 	j, m = w.pullRun(t, jobs.PullNhanhProducts, nil)
 	products := wantNhanhProducts(w.ds.NhanhProducts)
 	requireCounts(t, j, m, 0, 1, int64(len(products))-1)
-	requireMirror(t, w.store, nhanhProductMirror, products)
-	stored, err := w.store.NhanhProduct(context.Background(), w.store.Reader(), p.ID)
+	requireMirror(t, w.Store, nhanhProductMirror, products)
+	stored, err := w.Store.NhanhProduct(context.Background(), w.Store.Reader(), p.ID)
 	require.NoError(t, err)
 	require.Equal(t, p.Available, stored.Depots)
 }

@@ -51,7 +51,7 @@ func TestPullCancelledMidwayResumesFromItsCursor(t *testing.T) {
 				gate := tc.gate(w)
 
 				gate.closeAfter(tc.stopped, nil)
-				first := w.start(t, tc.jobType, tc.params)
+				first := w.Start(t, tc.jobType, tc.params)
 				j := w.cancelHeld(t, gate, first, int64(tc.stopped))
 				require.Equal(t, engine.StatusCancelled, j.Status)
 				m := decodePullMeta(t, j)
@@ -63,7 +63,7 @@ func TestPullCancelledMidwayResumesFromItsCursor(t *testing.T) {
 				require.NotNil(t, c.Cursor)
 				require.Equal(t, stored, c.TotalPulled)
 				require.Equal(t, int64(first), c.JobID)
-				require.Len(t, tc.mirror.got(t, w.store), int(stored))
+				require.Len(t, tc.mirror.got(t, w.Store), int(stored))
 
 				gate.open()
 				j, m = w.pullRun(t, tc.jobType, tc.params)
@@ -72,7 +72,7 @@ func TestPullCancelledMidwayResumesFromItsCursor(t *testing.T) {
 				require.Equal(t, tc.pages(n)-int64(tc.stopped), m.Pages)
 				require.Equal(t, n, m.PulledThisPass)
 				require.False(t, m.StoppedEarly)
-				requireMirror(t, w.store, tc.mirror, want)
+				requireMirror(t, w.Store, tc.mirror, want)
 				require.Equal(t, store.PullDone, w.pullCursor(t, tc.stream).State)
 
 				j, m = w.pullRun(t, tc.jobType, tc.params)
@@ -96,7 +96,7 @@ func TestPullFailedMidwayResumesAndRestartStartsOver(t *testing.T) {
 			w := newPullWorld(t, pullWorldOptions{})
 			n := int64(len(w.ds.NhanhCustomers))
 			w.nhanhGate.closeAfter(4, errors.New("connection reset by peer"))
-			j := w.wait(t, w.start(t, jobs.PullNhanhCustomers, nil))
+			j := w.Wait(t, w.Start(t, jobs.PullNhanhCustomers, nil))
 			require.Equal(t, engine.StatusFailed, j.Status)
 			require.Contains(t, j.Error, "page 5")
 			require.Contains(t, j.Error, "after 400 rows of this pass")
@@ -112,7 +112,7 @@ func TestPullFailedMidwayResumesAndRestartStartsOver(t *testing.T) {
 				params["restart"] = "true"
 			}
 			j2, m := w.pullRun(t, jobs.PullNhanhCustomers, params)
-			requireMirror(t, w.store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
+			requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
 			if restart {
 				requireCounts(t, j2, m, n-400, 0, 400)
 				require.Nil(t, m.ResumedFrom)
@@ -134,18 +134,18 @@ func TestPullResumesAStreamLeftRunningByADeadJob(t *testing.T) {
 	t.Parallel()
 	w := newPullWorld(t, pullWorldOptions{})
 	w.shopifyGate.closeAfter(3, nil)
-	first := w.start(t, jobs.PullShopifyCustomers, nil)
+	first := w.Start(t, jobs.PullShopifyCustomers, nil)
 	w.cancelHeld(t, w.shopifyGate, first, 3)
 	c := w.pullCursor(t, jobs.PullShopifyCustomers)
 	c.State = store.PullRunning
-	require.NoError(t, w.store.SavePullCursor(context.Background(), w.store.DB(), c))
+	require.NoError(t, w.Store.SavePullCursor(context.Background(), w.Store.DB(), c))
 
 	w.shopifyGate.open()
 	j, m := w.pullRun(t, jobs.PullShopifyCustomers, nil)
 	n := int64(len(w.ds.ShopifyCustomers))
 	requireCounts(t, j, m, n-750, 0, 0)
 	require.Equal(t, &pullResumeMeta{JobID: int64(first), Pulled: 750}, m.ResumedFrom)
-	requireMirror(t, w.store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
+	requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
 }
 
 // TestPullWithOtherFiltersIsAnotherStream stops a retail-only pull midway:
@@ -157,7 +157,7 @@ func TestPullWithOtherFiltersIsAnotherStream(t *testing.T) {
 	retail := engine.Params{"type": "retail"}
 	retailStream := jobs.PullNhanhCustomers + ` {"type":"retail"}`
 	w.nhanhGate.closeAfter(2, nil)
-	first := w.start(t, jobs.PullNhanhCustomers, retail)
+	first := w.Start(t, jobs.PullNhanhCustomers, retail)
 	w.cancelHeld(t, w.nhanhGate, first, 2)
 	require.Equal(t, store.PullPaused, w.pullCursor(t, retailStream).State)
 	w.nhanhGate.open()
@@ -188,21 +188,21 @@ func TestPullRefusesAStreamAnotherJobIsPulling(t *testing.T) {
 	t.Parallel()
 	w := newPullWorld(t, pullWorldOptions{})
 	w.nhanhGate.closeAfter(2, nil)
-	first := w.start(t, jobs.PullNhanhProducts, nil)
+	first := w.Start(t, jobs.PullNhanhProducts, nil)
 	w.nhanhGate.awaitHeld(t)
 
-	j := w.wait(t, w.start(t, jobs.PullNhanhProducts, engine.Params{"restart": "true"}))
+	j := w.Wait(t, w.Start(t, jobs.PullNhanhProducts, engine.Params{"restart": "true"}))
 	require.Equal(t, engine.StatusFailed, j.Status)
 	require.Contains(t, j.Error, "being pulled by job")
 	require.Equal(t, int64(first), w.pullCursor(t, jobs.PullNhanhProducts).JobID)
 
 	w.nhanhGate.open()
-	j = w.wait(t, first)
+	j = w.Wait(t, first)
 	require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
 	m := decodePullMeta(t, j)
 	products := wantNhanhProducts(w.ds.NhanhProducts)
 	requireCounts(t, j, m, int64(len(products)), 0, 0)
-	requireMirror(t, w.store, nhanhProductMirror, products)
+	requireMirror(t, w.Store, nhanhProductMirror, products)
 }
 
 // TestPullContinuesInTheNextAttempt gives each attempt a short time budget
@@ -213,13 +213,13 @@ func TestPullContinuesInTheNextAttempt(t *testing.T) {
 	t.Parallel()
 	w := newPullWorld(t, pullWorldOptions{attemptTimeout: 1500 * time.Millisecond})
 	w.nhanhGate.closeAfter(3, nil)
-	id := w.start(t, jobs.PullNhanhCustomers, nil)
+	id := w.Start(t, jobs.PullNhanhCustomers, nil)
 	w.nhanhGate.awaitHeld(t) // held until the attempt's budget runs out
 	// River keeps the attempt number of a continued job, so the bodies'
 	// returns tell the attempts apart.
 	require.ErrorIs(t, w.bodyResult(t, id), context.DeadlineExceeded, "the first attempt ends on its budget")
 	w.nhanhGate.open()
-	j := w.wait(t, id)
+	j := w.Wait(t, id)
 	require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
 	require.NoError(t, w.bodyResult(t, id), "the next attempt completes")
 
@@ -229,5 +229,5 @@ func TestPullContinuesInTheNextAttempt(t *testing.T) {
 	require.Equal(t, int64(8), m.Pages)
 	require.Nil(t, m.ResumedFrom, "the same job continues; it resumes no other")
 	require.False(t, m.StoppedEarly)
-	requireMirror(t, w.store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
+	requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
 }

@@ -10,6 +10,7 @@ import (
 
 	"syncops/clients/nhanh"
 	"syncops/clients/shopify"
+	"syncops/engine/jobs/mirror"
 	"syncops/store"
 )
 
@@ -160,7 +161,7 @@ func (d Deps) nhanhCustomerPages(f nhanh.CustomerFilter) pageFetcher[store.Nhanh
 		}
 		rows := make([]store.NhanhCustomer, len(page.Customers))
 		for i, c := range page.Customers {
-			rows[i] = pullNhanhCustomerRow(c)
+			rows[i] = mirror.NhanhCustomer(c)
 		}
 		return pulledPage[store.NhanhCustomer]{rows: rows, next: page.Next}, nil
 	}
@@ -176,7 +177,7 @@ func (d Deps) nhanhProductPages() pageFetcher[store.NhanhProduct] {
 		}
 		rows := make([]store.NhanhProduct, len(page.Products))
 		for i, p := range page.Products {
-			rows[i] = pullNhanhProductRow(p)
+			rows[i] = mirror.NhanhProduct(p)
 		}
 		return pulledPage[store.NhanhProduct]{rows: rows, next: page.Next}, nil
 	}
@@ -195,7 +196,7 @@ func (d Deps) shopifyCustomerPages(query string) pageFetcher[store.ShopifyCustom
 		}
 		rows := make([]store.ShopifyCustomer, len(page.Customers))
 		for i, c := range page.Customers {
-			rows[i] = pullShopifyCustomerRow(c)
+			rows[i] = mirror.ShopifyCustomer(c)
 		}
 		next, err := shopifyNext(page.HasNextPage, page.EndCursor)
 		return pulledPage[store.ShopifyCustomer]{rows: rows, next: next}, err
@@ -215,7 +216,7 @@ func (d Deps) shopifyVariantPages(query string) pageFetcher[store.ShopifyVariant
 		}
 		rows := make([]store.ShopifyVariant, len(page.Variants))
 		for i, v := range page.Variants {
-			rows[i] = pullShopifyVariantRow(v)
+			rows[i] = mirror.ShopifyVariant(v)
 		}
 		next, err := shopifyNext(page.HasNextPage, page.EndCursor)
 		return pulledPage[store.ShopifyVariant]{rows: rows, next: next}, err
@@ -225,14 +226,14 @@ func (d Deps) shopifyVariantPages(query string) pageFetcher[store.ShopifyVariant
 // shopifyCustomerExport streams a bulk export of the customers matching query.
 func (d Deps) shopifyCustomerExport(query string) rowExporter[store.ShopifyCustomer] {
 	return func(ctx context.Context, fn func(store.ShopifyCustomer) error) error {
-		return d.Shopify.BulkCustomers(ctx, query, func(c shopify.Customer) error { return fn(pullShopifyCustomerRow(c)) })
+		return d.Shopify.BulkCustomers(ctx, query, func(c shopify.Customer) error { return fn(mirror.ShopifyCustomer(c)) })
 	}
 }
 
 // shopifyVariantExport streams a bulk export of the variants matching query.
 func (d Deps) shopifyVariantExport(query string) rowExporter[store.ShopifyVariant] {
 	return func(ctx context.Context, fn func(store.ShopifyVariant) error) error {
-		return d.Shopify.BulkVariants(ctx, query, func(v shopify.Variant) error { return fn(pullShopifyVariantRow(v)) })
+		return d.Shopify.BulkVariants(ctx, query, func(v shopify.Variant) error { return fn(mirror.ShopifyVariant(v)) })
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"syncops/clients/shopify"
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 )
 
@@ -39,7 +40,7 @@ type pullWorldOptions struct {
 // and an engine whose kinds run the real bodies over deps the test can
 // swap (another sandbox's client, a client with a wrong token).
 type pullWorld struct {
-	*bundle
+	*jobstest.World
 	ds           *dataset.Dataset // the world the sandbox started with
 	nhanhGate    *pullGate
 	shopifyGate  *pullGate
@@ -53,11 +54,12 @@ func newPullWorld(t *testing.T, o pullWorldOptions) *pullWorld {
 	if o.ds == nil {
 		o.ds = dataset.Generate(pullWorldConfig)
 	}
-	b := setup(t, setupOptions{dialect: o.dialect, sandbox: sandbox.Options{Dataset: o.ds, Seed: pullWorldConfig.Seed}, noEngine: true})
-	w := &pullWorld{bundle: b, ds: o.ds, bodyReturned: map[engine.JobID]chan error{},
-		nhanhGate: newPullGate("/customer/list", "/product/list"), shopifyGate: newPullGate()}
-	w.current = b.deps
-	w.current.Nhanh, w.current.Shopify = pullClients(t, b.sandbox, w.nhanhGate, w.shopifyGate, "")
+	nhanhGate, shopifyGate := newPullGate("/customer/list", "/product/list"), newPullGate()
+	b := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Sandbox: sandbox.Options{Dataset: o.ds, Seed: pullWorldConfig.Seed},
+		Clients: gated(nhanhGate, shopifyGate, ""), NoEngine: true})
+	w := &pullWorld{World: b, ds: o.ds, bodyReturned: map[engine.JobID]chan error{},
+		nhanhGate: nhanhGate, shopifyGate: shopifyGate}
+	w.current = b.Deps
 	kinds, err := jobs.Kinds(w.current)
 	require.NoError(t, err)
 	for i := range kinds {
@@ -72,35 +74,25 @@ func newPullWorld(t *testing.T, o pullWorldOptions) *pullWorld {
 			return err
 		}
 	}
-	e, err := engine.New(engine.Config{Store: b.store, Kinds: kinds, Clock: b.deps.Clock, FlushInterval: 50 * time.Millisecond})
-	require.NoError(t, err)
-	require.NoError(t, e.StartWorkers(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
-	})
-	b.engine = e
+	b.StartEngine(t, kinds)
 	return w
 }
 
-// pullClients builds clients for sb as setup does, sending through the
-// gates; token, when set, replaces the Nhanh access token.
+// gated adjusts the clients to send through the gates; token, when set,
+// replaces the Nhanh access token.
+func gated(nhanhGate, shopifyGate *pullGate, token string) func(*nhanh.Config, *shopify.Config) {
+	return func(n *nhanh.Config, s *shopify.Config) {
+		n.HTTPClient, s.HTTPClient = &http.Client{Transport: nhanhGate}, &http.Client{Transport: shopifyGate}
+		if token != "" {
+			n.AccessToken = token
+		}
+	}
+}
+
+// pullClients builds clients for sb as jobstest does, through the gates.
 func pullClients(t testing.TB, sb *sandbox.Sandbox, nhanhGate, shopifyGate *pullGate, token string) (*nhanh.Client, *shopify.Client) {
 	t.Helper()
-	ep := sb.Endpoints()
-	if token == "" {
-		token = ep.NhanhToken
-	}
-	nc, err := nhanh.New(nhanh.Config{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
-		AccessToken: token, HTTPClient: &http.Client{Transport: nhanhGate}, Window: 30 * time.Second / 50,
-		BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond})
-	require.NoError(t, err)
-	sc, err := shopify.New(shopify.Config{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
-		AccessToken: ep.ShopifyToken, HTTPClient: &http.Client{Transport: shopifyGate},
-		RetryBaseDelay: 5 * time.Millisecond, RetryMaxDelay: 50 * time.Millisecond, BulkPollInterval: 10 * time.Millisecond})
-	require.NoError(t, err)
-	return nc, sc
+	return jobstest.Clients(t, sb, 0, gated(nhanhGate, shopifyGate, token))
 }
 
 // body is the real body of jobType over the current deps.
@@ -140,14 +132,6 @@ func (w *pullWorld) returned(id engine.JobID) chan error {
 	return ch
 }
 
-// start starts a job.
-func (w *pullWorld) start(t testing.TB, jobType string, params engine.Params) engine.JobID {
-	t.Helper()
-	id, err := w.engine.Start(context.Background(), jobType, params, engine.StartOptions{})
-	require.NoError(t, err)
-	return id
-}
-
 // cancelHeld cancels job id once gate holds a request and the job has
 // stored pages pages (the fetching runs ahead of the storing), and waits
 // until the job's body has returned and the job has ended.
@@ -155,19 +139,19 @@ func (w *pullWorld) cancelHeld(t testing.TB, gate *pullGate, id engine.JobID, pa
 	t.Helper()
 	gate.awaitHeld(t)
 	w.awaitPages(t, id, pages)
-	require.NoError(t, w.engine.Cancel(context.Background(), id, engine.Actor{}))
+	require.NoError(t, w.Engine.Cancel(context.Background(), id, engine.Actor{}))
 	require.ErrorIs(t, w.bodyResult(t, id), context.Canceled)
-	return w.wait(t, id)
+	return w.Wait(t, id)
 }
 
 // awaitPages waits until job id's metadata counts pages stored pages.
 func (w *pullWorld) awaitPages(t testing.TB, id engine.JobID, pages int64) {
 	t.Helper()
-	events, stop := w.engine.Subscribe()
+	events, stop := w.Engine.Subscribe()
 	defer stop()
 	deadline := time.After(time.Minute)
 	for {
-		j, err := w.engine.Get(context.Background(), id)
+		j, err := w.Engine.Get(context.Background(), id)
 		require.NoError(t, err)
 		if len(j.Metadata) > 0 && decodePullMeta(t, j).Pages >= pages {
 			return
@@ -203,10 +187,7 @@ func (w *pullWorld) serve(t testing.TB, ds *dataset.Dataset) *sandbox.Sandbox {
 // startSandbox starts a sandbox serving ds, closed at cleanup.
 func startSandbox(t testing.TB, ds *dataset.Dataset) *sandbox.Sandbox {
 	t.Helper()
-	sb, err := sandbox.Start(context.Background(), sandbox.Options{Dataset: ds, Seed: pullWorldConfig.Seed, Scale: 50})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close(context.Background()) })
-	return sb
+	return jobstest.StartSandbox(t, sandbox.Options{Dataset: ds, Seed: pullWorldConfig.Seed, Scale: jobstest.DefaultScale})
 }
 
 // use points both clients at sb (through the same gates).
@@ -227,39 +208,14 @@ func (w *pullWorld) useShopify(t testing.TB, sb *sandbox.Sandbox) {
 // ("" for the right one).
 func (w *pullWorld) useNhanhToken(t testing.TB, token string) {
 	t.Helper()
-	nc, _ := pullClients(t, w.sandbox, w.nhanhGate, w.shopifyGate, token)
+	nc, _ := pullClients(t, w.Sandbox, w.nhanhGate, w.shopifyGate, token)
 	w.setDeps(func(d *jobs.Deps) { d.Nhanh = nc })
-}
-
-// wait waits for a job to be finished by the engine (its final counters
-// written).
-func (w *pullWorld) wait(t testing.TB, id engine.JobID) engine.Job {
-	t.Helper()
-	ctx := context.Background()
-	events, stop := w.engine.Subscribe()
-	defer stop()
-	deadline := time.After(2 * time.Minute)
-	for {
-		j, err := w.engine.Get(ctx, id)
-		require.NoError(t, err)
-		attempts, err := w.engine.Attempts(ctx, id)
-		require.NoError(t, err)
-		if j.Status.Terminal() && j.CompletedAt != nil && len(attempts) > 0 && !attempts[len(attempts)-1].FinishedAt.IsZero() {
-			return j
-		}
-		select {
-		case _, ok := <-events:
-			require.True(t, ok)
-		case <-deadline:
-			t.Fatalf("job %d did not finish: %+v", id, j)
-		}
-	}
 }
 
 // pullRun runs a job to its end and requires it completed.
 func (w *pullWorld) pullRun(t testing.TB, jobType string, params engine.Params) (engine.Job, pullMeta) {
 	t.Helper()
-	j := w.wait(t, w.start(t, jobType, params))
+	j := w.Wait(t, w.Start(t, jobType, params))
 	require.Equal(t, engine.StatusCompleted, j.Status, "job error: %s", j.Error)
 	return j, decodePullMeta(t, j)
 }
@@ -267,7 +223,7 @@ func (w *pullWorld) pullRun(t testing.TB, jobType string, params engine.Params) 
 // pullCursor reads a stream's cursor row.
 func (w *pullWorld) pullCursor(t testing.TB, stream string) store.PullCursor {
 	t.Helper()
-	c, err := w.store.PullCursor(context.Background(), w.store.DB(), stream)
+	c, err := w.Store.PullCursor(context.Background(), w.Store.DB(), stream)
 	require.NoError(t, err)
 	return c
 }

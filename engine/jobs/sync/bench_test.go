@@ -82,7 +82,7 @@ type benchPair struct {
 // single-metafield write each, 2 s / Scale between slices) through the same
 // clients on a fresh sandbox, and reports the speed-up.
 //
-//	go test ./engine/jobs/ -run '^$' -bench CustomerSync100k -benchtime 1x
+//	go test ./engine/jobs/sync/ -run '^$' -bench CustomerSync100k -benchtime 1x
 func BenchmarkCustomerSync100k(b *testing.B) {
 	n := int(envNumber(b, benchCustomersEnv, 100_000))
 	scale := envNumber(b, benchScaleEnv, 5)
@@ -101,15 +101,15 @@ func BenchmarkCustomerSync100k(b *testing.B) {
 		b.StartTimer()
 
 		start := time.Now()
-		id, err := w.engine.Start(ctx, jobs.CustomerSync, nil, engine.StartOptions{})
+		id, err := w.Engine.Start(ctx, jobs.CustomerSync, nil, engine.StartOptions{})
 		require.NoError(b, err)
-		j := w.wait(b, id)
+		j := w.Wait(b, id)
 		elapsed := time.Since(start)
 		b.StopTimer()
 
 		requireCompleted(b, j)
 		require.EqualValues(b, n, j.Successful)
-		rec := w.sandbox.Shopify().Record()
+		rec := w.Sandbox.Shopify().Record()
 		require.Len(b, rec.MetafieldWrites, n)
 		require.Zero(b, rec.Throttles, "the shop never refused a request")
 		fraction, bound := boundFraction(rec, n, elapsed)
@@ -149,7 +149,7 @@ func referencePacing(b *testing.B, ds *dataset.Dataset, pairs []benchPair, scale
 	)
 	ctx := context.Background()
 	w := newSyncWorld(b, worldOptions{ds: ds, scale: scale})
-	nc, sc := w.deps.Nhanh, w.deps.Shopify
+	nc, sc := w.Deps.Nhanh, w.Deps.Shopify
 	gap := time.Duration(float64(sliceGap) / scale)
 	start := time.Now()
 	done := 0

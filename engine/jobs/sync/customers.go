@@ -16,6 +16,7 @@ import (
 	"syncops/clients/nhanh"
 	"syncops/clients/shopify"
 	"syncops/engine"
+	"syncops/engine/jobs/mirror"
 	"syncops/store"
 )
 
@@ -229,7 +230,7 @@ func (d Deps) customerThreshold(ctx context.Context) (int64, error) {
 }
 
 // refreshNhanhCustomers reads the Nhanh customers changed since the
-// auto-sync watermark (less IncrementalOverlap) into the mirror, a page per
+// auto-sync watermark (less mirror.ChangeOverlap) into the mirror, a page per
 // checkpoint. Without a watermark it starts at the newest updatedAt the
 // mirror holds, so a first auto-sync after a full pull reads only what
 // changed since; with an empty mirror it reads everything.
@@ -246,7 +247,7 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 		}
 		from := int64(0)
 		if mark > 0 {
-			from = max(mark-int64(IncrementalOverlap/time.Second), 1)
+			from = mirror.ChangedSince(mark)
 		}
 		st.Refresh = &refreshState{From: from}
 		r.SetMeta("refresh", st.Refresh.meta())
@@ -263,9 +264,7 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 		}
 		rows := make([]store.NhanhCustomer, len(page.Customers))
 		for i, c := range page.Customers {
-			rows[i] = store.NhanhCustomer{ID: c.ID, Type: c.Type, Name: c.Name, Mobile: c.Mobile, Email: c.Email,
-				Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, LastBoughtDate: c.LastBoughtDate,
-				RemoteUpdatedAt: c.UpdatedAt}
+			rows[i] = mirror.NhanhCustomer(c)
 		}
 		rs.Pages++
 		rs.Read += len(rows)

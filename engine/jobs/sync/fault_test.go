@@ -40,7 +40,7 @@ func (w *syncWorld) retryUntilClean(t *testing.T, j engine.Job, check func(engin
 	t.Helper()
 	for round := 0; j.Failed > 0; round++ {
 		require.Less(t, round, 8, "retries keep failing")
-		j = w.retry(t, j.ID)
+		j = w.Retry(t, j.ID)
 		requireCompleted(t, j)
 		t.Logf("  retry %d: %d items, %d written, %d failed", round+1, j.Total, j.Successful, j.Failed)
 		check(j)
@@ -68,7 +68,7 @@ func TestSyncsUnderFaultsWriteOrReportEveryItemAndRetriesFinishThem(t *testing.T
 	// checkCustomers: every mapping the job covered is written correctly or
 	// is a failed item with a reason.
 	checkCustomers := func(j engine.Job) {
-		fails := w.failures(t, j.ID)
+		fails := w.Failures(t, j.ID)
 		require.EqualValues(t, len(fails), j.Failed)
 		for nid, gid := range customers {
 			if f, failed := fails[strconv.FormatInt(customerMapping[nid], 10)]; failed {
@@ -77,12 +77,12 @@ func TestSyncsUnderFaultsWriteOrReportEveryItemAndRetriesFinishThem(t *testing.T
 				require.Contains(t, f.Request, string(gid))
 				continue
 			}
-			mf, _ := w.sandbox.Shopify().Metafield(gid, "custom.total_spent")
+			mf, _ := w.Sandbox.Shopify().Metafield(gid, "custom.total_spent")
 			require.Equal(t, strconv.FormatInt(wantSpend[nid], 10), mf.Value, "Nhanh customer %d", nid)
 		}
 	}
 	checkProducts := func(j engine.Job) {
-		fails := w.failures(t, j.ID)
+		fails := w.Failures(t, j.ID)
 		require.EqualValues(t, len(fails), j.Failed)
 		for nid, vid := range products {
 			if f, failed := fails[strconv.FormatInt(productMapping[nid], 10)]; failed {
@@ -97,18 +97,18 @@ func TestSyncsUnderFaultsWriteOrReportEveryItemAndRetriesFinishThem(t *testing.T
 
 	// One call of each write fails for certain (the inventory one after
 	// Shopify applied it: the reply is lost), on top of the random faults.
-	w.sandbox.Shopify().Script(
+	w.Sandbox.Shopify().Script(
 		shopifyfake.ScriptedFault{Op: "metafieldsSet", Kind: fault.Server},
 		shopifyfake.ScriptedFault{Op: "inventorySetQuantities", Kind: fault.Malformed, AfterApply: true})
 
-	j := w.run(t, jobs.CustomerSync, nil)
+	j := w.Run(t, jobs.CustomerSync, nil)
 	requireCompleted(t, j)
 	t.Logf("CustomerSync: %d items, %d written, %d skipped, %d failed", j.Total, j.Successful, j.Skipped, j.Failed)
 	require.Positive(t, j.Failed)
 	checkCustomers(j)
 	w.retryUntilClean(t, j, checkCustomers)
 
-	j = w.run(t, jobs.ProductSync, nil)
+	j = w.Run(t, jobs.ProductSync, nil)
 	requireCompleted(t, j)
 	t.Logf("ProductSync: %d items, %d written, %d skipped, %d failed", j.Total, j.Successful, j.Skipped, j.Failed)
 	require.Positive(t, j.Failed)
@@ -121,10 +121,10 @@ func TestSyncsUnderFaultsWriteOrReportEveryItemAndRetriesFinishThem(t *testing.T
 		c := w.nhanhCustomer(nid)
 		c.TotalAmount += 25_000.5
 		c.UpdatedAt = time.Now().Unix()
-		w.sandbox.Nhanh().SetCustomer(c)
+		w.Sandbox.Nhanh().SetCustomer(c)
 		wantSpend[nid] = int64(math.Round(c.TotalAmount))
 	}
-	j = w.run(t, jobs.AutoSyncCustomers, nil)
+	j = w.Run(t, jobs.AutoSyncCustomers, nil)
 	requireCompleted(t, j)
 	t.Logf("AutoSyncCustomers: %d items, %d written, %d skipped, %d failed", j.Total, j.Successful, j.Skipped, j.Failed)
 	checkCustomers(j)
@@ -133,9 +133,9 @@ func TestSyncsUnderFaultsWriteOrReportEveryItemAndRetriesFinishThem(t *testing.T
 	pids := slices.Sorted(maps.Keys(products))
 	for _, nid := range pids[:30] {
 		stock[nid][depotsA[0]] += 3
-		require.True(t, w.sandbox.Nhanh().SetStock(nid, depotsA[0], stock[nid][depotsA[0]]))
+		require.True(t, w.Sandbox.Nhanh().SetStock(nid, depotsA[0], stock[nid][depotsA[0]]))
 	}
-	j = w.run(t, jobs.AutoSyncProducts, nil)
+	j = w.Run(t, jobs.AutoSyncProducts, nil)
 	requireCompleted(t, j)
 	t.Logf("AutoSyncProducts: %d items, %d written, %d skipped, %d failed", j.Total, j.Successful, j.Skipped, j.Failed)
 	checkProducts(j)
@@ -143,17 +143,17 @@ func TestSyncsUnderFaultsWriteOrReportEveryItemAndRetriesFinishThem(t *testing.T
 
 	// In the end every mapping is SYNCED with the value Shopify holds.
 	for _, id := range customerMapping {
-		m, err := w.store.CustomerMapping(ctx, w.store.Reader(), id)
+		m, err := w.Store.CustomerMapping(ctx, w.Store.Reader(), id)
 		require.NoError(t, err)
 		require.Equal(t, store.MappingSynced, m.Status)
 		require.Equal(t, wantSpend[m.NhanhID], *m.LastSyncedValue)
 	}
 	for _, id := range productMapping {
-		m, err := w.store.ProductMapping(ctx, w.store.Reader(), id)
+		m, err := w.Store.ProductMapping(ctx, w.Store.Reader(), id)
 		require.NoError(t, err)
 		require.Equal(t, store.MappingSynced, m.Status)
 	}
-	rec := w.sandbox.Shopify().Record()
+	rec := w.Sandbox.Shopify().Record()
 	t.Logf("faults injected: shopify %v in %d requests", rec.InjectedFaults, rec.Requests)
 	require.Positive(t, rec.InjectedFaults[fault.Server])
 	require.Zero(t, rec.Throttles, "the governor never overdrew the bucket")
@@ -167,13 +167,13 @@ func TestProductSyncResendsALostReplyWithTheSameIdempotencyKey(t *testing.T) {
 	w.mapProducts(t, pairs)
 	// Shopify applies the first call, then the reply is lost; the client
 	// sends the call again.
-	w.sandbox.Shopify().Script(shopifyfake.ScriptedFault{Op: "inventorySetQuantities", Kind: fault.Server, AfterApply: true})
+	w.Sandbox.Shopify().Script(shopifyfake.ScriptedFault{Op: "inventorySetQuantities", Kind: fault.Server, AfterApply: true})
 
-	j := w.run(t, jobs.ProductSync, nil)
+	j := w.Run(t, jobs.ProductSync, nil)
 	requireCompleted(t, j)
 	t.Logf("ProductSync: %d items, %d written, %d skipped, %d failed", j.Total, j.Successful, j.Skipped, j.Failed)
 	require.Equal(t, j.Total, j.Successful)
-	rec := w.sandbox.Shopify().Record()
+	rec := w.Sandbox.Shopify().Record()
 	require.Equal(t, 1, rec.IdempotentReplays, "the resent call was answered from its key")
 	require.Len(t, rec.InventoryWrites, 2*len(pairs), "and applied once")
 }
@@ -194,15 +194,15 @@ func TestCustomerSyncResumesAfterTheProcessStops(t *testing.T) {
 	pairs := w.matchedCustomers()
 	mappingOf := w.mapCustomers(t, pairs)
 
-	id, err := w.engine.Start(ctx, jobs.CustomerSync, nil, engine.StartOptions{})
+	id, err := w.Engine.Start(ctx, jobs.CustomerSync, nil, engine.StartOptions{})
 	require.NoError(t, err)
 	waitCtx, cancelWait := context.WithTimeout(ctx, time.Minute)
 	defer cancelWait()
 	require.NoError(t, clock.BlockUntilContext(waitCtx, 1), "the sync drains the bucket and waits for it to refill")
 	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	require.NoError(t, w.engine.Stop(stopCtx))
-	stopped, err := w.engine.Get(ctx, id)
+	require.NoError(t, w.Engine.Stop(stopCtx))
+	stopped, err := w.Engine.Get(ctx, id)
 	require.NoError(t, err)
 	require.Positive(t, stopped.Processed)
 	require.Less(t, stopped.Processed, stopped.Total, "stopped mid-way")
@@ -213,15 +213,15 @@ func TestCustomerSyncResumesAfterTheProcessStops(t *testing.T) {
 			clock.Advance(100 * time.Millisecond)
 		}
 	}()
-	startEngine(t, w.bundle)
-	j := w.wait(t, id)
+	w.StartEngine(t, nil)
+	j := w.Wait(t, id)
 	requireCompleted(t, j)
 	require.Equal(t, j.Total, j.Successful)
 	require.EqualValues(t, len(pairs), j.Total)
 	for nid, gid := range pairs {
-		mf, _ := w.sandbox.Shopify().Metafield(gid, "custom.total_spent")
+		mf, _ := w.Sandbox.Shopify().Metafield(gid, "custom.total_spent")
 		require.Equal(t, strconv.FormatInt(w.truth.ExpectedTotalSpent[nid], 10), mf.Value)
-		log, err := w.store.SyncLog(ctx, w.store.Reader(), store.MappingKindCustomer, mappingOf[nid], 0)
+		log, err := w.Store.SyncLog(ctx, w.Store.Reader(), store.MappingKindCustomer, mappingOf[nid], 0)
 		require.NoError(t, err)
 		require.Len(t, log, 1, "each mapping is recorded once across the two attempts")
 	}

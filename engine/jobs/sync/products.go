@@ -15,6 +15,7 @@ import (
 	"syncops/clients/nhanh"
 	"syncops/clients/shopify"
 	"syncops/engine"
+	"syncops/engine/jobs/mirror"
 	"syncops/store"
 )
 
@@ -229,7 +230,7 @@ func (s *productSource) refreshStock(ctx context.Context, ids []extid.NhanhProdu
 	}
 	out := make(map[extid.NhanhProductID]store.Stock, len(ids))
 	for id, st := range stock {
-		out[id] = store.Stock{Available: st.Available, Depots: st.Depots}
+		out[id] = mirror.NhanhStock(st)
 	}
 	var absent []extid.NhanhProductID
 	for _, id := range ids {
@@ -251,7 +252,7 @@ func (s *productSource) refreshStock(ctx context.Context, ids []extid.NhanhProdu
 				snaps[id] = snap
 				continue
 			}
-			out[id] = store.Stock{Available: p.Available, Depots: p.Depots}
+			out[id] = mirror.NhanhProductStock(p)
 		}
 	}
 	for id, st := range out {

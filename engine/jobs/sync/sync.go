@@ -3,7 +3,7 @@ package sync
 // The sync jobs write Nhanh's values to Shopify: each customer mapping's
 // lifetime spend to the customer metafield custom.total_spent, each product
 // mapping's available stock to Shopify inventory (per location). They share
-// one driver (sync_driver.go):
+// one driver (driver.go):
 //
 //	scope ──> SetTotal ──> [plan batch k+1 | write batch k+1 ] ──> ...
 //	                        [record batch k + checkpoint      ]

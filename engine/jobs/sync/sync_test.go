@@ -14,6 +14,7 @@ import (
 	"syncops/clients/sandbox/dataset"
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 	"syncops/store/storetest"
 )
@@ -28,7 +29,7 @@ func TestCustomerSyncWritesRoundedSpendOfEveryMappedCustomer(t *testing.T) {
 			pairs := w.matchedCustomers()
 			mappingOf := w.mapCustomers(t, pairs)
 
-			j := w.run(t, jobs.CustomerSync, nil)
+			j := w.Run(t, jobs.CustomerSync, nil)
 			requireCompleted(t, j)
 			require.EqualValues(t, len(pairs), j.Total)
 			require.Equal(t, j.Total, j.Successful)
@@ -43,17 +44,17 @@ func TestCustomerSyncWritesRoundedSpendOfEveryMappedCustomer(t *testing.T) {
 					fractional++
 				}
 				want := w.truth.ExpectedTotalSpent[nid]
-				mf, ok := w.sandbox.Shopify().Metafield(gid, "custom.total_spent")
+				mf, ok := w.Sandbox.Shopify().Metafield(gid, "custom.total_spent")
 				require.True(t, ok, "customer %s has the metafield", gid)
 				require.Equal(t, dataset.Metafield{Type: "number_integer", Value: strconv.FormatInt(want, 10)}, mf,
 					"Nhanh %d spent %v", nid, c.TotalAmount)
 
-				m, err := w.store.CustomerMapping(ctx, w.store.Reader(), mappingOf[nid])
+				m, err := w.Store.CustomerMapping(ctx, w.Store.Reader(), mappingOf[nid])
 				require.NoError(t, err)
 				require.Equal(t, store.MappingSynced, m.Status)
 				require.NotNil(t, m.LastSyncedValue)
 				require.Equal(t, want, *m.LastSyncedValue)
-				log, err := w.store.SyncLog(ctx, w.store.Reader(), store.MappingKindCustomer, m.ID, 1)
+				log, err := w.Store.SyncLog(ctx, w.Store.Reader(), store.MappingKindCustomer, m.ID, 1)
 				require.NoError(t, err)
 				require.Len(t, log, 1)
 				require.Equal(t, strconv.FormatInt(want, 10), log[0].NewValue)
@@ -63,7 +64,7 @@ func TestCustomerSyncWritesRoundedSpendOfEveryMappedCustomer(t *testing.T) {
 			require.Positive(t, fractional, "some spends have a fraction")
 
 			// Nothing was written for a customer that is not mapped.
-			writes := w.sandbox.Shopify().Record().MetafieldWrites
+			writes := w.Sandbox.Shopify().Record().MetafieldWrites
 			require.Len(t, writes, len(pairs))
 			mapped := map[string]bool{}
 			for _, gid := range pairs {
@@ -105,13 +106,13 @@ func TestCustomerSyncFailsUnsyncableMappingsWithAReason(t *testing.T) {
 		good: w.truth.CustomerMatches[good].Shopify, lost: spareShopify, noShopify: phantom,
 	})
 	ids := []int64{mappingOf[good], mappingOf[lost], mappingOf[noShopify], 424242}
-	j := w.run(t, jobs.CustomerSync, engine.Params{"ids": joinIDs(ids)})
+	j := w.Run(t, jobs.CustomerSync, engine.Params{"ids": joinIDs(ids)})
 	requireCompleted(t, j)
 	require.EqualValues(t, 4, j.Total)
 	require.EqualValues(t, 1, j.Successful)
 	require.EqualValues(t, 3, j.Failed)
 
-	fails := w.failures(t, j.ID)
+	fails := w.Failures(t, j.ID)
 	require.Len(t, fails, 3)
 	f := fails[strconv.FormatInt(mappingOf[lost], 10)]
 	require.Contains(t, f.Message, "Nhanh customer 999000001 is not in the local mirror: pull Nhanh customers")
@@ -125,10 +126,10 @@ func TestCustomerSyncFailsUnsyncableMappingsWithAReason(t *testing.T) {
 
 	// Nothing was written in place of the missing values, and the
 	// mappings say why they failed.
-	_, written := w.sandbox.Shopify().Metafield(spareShopify, "custom.total_spent")
+	_, written := w.Sandbox.Shopify().Metafield(spareShopify, "custom.total_spent")
 	require.False(t, written)
 	for _, nid := range []extid.NhanhCustomerID{lost, noShopify} {
-		m, err := w.store.CustomerMapping(ctx, w.store.Reader(), mappingOf[nid])
+		m, err := w.Store.CustomerMapping(ctx, w.Store.Reader(), mappingOf[nid])
 		require.NoError(t, err)
 		require.Equal(t, store.MappingFailed, m.Status)
 		require.NotEmpty(t, m.SyncError)
@@ -139,19 +140,19 @@ func TestCustomerSyncFailsUnsyncableMappingsWithAReason(t *testing.T) {
 
 	// Once the mirror has the customer, a retry writes exactly the failed
 	// items: the lost customer succeeds, the phantom still fails.
-	require.NoError(t, w.store.InTx(ctx, func(tx *sql.Tx) error {
-		row := nhanhCustomerRow(w.nhanhCustomer(unmatchedNhanh[1]))
+	require.NoError(t, w.Store.InTx(ctx, func(tx *sql.Tx) error {
+		row := jobstest.NhanhCustomerRow(w.nhanhCustomer(unmatchedNhanh[1]))
 		row.ID, row.TotalAmount = lost, 1_234_567.5
-		_, err := w.store.UpsertNhanhCustomers(ctx, tx, []store.NhanhCustomer{row}, w.deps.Clock.Now())
+		_, err := w.Store.UpsertNhanhCustomers(ctx, tx, []store.NhanhCustomer{row}, w.Deps.Clock.Now())
 		return err
 	}))
-	rj := w.retry(t, j.ID)
+	rj := w.Retry(t, j.ID)
 	requireCompleted(t, rj)
 	require.Equal(t, j.ID, rj.RetryOf)
 	require.EqualValues(t, 3, rj.Total)
 	require.EqualValues(t, 1, rj.Successful)
 	require.EqualValues(t, 2, rj.Failed)
-	mf, ok := w.sandbox.Shopify().Metafield(spareShopify, "custom.total_spent")
+	mf, ok := w.Sandbox.Shopify().Metafield(spareShopify, "custom.total_spent")
 	require.True(t, ok)
 	require.Equal(t, "1234568", mf.Value, "halves round away from zero")
 }
@@ -176,8 +177,8 @@ func (w *syncWorld) depotSplit(t testing.TB) (a, b extid.ShopifyLocationGID, dep
 	depotsA = []extid.NhanhDepotID{w.ds.NhanhDepots[0].ID, w.ds.NhanhDepots[1].ID}
 	depotsB = []extid.NhanhDepotID{w.ds.NhanhDepots[2].ID}
 	set := func(d extid.NhanhDepotID, loc extid.ShopifyLocationGID) {
-		require.NoError(t, w.store.SetLocationMapping(ctx, w.store.DB(), store.LocationMapping{DepotID: d, DepotName: "depot",
-			LocationID: loc, LocationName: "loc " + string(loc)}, w.deps.Clock.Now()))
+		require.NoError(t, w.Store.SetLocationMapping(ctx, w.Store.DB(), store.LocationMapping{DepotID: d, DepotName: "depot",
+			LocationID: loc, LocationName: "loc " + string(loc)}, w.Deps.Clock.Now()))
 	}
 	for _, d := range depotsA {
 		set(d, a)
@@ -210,7 +211,7 @@ func TestProductSyncWritesTheSumOfMappedDepotsAtEachLocation(t *testing.T) {
 			require.NotEmpty(t, w.truth.DeletedProducts)
 			mappingOf := w.mapProducts(t, pairs)
 
-			j := w.run(t, jobs.ProductSync, nil)
+			j := w.Run(t, jobs.ProductSync, nil)
 			requireCompleted(t, j)
 			require.EqualValues(t, len(pairs), j.Total, "counted per mapping, not per location")
 			require.EqualValues(t, len(w.truth.ProductMatches), j.Successful)
@@ -224,13 +225,13 @@ func TestProductSyncWritesTheSumOfMappedDepotsAtEachLocation(t *testing.T) {
 				requireAvailable(t, w, v.InventoryItemID, locB, wantB)
 				requireAvailable(t, w, v.InventoryItemID, untouched, v.Available[untouched])
 
-				m, err := w.store.ProductMapping(ctx, w.store.Reader(), mappingOf[nid])
+				m, err := w.Store.ProductMapping(ctx, w.Store.Reader(), mappingOf[nid])
 				require.NoError(t, err)
 				require.Equal(t, store.MappingSynced, m.Status)
 				require.Equal(t, map[extid.ShopifyLocationGID]int64{locA: wantA, locB: wantB}, m.LastSyncedValue)
 				require.Equal(t, v.InventoryItemID, m.InventoryItemID, "the item id is cached on the mapping")
 			}
-			fails := w.failures(t, j.ID)
+			fails := w.Failures(t, j.ID)
 			for nid, vid := range w.truth.DeletedProducts {
 				f := fails[strconv.FormatInt(mappingOf[nid], 10)]
 				require.Contains(t, f.Message, "deleted in Nhanh")
@@ -238,11 +239,11 @@ func TestProductSyncWritesTheSumOfMappedDepotsAtEachLocation(t *testing.T) {
 				for _, loc := range []extid.ShopifyLocationGID{locA, locB} {
 					requireAvailable(t, w, v.InventoryItemID, loc, v.Available[loc])
 				}
-				m, err := w.store.ProductMapping(ctx, w.store.Reader(), mappingOf[nid])
+				m, err := w.Store.ProductMapping(ctx, w.Store.Reader(), mappingOf[nid])
 				require.NoError(t, err)
 				require.Equal(t, store.MappingFailed, m.Status)
 			}
-			require.Len(t, w.sandbox.Shopify().Record().InventoryWrites, 2*len(w.truth.ProductMatches))
+			require.Len(t, w.Sandbox.Shopify().Record().InventoryWrites, 2*len(w.truth.ProductMatches))
 		})
 	}
 }
@@ -254,13 +255,13 @@ func TestProductSyncWithoutLocationMappingsWritesTheTotalAtThePrimaryLocation(t 
 	primary := w.truth.PrimaryLocation
 	require.NotEmpty(t, primary)
 
-	j := w.run(t, jobs.ProductSync, nil)
+	j := w.Run(t, jobs.ProductSync, nil)
 	requireCompleted(t, j)
 	require.Equal(t, j.Total, j.Successful)
 	require.Equal(t, "primary-location", metaOf(t, j).SyncMode)
 	for nid, match := range w.truth.ProductMatches {
 		v := w.variant(match.Variant)
-		requireAvailable(t, w, v.InventoryItemID, primary, sumStock(w.nhanhProduct(nid).Available))
+		requireAvailable(t, w, v.InventoryItemID, primary, jobstest.SumStock(w.nhanhProduct(nid).Available))
 		for _, loc := range w.ds.ShopifyLocations {
 			if loc.ID != primary {
 				requireAvailable(t, w, v.InventoryItemID, loc.ID, v.Available[loc.ID])
@@ -271,7 +272,7 @@ func TestProductSyncWithoutLocationMappingsWritesTheTotalAtThePrimaryLocation(t 
 
 func requireAvailable(t testing.TB, w *syncWorld, item extid.ShopifyInventoryItemGID, loc extid.ShopifyLocationGID, want int64) {
 	t.Helper()
-	got, ok := w.sandbox.Shopify().Available(item, loc)
+	got, ok := w.Sandbox.Shopify().Available(item, loc)
 	require.True(t, ok, "item %s exists", item)
 	require.Equal(t, want, got, "available of %s at %s", item, loc)
 }
@@ -283,21 +284,21 @@ func TestProductSyncFailsAMappingWhenOneOfItsLocationsFails(t *testing.T) {
 	locA, _, depotsA, _ := w.depotSplit(t)
 	// The fourth depot feeds a location Shopify does not have (any more).
 	gone := extid.ShopifyLocationGID(extid.FormatGID(extid.ResourceLocation, 999))
-	require.NoError(t, w.store.SetLocationMapping(ctx, w.store.DB(), store.LocationMapping{DepotID: w.ds.NhanhDepots[3].ID,
-		DepotName: "Kho cũ", LocationID: gone, LocationName: "Kho đã đóng"}, w.deps.Clock.Now()))
+	require.NoError(t, w.Store.SetLocationMapping(ctx, w.Store.DB(), store.LocationMapping{DepotID: w.ds.NhanhDepots[3].ID,
+		DepotName: "Kho cũ", LocationID: gone, LocationName: "Kho đã đóng"}, w.Deps.Clock.Now()))
 	pairs := w.matchedProducts()
 	mappingOf := w.mapProducts(t, pairs)
 
-	j := w.run(t, jobs.ProductSync, nil)
+	j := w.Run(t, jobs.ProductSync, nil)
 	requireCompleted(t, j)
 	require.EqualValues(t, len(pairs), j.Total, "one item per mapping, whatever the locations")
 	require.Equal(t, j.Total, j.Failed, "no mapping is a success with a location missing")
-	fails := w.failures(t, j.ID)
+	fails := w.Failures(t, j.ID)
 	for nid, vid := range pairs {
 		f := fails[strconv.FormatInt(mappingOf[nid], 10)]
 		require.Contains(t, f.Message, "Kho đã đóng")
 		require.Contains(t, f.Message, "could not be found")
-		m, err := w.store.ProductMapping(ctx, w.store.Reader(), mappingOf[nid])
+		m, err := w.Store.ProductMapping(ctx, w.Store.Reader(), mappingOf[nid])
 		require.NoError(t, err)
 		require.Equal(t, store.MappingFailed, m.Status)
 		require.Nil(t, m.LastSyncedValue)
