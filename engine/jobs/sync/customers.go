@@ -8,8 +8,10 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"syncops/clients/apierr"
 	"syncops/clients/extid"
@@ -43,12 +45,15 @@ type customerSource struct {
 	jobID     int64
 	scope     syncScope
 	threshold int64 // syncChanged: smallest change of spend worth a write
-	sem       semaphore
+	// writes bounds the job's metafieldsSet calls in flight, across the
+	// batch being written and the next one, which starts while the last
+	// calls of the first are still out.
+	writes *semaphore.Weighted
 }
 
 func (d Deps) newCustomerSource(r *engine.Run, scope syncScope, threshold int64) *customerSource {
 	return &customerSource{d: d, jobID: int64(r.ID()), scope: scope, threshold: threshold,
-		sem: make(semaphore, shopifyWriteConcurrency)}
+		writes: semaphore.NewWeighted(shopifyWriteConcurrency)}
 }
 
 func (s *customerSource) kind() store.MappingKind { return store.MappingKindCustomer }
@@ -153,42 +158,51 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 }
 
 // send writes the batch's metafields, shopify.MaxMetafieldsPerCall per
-// call, several calls at once (shared with the next batch through s.sem).
+// call, several calls at once (bounded by s.writes, shared with the next
+// batch). An auth failure or a cancellation stops every call of the batch
+// and is returned; any other failure fails the items of its call.
 func (s *customerSource) send(ctx context.Context, pushes []*customerPush) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks := slices.Collect(slices.Chunk(pushes, shopify.MaxMetafieldsPerCall))
-	var fatal firstError
-	runLimited(ctx, s.sem, len(chunks), func(i int) {
-		chunk := chunks[i]
-		inputs := make([]shopify.MetafieldInput, len(chunk))
-		for k, p := range chunk {
-			inputs[k] = shopify.MetafieldInput{OwnerID: string(p.owner), Namespace: totalSpentNamespace,
-				Key: totalSpentKey, Type: totalSpentType, Value: strconv.FormatInt(p.value, 10)}
+	g, gctx := errgroup.WithContext(ctx)
+	for chunk := range slices.Chunk(pushes, shopify.MaxMetafieldsPerCall) {
+		if s.writes.Acquire(gctx, 1) != nil {
+			break // a call failed for good, or the job stops: start no more
 		}
-		results, err := s.d.Shopify.SetMetafields(ctx, inputs)
-		if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
-			fatal.set(err)
-			cancel()
-			return
-		}
-		for k, p := range chunk {
-			if k < len(results) && results[k].Err == nil {
-				p.item.outcome = outcomeDone
-				continue
-			}
-			itemErr := err
-			if k < len(results) {
-				itemErr = results[k].Err
-			}
-			p.item.fail(fmt.Sprintf("%s (Nhanh customer %d, Shopify %s): writing %s.%s=%d failed: %v",
-				p.item.name, p.nhanh, p.owner, totalSpentNamespace, totalSpentKey, p.value, itemErr), itemErr)
-		}
-	})
-	if err := fatal.get(); err != nil {
+		g.Go(func() error {
+			defer s.writes.Release(1)
+			return s.sendChunk(gctx, chunk)
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	return ctx.Err()
+}
+
+// sendChunk writes one call's metafields and settles their items; it
+// returns only an error that must stop the job (auth, cancellation).
+func (s *customerSource) sendChunk(ctx context.Context, chunk []*customerPush) error {
+	inputs := make([]shopify.MetafieldInput, len(chunk))
+	for k, p := range chunk {
+		inputs[k] = shopify.MetafieldInput{OwnerID: string(p.owner), Namespace: totalSpentNamespace,
+			Key: totalSpentKey, Type: totalSpentType, Value: strconv.FormatInt(p.value, 10)}
+	}
+	results, err := s.d.Shopify.SetMetafields(ctx, inputs)
+	if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
+		return err
+	}
+	for k, p := range chunk {
+		if k < len(results) && results[k].Err == nil {
+			p.item.outcome = outcomeDone
+			continue
+		}
+		itemErr := err
+		if k < len(results) {
+			itemErr = results[k].Err
+		}
+		p.item.fail(fmt.Sprintf("%s (Nhanh customer %d, Shopify %s): writing %s.%s=%d failed: %v",
+			p.item.name, p.nhanh, p.owner, totalSpentNamespace, totalSpentKey, p.value, itemErr), itemErr)
+	}
+	return nil
 }
 
 // record stores each settled mapping: the value written, or why not.
@@ -290,24 +304,4 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 		r.SetMeta("refresh", rs.meta())
 	}
 	return nil
-}
-
-// firstError keeps the first error set from several goroutines.
-type firstError struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (f *firstError) set(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err == nil {
-		f.err = err
-	}
-}
-
-func (f *firstError) get() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
 }

@@ -8,8 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"syncops/clients/apierr"
 	"syncops/engine"
@@ -164,23 +165,21 @@ type syncState struct {
 
 // inflightBatch is a batch whose writes are under way.
 type inflightBatch struct {
-	batch *syncBatch
-	done  chan struct{}
-	err   error
+	batch  *syncBatch
+	writes errgroup.Group
 }
 
+// startSend starts the batch's writes.
 func startSend(ctx context.Context, b *syncBatch) *inflightBatch {
-	f := &inflightBatch{batch: b, done: make(chan struct{})}
-	if b.send == nil || b.pushes == 0 {
-		close(f.done)
-		return f
+	f := &inflightBatch{batch: b}
+	if b.send != nil && b.pushes > 0 {
+		f.writes.Go(func() error { return b.send(ctx) })
 	}
-	go func() {
-		defer close(f.done)
-		f.err = b.send(ctx)
-	}()
 	return f
 }
+
+// wait waits for the batch's writes and returns what stopped them.
+func (f *inflightBatch) wait() error { return f.writes.Wait() }
 
 // runSync writes the mappings of scope batch by batch from st (a fresh or
 // resumed checkpoint), checkpointing after every batch. Planning and
@@ -237,7 +236,7 @@ func (d Deps) pushBatches(ctx context.Context, r *engine.Run, src syncSource, sc
 	abort := func(err error) error {
 		cancel()
 		if prev != nil {
-			<-prev.done
+			_ = prev.wait() // err says why the job stops; the writes only end
 		}
 		return err
 	}
@@ -279,12 +278,11 @@ func (d Deps) pushBatches(ctx context.Context, r *engine.Run, src syncSource, sc
 // finishBatch waits for a batch's writes, counts every item, and records
 // them with the checkpoint that moves the cursor past the batch.
 func (d Deps) finishBatch(ctx context.Context, r *engine.Run, kind store.MappingKind, f *inflightBatch, st *syncState) error {
-	<-f.done
-	if f.err != nil {
-		if apierr.ClassOf(f.err) == apierr.ClassCanceled && ctx.Err() != nil {
+	if err := f.wait(); err != nil {
+		if apierr.ClassOf(err) == apierr.ClassCanceled && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("write to Shopify: %w", f.err)
+		return fmt.Errorf("write to Shopify: %w", err)
 	}
 	b := f.batch
 	for _, it := range b.items {
@@ -362,26 +360,4 @@ func (d Deps) publishSyncMeta(r *engine.Run, st *syncState) {
 	if st.Deferred > 0 {
 		r.SetMeta("deferredByLimit", st.Deferred)
 	}
-}
-
-// semaphore bounds concurrent Shopify calls of one job.
-type semaphore chan struct{}
-
-// runLimited runs fn for every index 0..n-1 with at most cap(sem) running
-// at once (across every caller sharing sem), stopping early when ctx ends.
-func runLimited(ctx context.Context, sem semaphore, n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(i)
-		})
-	}
-	wg.Wait()
 }
