@@ -1,4 +1,4 @@
-package jobs_test
+package match_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"syncops/clients/sandbox"
 	"syncops/clients/sandbox/dataset"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 	"syncops/store/storetest"
 )
@@ -28,17 +29,17 @@ func TestAutoMatchCustomersPhoneCases(t *testing.T) {
 	for _, dialect := range storetest.Backends(t) {
 		t.Run(string(dialect), func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, setupOptions{dialect: dialect, sandbox: opts})
+			b := jobstest.New(t, jobstest.Options{Dialect: dialect, Sandbox: opts})
 			ds, truth := dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: opts.Seed,
 				Customers: opts.Customers, Products: opts.Products, PhoneCases: opts.PhoneCases})
-			require.Equal(t, b.truth(), truth, "the regenerated dataset is not the sandbox's world")
-			matchFillMirrors(t, b.store, ds)
+			require.Equal(t, b.Truth(), truth, "the regenerated dataset is not the sandbox's world")
+			jobstest.FillMirrors(t, b.Store, ds)
 
 			want := matchExpectedCustomerRun(ds, truth)
-			j := b.run(t, jobs.AutoMatchCustomers, nil)
+			j := b.Run(t, jobs.AutoMatchCustomers, nil)
 			want.check(t, b, j, false)
 
-			mappings, err := b.store.CustomerMappings(context.Background(), b.store.Reader(), store.MappingFilter{})
+			mappings, err := b.Store.CustomerMappings(context.Background(), b.Store.Reader(), store.MappingFilter{})
 			require.NoError(t, err)
 			got := map[extid.NhanhCustomerID]extid.ShopifyCustomerGID{}
 			for _, m := range mappings {
