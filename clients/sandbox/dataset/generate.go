@@ -53,6 +53,8 @@ type GenerateConfig struct {
 	// BaseTime is the generated world's "now": all dates fall in the two
 	// years before it (default DefaultBaseTime).
 	BaseTime time.Time
+	// Living switches on the hard cases of a trading shop; all off by default.
+	Living LivingCases
 }
 
 // Validate reports a config that cannot be generated.
@@ -114,6 +116,7 @@ func GenerateWithTruth(cfg GenerateConfig) (*Dataset, *Truth) {
 	g.generateDepots()
 	g.generateCustomers()
 	g.generateProducts()
+	g.applyLiving()
 	return g.ds, g.truth
 }
 

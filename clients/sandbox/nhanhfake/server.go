@@ -57,6 +57,7 @@ const (
 	EndpointProductList      = "product/list"
 	EndpointProductInventory = "product/inventory"
 	EndpointBusinessDepot    = "business/depot"
+	EndpointOrderList        = "order/list"
 )
 
 const pathPrefix = "/v3.0/"
@@ -77,6 +78,13 @@ type Options struct {
 	Clock       clockwork.Clock
 	// PageSize caps the rows of one page (at most 100, Nhanh's cap).
 	PageSize int
+	// OmittedTypeMeansRetail makes customer/list without a type filter
+	// return retail customers only, the pessimistic reading of Nhanh's
+	// undocumented default; a complete pull must ask for every type.
+	OmittedTypeMeansRetail bool
+	// OmittedStatusMeansActive makes product/list and product/inventory
+	// without a status filter return active products only.
+	OmittedStatusMeansActive bool
 }
 
 func (o Options) withDefaults() Options {
@@ -106,6 +114,8 @@ type Server struct {
 	customers map[extid.NhanhCustomerID]dataset.NhanhCustomer
 	products  map[extid.NhanhProductID]dataset.NhanhProduct
 	depots    []dataset.NhanhDepot
+	orders    map[extid.NhanhOrderID]dataset.NhanhOrder
+	nextOrder extid.NhanhOrderID
 	limits    map[string]*endpointLimit
 	record    recorder
 	scripted  []fault.Kind
@@ -126,6 +136,8 @@ func New(ds *dataset.Dataset, opts Options) *Server {
 		lock:      time.Duration(float64(opts.LockSeconds) * float64(time.Second) / opts.Scale),
 		customers: map[extid.NhanhCustomerID]dataset.NhanhCustomer{},
 		products:  map[extid.NhanhProductID]dataset.NhanhProduct{},
+		orders:    map[extid.NhanhOrderID]dataset.NhanhOrder{},
+		nextOrder: firstOrderID,
 		limits:    map[string]*endpointLimit{},
 		closed:    make(chan struct{}),
 	}
@@ -137,6 +149,10 @@ func New(ds *dataset.Dataset, opts Options) *Server {
 	}
 	for _, p := range ds.NhanhProducts {
 		s.products[p.ID] = cloneProduct(p)
+	}
+	for _, o := range ds.NhanhOrders {
+		s.orders[o.ID] = cloneOrder(o)
+		s.nextOrder = max(s.nextOrder, o.ID+1)
 	}
 	s.depots = slices.Clone(ds.NhanhDepots)
 	slices.SortFunc(s.depots, func(a, b dataset.NhanhDepot) int { return cmpID(a.ID, b.ID) })
@@ -224,7 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func knownEndpoint(e string) bool {
 	switch e {
-	case EndpointCustomerList, EndpointProductList, EndpointProductInventory, EndpointBusinessDepot:
+	case EndpointCustomerList, EndpointProductList, EndpointProductInventory, EndpointBusinessDepot, EndpointOrderList:
 		return true
 	}
 	return false
@@ -263,6 +279,7 @@ func cloneProduct(p dataset.NhanhProduct) dataset.NhanhProduct {
 	for d, n := range p.Available {
 		out.Available[d] = n
 	}
+	out.Combos = slices.Clone(p.Combos)
 	return out
 }
 
