@@ -166,4 +166,3 @@ func TestInventoryLevelsActivateAndNotStocked(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[extid.ShopifyLocationGID]int64{loc(1): 7, loc(3): 4}, levels[item(2)].Levels)
 }
-

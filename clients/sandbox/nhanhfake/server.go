@@ -1,6 +1,6 @@
 // Package nhanhfake is an in-process HTTP fake of the Nhanh.vn Open API v3
-// read endpoints syncops uses: customer/list, product/list, product/inventory
-// and business/depot.
+// read endpoints syncops uses: customer/list, product/list, product/inventory,
+// business/depot and order/list.
 //
 // It is faithful where a client can get things wrong: the raw Authorization
 // header and the appId/businessId query, the {code, errorCode, messages}
@@ -16,7 +16,10 @@
 //	  -> credentials (auth errorCode) -> body and filters (validation) -> data
 //
 // The fake is read-only, as Nhanh is for syncops; SetCustomer, SetProduct and
-// SetStock change the source world between runs.
+// SetStock change the source world between runs. It also models a shop that
+// keeps trading (orders.go): PlaceOrder, ReturnPart, DeleteOrder and Sell move
+// stock and spend on the injected clock without moving any updatedAt, as
+// Nhanh does, and order/list serves the orders in windows of at most 31 days.
 package nhanhfake
 
 import (
