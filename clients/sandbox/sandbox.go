@@ -88,6 +88,14 @@ type Options struct {
 	ShopifyAPIVersion string
 	// Clock drives the fakes' limits; nil is the real clock.
 	Clock clockwork.Clock
+	// Living switches on a generated world's trading-shop hard cases (null
+	// totals and stock, untracked and not-stocked items, parent and combo
+	// products); all off by default. Ignored when Dataset is given.
+	Living dataset.LivingCases
+	// NhanhOmittedTypeMeansRetail and NhanhOmittedStatusMeansActive make
+	// the Nhanh fake read a missing customer type or product status
+	// filter pessimistically (see nhanhfake.Options); off by default.
+	NhanhOmittedTypeMeansRetail, NhanhOmittedStatusMeansActive bool
 }
 
 // Validate reports options a sandbox cannot start with.
@@ -203,6 +211,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if ds == nil {
 		ds, truth = dataset.GenerateWithTruth(dataset.GenerateConfig{
 			Seed: opts.Seed, Customers: opts.Customers, Products: opts.Products, PhoneCases: opts.PhoneCases,
+			Living: opts.Living,
 		})
 	}
 	creds, err := newCredentials()
@@ -246,6 +255,9 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Scale:       opts.Scale,
 		Faults:      injector(opts.Faults, faultSeed, nhanhFaultStream),
 		Clock:       opts.Clock,
+
+		OmittedTypeMeansRetail:   opts.NhanhOmittedTypeMeansRetail,
+		OmittedStatusMeansActive: opts.NhanhOmittedStatusMeansActive,
 	})
 	sb.shopify = shopifyfake.New(ds, shopifyfake.Options{
 		Shop:        creds.shopifyShop,

@@ -51,18 +51,7 @@ func (c *Client) BulkCustomers(ctx context.Context, query string, fn func(Custom
 // operation and calls fn for each one. Product fields come inline on each
 // variant line. It returns fn's first error unchanged.
 func (c *Client) BulkVariants(ctx context.Context, query string, fn func(Variant) error) error {
-	inner := fmt.Sprintf(bulkVariantsTemplate, queryArgument(query))
-	return c.bulkExport(ctx, inner, func(line []byte) error {
-		var n variantNode
-		if err := json.Unmarshal(line, &n); err != nil {
-			return c.newError(opBulkDownload, apierr.ClassUnknown, http.StatusOK, "", "unexpected variant line", err)
-		}
-		v, err := n.variant()
-		if err != nil {
-			return c.newError(opBulkDownload, apierr.ClassUnknown, http.StatusOK, "", "unexpected variant line", err)
-		}
-		return fn(v)
-	})
+	return c.BulkVariantsAt(ctx, query, nil, fn)
 }
 
 // queryArgument renders a search query as the (query: "...") argument of a

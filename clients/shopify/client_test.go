@@ -119,7 +119,7 @@ func TestListVariantsPagesAndFilters(t *testing.T) {
 	require.Equal(t, shopify.Variant{
 		ID: want.ID, ProductID: want.ProductID, ProductTitle: want.ProductTitle, Title: want.Title, SKU: want.SKU,
 		Barcode: want.Barcode, ProductStatus: want.ProductStatus, InventoryItemID: want.InventoryItemID,
-		UpdatedAt: time.Unix(want.UpdatedAt, 0).UTC(),
+		UpdatedAt: time.Unix(want.UpdatedAt, 0).UTC(), Tracked: true,
 	}, page.Variants[0])
 }
 

@@ -67,7 +67,7 @@ func TestDocumentsValidateAgainstSchema(t *testing.T) {
 	}
 	cases["bulk customers"] = fmt.Sprintf(bulkCustomersTemplate, queryArgument(`updated_at:>'2026-01-01T00:00:00Z'`))
 	cases["bulk customers, all"] = fmt.Sprintf(bulkCustomersTemplate, queryArgument(""))
-	cases["bulk variants"] = fmt.Sprintf(bulkVariantsTemplate, queryArgument(`product_status:active "quoted \" text"`))
+	cases["bulk variants"] = fmt.Sprintf(bulkVariantsTemplate, queryArgument(`product_status:active "quoted \" text"`), "")
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

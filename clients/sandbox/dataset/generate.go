@@ -60,6 +60,8 @@ type GenerateConfig struct {
 	// notes, and bank accounts and other digit runs in notes. Off by
 	// default: it changes the generated world.
 	PhoneCases bool
+	// Living switches on the hard cases of a trading shop; all off by default.
+	Living LivingCases
 }
 
 // Validate reports a config that cannot be generated.
@@ -121,6 +123,7 @@ func GenerateWithTruth(cfg GenerateConfig) (*Dataset, *Truth) {
 	g.generateDepots()
 	g.generateCustomers()
 	g.generateProducts()
+	g.applyLiving()
 	return g.ds, g.truth
 }
 

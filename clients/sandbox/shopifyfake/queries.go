@@ -25,6 +25,7 @@ func (s *Server) queryResolvers() map[string]resolver {
 		"shop":                 s.resolveShop,
 		"node":                 s.resolveNode,
 		"currentBulkOperation": s.resolveCurrentBulkOperation,
+		"nodes":                s.resolveNodes,
 		// setup.go
 		"currentAppInstallation": s.resolveAppInstallation,
 		"metafieldDefinitions":   s.resolveMetafieldDefinitions,
@@ -287,6 +288,10 @@ func (s *Server) resolveNode(rc *requestContext, f *ast.Field) (any, float64, er
 		if i, ok := s.variantByID[extid.ShopifyVariantGID(id)]; ok {
 			return variantObject(&s.variants[i]), 0, nil
 		}
+	case extid.ResourceInventoryItem:
+		if i, ok := s.variantByItem[extid.ShopifyInventoryItemGID(id)]; ok {
+			return inventoryItemObject(&s.variants[i]), 0, nil
+		}
 	case extid.ResourceLocation:
 		if i, ok := s.locationByID[extid.ShopifyLocationGID(id)]; ok {
 			return locationObject(&s.locations[i]), 0, nil
@@ -349,6 +354,7 @@ func customerObject(rc *requestContext, c *dataset.ShopifyCustomer) map[string]a
 		"state":            "ENABLED",
 		"tags":             []any{},
 		"defaultAddress":   map[string]any{"__typename": "MailingAddress", "phone": addressPhone},
+		"metafield":        metafieldField(c),
 	}
 	if rc == nil || rc.versionAtLeast("2025-04") {
 		m["defaultEmailAddress"] = nil
@@ -383,12 +389,7 @@ func variantObject(v *dataset.ShopifyVariant) map[string]any {
 			"title":      v.ProductTitle,
 			"status":     v.ProductStatus,
 		},
-		"inventoryItem": map[string]any{
-			"__typename": "InventoryItem",
-			"id":         string(v.InventoryItemID),
-			"sku":        nullable(v.SKU),
-			"tracked":    true,
-		},
+		"inventoryItem": inventoryItemObject(v),
 	}
 }
 
