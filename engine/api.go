@@ -193,7 +193,7 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 	var replaced JobID
 	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
 		if opts.Force {
-			old, err := store.ActiveJobByKey(ctx, tx, key)
+			old, err := e.store.ActiveJobByKey(ctx, tx, key)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 			case err != nil:
@@ -214,14 +214,14 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 		// firing the same tick learns that it was claimed, not that a job of
 		// the type happens to be active.
 		if !opts.ScheduledTick.IsZero() {
-			if err := store.ClaimScheduledTick(ctx, tx, k.Type, opts.ScheduledTick, int64(id)); err != nil {
+			if err := e.store.ClaimScheduledTick(ctx, tx, k.Type, opts.ScheduledTick, int64(id)); err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return ErrTickClaimed
 				}
 				return err
 			}
 		}
-		if err := store.InsertJob(ctx, tx, store.JobRecord{ID: res.Job.ID, Type: k.Type, Params: canonical,
+		if err := e.store.InsertJob(ctx, tx, store.JobRecord{ID: res.Job.ID, Type: k.Type, Params: canonical,
 			UniqueKey: key, RetryOf: int64(opts.retryOf), RequestedBy: opts.Actor.String(), CreatedAt: now}); err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 		return e.audit(ctx, tx, opts.Actor, action, id, detail, now)
 	})
 	if errors.Is(err, store.ErrConflict) {
-		old, getErr := store.ActiveJobByKey(ctx, e.store.DB(), key)
+		old, getErr := e.store.ActiveJobByKey(ctx, e.store.DB(), key)
 		if getErr != nil {
 			return 0, fmt.Errorf("start %s: identical job active but unreadable: %w", k.Type, getErr)
 		}
@@ -299,7 +299,7 @@ func (e *Engine) audit(ctx context.Context, q store.Querier, a Actor, action str
 
 // cancelTx marks a job cancelled and asks River to cancel its execution.
 func (e *Engine) cancelTx(ctx context.Context, tx *sql.Tx, id int64, reason string, now time.Time) error {
-	ok, err := store.CancelJobRecord(ctx, tx, id, reason, now)
+	ok, err := e.store.CancelJobRecord(ctx, tx, id, reason, now)
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func (e *Engine) Cancel(ctx context.Context, id JobID, actor Actor) error {
 	}
 	now := e.clock.Now()
 	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
-		rec, err := store.JobTx(ctx, tx, int64(id))
+		rec, err := e.store.Job(ctx, tx, int64(id))
 		if err != nil {
 			return err
 		}
@@ -354,7 +354,7 @@ func (e *Engine) Retry(ctx context.Context, id JobID, actor Actor) (JobID, error
 	if err := actor.Authorize(fmt.Sprintf("retry job %d", id)); err != nil {
 		return 0, err
 	}
-	rec, err := e.store.Job(ctx, int64(id))
+	rec, err := e.store.Job(ctx, e.store.Reader(), int64(id))
 	if err != nil {
 		return 0, fmt.Errorf("retry job %d: %w", id, err)
 	}
@@ -368,7 +368,7 @@ func (e *Engine) Retry(ctx context.Context, id JobID, actor Actor) (JobID, error
 	if !k.RetryItems {
 		return 0, fmt.Errorf("retry job %d: %s cannot retry single items; start it again instead: %w", id, k.Type, ErrNothingToRetry)
 	}
-	n, err := e.store.CountFailedItems(ctx, store.FailedItemFilter{JobID: int64(id)})
+	n, err := e.store.CountFailedItems(ctx, e.store.Reader(), store.FailedItemFilter{JobID: int64(id)})
 	if err != nil {
 		return 0, err
 	}
@@ -389,7 +389,7 @@ func (e *Engine) Restart(ctx context.Context, id JobID, actor Actor) (JobID, err
 	if err := actor.Authorize(fmt.Sprintf("restart job %d", id)); err != nil {
 		return 0, err
 	}
-	rec, err := e.store.Job(ctx, int64(id))
+	rec, err := e.store.Job(ctx, e.store.Reader(), int64(id))
 	if err != nil {
 		return 0, fmt.Errorf("restart job %d: %w", id, err)
 	}
@@ -406,7 +406,7 @@ func (e *Engine) Restart(ctx context.Context, id JobID, actor Actor) (JobID, err
 
 // Get returns one job.
 func (e *Engine) Get(ctx context.Context, id JobID) (Job, error) {
-	rec, err := e.store.Job(ctx, int64(id))
+	rec, err := e.store.Job(ctx, e.store.Reader(), int64(id))
 	if err != nil {
 		return Job{}, err
 	}
@@ -415,7 +415,7 @@ func (e *Engine) Get(ctx context.Context, id JobID) (Job, error) {
 
 // Attempts returns a job's attempt history.
 func (e *Engine) Attempts(ctx context.Context, id JobID) ([]store.JobAttempt, error) {
-	return e.store.JobAttempts(ctx, int64(id))
+	return e.store.JobAttempts(ctx, e.store.Reader(), int64(id))
 }
 
 // ListFilter selects jobs; see store.JobFilter.
@@ -431,7 +431,7 @@ func (e *Engine) List(ctx context.Context, f ListFilter) ([]Job, error) {
 		}
 		f.Types[i] = k.Type
 	}
-	recs, err := e.store.ListJobs(ctx, f)
+	recs, err := e.store.ListJobs(ctx, e.store.Reader(), f)
 	if err != nil {
 		return nil, err
 	}
@@ -444,12 +444,12 @@ func (e *Engine) List(ctx context.Context, f ListFilter) ([]Job, error) {
 
 // CountByStatus counts jobs matching f per status.
 func (e *Engine) CountByStatus(ctx context.Context, f ListFilter) (map[Status]int64, error) {
-	return e.store.CountJobsByStatus(ctx, f)
+	return e.store.CountJobsByStatus(ctx, e.store.Reader(), f)
 }
 
 // Latest returns the newest job of each type that has run.
 func (e *Engine) Latest(ctx context.Context) (map[string]Job, error) {
-	recs, err := e.store.LatestJobPerType(ctx)
+	recs, err := e.store.LatestJobPerType(ctx, e.store.Reader())
 	if err != nil {
 		return nil, err
 	}
@@ -468,11 +468,11 @@ type FailureFilter = store.FailedItemFilter
 
 // Failures returns one page of a job's failed items and how many match.
 func (e *Engine) Failures(ctx context.Context, f FailureFilter) ([]FailedItem, int64, error) {
-	items, err := e.store.FailedItems(ctx, f)
+	items, err := e.store.FailedItems(ctx, e.store.Reader(), f)
 	if err != nil {
 		return nil, 0, err
 	}
-	n, err := e.store.CountFailedItems(ctx, f)
+	n, err := e.store.CountFailedItems(ctx, e.store.Reader(), f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -493,5 +493,5 @@ type AuditFilter = store.AuditFilter
 
 // Audit returns one page of the audit log, newest first.
 func (e *Engine) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	return e.store.AuditLog(ctx, f)
+	return e.store.AuditLog(ctx, e.store.Reader(), f)
 }

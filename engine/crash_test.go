@@ -39,7 +39,11 @@ func TestMain(m *testing.M) {
 	if dsn := os.Getenv(childDSNEnv); dsn != "" {
 		os.Exit(runChildWorker(dsn, os.Getenv(childMarkerEnv)))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if killBinDir != "" {
+		_ = os.RemoveAll(killBinDir)
+	}
+	os.Exit(code)
 }
 
 // checkpointingKind counts through crashItems, checkpointing every
@@ -132,7 +136,7 @@ func TestJobInKilledProcessIsRescuedAndResumes(t *testing.T) {
 		require.NoError(t, child.Process.Signal(syscall.SIGKILL))
 		_ = child.Wait()
 
-		rec, err := s.Job(ctx, int64(id))
+		rec, err := s.Job(ctx, s.Reader(), int64(id))
 		require.NoError(t, err)
 		require.Equal(t, store.JobRunning, rec.Status, "the dead worker's job is still marked running")
 		require.GreaterOrEqual(t, rec.Counters.Processed, int64(crashStopAt-crashStopAt%crashEvery),

@@ -166,7 +166,7 @@ func TestStartReturnsBeforeTheBodyRuns(t *testing.T) {
 		require.NoError(t, err)
 		defer other.Close()
 		require.Eventually(t, func() bool {
-			rec, err := other.Job(ctx, int64(id))
+			rec, err := other.Job(ctx, other.Reader(), int64(id))
 			return err == nil && rec.Status == store.JobRunning && rec.Counters.Successful == 5 && rec.Counters.Total == 10
 		}, 30*time.Second, 10*time.Millisecond)
 
@@ -375,7 +375,7 @@ func TestCancelReachesTheBodyWithoutRiversSignal(t *testing.T) {
 	require.NoError(t, err)
 	waitFor(t, b.engine, id, func(j engine.Job) bool { return j.Status == engine.StatusRunning && j.Successful == 2 })
 
-	ok, err := store.CancelJobRecord(ctx, b.store.DB(), int64(id), "cancelled in the database only", time.Now())
+	ok, err := b.store.CancelJobRecord(ctx, b.store.DB(), int64(id), "cancelled in the database only", time.Now())
 	require.NoError(t, err)
 	require.True(t, ok)
 	waitAttemptOutcome(t, b.engine, id, "cancelled")

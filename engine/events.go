@@ -131,7 +131,7 @@ func (h *hub) follow(ctx context.Context) {
 			return
 		case <-ticker.Chan():
 		}
-		recs, err := e.store.JobsUpdatedSince(ctx, since, 500)
+		recs, err := e.store.JobsUpdatedSince(ctx, e.store.Reader(), since, 500)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.logger.WarnContext(ctx, "follow jobs", slog.Any("error", err))

@@ -40,7 +40,7 @@ func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceAr
 // nothing stays PENDING or RUNNING without a worker to finish it.
 func (e *Engine) reconcile(ctx context.Context) error {
 	for _, status := range []Status{StatusPending, StatusRunning} {
-		recs, err := e.store.ListJobs(ctx, store.JobFilter{Statuses: []Status{status}, Limit: 1000})
+		recs, err := e.store.ListJobs(ctx, e.store.Reader(), store.JobFilter{Statuses: []Status{status}, Limit: 1000})
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (e *Engine) reconcile(ctx context.Context) error {
 				continue
 			}
 			msg := "job lost: " + reason
-			if err := store.FinishJob(ctx, e.store.DB(), rec.ID, StatusFailed, rec.Counters, rec.Metadata, msg, e.clock.Now()); err != nil {
+			if err := e.store.FinishJob(ctx, e.store.DB(), rec.ID, StatusFailed, rec.Counters, rec.Metadata, msg, e.clock.Now()); err != nil {
 				return err
 			}
 			e.logger.WarnContext(ctx, "reconciled lost job", slog.Int64("job_id", rec.ID), slog.String("reason", reason))

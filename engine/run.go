@@ -98,7 +98,7 @@ func (r *Run) RetryKeys(ctx context.Context) ([]string, error) {
 	if r.retryOf == 0 {
 		return nil, nil
 	}
-	return store.FailedItemKeys(ctx, r.engine.store.DB(), int64(r.retryOf))
+	return r.engine.store.FailedItemKeys(ctx, r.engine.store.DB(), int64(r.retryOf))
 }
 
 // SetTotal sets how many items the job will process.
@@ -146,8 +146,21 @@ type Failure struct {
 	Err error
 }
 
-// Fail records a failed item at once and counts it.
+// Fail records a failed item at once and counts it. Work that commits
+// with a checkpoint records its failures through the checkpoint's Tally
+// instead, so they commit with it.
 func (r *Run) Fail(ctx context.Context, f Failure) error {
+	err := r.engine.store.UpsertFailedItem(context.WithoutCancel(ctx), r.engine.store.DB(), r.failedItem(f))
+	if err != nil {
+		return err
+	}
+	r.add(&r.counters.Failed, 1)
+	return nil
+}
+
+// failedItem is f as the store keeps it, with its class and message
+// filled in from its error where they are empty.
+func (r *Run) failedItem(f Failure) store.FailedItem {
 	if f.Class == "" {
 		f.Class = apierr.ClassOf(f.Err)
 		if f.Class == "" {
@@ -157,14 +170,8 @@ func (r *Run) Fail(ctx context.Context, f Failure) error {
 	if f.Message == "" && f.Err != nil {
 		f.Message = f.Err.Error()
 	}
-	err := store.UpsertFailedItem(context.WithoutCancel(ctx), r.engine.store.DB(), store.FailedItem{
-		JobID: int64(r.id), ItemKey: f.Key, Message: f.Message, ErrorClass: string(f.Class),
-		Request: f.Request, CreatedAt: r.engine.clock.Now()})
-	if err != nil {
-		return err
-	}
-	r.add(&r.counters.Failed, 1)
-	return nil
+	return store.FailedItem{JobID: int64(r.id), ItemKey: f.Key, Message: f.Message, ErrorClass: string(f.Class),
+		Request: f.Request, CreatedAt: r.engine.clock.Now()}
 }
 
 // SetMeta sets one metadata key. Metadata is merged key by key, never
@@ -204,35 +211,94 @@ func (r *Run) Checkpoint(ctx context.Context, state any) error {
 	return r.CheckpointTx(ctx, state, nil)
 }
 
-// CheckpointTx runs fn and records the checkpoint in the same transaction,
-// so the work fn stores (a page of rows, say) and the checkpoint that says
-// it is done commit together or not at all.
-func (r *Run) CheckpointTx(ctx context.Context, state any, fn func(tx *sql.Tx) error) error {
-	stateJSON, err := json.Marshal(state)
-	if err != nil {
-		return fmt.Errorf("encode checkpoint: %w", err)
+// Tally counts the items of the work one checkpoint commits (see
+// CheckpointTx). Its counts join the run's counters in that checkpoint's
+// transaction and reach the run only if the transaction commits, so a
+// crash, a failed commit or a rollback never leaves work stored without its
+// counts or counts without their work. A Tally is used by one goroutine, the
+// one running the checkpoint's function.
+type Tally struct {
+	run   *Run
+	ctx   context.Context
+	tx    *sql.Tx
+	delta store.Counters
+}
+
+// Succeeded counts n items done by this checkpoint's work.
+func (t *Tally) Succeeded(n int64) {
+	t.delta.Successful += n
+	t.delta.Processed += n
+}
+
+// Skipped counts n items this checkpoint's work left alone on purpose.
+func (t *Tally) Skipped(n int64) {
+	t.delta.Skipped += n
+	t.delta.Processed += n
+}
+
+// AddTotal grows the total by the n items this checkpoint's work found.
+func (t *Tally) AddTotal(n int64) { t.delta.Total += n }
+
+// Fail records a failed item in the checkpoint's transaction and counts it:
+// if the checkpoint does not commit, neither does the failure, and the
+// attempt that redoes the work finds it again (or finds it fixed).
+func (t *Tally) Fail(f Failure) error {
+	if err := t.run.engine.store.UpsertFailedItem(t.ctx, t.tx, t.run.failedItem(f)); err != nil {
+		return err
 	}
+	t.delta.Failed++
+	t.delta.Processed++
+	return nil
+}
+
+// Counters returns the run's counters with this checkpoint's counts so far.
+func (t *Tally) Counters() store.Counters {
+	return addCounters(t.run.Counters(), t.delta)
+}
+
+func addCounters(a, b store.Counters) store.Counters {
+	return store.Counters{Total: a.Total + b.Total, Processed: a.Processed + b.Processed,
+		Successful: a.Successful + b.Successful, Failed: a.Failed + b.Failed, Skipped: a.Skipped + b.Skipped}
+}
+
+// CheckpointTx runs fn and records the checkpoint in the same transaction,
+// so the work fn stores (a page of rows, a batch of writes), the counts fn
+// makes for it on the Tally, and the checkpoint that says it is done commit
+// together or not at all. state is encoded after fn returns, so fn may
+// complete it (with what the stored work did, say). Counts made on the Run
+// itself before the call are part of the checkpoint too.
+func (r *Run) CheckpointTx(ctx context.Context, state any, fn func(tx *sql.Tx, t *Tally) error) error {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
-	err = r.engine.store.InTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+	var (
+		stateJSON json.RawMessage
+		delta     store.Counters
+	)
+	txCtx := context.WithoutCancel(ctx)
+	err := r.engine.store.InTx(txCtx, func(tx *sql.Tx) error {
+		t := &Tally{run: r, ctx: txCtx, tx: tx}
 		if fn != nil {
-			if err := fn(tx); err != nil {
+			if err := fn(tx, t); err != nil {
 				return err
 			}
 		}
-		// Snapshot after fn, so counts fn made for the work it stored belong
-		// to this checkpoint.
-		counters, meta := r.snapshot(false)
+		var err error
+		if stateJSON, err = json.Marshal(state); err != nil {
+			return fmt.Errorf("encode checkpoint: %w", err)
+		}
+		counters, meta := r.snapshotWith(false, t.delta)
 		cp, err := json.Marshal(checkpointState{State: stateJSON, Counters: counters, Metadata: meta})
 		if err != nil {
 			return fmt.Errorf("encode checkpoint: %w", err)
 		}
-		return store.SaveJobCheckpoint(ctx, tx, int64(r.id), cp, counters, meta, r.engine.clock.Now())
+		delta = t.delta
+		return r.engine.store.SaveJobCheckpoint(txCtx, tx, int64(r.id), cp, counters, meta, r.engine.clock.Now())
 	})
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
+	r.counters = addCounters(r.counters, delta)
 	r.resumeState = stateJSON
 	r.checkpointed = true
 	r.writes++
@@ -249,15 +315,22 @@ func (r *Run) checkpointedThisAttempt() bool {
 
 // snapshot returns counters and metadata with the derived rate and ETA.
 func (r *Run) snapshot(final bool) (store.Counters, json.RawMessage) {
+	return r.snapshotWith(final, store.Counters{})
+}
+
+// snapshotWith is snapshot with the counts of a checkpoint being written
+// (delta) added to the run's.
+func (r *Run) snapshotWith(final bool, delta store.Counters) (store.Counters, json.RawMessage) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	counters := addCounters(r.counters, delta)
 	meta := maps.Clone(r.meta)
 	elapsed := r.engine.clock.Since(r.attemptStart).Seconds()
-	done := r.counters.Processed - r.attemptBaseline
+	done := counters.Processed - r.attemptBaseline
 	if elapsed > 0 && done > 0 {
 		rate := float64(done) / elapsed
 		meta["itemsPerSecond"] = math.Round(rate*10) / 10
-		if left := r.counters.Total - r.counters.Processed; left > 0 && !final {
+		if left := counters.Total - counters.Processed; left > 0 && !final {
 			meta["etaSeconds"] = math.Ceil(float64(left) / rate)
 		} else {
 			delete(meta, "etaSeconds")
@@ -272,7 +345,7 @@ func (r *Run) snapshot(final bool) (store.Counters, json.RawMessage) {
 		// bug there, and must not lose the counters.
 		b = []byte(fmt.Sprintf(`{"metadataError":%q}`, err.Error()))
 	}
-	return r.counters, b
+	return counters, b
 }
 
 // flush writes counters and metadata if they changed (or always, if force).
@@ -287,7 +360,7 @@ func (r *Run) flush(ctx context.Context, force bool) {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	counters, meta := r.snapshot(false)
-	if err := store.SaveJobProgress(ctx, r.engine.store.DB(), int64(r.id), counters, meta, r.engine.clock.Now()); err != nil {
+	if err := r.engine.store.SaveJobProgress(ctx, r.engine.store.DB(), int64(r.id), counters, meta, r.engine.clock.Now()); err != nil {
 		r.logger.WarnContext(ctx, "progress write failed; will retry at the next flush", slog.Any("error", err))
 		r.mu.Lock()
 		r.dirty = true
@@ -336,7 +409,7 @@ func (r *Run) startFlusher(ctx context.Context, cancelled func()) (stop func()) 
 // cancelledInDB reports whether an operator cancelled the job (the row says
 // CANCELLED), for the case where River's cancel signal has not arrived yet.
 func (r *Run) cancelledInDB(ctx context.Context) bool {
-	rec, err := r.engine.store.Job(ctx, int64(r.id))
+	rec, err := r.engine.store.Job(ctx, r.engine.store.Reader(), int64(r.id))
 	return err == nil && rec.Status == StatusCancelled
 }
 

@@ -27,7 +27,7 @@ func BenchmarkProgressCoalescing(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			rec, err := s.Job(ctx, int64(id))
+			rec, err := s.Job(ctx, s.Reader(), int64(id))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,14 +62,17 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	if !ok {
 		// A job of a type this build does not know: fail it visibly.
 		err := fmt.Errorf("job type %s is not known to this syncops build", job.Args.Type)
-		_ = store.FinishJob(ctx, e.store.DB(), job.ID, StatusFailed, store.Counters{}, json.RawMessage(`{}`), err.Error(), e.clock.Now())
-		return river.JobCancel(err)
+		msg := err.Error()
+		writeErr := w.finalWrite(ctx, id, "fail the job", func(tx *sql.Tx) error {
+			return e.store.FinishJob(ctx, tx, job.ID, StatusFailed, store.Counters{}, json.RawMessage(`{}`), msg, e.clock.Now())
+		})
+		return river.JobCancel(errors.Join(err, writeErr))
 	}
-	rec, err := e.store.Job(ctx, job.ID)
+	rec, err := e.store.Job(ctx, e.store.Reader(), job.ID)
 	if err != nil {
 		return fmt.Errorf("load job %d: %w", id, err)
 	}
-	attempt, started, err := store.StartJobAttempt(ctx, e.store.DB(), job.ID, e.clock.Now())
+	attempt, started, err := e.store.StartJobAttempt(ctx, e.store.DB(), job.ID, e.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -78,9 +82,16 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	}
 	run, err := newRun(e, k, rec, attempt)
 	if err != nil {
-		_ = store.FinishJob(ctx, e.store.DB(), job.ID, StatusFailed, rec.Counters, rec.Metadata, err.Error(), e.clock.Now())
+		msg := err.Error()
+		writeErr := w.finalWrite(ctx, id, "fail the job", func(tx *sql.Tx) error {
+			now := e.clock.Now()
+			if err := e.store.FinishJob(ctx, tx, job.ID, StatusFailed, rec.Counters, rec.Metadata, msg, now); err != nil {
+				return err
+			}
+			return e.store.FinishJobAttempt(ctx, tx, job.ID, attempt, outcomeFailed, msg, now)
+		})
 		e.hub.publishJob(ctx, id)
-		return river.JobCancel(err)
+		return river.JobCancel(errors.Join(err, writeErr))
 	}
 	e.logger.InfoContext(ctx, "job running", run.logAttrs()...)
 	e.hub.publishJob(ctx, id)
@@ -103,22 +114,23 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	case bodyErr == nil:
 		return w.finish(finCtx, run, StatusCompleted, outcomeCompleted, "")
 	case errors.Is(cause, river.ErrJobCancelledRemotely) || run.cancelledInDB(finCtx):
-		_ = w.finish(finCtx, run, StatusCancelled, outcomeCancelled, "")
+		if err := w.finish(finCtx, run, StatusCancelled, outcomeCancelled, ""); err != nil {
+			return river.JobCancel(fmt.Errorf("cancelled: %w", err))
+		}
 		return river.JobCancel(errors.New("cancelled"))
 	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 		// The process is stopping: keep the checkpoint, show the job as
 		// waiting, and let the next start resume it.
-		run.flush(finCtx, true)
-		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeInterrupted, "", e.clock.Now())
-		_, _ = e.store.DB().ExecContext(finCtx, `UPDATE jobs SET status = 'PENDING', updated_at = $1 WHERE id = $2 AND status = 'RUNNING'`,
-			store.Millis(e.clock.Now()), job.ID)
+		if err := w.pause(finCtx, run, outcomeInterrupted); err != nil {
+			return err
+		}
 		e.logger.InfoContext(finCtx, "job interrupted by shutdown; it resumes on the next start", run.logAttrs()...)
-		e.hub.publishJob(finCtx, id)
 		return river.JobSnooze(0)
 	case bodyCtx.Err() != nil && run.checkpointedThisAttempt():
 		// Time budget used up after making progress: continue in a new attempt.
-		run.flush(finCtx, true)
-		_ = store.FinishJobAttempt(finCtx, e.store.DB(), job.ID, attempt, outcomeContinued, "", e.clock.Now())
+		if err := w.pause(finCtx, run, outcomeContinued); err != nil {
+			return err
+		}
 		return river.JobSnooze(0)
 	case bodyCtx.Err() != nil:
 		return w.fail(finCtx, run, k, fmt.Errorf("attempt used its %s budget without reaching a checkpoint", budget))
@@ -138,13 +150,60 @@ func runBody(ctx context.Context, k *Kind, run *Run) (err error) {
 	return k.Run(ctx, run)
 }
 
+// finalWrite commits the last writes of an attempt in one transaction, so
+// the job row and its attempt history never disagree (a job COMPLETED with
+// its attempt still open, an attempt closed on a job left RUNNING). A
+// failure is logged with the job id and returned: the caller hands it to
+// River, which records it on its job and retries where it retries.
+func (w *jobWorker) finalWrite(ctx context.Context, id JobID, what string, fn func(tx *sql.Tx) error) error {
+	if err := w.engine.store.InTx(ctx, fn); err != nil {
+		err = fmt.Errorf("job %d: %s: %w", id, what, err)
+		w.engine.logger.ErrorContext(ctx, "job's final write failed", slog.Int64("job_id", int64(id)),
+			slog.String("write", what), slog.Any("error", err))
+		return err
+	}
+	return nil
+}
+
+// pause ends an attempt that another attempt continues: its counters and
+// the attempt's outcome, and for a shutdown the job shown PENDING again,
+// commit together.
+func (w *jobWorker) pause(ctx context.Context, run *Run, outcome string) error {
+	e := w.engine
+	run.writeMu.Lock()
+	defer run.writeMu.Unlock()
+	counters, meta := run.snapshot(false)
+	err := w.finalWrite(ctx, run.id, "end attempt "+outcome, func(tx *sql.Tx) error {
+		now := e.clock.Now()
+		if err := e.store.SaveJobProgress(ctx, tx, int64(run.id), counters, meta, now); err != nil {
+			return err
+		}
+		if err := e.store.FinishJobAttempt(ctx, tx, int64(run.id), run.attempt, outcome, "", now); err != nil {
+			return err
+		}
+		if outcome == outcomeInterrupted {
+			return e.store.RequeueInterruptedJob(ctx, tx, int64(run.id), now)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.hub.publishJob(ctx, run.id)
+	return nil
+}
+
 func (w *jobWorker) finish(ctx context.Context, run *Run, status Status, outcome, errMsg string) error {
 	e := w.engine
 	counters, meta := run.snapshot(true)
-	if err := store.FinishJob(ctx, e.store.DB(), int64(run.id), status, counters, meta, errMsg, e.clock.Now()); err != nil {
-		return err
-	}
-	if err := store.FinishJobAttempt(ctx, e.store.DB(), int64(run.id), run.attempt, outcome, errMsg, e.clock.Now()); err != nil {
+	err := w.finalWrite(ctx, run.id, "finish "+string(status), func(tx *sql.Tx) error {
+		now := e.clock.Now()
+		if err := e.store.FinishJob(ctx, tx, int64(run.id), status, counters, meta, errMsg, now); err != nil {
+			return err
+		}
+		return e.store.FinishJobAttempt(ctx, tx, int64(run.id), run.attempt, outcome, errMsg, now)
+	})
+	if err != nil {
 		return err
 	}
 	attrs := append(run.logAttrs(), slog.String("status", string(status)), slog.Int64("total", counters.Total),

@@ -73,7 +73,7 @@ func (s *Store) AddAudit(ctx context.Context, q Querier, e AuditEntry) error {
 
 // AuditLog returns a page of entries, newest (highest id) first; pass the
 // last entry's ID as BeforeID for the next page.
-func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+func (s *Store) AuditLog(ctx context.Context, q Querier, f AuditFilter) ([]AuditEntry, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultAuditLimit
@@ -86,7 +86,7 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 	}
 	query += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)+1)
 	args = append(args, limit)
-	rows, err := s.readDB.QueryContext(ctx, query, args...)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}

@@ -26,7 +26,7 @@ func TestAuditLogOrderAndPaging(t *testing.T) {
 		var pages [][]string
 		var before int64
 		for {
-			page, err := s.AuditLog(ctx, store.AuditFilter{Limit: 3, BeforeID: before})
+			page, err := s.AuditLog(ctx, s.Reader(), store.AuditFilter{Limit: 3, BeforeID: before})
 			require.NoError(t, err)
 			if len(page) == 0 {
 				break
@@ -40,7 +40,7 @@ func TestAuditLogOrderAndPaging(t *testing.T) {
 		}
 		require.Equal(t, [][]string{{"op6", "op5", "op4"}, {"op3", "op2", "op1"}, {"op0"}}, pages)
 
-		all, err := s.AuditLog(ctx, store.AuditFilter{})
+		all, err := s.AuditLog(ctx, s.Reader(), store.AuditFilter{})
 		require.NoError(t, err)
 		require.Len(t, all, total, "the default limit is larger than the log")
 		require.Equal(t, store.AuditEntry{ID: all[6].ID, At: at(10), Actor: "op0", ActorKind: store.ActorSSH,
@@ -69,7 +69,7 @@ func TestAddAuditValidates(t *testing.T) {
 			e.ActorKind = kind
 			require.NoError(t, s.AddAudit(t.Context(), s.DB(), e))
 		}
-		log, err := s.AuditLog(t.Context(), store.AuditFilter{})
+		log, err := s.AuditLog(t.Context(), s.Reader(), store.AuditFilter{})
 		require.NoError(t, err)
 		require.Len(t, log, 4)
 	})

@@ -14,11 +14,11 @@ import (
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
-		v, err := s.SchemaVersion(context.Background())
+		v, err := s.SchemaVersion(context.Background(), s.Reader())
 		require.NoError(t, err)
 		require.Positive(t, v)
 		require.NoError(t, s.Migrate(context.Background(), nil))
-		v2, err := s.SchemaVersion(context.Background())
+		v2, err := s.SchemaVersion(context.Background(), s.Reader())
 		require.NoError(t, err)
 		require.Equal(t, v, v2)
 	})

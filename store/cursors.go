@@ -98,19 +98,67 @@ func (s *Store) SavePullCursor(ctx context.Context, q Querier, c PullCursor) err
 	return nil
 }
 
+// LockPullCursor reads a stream's cursor in q, a transaction, locking its
+// row on PostgreSQL until the transaction ends, so two claims of one stream
+// take turns (SQLite write transactions already do: they hold the only
+// writer). It returns ErrNotFound when the stream has no cursor.
+func (s *Store) LockPullCursor(ctx context.Context, q Querier, stream string) (PullCursor, error) {
+	if s.dialect == Postgres {
+		var locked string
+		err := q.QueryRowContext(ctx, `SELECT stream FROM pull_cursors WHERE stream = $1 FOR UPDATE`, stream).Scan(&locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return PullCursor{}, fmt.Errorf("pull cursor %q: %w", stream, ErrNotFound)
+		}
+		if err != nil {
+			return PullCursor{}, fmt.Errorf("lock pull cursor %q: %w", stream, err)
+		}
+	}
+	return s.PullCursor(ctx, q, stream)
+}
+
+// PullStreamOwner returns the job that owns a stream's cursor (0 when the
+// row names none), locking the row on PostgreSQL like LockPullCursor. ok is
+// false when the stream has no cursor.
+func (s *Store) PullStreamOwner(ctx context.Context, q Querier, stream string) (jobID int64, ok bool, err error) {
+	query := `SELECT job_id FROM pull_cursors WHERE stream = $1`
+	if s.dialect == Postgres {
+		query += ` FOR UPDATE`
+	}
+	var owner sql.NullInt64
+	err = q.QueryRowContext(ctx, query, stream).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("owner of pull stream %q: %w", stream, err)
+	}
+	return owner.Int64, true, nil
+}
+
+// PausePullStream marks a running stream paused, if jobID still owns it;
+// otherwise it changes nothing.
+func (s *Store) PausePullStream(ctx context.Context, q Querier, stream string, jobID int64, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE pull_cursors SET state = $1, updated_at = $2
+		WHERE stream = $3 AND job_id = $4 AND state = $5`,
+		string(PullPaused), Millis(now), stream, jobID, string(PullRunning))
+	if err != nil {
+		return fmt.Errorf("pause pull stream %q: %w", stream, err)
+	}
+	return nil
+}
+
 // ResetPullCursor forgets a stream's cursor so its next pull starts from the
-// beginning. Resetting a stream that has none is not an error. Do not call it
-// inside InTx (on SQLite it needs the single writer connection).
-func (s *Store) ResetPullCursor(ctx context.Context, stream string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM pull_cursors WHERE stream = $1`, stream); err != nil {
+// beginning. Resetting a stream that has none is not an error.
+func (s *Store) ResetPullCursor(ctx context.Context, q Querier, stream string) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM pull_cursors WHERE stream = $1`, stream); err != nil {
 		return fmt.Errorf("reset pull cursor %q: %w", stream, err)
 	}
 	return nil
 }
 
 // ListPullCursors returns every stored cursor, by stream name.
-func (s *Store) ListPullCursors(ctx context.Context) ([]PullCursor, error) {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT `+pullCursorColumns+` FROM pull_cursors ORDER BY stream`)
+func (s *Store) ListPullCursors(ctx context.Context, q Querier) ([]PullCursor, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+pullCursorColumns+` FROM pull_cursors ORDER BY stream`)
 	if err != nil {
 		return nil, fmt.Errorf("list pull cursors: %w", err)
 	}

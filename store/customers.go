@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"syncops/clients/extid"
@@ -103,26 +104,26 @@ func (s *Store) MarkNhanhCustomersDeleted(ctx context.Context, q Querier, notPul
 }
 
 // NhanhCustomer returns one stored customer, deleted or not, or ErrNotFound.
-func (s *Store) NhanhCustomer(ctx context.Context, id extid.NhanhCustomerID) (NhanhCustomer, error) {
-	return nhanhCustomers.get(ctx, s.readDB, id)
+func (s *Store) NhanhCustomer(ctx context.Context, q Querier, id extid.NhanhCustomerID) (NhanhCustomer, error) {
+	return nhanhCustomers.get(ctx, q, id)
 }
 
 // ListNhanhCustomers returns a page of stored customers in id order.
-func (s *Store) ListNhanhCustomers(ctx context.Context, opts ListOpts[extid.NhanhCustomerID]) ([]NhanhCustomer, error) {
-	return nhanhCustomers.list(ctx, s.readDB, opts)
+func (s *Store) ListNhanhCustomers(ctx context.Context, q Querier, opts ListOpts[extid.NhanhCustomerID]) ([]NhanhCustomer, error) {
+	return nhanhCustomers.list(ctx, q, opts)
 }
 
 // CountNhanhCustomers counts the stored customers not marked deleted.
-func (s *Store) CountNhanhCustomers(ctx context.Context) (int64, error) {
-	return nhanhCustomers.count(ctx, s.readDB)
+func (s *Store) CountNhanhCustomers(ctx context.Context, q Querier) (int64, error) {
+	return nhanhCustomers.count(ctx, q)
 }
 
 // EachNhanhCustomer calls fn with every stored customer not marked deleted, in
 // id order, without holding them all in memory. fn's error stops the walk and
-// is returned as is. fn may write through InTx meanwhile: the walk reads on
-// its own connection.
-func (s *Store) EachNhanhCustomer(ctx context.Context, fn func(NhanhCustomer) error) error {
-	return nhanhCustomers.each(ctx, s.readDB, fn)
+// is returned as is. Give it Reader: the walk then holds a reader connection,
+// not SQLite's single writer, and fn may write through InTx meanwhile.
+func (s *Store) EachNhanhCustomer(ctx context.Context, q Querier, fn func(NhanhCustomer) error) error {
+	return nhanhCustomers.each(ctx, q, fn)
 }
 
 // UpsertShopifyCustomers is UpsertNhanhCustomers for Shopify customers.
@@ -137,22 +138,79 @@ func (s *Store) MarkShopifyCustomersDeleted(ctx context.Context, q Querier, notP
 }
 
 // ShopifyCustomer returns one stored customer, deleted or not, or ErrNotFound.
-func (s *Store) ShopifyCustomer(ctx context.Context, id extid.ShopifyCustomerGID) (ShopifyCustomer, error) {
-	return shopifyCustomers.get(ctx, s.readDB, id)
+func (s *Store) ShopifyCustomer(ctx context.Context, q Querier, id extid.ShopifyCustomerGID) (ShopifyCustomer, error) {
+	return shopifyCustomers.get(ctx, q, id)
 }
 
 // ListShopifyCustomers returns a page of stored customers in GID order (the
 // database's text order).
-func (s *Store) ListShopifyCustomers(ctx context.Context, opts ListOpts[extid.ShopifyCustomerGID]) ([]ShopifyCustomer, error) {
-	return shopifyCustomers.list(ctx, s.readDB, opts)
+func (s *Store) ListShopifyCustomers(ctx context.Context, q Querier, opts ListOpts[extid.ShopifyCustomerGID]) ([]ShopifyCustomer, error) {
+	return shopifyCustomers.list(ctx, q, opts)
 }
 
 // CountShopifyCustomers counts the stored customers not marked deleted.
-func (s *Store) CountShopifyCustomers(ctx context.Context) (int64, error) {
-	return shopifyCustomers.count(ctx, s.readDB)
+func (s *Store) CountShopifyCustomers(ctx context.Context, q Querier) (int64, error) {
+	return shopifyCustomers.count(ctx, q)
 }
 
 // EachShopifyCustomer is EachNhanhCustomer for Shopify customers.
-func (s *Store) EachShopifyCustomer(ctx context.Context, fn func(ShopifyCustomer) error) error {
-	return shopifyCustomers.each(ctx, s.readDB, fn)
+func (s *Store) EachShopifyCustomer(ctx context.Context, q Querier, fn func(ShopifyCustomer) error) error {
+	return shopifyCustomers.each(ctx, q, fn)
+}
+
+// NhanhCustomerSpend is what a customer sync reads of a mirrored Nhanh
+// customer: one batch of them at a time, without the columns it never uses.
+type NhanhCustomerSpend struct {
+	Name        string
+	TotalAmount float64
+	Deleted     bool // marked deleted in Nhanh
+}
+
+// NhanhCustomerSpends reads the mirrored Nhanh customers among ids, deleted
+// or not. Ids the mirror does not hold are absent from the map.
+func (s *Store) NhanhCustomerSpends(ctx context.Context, q Querier, ids []extid.NhanhCustomerID) (map[extid.NhanhCustomerID]NhanhCustomerSpend, error) {
+	out := make(map[extid.NhanhCustomerID]NhanhCustomerSpend, len(ids))
+	err := selectIn(ctx, s.dialect, q, "nhanh_id, name, total_amount, deleted_at", "nhanh_customers", "nhanh_id",
+		nhanhCustomers.keyArgs(ids), func(sc scanner) error {
+			var id int64
+			var r NhanhCustomerSpend
+			var deleted sql.NullInt64
+			if err := sc.Scan(&id, &r.Name, &r.TotalAmount, &deleted); err != nil {
+				return err
+			}
+			r.Deleted = deleted.Valid
+			out[extid.NhanhCustomerID(id)] = r
+			return nil
+		})
+	return out, err
+}
+
+// DeletedShopifyCustomers returns which of ids the mirror holds as deleted
+// in Shopify (only those are in the map).
+func (s *Store) DeletedShopifyCustomers(ctx context.Context, q Querier, ids []extid.ShopifyCustomerGID) (map[extid.ShopifyCustomerGID]bool, error) {
+	out := map[extid.ShopifyCustomerGID]bool{}
+	err := selectIn(ctx, s.dialect, q, "gid, deleted_at", "shopify_customers", "gid",
+		shopifyCustomers.keyArgs(ids), func(sc scanner) error {
+			var gid string
+			var deleted sql.NullInt64
+			if err := sc.Scan(&gid, &deleted); err != nil {
+				return err
+			}
+			if deleted.Valid {
+				out[extid.ShopifyCustomerGID(gid)] = true
+			}
+			return nil
+		})
+	return out, err
+}
+
+// NewestNhanhCustomerUpdate is the newest Nhanh updatedAt (unix ms) in the
+// mirror, deleted rows included, or 0 when the mirror is empty: where an
+// auto-sync that has never run starts reading changes.
+func (s *Store) NewestNhanhCustomerUpdate(ctx context.Context, q Querier) (int64, error) {
+	var v int64
+	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(remote_updated_at), 0) FROM nhanh_customers").Scan(&v); err != nil {
+		return 0, fmt.Errorf("newest mirrored Nhanh customer: %w", err)
+	}
+	return v, nil
 }

@@ -80,7 +80,7 @@ func TestUpsertNhanhCustomersDetectsEveryFieldChange(t *testing.T) {
 				tt.change(&c)
 				require.Equal(t, tt.want, upsertNhanh(t, s, []store.NhanhCustomer{c}, at(2)))
 
-				got, err := s.NhanhCustomer(t.Context(), c.ID)
+				got, err := s.NhanhCustomer(t.Context(), s.Reader(), c.ID)
 				require.NoError(t, err)
 				c.PulledAt, c.DeletedAt = at(2), time.Time{}
 				require.Equal(t, c, got, "stored row is the last one given, pulled at the second upsert")
@@ -110,19 +110,19 @@ func TestUpsertNhanhCustomersCountsMarksDeletedAndRevives(t *testing.T) {
 			return err
 		})
 		require.EqualValues(t, 1, marked, "only customer 3 was not seen by the pull that started at 10s")
-		gone, err := s.NhanhCustomer(ctx, 3)
+		gone, err := s.NhanhCustomer(ctx, s.Reader(), 3)
 		require.NoError(t, err)
 		require.Equal(t, at(20), gone.DeletedAt)
-		four, err := s.NhanhCustomer(ctx, 4)
+		four, err := s.NhanhCustomer(ctx, s.Reader(), 4)
 		require.NoError(t, err)
 		require.Equal(t, nhanhCustomer(4).Name, four.Name)
-		n, err := s.CountNhanhCustomers(ctx)
+		n, err := s.CountNhanhCustomers(ctx, s.Reader())
 		require.NoError(t, err)
 		require.EqualValues(t, 3, n)
 
 		// Customer 3 reappears unchanged: it comes back to life and counts as updated.
 		require.Equal(t, store.UpsertCounts{Updated: 1}, upsertNhanh(t, s, nhanhCustomers(3, 3), at(30)))
-		back, err := s.NhanhCustomer(ctx, 3)
+		back, err := s.NhanhCustomer(ctx, s.Reader(), 3)
 		require.NoError(t, err)
 		require.True(t, back.DeletedAt.IsZero())
 		require.Equal(t, at(30), back.PulledAt)
@@ -152,7 +152,7 @@ func TestUpsertNhanhCustomersLargeBatchChunks(t *testing.T) {
 		rows = append(rows, nhanhCustomers(total+1, total+10)...)
 		require.Equal(t, store.UpsertCounts{Created: 10, Updated: changed, Unchanged: total - changed},
 			upsertNhanh(t, s, rows, at(2)))
-		n, err := s.CountNhanhCustomers(t.Context())
+		n, err := s.CountNhanhCustomers(t.Context(), s.Reader())
 		require.NoError(t, err)
 		require.EqualValues(t, total+10, n)
 	})
@@ -187,13 +187,13 @@ func TestListAndEachNhanhCustomers(t *testing.T) {
 			{"past the end", store.ListOpts[extid.NhanhCustomerID]{AfterID: 5}, nil},
 		}
 		for _, tt := range tests {
-			got, err := s.ListNhanhCustomers(ctx, tt.opts)
+			got, err := s.ListNhanhCustomers(ctx, s.Reader(), tt.opts)
 			require.NoError(t, err, tt.name)
 			require.Equal(t, tt.want, ids(got), tt.name)
 		}
 
 		var seen []extid.NhanhCustomerID
-		require.NoError(t, s.EachNhanhCustomer(ctx, func(c store.NhanhCustomer) error {
+		require.NoError(t, s.EachNhanhCustomer(ctx, s.Reader(), func(c store.NhanhCustomer) error {
 			seen = append(seen, c.ID)
 			return nil
 		}))
@@ -201,14 +201,14 @@ func TestListAndEachNhanhCustomers(t *testing.T) {
 
 		stop := errors.New("stop")
 		calls := 0
-		err := s.EachNhanhCustomer(ctx, func(store.NhanhCustomer) error {
+		err := s.EachNhanhCustomer(ctx, s.Reader(), func(store.NhanhCustomer) error {
 			calls++
 			return stop
 		})
 		require.ErrorIs(t, err, stop)
 		require.Equal(t, 1, calls)
 
-		_, err = s.NhanhCustomer(ctx, 999)
+		_, err = s.NhanhCustomer(ctx, s.Reader(), 999)
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
@@ -248,29 +248,29 @@ func TestShopifyCustomersMirror(t *testing.T) {
 		})
 		require.EqualValues(t, 1, marked)
 
-		got, err := s.ShopifyCustomer(ctx, rows[0].ID)
+		got, err := s.ShopifyCustomer(ctx, s.Reader(), rows[0].ID)
 		require.NoError(t, err)
 		want := rows[0]
 		want.PulledAt = at(2)
 		require.Equal(t, want, got)
 
-		page, err := s.ListShopifyCustomers(ctx, store.ListOpts[extid.ShopifyCustomerGID]{Limit: 1})
+		page, err := s.ListShopifyCustomers(ctx, s.Reader(), store.ListOpts[extid.ShopifyCustomerGID]{Limit: 1})
 		require.NoError(t, err)
 		require.Len(t, page, 1)
-		rest, err := s.ListShopifyCustomers(ctx, store.ListOpts[extid.ShopifyCustomerGID]{AfterID: page[0].ID})
+		rest, err := s.ListShopifyCustomers(ctx, s.Reader(), store.ListOpts[extid.ShopifyCustomerGID]{AfterID: page[0].ID})
 		require.NoError(t, err)
 		require.Len(t, rest, 1, "customer 3 is deleted")
 		require.ElementsMatch(t, []extid.ShopifyCustomerGID{rows[0].ID, rows[1].ID}, []extid.ShopifyCustomerGID{page[0].ID, rest[0].ID})
 
-		n, err := s.CountShopifyCustomers(ctx)
+		n, err := s.CountShopifyCustomers(ctx, s.Reader())
 		require.NoError(t, err)
 		require.EqualValues(t, 2, n)
 		var walked int
-		require.NoError(t, s.EachShopifyCustomer(ctx, func(store.ShopifyCustomer) error { walked++; return nil }))
+		require.NoError(t, s.EachShopifyCustomer(ctx, s.Reader(), func(store.ShopifyCustomer) error { walked++; return nil }))
 		require.Equal(t, 2, walked)
 
 		require.Equal(t, store.UpsertCounts{Updated: 1}, upsert(rows[2:], at(4)), "a deleted customer comes back")
-		_, err = s.ShopifyCustomer(ctx, "gid://shopify/Customer/1")
+		_, err = s.ShopifyCustomer(ctx, s.Reader(), "gid://shopify/Customer/1")
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
@@ -336,4 +336,66 @@ func benchmarkUpsertNhanhCustomers(b *testing.B, repull bool) {
 			b.ReportMetric(float64(total*b.N)/elapsed.Seconds(), "rows/s")
 		})
 	}
+}
+
+func TestSyncReadsOfCustomerMirrors(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		newest, err := s.NewestNhanhCustomerUpdate(ctx, s.Reader())
+		require.NoError(t, err)
+		require.Zero(t, newest, "an empty mirror")
+
+		// Nhanh customers 1..3, then 3 marked deleted by a pass without it.
+		upsertNhanh(t, s, nhanhCustomers(1, 3), at(1))
+		upsertNhanh(t, s, nhanhCustomers(1, 2), at(5))
+		shopify := []store.ShopifyCustomer{shopifyCustomer(1), shopifyCustomer(2)}
+		inTx(t, s, func(tx *sql.Tx) error {
+			if _, err := s.MarkNhanhCustomersDeleted(ctx, tx, at(5), at(5)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyCustomers(ctx, tx, shopify, at(1)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyCustomers(ctx, tx, shopify[:1], at(5)); err != nil {
+				return err
+			}
+			_, err := s.MarkShopifyCustomersDeleted(ctx, tx, at(5), at(5))
+			return err
+		})
+
+		spends, err := s.NhanhCustomerSpends(ctx, s.Reader(), []extid.NhanhCustomerID{1, 3, 99})
+		require.NoError(t, err)
+		require.Equal(t, map[extid.NhanhCustomerID]store.NhanhCustomerSpend{
+			1: {Name: "Nguyễn Văn 1", TotalAmount: 1000.5},
+			3: {Name: "Nguyễn Văn 3", TotalAmount: 3001.5, Deleted: true},
+		}, spends, "an id the mirror lacks is absent")
+		spends, err = s.NhanhCustomerSpends(ctx, s.Reader(), nil)
+		require.NoError(t, err)
+		require.Empty(t, spends)
+
+		gone, err := s.DeletedShopifyCustomers(ctx, s.Reader(), []extid.ShopifyCustomerGID{shopify[0].ID, shopify[1].ID, "gid://shopify/Customer/9"})
+		require.NoError(t, err)
+		require.Equal(t, map[extid.ShopifyCustomerGID]bool{shopify[1].ID: true}, gone)
+
+		newest, err = s.NewestNhanhCustomerUpdate(ctx, s.Reader())
+		require.NoError(t, err)
+		require.Equal(t, nhanhCustomer(3).RemoteUpdatedAt, newest, "deleted rows count")
+	})
+}
+
+func TestNhanhCustomerSpendsManyIDs(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		// More ids than one IN list holds.
+		upsertNhanh(t, s, nhanhCustomers(1, 1200), at(1))
+		ids := make([]extid.NhanhCustomerID, 0, 1300)
+		for id := 1; id <= 1300; id++ {
+			ids = append(ids, extid.NhanhCustomerID(id))
+		}
+		spends, err := s.NhanhCustomerSpends(t.Context(), s.Reader(), ids)
+		require.NoError(t, err)
+		require.Len(t, spends, 1200)
+		require.Equal(t, 1200*1000.5, spends[1200].TotalAmount)
+	})
 }

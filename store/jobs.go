@@ -117,7 +117,7 @@ func scanJob(row interface{ Scan(...any) error }) (JobRecord, error) {
 
 // InsertJob records a new PENDING job. It fails with ErrConflict when a job
 // with the same unique key is PENDING or RUNNING.
-func InsertJob(ctx context.Context, q Querier, j JobRecord) error {
+func (s *Store) InsertJob(ctx context.Context, q Querier, j JobRecord) error {
 	var retryOf sql.NullInt64
 	if j.RetryOf != 0 {
 		retryOf = sql.NullInt64{Int64: j.RetryOf, Valid: true}
@@ -140,7 +140,7 @@ func InsertJob(ctx context.Context, q Querier, j JobRecord) error {
 }
 
 // ActiveJobByKey returns the PENDING or RUNNING job with the unique key.
-func ActiveJobByKey(ctx context.Context, q Querier, key string) (JobRecord, error) {
+func (s *Store) ActiveJobByKey(ctx context.Context, q Querier, key string) (JobRecord, error) {
 	row := q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE unique_key = $1 AND status IN ('PENDING', 'RUNNING')`, key)
 	j, err := scanJob(row)
@@ -154,12 +154,7 @@ func ActiveJobByKey(ctx context.Context, q Querier, key string) (JobRecord, erro
 }
 
 // Job returns one job.
-func (s *Store) Job(ctx context.Context, id int64) (JobRecord, error) {
-	return JobTx(ctx, s.readDB, id)
-}
-
-// JobTx returns one job read through q.
-func JobTx(ctx context.Context, q Querier, id int64) (JobRecord, error) {
+func (s *Store) Job(ctx context.Context, q Querier, id int64) (JobRecord, error) {
 	j, err := scanJob(q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return JobRecord{}, fmt.Errorf("job %d: %w", id, ErrNotFound)
@@ -225,7 +220,7 @@ func (f JobFilter) where() (string, []any) {
 }
 
 // ListJobs returns one page of jobs.
-func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]JobRecord, error) {
+func (s *Store) ListJobs(ctx context.Context, q Querier, f JobFilter) ([]JobRecord, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultJobListLimit
@@ -235,7 +230,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]JobRecord, error) 
 	if f.Oldest {
 		order = " ORDER BY id ASC"
 	}
-	rows, err := s.readDB.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs`+where+order+
+	rows, err := q.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs`+where+order+
 		fmt.Sprintf(" LIMIT %d", limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
@@ -254,10 +249,10 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]JobRecord, error) 
 
 // CountJobsByStatus counts the jobs matching f (its status filter ignored)
 // per status, for the state tabs of the console.
-func (s *Store) CountJobsByStatus(ctx context.Context, f JobFilter) (map[JobStatus]int64, error) {
+func (s *Store) CountJobsByStatus(ctx context.Context, q Querier, f JobFilter) (map[JobStatus]int64, error) {
 	f.Statuses, f.BeforeID, f.AfterID = nil, 0, 0
 	where, args := f.where()
-	rows, err := s.readDB.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs`+where+` GROUP BY status`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs`+where+` GROUP BY status`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count jobs: %w", err)
 	}
@@ -275,8 +270,8 @@ func (s *Store) CountJobsByStatus(ctx context.Context, f JobFilter) (map[JobStat
 }
 
 // LatestJobPerType returns the newest job of each type.
-func (s *Store) LatestJobPerType(ctx context.Context) (map[string]JobRecord, error) {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+func (s *Store) LatestJobPerType(ctx context.Context, q Querier) (map[string]JobRecord, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE id IN (SELECT MAX(id) FROM jobs GROUP BY type)`)
 	if err != nil {
 		return nil, fmt.Errorf("latest jobs: %w", err)
@@ -295,8 +290,8 @@ func (s *Store) LatestJobPerType(ctx context.Context) (map[string]JobRecord, err
 
 // JobsUpdatedSince returns jobs whose row changed at or after since (unix
 // ms), oldest change first: how a process follows jobs run by another one.
-func (s *Store) JobsUpdatedSince(ctx context.Context, since int64, limit int) ([]JobRecord, error) {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+func (s *Store) JobsUpdatedSince(ctx context.Context, q Querier, since int64, limit int) ([]JobRecord, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE updated_at >= $1 ORDER BY updated_at, id LIMIT $2`, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("jobs updated since: %w", err)
@@ -318,7 +313,7 @@ func (s *Store) JobsUpdatedSince(ctx context.Context, since int64, limit int) ([
 // count does not grow when an attempt is continued after a checkpoint, so
 // the history numbers attempts itself). It returns ok false, changing
 // nothing, when the job is already terminal (cancelled while it waited).
-func StartJobAttempt(ctx context.Context, q Querier, id int64, now time.Time) (attempt int, ok bool, err error) {
+func (s *Store) StartJobAttempt(ctx context.Context, q Querier, id int64, now time.Time) (attempt int, ok bool, err error) {
 	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(attempt), 0) + 1 FROM job_attempts WHERE job_id = $1`,
 		id).Scan(&attempt); err != nil {
 		return 0, false, fmt.Errorf("next job attempt: %w", err)
@@ -340,7 +335,7 @@ func StartJobAttempt(ctx context.Context, q Querier, id int64, now time.Time) (a
 }
 
 // FinishJobAttempt records how an attempt ended.
-func FinishJobAttempt(ctx context.Context, q Querier, id int64, attempt int, outcome, errMsg string, now time.Time) error {
+func (s *Store) FinishJobAttempt(ctx context.Context, q Querier, id int64, attempt int, outcome, errMsg string, now time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE job_attempts SET finished_at = $1, outcome = $2, error = $3
 		WHERE job_id = $4 AND attempt = $5`, Millis(now), outcome, errMsg, id, attempt)
 	if err != nil {
@@ -350,8 +345,8 @@ func FinishJobAttempt(ctx context.Context, q Querier, id int64, attempt int, out
 }
 
 // JobAttempts lists a job's attempts in order.
-func (s *Store) JobAttempts(ctx context.Context, id int64) ([]JobAttempt, error) {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT attempt, started_at, finished_at, outcome, error
+func (s *Store) JobAttempts(ctx context.Context, q Querier, id int64) ([]JobAttempt, error) {
+	rows, err := q.QueryContext(ctx, `SELECT attempt, started_at, finished_at, outcome, error
 		FROM job_attempts WHERE job_id = $1 ORDER BY attempt`, id)
 	if err != nil {
 		return nil, fmt.Errorf("job attempts: %w", err)
@@ -372,7 +367,7 @@ func (s *Store) JobAttempts(ctx context.Context, id int64) ([]JobAttempt, error)
 }
 
 // SaveJobProgress writes a job's counters and metadata.
-func SaveJobProgress(ctx context.Context, q Querier, id int64, c Counters, metadata json.RawMessage, now time.Time) error {
+func (s *Store) SaveJobProgress(ctx context.Context, q Querier, id int64, c Counters, metadata json.RawMessage, now time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE jobs SET total = $1, processed = $2, successful = $3, failed = $4,
 		skipped = $5, metadata = $6, updated_at = $7 WHERE id = $8`,
 		c.Total, c.Processed, c.Successful, c.Failed, c.Skipped, string(metadata), Millis(now), id)
@@ -385,7 +380,7 @@ func SaveJobProgress(ctx context.Context, q Querier, id int64, c Counters, metad
 // SaveJobCheckpoint writes a checkpoint together with the counters and
 // metadata that belong to it, so a resumed attempt restarts from a consistent
 // state.
-func SaveJobCheckpoint(ctx context.Context, q Querier, id int64, checkpoint json.RawMessage, c Counters, metadata json.RawMessage, now time.Time) error {
+func (s *Store) SaveJobCheckpoint(ctx context.Context, q Querier, id int64, checkpoint json.RawMessage, c Counters, metadata json.RawMessage, now time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE jobs SET checkpoint = $1, total = $2, processed = $3, successful = $4,
 		failed = $5, skipped = $6, metadata = $7, updated_at = $8 WHERE id = $9`,
 		string(checkpoint), c.Total, c.Processed, c.Successful, c.Failed, c.Skipped, string(metadata), Millis(now), id)
@@ -398,7 +393,7 @@ func SaveJobCheckpoint(ctx context.Context, q Querier, id int64, checkpoint json
 // FinishJob sets a job's final status, counters and metadata. A job already
 // CANCELLED stays CANCELLED (the operator's word is final), but still gets
 // its final counters.
-func FinishJob(ctx context.Context, q Querier, id int64, status JobStatus, c Counters, metadata json.RawMessage, errMsg string, now time.Time) error {
+func (s *Store) FinishJob(ctx context.Context, q Querier, id int64, status JobStatus, c Counters, metadata json.RawMessage, errMsg string, now time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE jobs SET
 		status = CASE WHEN status = 'CANCELLED' THEN status ELSE $1 END,
 		total = $2, processed = $3, successful = $4, failed = $5, skipped = $6, metadata = $7,
@@ -411,10 +406,22 @@ func FinishJob(ctx context.Context, q Querier, id int64, status JobStatus, c Cou
 	return nil
 }
 
+// RequeueInterruptedJob shows a RUNNING job as PENDING again: the process
+// running it is stopping, and the next start resumes it from its checkpoint.
+// A job in any other status is left alone.
+func (s *Store) RequeueInterruptedJob(ctx context.Context, q Querier, id int64, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+		JobPending, Millis(now), id, JobRunning)
+	if err != nil {
+		return fmt.Errorf("requeue job %d: %w", id, err)
+	}
+	return nil
+}
+
 // CancelJobRecord marks a PENDING or RUNNING job CANCELLED at once; a running
 // body writes its final counters when it stops. It returns false when the job
 // was not active.
-func CancelJobRecord(ctx context.Context, q Querier, id int64, reason string, now time.Time) (bool, error) {
+func (s *Store) CancelJobRecord(ctx context.Context, q Querier, id int64, reason string, now time.Time) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE jobs SET status = $1, error = $2, completed_at = $3, updated_at = $3
 		WHERE id = $4 AND status IN ('PENDING', 'RUNNING')`, JobCancelled, reason, Millis(now), id)
 	if err != nil {
@@ -427,7 +434,7 @@ func CancelJobRecord(ctx context.Context, q Querier, id int64, reason string, no
 // UpsertFailedItem records a failed item as it happens. The same item failing
 // again in the same job (a resumed attempt redoing work after its checkpoint)
 // updates the row and counts the attempt instead of adding a duplicate.
-func UpsertFailedItem(ctx context.Context, q Querier, it FailedItem) error {
+func (s *Store) UpsertFailedItem(ctx context.Context, q Querier, it FailedItem) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO job_failed_items
 		(job_id, item_key, message, error_class, request, attempts, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, 1, $6, $6)
@@ -465,13 +472,13 @@ func (f FailedItemFilter) where() (string, []any) {
 }
 
 // FailedItems returns one page of a job's failed items.
-func (s *Store) FailedItems(ctx context.Context, f FailedItemFilter) ([]FailedItem, error) {
+func (s *Store) FailedItems(ctx context.Context, q Querier, f FailedItemFilter) ([]FailedItem, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultJobListLimit
 	}
 	where, args := f.where()
-	rows, err := s.readDB.QueryContext(ctx, `SELECT id, job_id, item_key, message, error_class, request, attempts,
+	rows, err := q.QueryContext(ctx, `SELECT id, job_id, item_key, message, error_class, request, attempts,
 		created_at, updated_at FROM job_failed_items`+where+fmt.Sprintf(" ORDER BY id LIMIT %d", limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("failed items: %w", err)
@@ -492,18 +499,18 @@ func (s *Store) FailedItems(ctx context.Context, f FailedItemFilter) ([]FailedIt
 }
 
 // CountFailedItems counts the failed items matching f (paging ignored).
-func (s *Store) CountFailedItems(ctx context.Context, f FailedItemFilter) (int64, error) {
+func (s *Store) CountFailedItems(ctx context.Context, q Querier, f FailedItemFilter) (int64, error) {
 	f.AfterID = 0
 	where, args := f.where()
 	var n int64
-	if err := s.readDB.QueryRowContext(ctx, `SELECT COUNT(*) FROM job_failed_items`+where, args...).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM job_failed_items`+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count failed items: %w", err)
 	}
 	return n, nil
 }
 
 // FailedItemKeys returns every failed item key of a job (for a retry job).
-func FailedItemKeys(ctx context.Context, q Querier, jobID int64) ([]string, error) {
+func (s *Store) FailedItemKeys(ctx context.Context, q Querier, jobID int64) ([]string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT item_key FROM job_failed_items WHERE job_id = $1 ORDER BY id`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("failed item keys: %w", err)
@@ -550,7 +557,7 @@ func (s *Store) DeleteJobsFinishedBefore(ctx context.Context, t time.Time) (int6
 // ClaimScheduledTick records that the tick of a schedule at tickAt started
 // job jobID. It fails with ErrConflict when another instance already claimed
 // that tick.
-func ClaimScheduledTick(ctx context.Context, q Querier, jobType string, tickAt time.Time, jobID int64) error {
+func (s *Store) ClaimScheduledTick(ctx context.Context, q Querier, jobType string, tickAt time.Time, jobID int64) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO scheduled_ticks (job_type, tick_at, job_id) VALUES ($1, $2, $3)`,
 		jobType, Millis(tickAt), jobID)
 	if isUniqueViolation(err) {

@@ -15,7 +15,7 @@ import (
 
 func insertJob(t *testing.T, s *store.Store, id int64, typ, key string, at time.Time) {
 	t.Helper()
-	require.NoError(t, store.InsertJob(context.Background(), s.DB(), store.JobRecord{ID: id, Type: typ,
+	require.NoError(t, s.InsertJob(context.Background(), s.DB(), store.JobRecord{ID: id, Type: typ,
 		Params: json.RawMessage(`{}`), UniqueKey: key, CreatedAt: at}))
 }
 
@@ -25,22 +25,22 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 		insertJob(t, s, 1, "PULL", "PULL {}", t0)
-		err := store.InsertJob(ctx, s.DB(), store.JobRecord{ID: 2, Type: "PULL", Params: json.RawMessage(`{}`),
+		err := s.InsertJob(ctx, s.DB(), store.JobRecord{ID: 2, Type: "PULL", Params: json.RawMessage(`{}`),
 			UniqueKey: "PULL {}", CreatedAt: t0})
 		require.ErrorIs(t, err, store.ErrConflict, "one active job per key")
 
 		// Finished jobs free the key.
-		require.NoError(t, store.FinishJob(ctx, s.DB(), 1, store.JobCompleted, store.Counters{Total: 3, Processed: 3, Successful: 3},
+		require.NoError(t, s.FinishJob(ctx, s.DB(), 1, store.JobCompleted, store.Counters{Total: 3, Processed: 3, Successful: 3},
 			json.RawMessage(`{"a":1}`), "", t0.Add(time.Minute)))
 		insertJob(t, s, 2, "PULL", "PULL {}", t0.Add(2*time.Minute))
 		insertJob(t, s, 3, "SYNC", "SYNC {}", t0.Add(3*time.Minute))
-		ok, err := store.CancelJobRecord(ctx, s.DB(), 3, "cancelled by ops", t0.Add(4*time.Minute))
+		ok, err := s.CancelJobRecord(ctx, s.DB(), 3, "cancelled by ops", t0.Add(4*time.Minute))
 		require.NoError(t, err)
 		require.True(t, ok)
 		// A cancelled job stays cancelled whatever its worker reports last.
-		require.NoError(t, store.FinishJob(ctx, s.DB(), 3, store.JobCompleted, store.Counters{Total: 1, Processed: 1, Successful: 1},
+		require.NoError(t, s.FinishJob(ctx, s.DB(), 3, store.JobCompleted, store.Counters{Total: 1, Processed: 1, Successful: 1},
 			json.RawMessage(`{}`), "", t0.Add(5*time.Minute)))
-		j3, err := s.Job(ctx, 3)
+		j3, err := s.Job(ctx, s.Reader(), 3)
 		require.NoError(t, err)
 		require.Equal(t, store.JobCancelled, j3.Status)
 		require.Equal(t, "cancelled by ops", j3.Error)
@@ -59,7 +59,7 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 			{"oldest first", store.JobFilter{Oldest: true, AfterID: 1}, []int64{2, 3}},
 		}
 		for _, tt := range tests {
-			jobs, err := s.ListJobs(ctx, tt.f)
+			jobs, err := s.ListJobs(ctx, s.Reader(), tt.f)
 			require.NoError(t, err, tt.name)
 			var ids []int64
 			for _, j := range jobs {
@@ -67,22 +67,22 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 			}
 			require.Equal(t, tt.want, ids, tt.name)
 		}
-		counts, err := s.CountJobsByStatus(ctx, store.JobFilter{})
+		counts, err := s.CountJobsByStatus(ctx, s.Reader(), store.JobFilter{})
 		require.NoError(t, err)
 		require.Equal(t, map[store.JobStatus]int64{store.JobCompleted: 1, store.JobPending: 1, store.JobCancelled: 1}, counts)
 
 		// Retention removes finished jobs (and their items) older than the cut.
-		require.NoError(t, store.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 1, ItemKey: "k", Message: "m",
+		require.NoError(t, s.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 1, ItemKey: "k", Message: "m",
 			ErrorClass: "validation", CreatedAt: t0}))
 		n, err := s.DeleteJobsFinishedBefore(ctx, t0.Add(2*time.Minute))
 		require.NoError(t, err)
 		require.Equal(t, int64(1), n)
-		_, err = s.Job(ctx, 1)
+		_, err = s.Job(ctx, s.Reader(), 1)
 		require.ErrorIs(t, err, store.ErrNotFound)
-		left, err := s.CountFailedItems(ctx, store.FailedItemFilter{JobID: 1})
+		left, err := s.CountFailedItems(ctx, s.Reader(), store.FailedItemFilter{JobID: 1})
 		require.NoError(t, err)
 		require.Zero(t, left)
-		_, err = s.Job(ctx, 2)
+		_, err = s.Job(ctx, s.Reader(), 2)
 		require.NoError(t, err, "active jobs are never removed")
 	})
 }
@@ -94,22 +94,22 @@ func TestFailedItemsDeduplicateByKey(t *testing.T) {
 		t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 		insertJob(t, s, 7, "SYNC", "SYNC {}", t0)
 		for i := range 3 {
-			require.NoError(t, store.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "42",
+			require.NoError(t, s.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "42",
 				Message: fmt.Sprintf("try %d", i), ErrorClass: "transient", CreatedAt: t0}))
 		}
-		items, err := s.FailedItems(ctx, store.FailedItemFilter{JobID: 7})
+		items, err := s.FailedItems(ctx, s.Reader(), store.FailedItemFilter{JobID: 7})
 		require.NoError(t, err)
 		require.Len(t, items, 1)
 		require.Equal(t, 3, items[0].Attempts)
 		require.Equal(t, "try 2", items[0].Message)
 
 		// LIKE's wildcards in a search are taken literally.
-		require.NoError(t, store.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "43",
+		require.NoError(t, s.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "43",
 			Message: "customer not found", ErrorClass: "not_found", CreatedAt: t0}))
-		require.NoError(t, store.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "44",
+		require.NoError(t, s.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 7, ItemKey: "44",
 			Message: "100% sure", ErrorClass: "validation", CreatedAt: t0}))
 		for search, want := range map[string]int64{"not_found": 1, "not found": 1, "100%": 1, "%": 1, "_": 1} {
-			n, err := s.CountFailedItems(ctx, store.FailedItemFilter{JobID: 7, Search: search})
+			n, err := s.CountFailedItems(ctx, s.Reader(), store.FailedItemFilter{JobID: 7, Search: search})
 			require.NoError(t, err)
 			require.Equal(t, want, n, "search %q", search)
 		}
@@ -121,8 +121,8 @@ func TestClaimScheduledTickOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		tick := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
-		require.NoError(t, store.ClaimScheduledTick(ctx, s.DB(), "AUTO_SYNC_CUSTOMERS", tick, 1))
-		require.ErrorIs(t, store.ClaimScheduledTick(ctx, s.DB(), "AUTO_SYNC_CUSTOMERS", tick, 2), store.ErrConflict)
-		require.NoError(t, store.ClaimScheduledTick(ctx, s.DB(), "AUTO_SYNC_PRODUCTS", tick, 3))
+		require.NoError(t, s.ClaimScheduledTick(ctx, s.DB(), "AUTO_SYNC_CUSTOMERS", tick, 1))
+		require.ErrorIs(t, s.ClaimScheduledTick(ctx, s.DB(), "AUTO_SYNC_CUSTOMERS", tick, 2), store.ErrConflict)
+		require.NoError(t, s.ClaimScheduledTick(ctx, s.DB(), "AUTO_SYNC_PRODUCTS", tick, 3))
 	})
 }

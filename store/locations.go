@@ -20,8 +20,8 @@ type LocationMapping struct {
 }
 
 // LocationMappings returns every location mapping, by depot id.
-func (s *Store) LocationMappings(ctx context.Context) ([]LocationMapping, error) {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT nhanh_depot_id, nhanh_depot_name, shopify_location_gid,
+func (s *Store) LocationMappings(ctx context.Context, q Querier) ([]LocationMapping, error) {
+	rows, err := q.QueryContext(ctx, `SELECT nhanh_depot_id, nhanh_depot_name, shopify_location_gid,
 		shopify_location_name, created_at FROM location_mappings ORDER BY nhanh_depot_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list location mappings: %w", err)
@@ -45,15 +45,14 @@ func (s *Store) LocationMappings(ctx context.Context) ([]LocationMapping, error)
 
 // SetLocationMapping maps a depot to a location, replacing the depot's
 // previous mapping if any (its CreatedAt is kept). m.CreatedAt is ignored.
-// Do not call it inside InTx.
-func (s *Store) SetLocationMapping(ctx context.Context, m LocationMapping, now time.Time) error {
+func (s *Store) SetLocationMapping(ctx context.Context, q Querier, m LocationMapping, now time.Time) error {
 	switch {
 	case m.DepotID <= 0:
 		return errors.New("set location mapping: no depot id")
 	case m.LocationID == "":
 		return fmt.Errorf("set location mapping for depot %d: no location", m.DepotID)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO location_mappings
+	_, err := q.ExecContext(ctx, `INSERT INTO location_mappings
 		(nhanh_depot_id, nhanh_depot_name, shopify_location_gid, shopify_location_name, created_at)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (nhanh_depot_id) DO UPDATE SET nhanh_depot_name = excluded.nhanh_depot_name,
@@ -66,10 +65,9 @@ func (s *Store) SetLocationMapping(ctx context.Context, m LocationMapping, now t
 	return nil
 }
 
-// DeleteLocationMapping unmaps a depot, or returns ErrNotFound. Do not call
-// it inside InTx.
-func (s *Store) DeleteLocationMapping(ctx context.Context, depotID extid.NhanhDepotID) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM location_mappings WHERE nhanh_depot_id = $1`, int64(depotID))
+// DeleteLocationMapping unmaps a depot, or returns ErrNotFound.
+func (s *Store) DeleteLocationMapping(ctx context.Context, q Querier, depotID extid.NhanhDepotID) error {
+	res, err := q.ExecContext(ctx, `DELETE FROM location_mappings WHERE nhanh_depot_id = $1`, int64(depotID))
 	if err != nil {
 		return fmt.Errorf("delete location mapping for depot %d: %w", depotID, err)
 	}

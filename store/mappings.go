@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -182,8 +184,8 @@ func (s *Store) CreateCustomerMappings(ctx context.Context, q Querier, ms []Cust
 }
 
 // CustomerMappings returns the mappings matching f, in id order.
-func (s *Store) CustomerMappings(ctx context.Context, f MappingFilter) ([]CustomerMapping, error) {
-	rows, err := customerMappings.list(ctx, s.dialect, s.readDB, f)
+func (s *Store) CustomerMappings(ctx context.Context, q Querier, f MappingFilter) ([]CustomerMapping, error) {
+	rows, err := customerMappings.list(ctx, s.dialect, q, f)
 	if err != nil {
 		return nil, err
 	}
@@ -191,8 +193,8 @@ func (s *Store) CustomerMappings(ctx context.Context, f MappingFilter) ([]Custom
 }
 
 // CustomerMapping returns one mapping by local id, or ErrNotFound.
-func (s *Store) CustomerMapping(ctx context.Context, id int64) (CustomerMapping, error) {
-	ms, err := s.CustomerMappings(ctx, MappingFilter{IDs: []int64{id}})
+func (s *Store) CustomerMapping(ctx context.Context, q Querier, id int64) (CustomerMapping, error) {
+	ms, err := s.CustomerMappings(ctx, q, MappingFilter{IDs: []int64{id}})
 	if err != nil {
 		return CustomerMapping{}, err
 	}
@@ -204,9 +206,9 @@ func (s *Store) CustomerMapping(ctx context.Context, id int64) (CustomerMapping,
 
 // MappedShopifyCustomers returns every Shopify customer that is the target of
 // a mapping, with the Nhanh customer it is mapped to.
-func (s *Store) MappedShopifyCustomers(ctx context.Context) (map[extid.ShopifyCustomerGID]extid.NhanhCustomerID, error) {
+func (s *Store) MappedShopifyCustomers(ctx context.Context, q Querier) (map[extid.ShopifyCustomerGID]extid.NhanhCustomerID, error) {
 	out := make(map[extid.ShopifyCustomerGID]extid.NhanhCustomerID)
-	err := customerMappings.pairs(ctx, s.readDB, func(nhanhID int64, shopifyID string) {
+	err := customerMappings.pairs(ctx, q, func(nhanhID int64, shopifyID string) {
 		if shopifyID != "" {
 			out[extid.ShopifyCustomerGID(shopifyID)] = extid.NhanhCustomerID(nhanhID)
 		}
@@ -216,9 +218,9 @@ func (s *Store) MappedShopifyCustomers(ctx context.Context) (map[extid.ShopifyCu
 
 // MappedNhanhCustomers returns every Nhanh customer that has a mapping row,
 // mapped or not (automatic matching leaves them alone).
-func (s *Store) MappedNhanhCustomers(ctx context.Context) (map[extid.NhanhCustomerID]struct{}, error) {
+func (s *Store) MappedNhanhCustomers(ctx context.Context, q Querier) (map[extid.NhanhCustomerID]struct{}, error) {
 	out := make(map[extid.NhanhCustomerID]struct{})
-	err := customerMappings.pairs(ctx, s.readDB, func(nhanhID int64, _ string) {
+	err := customerMappings.pairs(ctx, q, func(nhanhID int64, _ string) {
 		out[extid.NhanhCustomerID(nhanhID)] = struct{}{}
 	})
 	return out, err
@@ -258,8 +260,8 @@ func (s *Store) CreateProductMappings(ctx context.Context, q Querier, ms []Produ
 }
 
 // ProductMappings returns the mappings matching f, in id order.
-func (s *Store) ProductMappings(ctx context.Context, f MappingFilter) ([]ProductMapping, error) {
-	rows, err := productMappings.list(ctx, s.dialect, s.readDB, f)
+func (s *Store) ProductMappings(ctx context.Context, q Querier, f MappingFilter) ([]ProductMapping, error) {
+	rows, err := productMappings.list(ctx, s.dialect, q, f)
 	if err != nil {
 		return nil, err
 	}
@@ -267,8 +269,8 @@ func (s *Store) ProductMappings(ctx context.Context, f MappingFilter) ([]Product
 }
 
 // ProductMapping returns one mapping by local id, or ErrNotFound.
-func (s *Store) ProductMapping(ctx context.Context, id int64) (ProductMapping, error) {
-	ms, err := s.ProductMappings(ctx, MappingFilter{IDs: []int64{id}})
+func (s *Store) ProductMapping(ctx context.Context, q Querier, id int64) (ProductMapping, error) {
+	ms, err := s.ProductMappings(ctx, q, MappingFilter{IDs: []int64{id}})
 	if err != nil {
 		return ProductMapping{}, err
 	}
@@ -280,9 +282,9 @@ func (s *Store) ProductMapping(ctx context.Context, id int64) (ProductMapping, e
 
 // MappedShopifyVariants returns every Shopify variant that is the target of a
 // mapping, with the Nhanh product it is mapped to.
-func (s *Store) MappedShopifyVariants(ctx context.Context) (map[extid.ShopifyVariantGID]extid.NhanhProductID, error) {
+func (s *Store) MappedShopifyVariants(ctx context.Context, q Querier) (map[extid.ShopifyVariantGID]extid.NhanhProductID, error) {
 	out := make(map[extid.ShopifyVariantGID]extid.NhanhProductID)
-	err := productMappings.pairs(ctx, s.readDB, func(nhanhID int64, shopifyID string) {
+	err := productMappings.pairs(ctx, q, func(nhanhID int64, shopifyID string) {
 		if shopifyID != "" {
 			out[extid.ShopifyVariantGID(shopifyID)] = extid.NhanhProductID(nhanhID)
 		}
@@ -291,9 +293,9 @@ func (s *Store) MappedShopifyVariants(ctx context.Context) (map[extid.ShopifyVar
 }
 
 // MappedNhanhProducts returns every Nhanh product that has a mapping row.
-func (s *Store) MappedNhanhProducts(ctx context.Context) (map[extid.NhanhProductID]struct{}, error) {
+func (s *Store) MappedNhanhProducts(ctx context.Context, q Querier) (map[extid.NhanhProductID]struct{}, error) {
 	out := make(map[extid.NhanhProductID]struct{})
-	err := productMappings.pairs(ctx, s.readDB, func(nhanhID int64, _ string) {
+	err := productMappings.pairs(ctx, q, func(nhanhID int64, _ string) {
 		out[extid.NhanhProductID(nhanhID)] = struct{}{}
 	})
 	return out, err
@@ -323,4 +325,64 @@ func (s *Store) RecordProductSyncFailure(ctx context.Context, q Querier, mapping
 // ErrNotFound.
 func (s *Store) DeleteProductMapping(ctx context.Context, q Querier, id int64) error {
 	return productMappings.delete(ctx, q, id)
+}
+
+// mappingTableOf is the table of a mapping kind.
+func mappingTableOf(kind MappingKind) (*mappingTable, error) {
+	switch kind {
+	case MappingKindCustomer:
+		return customerMappings, nil
+	case MappingKindProduct:
+		return productMappings, nil
+	}
+	return nil, fmt.Errorf("unknown mapping kind %q", kind)
+}
+
+// CountMappings counts the mappings of kind in one of statuses (any status
+// when none is given) and returns the highest id among them (0 when none):
+// the size and the end of a sync's scope.
+func (s *Store) CountMappings(ctx context.Context, q Querier, kind MappingKind, statuses []MappingStatus) (n, maxID int64, err error) {
+	t, err := mappingTableOf(kind)
+	if err != nil {
+		return 0, 0, err
+	}
+	b := binder{dialect: s.dialect}
+	query := "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM " + t.table + t.statusWhere(&b, statuses)
+	if err := q.QueryRowContext(ctx, query, b.args...).Scan(&n, &maxID); err != nil {
+		return 0, 0, fmt.Errorf("count %s mappings: %w", kind, err)
+	}
+	return n, maxID, nil
+}
+
+// NthMappingID returns the id of the n-th (1-based) mapping of kind in one
+// of statuses, in id order: the last id a sync limited to n mappings covers.
+// It returns ErrNotFound when there are fewer than n.
+func (s *Store) NthMappingID(ctx context.Context, q Querier, kind MappingKind, statuses []MappingStatus, n int64) (int64, error) {
+	t, err := mappingTableOf(kind)
+	if err != nil {
+		return 0, err
+	}
+	b := binder{dialect: s.dialect}
+	query := "SELECT id FROM " + t.table + t.statusWhere(&b, statuses) + " ORDER BY id LIMIT 1 OFFSET " + b.bind(n-1)
+	var id int64
+	err = q.QueryRowContext(ctx, query, b.args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("the %d-th %s mapping: %w", n, kind, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the %d-th %s mapping: %w", n, kind, err)
+	}
+	return id, nil
+}
+
+// CacheInventoryItem stores on a product mapping the inventory item id a
+// sync took from the variant mirror, so later syncs need not look it up. A
+// mapping that already has one is left alone.
+func (s *Store) CacheInventoryItem(ctx context.Context, q Querier, mappingID int64, item extid.ShopifyInventoryItemGID) error {
+	_, err := q.ExecContext(ctx, "UPDATE product_mappings SET inventory_item_gid = $1 WHERE id = $2 AND inventory_item_gid = ''",
+		string(item), mappingID)
+	if err != nil {
+		return fmt.Errorf("cache inventory item of product mapping %d: %w", mappingID, err)
+	}
+	return nil
 }

@@ -26,7 +26,7 @@ func mappingSetup(t *testing.T, s *store.Store) (mappedID, unmappedID int64) {
 		{NhanhID: 1, ShopifyID: gidA, MatchMethod: store.MatchPhone},
 		{NhanhID: 2, MatchMethod: store.MatchManual},
 	}, at(1)))
-	ms, err := s.CustomerMappings(t.Context(), store.MappingFilter{})
+	ms, err := s.CustomerMappings(t.Context(), s.Reader(), store.MappingFilter{})
 	require.NoError(t, err)
 	require.Len(t, ms, 2)
 	return ms[0].ID, ms[1].ID
@@ -61,7 +61,7 @@ func TestCreateCustomerMappingsRefusesEitherSideTwice(t *testing.T) {
 					require.ErrorIs(t, err, store.ErrConflict)
 					require.ErrorContains(t, err, tt.wantErr)
 				}
-				ms, err := s.CustomerMappings(t.Context(), store.MappingFilter{})
+				ms, err := s.CustomerMappings(t.Context(), s.Reader(), store.MappingFilter{})
 				require.NoError(t, err)
 				require.Len(t, ms, tt.wantRows)
 			})
@@ -118,7 +118,7 @@ func TestCustomerMappingsFilterAndSets(t *testing.T) {
 			batch = append(batch, m)
 		}
 		inTx(t, s, func(tx *sql.Tx) error { return s.CreateCustomerMappings(ctx, tx, batch, at(1)) })
-		all, err := s.CustomerMappings(ctx, store.MappingFilter{})
+		all, err := s.CustomerMappings(ctx, s.Reader(), store.MappingFilter{})
 		require.NoError(t, err)
 		require.Len(t, all, 1200)
 		idOf := make(map[extid.NhanhCustomerID]int64)
@@ -128,7 +128,7 @@ func TestCustomerMappingsFilterAndSets(t *testing.T) {
 			require.Nil(t, m.LastSyncedValue)
 		}
 
-		unmapped, err := s.CustomerMappings(ctx, store.MappingFilter{Statuses: []store.MappingStatus{store.MappingUnmapped}})
+		unmapped, err := s.CustomerMappings(ctx, s.Reader(), store.MappingFilter{Statuses: []store.MappingStatus{store.MappingUnmapped}})
 		require.NoError(t, err)
 		require.Len(t, unmapped, 400)
 		for _, m := range unmapped {
@@ -151,29 +151,29 @@ func TestCustomerMappingsFilterAndSets(t *testing.T) {
 			{"page", store.MappingFilter{AfterID: idOf[1000], Limit: 500}, 200},
 		}
 		for _, tt := range tests {
-			got, err := s.CustomerMappings(ctx, tt.f)
+			got, err := s.CustomerMappings(ctx, s.Reader(), tt.f)
 			require.NoError(t, err, tt.name)
 			require.Len(t, got, tt.want, tt.name)
 			for i := 1; i < len(got); i++ {
 				require.Less(t, got[i-1].ID, got[i].ID, tt.name)
 			}
 		}
-		limited, err := s.CustomerMappings(ctx, store.MappingFilter{IDs: ids, Limit: 550})
+		limited, err := s.CustomerMappings(ctx, s.Reader(), store.MappingFilter{IDs: ids, Limit: 550})
 		require.NoError(t, err)
 		require.Equal(t, idOf[2], limited[0].ID, "the lowest ids come first")
 
-		shopify, err := s.MappedShopifyCustomers(ctx)
+		shopify, err := s.MappedShopifyCustomers(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Len(t, shopify, 800)
 		require.Equal(t, extid.NhanhCustomerID(4), shopify[extid.ShopifyCustomerGID(extid.FormatGID(extid.ResourceCustomer, 4))])
-		nhanh, err := s.MappedNhanhCustomers(ctx)
+		nhanh, err := s.MappedNhanhCustomers(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Len(t, nhanh, 1200)
 
-		one, err := s.CustomerMapping(ctx, idOf[5])
+		one, err := s.CustomerMapping(ctx, s.Reader(), idOf[5])
 		require.NoError(t, err)
 		require.Equal(t, store.MappingPending, one.Status)
-		_, err = s.CustomerMapping(ctx, 999_999)
+		_, err = s.CustomerMapping(ctx, s.Reader(), 999_999)
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
@@ -221,20 +221,20 @@ func TestRecordCustomerSyncWritesLog(t *testing.T) {
 		}
 		for i, step := range steps {
 			inTx(t, s, step.record)
-			m, err := s.CustomerMapping(ctx, mapped)
+			m, err := s.CustomerMapping(ctx, s.Reader(), mapped)
 			require.NoError(t, err, step.name)
 			require.Equal(t, step.wantStatus, m.Status, step.name)
 			require.Equal(t, step.wantValue, *m.LastSyncedValue, step.name)
 			require.Equal(t, step.wantError, m.SyncError, step.name)
 			require.Equal(t, i+1, m.SyncAttempts, step.name)
-			log, err := s.SyncLog(ctx, store.MappingKindCustomer, mapped, 1)
+			log, err := s.SyncLog(ctx, s.Reader(), store.MappingKindCustomer, mapped, 1)
 			require.NoError(t, err)
 			require.Len(t, log, 1)
 			want := step.wantLog
 			want.ID, want.MappingKind, want.MappingID, want.Target = log[0].ID, store.MappingKindCustomer, mapped, string(gidA)
 			require.Equal(t, want, log[0], step.name)
 		}
-		m, err := s.CustomerMapping(ctx, mapped)
+		m, err := s.CustomerMapping(ctx, s.Reader(), mapped)
 		require.NoError(t, err)
 		require.Equal(t, at(40), m.LastSyncedAt)
 		require.Equal(t, at(40), m.UpdatedAt)
@@ -245,13 +245,13 @@ func TestRecordCustomerSyncWritesLog(t *testing.T) {
 
 		long := strings.Repeat("ồ", 3000) // 9,000 bytes
 		require.NoError(t, s.RecordCustomerSyncFailure(ctx, s.DB(), mapped, long, at(60), 0))
-		m, err = s.CustomerMapping(ctx, mapped)
+		m, err = s.CustomerMapping(ctx, s.Reader(), mapped)
 		require.NoError(t, err)
 		require.Less(t, len(m.SyncError), len(long))
 		require.True(t, strings.HasPrefix(long, m.SyncError), "cut on a character boundary")
 
 		require.NoError(t, s.DeleteCustomerMapping(ctx, s.DB(), mapped))
-		log, err := s.SyncLog(ctx, store.MappingKindCustomer, mapped, 0)
+		log, err := s.SyncLog(ctx, s.Reader(), store.MappingKindCustomer, mapped, 0)
 		require.NoError(t, err)
 		require.Empty(t, log, "the log goes with the mapping")
 		require.ErrorIs(t, s.DeleteCustomerMapping(ctx, s.DB(), mapped), store.ErrNotFound)
@@ -274,7 +274,7 @@ func TestProductMappings(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrConflict)
 		require.ErrorContains(t, err, "Shopify variant "+string(v1)+" is already mapped to Nhanh product 1")
 
-		ms, err := s.ProductMappings(ctx, store.MappingFilter{Statuses: []store.MappingStatus{store.MappingPending}})
+		ms, err := s.ProductMappings(ctx, s.Reader(), store.MappingFilter{Statuses: []store.MappingStatus{store.MappingPending}})
 		require.NoError(t, err)
 		require.Len(t, ms, 1)
 		m := ms[0]
@@ -288,13 +288,13 @@ func TestProductMappings(t *testing.T) {
 		inTx(t, s, func(tx *sql.Tx) error {
 			return s.RecordProductSync(ctx, tx, m.ID, map[extid.ShopifyLocationGID]int64{loc1: 5, loc2: 0}, at(6), 3)
 		})
-		got, err := s.ProductMapping(ctx, m.ID)
+		got, err := s.ProductMapping(ctx, s.Reader(), m.ID)
 		require.NoError(t, err)
 		require.Equal(t, map[extid.ShopifyLocationGID]int64{loc1: 5, loc2: 0}, got.LastSyncedValue)
 		require.Equal(t, store.MappingSynced, got.Status)
 		require.Equal(t, 2, got.SyncAttempts)
 
-		log, err := s.SyncLog(ctx, store.MappingKindProduct, m.ID, 0)
+		log, err := s.SyncLog(ctx, s.Reader(), store.MappingKindProduct, m.ID, 0)
 		require.NoError(t, err)
 		require.Len(t, log, 2)
 		require.Equal(t, `{"gid://shopify/Location/1":0,"gid://shopify/Location/2":5}`, log[0].NewValue, "newest first, keys sorted")
@@ -305,22 +305,99 @@ func TestProductMappings(t *testing.T) {
 		inTx(t, s, func(tx *sql.Tx) error {
 			return s.RecordProductSyncFailure(ctx, tx, m.ID, "inventory item not stocked at location", at(7), 4)
 		})
-		got, err = s.ProductMapping(ctx, m.ID)
+		got, err = s.ProductMapping(ctx, s.Reader(), m.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.MappingFailed, got.Status)
 		require.Equal(t, map[extid.ShopifyLocationGID]int64{loc1: 5, loc2: 0}, got.LastSyncedValue)
 
-		variants, err := s.MappedShopifyVariants(ctx)
+		variants, err := s.MappedShopifyVariants(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Equal(t, map[extid.ShopifyVariantGID]extid.NhanhProductID{v1: 1}, variants)
-		nhanh, err := s.MappedNhanhProducts(ctx)
+		nhanh, err := s.MappedNhanhProducts(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Equal(t, map[extid.NhanhProductID]struct{}{1: {}, 2: {}}, nhanh)
 
 		require.NoError(t, s.DeleteProductMapping(ctx, s.DB(), m.ID))
-		_, err = s.ProductMapping(ctx, m.ID)
+		_, err = s.ProductMapping(ctx, s.Reader(), m.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
 		require.NoError(t, s.CreateProductMappings(ctx, s.DB(), []store.ProductMapping{{NhanhID: 3, ShopifyID: v1}}, at(8)),
 			"a deleted mapping frees its variant")
+	})
+}
+
+func TestCountMappingsAndNthMappingID(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		// Customer mappings 1..5: 1, 3 and 5 pending, 2 and 4 unmapped; a
+		// product mapping shows the kinds are counted apart.
+		require.NoError(t, s.CreateCustomerMappings(ctx, s.DB(), []store.CustomerMapping{
+			{NhanhID: 1, ShopifyID: gidA}, {NhanhID: 2}, {NhanhID: 3, ShopifyID: gidB}, {NhanhID: 4}, {NhanhID: 5, ShopifyID: gidC},
+		}, at(1)))
+		require.NoError(t, s.CreateProductMappings(ctx, s.DB(), []store.ProductMapping{{NhanhID: 1}}, at(1)))
+		ms, err := s.CustomerMappings(ctx, s.Reader(), store.MappingFilter{})
+		require.NoError(t, err)
+		id := func(i int) int64 { return ms[i].ID }
+		pending := []store.MappingStatus{store.MappingPending}
+
+		tests := []struct {
+			name      string
+			kind      store.MappingKind
+			statuses  []store.MappingStatus
+			wantN     int64
+			wantMaxID int64
+		}{
+			{"pending customers", store.MappingKindCustomer, pending, 3, id(4)},
+			{"unmapped customers", store.MappingKindCustomer, []store.MappingStatus{store.MappingUnmapped}, 2, id(3)},
+			{"any status", store.MappingKindCustomer, nil, 5, id(4)},
+			{"none in status", store.MappingKindCustomer, []store.MappingStatus{store.MappingSynced}, 0, 0},
+			{"products apart", store.MappingKindProduct, nil, 1, 0},
+		}
+		for _, tt := range tests {
+			n, maxID, err := s.CountMappings(ctx, s.Reader(), tt.kind, tt.statuses)
+			require.NoError(t, err, tt.name)
+			require.Equal(t, tt.wantN, n, tt.name)
+			if tt.wantMaxID != 0 {
+				require.Equal(t, tt.wantMaxID, maxID, tt.name)
+			}
+		}
+
+		nth, err := s.NthMappingID(ctx, s.Reader(), store.MappingKindCustomer, pending, 2)
+		require.NoError(t, err)
+		require.Equal(t, id(2), nth, "the second pending mapping is Nhanh customer 3's")
+		nth, err = s.NthMappingID(ctx, s.Reader(), store.MappingKindCustomer, nil, 4)
+		require.NoError(t, err)
+		require.Equal(t, id(3), nth)
+		_, err = s.NthMappingID(ctx, s.Reader(), store.MappingKindCustomer, pending, 4)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, _, err = s.CountMappings(ctx, s.Reader(), store.MappingKind("order"), nil)
+		require.ErrorContains(t, err, "unknown mapping kind")
+	})
+}
+
+func TestCacheInventoryItemKeepsAKnownItem(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		known := extid.ShopifyInventoryItemGID("gid://shopify/InventoryItem/91")
+		found := extid.ShopifyInventoryItemGID("gid://shopify/InventoryItem/92")
+		require.NoError(t, s.CreateProductMappings(ctx, s.DB(), []store.ProductMapping{
+			{NhanhID: 1, ShopifyID: "gid://shopify/ProductVariant/11"},
+			{NhanhID: 2, ShopifyID: "gid://shopify/ProductVariant/12", InventoryItemID: known},
+		}, at(1)))
+		ms, err := s.ProductMappings(ctx, s.Reader(), store.MappingFilter{})
+		require.NoError(t, err)
+		inTx(t, s, func(tx *sql.Tx) error {
+			for _, m := range ms {
+				if err := s.CacheInventoryItem(ctx, tx, m.ID, found); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		got, err := s.ProductMappings(ctx, s.Reader(), store.MappingFilter{})
+		require.NoError(t, err)
+		require.Equal(t, found, got[0].InventoryItemID, "an empty item is filled")
+		require.Equal(t, known, got[1].InventoryItemID, "a known item is left alone")
 	})
 }

@@ -170,9 +170,9 @@ func (t *mappingTable) checkFree(ctx context.Context, d Dialect, q Querier, rows
 
 // list returns mappings matching f. An IDs filter is run in ascending
 // chunks so that paging with AfterID and Limit stays exact.
-func (t *mappingTable) list(ctx context.Context, d Dialect, db *sql.DB, f MappingFilter) ([]mappingRow, error) {
+func (t *mappingTable) list(ctx context.Context, d Dialect, q Querier, f MappingFilter) ([]mappingRow, error) {
 	if len(f.IDs) == 0 {
-		return t.query(ctx, d, db, f, nil, f.Limit)
+		return t.query(ctx, d, q, f, nil, f.Limit)
 	}
 	ids := slices.Clone(f.IDs)
 	slices.Sort(ids)
@@ -186,7 +186,7 @@ func (t *mappingTable) list(ctx context.Context, d Dialect, db *sql.DB, f Mappin
 				break
 			}
 		}
-		rows, err := t.query(ctx, d, db, f, chunk, limit)
+		rows, err := t.query(ctx, d, q, f, chunk, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -195,8 +195,21 @@ func (t *mappingTable) list(ctx context.Context, d Dialect, db *sql.DB, f Mappin
 	return out, nil
 }
 
+// statusWhere is " WHERE status IN (...)" for statuses, or "" when there
+// are none.
+func (t *mappingTable) statusWhere(b *binder, statuses []MappingStatus) string {
+	if len(statuses) == 0 {
+		return ""
+	}
+	vals := make([]any, len(statuses))
+	for i, st := range statuses {
+		vals[i] = string(st)
+	}
+	return " WHERE status IN (" + b.list(vals) + ")"
+}
+
 // query runs one listing: f's AfterID and Statuses, ids when not nil.
-func (t *mappingTable) query(ctx context.Context, d Dialect, db *sql.DB, f MappingFilter, ids []int64, limit int) ([]mappingRow, error) {
+func (t *mappingTable) query(ctx context.Context, d Dialect, q Querier, f MappingFilter, ids []int64, limit int) ([]mappingRow, error) {
 	b := binder{dialect: d}
 	query := "SELECT " + t.selectList() + " FROM " + t.table + " WHERE id > " + b.bind(f.AfterID)
 	if len(f.Statuses) > 0 {
@@ -217,7 +230,7 @@ func (t *mappingTable) query(ctx context.Context, d Dialect, db *sql.DB, f Mappi
 	if limit > 0 {
 		query += " LIMIT " + b.bind(limit)
 	}
-	rows, err := db.QueryContext(ctx, query, b.args...)
+	rows, err := q.QueryContext(ctx, query, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s mappings: %w", t.kind, err)
 	}
@@ -238,8 +251,8 @@ func (t *mappingTable) query(ctx context.Context, d Dialect, db *sql.DB, f Mappi
 
 // pairs calls fn with the Nhanh and Shopify side of every mapping; the
 // Shopify side is "" for unmapped rows.
-func (t *mappingTable) pairs(ctx context.Context, db *sql.DB, fn func(nhanhID int64, shopifyID string)) error {
-	rows, err := db.QueryContext(ctx, "SELECT "+t.nhanhCol+", "+t.shopifyCol+" FROM "+t.table)
+func (t *mappingTable) pairs(ctx context.Context, q Querier, fn func(nhanhID int64, shopifyID string)) error {
+	rows, err := q.QueryContext(ctx, "SELECT "+t.nhanhCol+", "+t.shopifyCol+" FROM "+t.table)
 	if err != nil {
 		return fmt.Errorf("read %s mappings: %w", t.kind, err)
 	}

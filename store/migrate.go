@@ -137,9 +137,9 @@ func (s *Store) migrateOurs(ctx context.Context, logger *slog.Logger) error {
 }
 
 // SchemaVersion is the highest of our migrations applied.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+func (s *Store) SchemaVersion(ctx context.Context, q Querier) (int, error) {
 	var v sql.NullInt64
-	if err := s.readDB.QueryRowContext(ctx, `SELECT MAX(version) FROM syncops_migrations`).Scan(&v); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT MAX(version) FROM syncops_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("schema version: %w", err)
 	}
 	return int(v.Int64), nil

@@ -183,6 +183,29 @@ func (m *mirror[K, R]) load(ctx context.Context, d Dialect, q Querier, ids []K) 
 	return out, nil
 }
 
+// selectIn runs "SELECT cols FROM table WHERE key IN (...)" over args, in IN
+// lists of at most maxInParams, and hands every row to scan. It serves the
+// projections that read a few columns of one batch of rows at once.
+func selectIn(ctx context.Context, d Dialect, q Querier, cols, table, key string, args []any, scan func(scanner) error) error {
+	for chunk := range slices.Chunk(args, maxInParams) {
+		b := binder{dialect: d}
+		rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE "+key+" IN ("+b.list(chunk)+")", b.args...)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				_ = rows.Close()
+				return fmt.Errorf("scan %s: %w", table, err)
+			}
+		}
+		if err := closeRows(rows); err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
 func (m *mirror[K, R]) keyArgs(ids []K) []any {
 	out := make([]any, len(ids))
 	for i, k := range ids {
@@ -276,8 +299,8 @@ func (m *mirror[K, R]) markDeleted(ctx context.Context, q Querier, notPulledSinc
 	return n, nil
 }
 
-func (m *mirror[K, R]) get(ctx context.Context, db *sql.DB, id K) (R, error) {
-	row := db.QueryRowContext(ctx, "SELECT "+m.selectList()+" FROM "+m.table+" WHERE "+m.key+" = $1", m.keyArg(id))
+func (m *mirror[K, R]) get(ctx context.Context, q Querier, id K) (R, error) {
+	row := q.QueryRowContext(ctx, "SELECT "+m.selectList()+" FROM "+m.table+" WHERE "+m.key+" = $1", m.keyArg(id))
 	r, err := m.scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("%s %v: %w", m.table, id, ErrNotFound)
@@ -288,7 +311,7 @@ func (m *mirror[K, R]) get(ctx context.Context, db *sql.DB, id K) (R, error) {
 	return r, nil
 }
 
-func (m *mirror[K, R]) list(ctx context.Context, db *sql.DB, opts ListOpts[K]) ([]R, error) {
+func (m *mirror[K, R]) list(ctx context.Context, q Querier, opts ListOpts[K]) ([]R, error) {
 	query := "SELECT " + m.selectList() + " FROM " + m.table + " WHERE " + m.key + " > $1"
 	if !opts.IncludeDeleted {
 		query += " AND deleted_at IS NULL"
@@ -300,29 +323,29 @@ func (m *mirror[K, R]) list(ctx context.Context, db *sql.DB, opts ListOpts[K]) (
 		args = append(args, opts.Limit)
 	}
 	var out []R
-	err := m.stream(ctx, db, query, args, func(r R) error {
+	err := m.stream(ctx, q, query, args, func(r R) error {
 		out = append(out, r)
 		return nil
 	})
 	return out, err
 }
 
-func (m *mirror[K, R]) count(ctx context.Context, db *sql.DB) (int64, error) {
+func (m *mirror[K, R]) count(ctx context.Context, q Querier) (int64, error) {
 	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+m.table+" WHERE deleted_at IS NULL").Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+m.table+" WHERE deleted_at IS NULL").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", m.table, err)
 	}
 	return n, nil
 }
 
-func (m *mirror[K, R]) each(ctx context.Context, db *sql.DB, fn func(R) error) error {
+func (m *mirror[K, R]) each(ctx context.Context, q Querier, fn func(R) error) error {
 	query := "SELECT " + m.selectList() + " FROM " + m.table + " WHERE deleted_at IS NULL ORDER BY " + m.key
-	return m.stream(ctx, db, query, nil, fn)
+	return m.stream(ctx, q, query, nil, fn)
 }
 
 // stream runs query and hands each row to fn; fn's error is returned as is.
-func (m *mirror[K, R]) stream(ctx context.Context, db *sql.DB, query string, args []any, fn func(R) error) error {
-	rows, err := db.QueryContext(ctx, query, args...)
+func (m *mirror[K, R]) stream(ctx context.Context, q Querier, query string, args []any, fn func(R) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", m.table, err)
 	}

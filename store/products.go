@@ -150,24 +150,24 @@ func (s *Store) MarkNhanhProductsDeleted(ctx context.Context, q Querier, notPull
 }
 
 // NhanhProduct returns one stored product, deleted or not, or ErrNotFound.
-func (s *Store) NhanhProduct(ctx context.Context, id extid.NhanhProductID) (NhanhProduct, error) {
-	return nhanhProducts.get(ctx, s.readDB, id)
+func (s *Store) NhanhProduct(ctx context.Context, q Querier, id extid.NhanhProductID) (NhanhProduct, error) {
+	return nhanhProducts.get(ctx, q, id)
 }
 
 // ListNhanhProducts returns a page of stored products in id order.
-func (s *Store) ListNhanhProducts(ctx context.Context, opts ListOpts[extid.NhanhProductID]) ([]NhanhProduct, error) {
-	return nhanhProducts.list(ctx, s.readDB, opts)
+func (s *Store) ListNhanhProducts(ctx context.Context, q Querier, opts ListOpts[extid.NhanhProductID]) ([]NhanhProduct, error) {
+	return nhanhProducts.list(ctx, q, opts)
 }
 
 // CountNhanhProducts counts the stored products not marked deleted.
-func (s *Store) CountNhanhProducts(ctx context.Context) (int64, error) {
-	return nhanhProducts.count(ctx, s.readDB)
+func (s *Store) CountNhanhProducts(ctx context.Context, q Querier) (int64, error) {
+	return nhanhProducts.count(ctx, q)
 }
 
 // EachNhanhProduct calls fn with every live stored product in id order; see
 // EachNhanhCustomer.
-func (s *Store) EachNhanhProduct(ctx context.Context, fn func(NhanhProduct) error) error {
-	return nhanhProducts.each(ctx, s.readDB, fn)
+func (s *Store) EachNhanhProduct(ctx context.Context, q Querier, fn func(NhanhProduct) error) error {
+	return nhanhProducts.each(ctx, q, fn)
 }
 
 // UpsertShopifyVariants stores a page of pulled variants; see
@@ -183,24 +183,24 @@ func (s *Store) MarkShopifyVariantsDeleted(ctx context.Context, q Querier, notPu
 }
 
 // ShopifyVariant returns one stored variant, deleted or not, or ErrNotFound.
-func (s *Store) ShopifyVariant(ctx context.Context, id extid.ShopifyVariantGID) (ShopifyVariant, error) {
-	return shopifyVariants.get(ctx, s.readDB, id)
+func (s *Store) ShopifyVariant(ctx context.Context, q Querier, id extid.ShopifyVariantGID) (ShopifyVariant, error) {
+	return shopifyVariants.get(ctx, q, id)
 }
 
 // ListShopifyVariants returns a page of stored variants in GID order.
-func (s *Store) ListShopifyVariants(ctx context.Context, opts ListOpts[extid.ShopifyVariantGID]) ([]ShopifyVariant, error) {
-	return shopifyVariants.list(ctx, s.readDB, opts)
+func (s *Store) ListShopifyVariants(ctx context.Context, q Querier, opts ListOpts[extid.ShopifyVariantGID]) ([]ShopifyVariant, error) {
+	return shopifyVariants.list(ctx, q, opts)
 }
 
 // CountShopifyVariants counts the stored variants not marked deleted.
-func (s *Store) CountShopifyVariants(ctx context.Context) (int64, error) {
-	return shopifyVariants.count(ctx, s.readDB)
+func (s *Store) CountShopifyVariants(ctx context.Context, q Querier) (int64, error) {
+	return shopifyVariants.count(ctx, q)
 }
 
 // EachShopifyVariant calls fn with every live stored variant in GID order; see
 // EachNhanhCustomer.
-func (s *Store) EachShopifyVariant(ctx context.Context, fn func(ShopifyVariant) error) error {
-	return shopifyVariants.each(ctx, s.readDB, fn)
+func (s *Store) EachShopifyVariant(ctx context.Context, q Querier, fn func(ShopifyVariant) error) error {
+	return shopifyVariants.each(ctx, q, fn)
 }
 
 // UpdateNhanhStock writes refreshed inventory onto stored products, leaving
@@ -245,4 +245,59 @@ func (s *Store) UpdateNhanhStock(ctx context.Context, q Querier, stock map[extid
 		}
 	}
 	return counts, nil
+}
+
+// NhanhProductStock is what a product sync reads of a mirrored Nhanh
+// product: one batch of them at a time, without the columns it never uses.
+type NhanhProductStock struct {
+	Name      string
+	Available int64
+	Depots    map[extid.NhanhDepotID]int64
+	Deleted   bool // marked deleted in Nhanh
+}
+
+// NhanhProductStocks reads the mirrored Nhanh products among ids, deleted or
+// not. Ids the mirror does not hold are absent from the map.
+func (s *Store) NhanhProductStocks(ctx context.Context, q Querier, ids []extid.NhanhProductID) (map[extid.NhanhProductID]NhanhProductStock, error) {
+	out := make(map[extid.NhanhProductID]NhanhProductStock, len(ids))
+	err := selectIn(ctx, s.dialect, q, "nhanh_id, name, available, depots, deleted_at", "nhanh_products", "nhanh_id",
+		nhanhProducts.keyArgs(ids), func(sc scanner) error {
+			var id int64
+			var r NhanhProductStock
+			var depots string
+			var deleted sql.NullInt64
+			if err := sc.Scan(&id, &r.Name, &r.Available, &depots, &deleted); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(depots), &r.Depots); err != nil {
+				return fmt.Errorf("nhanh product %d: depots %q: %w", id, depots, err)
+			}
+			r.Deleted = deleted.Valid
+			out[extid.NhanhProductID(id)] = r
+			return nil
+		})
+	return out, err
+}
+
+// ShopifyVariantItem is what a product sync reads of a mirrored variant.
+type ShopifyVariantItem struct {
+	InventoryItemID extid.ShopifyInventoryItemGID
+	Deleted         bool // marked deleted in Shopify
+}
+
+// ShopifyVariantItems reads the mirrored variants among ids, deleted or not.
+// Ids the mirror does not hold are absent from the map.
+func (s *Store) ShopifyVariantItems(ctx context.Context, q Querier, ids []extid.ShopifyVariantGID) (map[extid.ShopifyVariantGID]ShopifyVariantItem, error) {
+	out := make(map[extid.ShopifyVariantGID]ShopifyVariantItem, len(ids))
+	err := selectIn(ctx, s.dialect, q, "gid, inventory_item_gid, deleted_at", "shopify_variants", "gid",
+		shopifyVariants.keyArgs(ids), func(sc scanner) error {
+			var gid, item string
+			var deleted sql.NullInt64
+			if err := sc.Scan(&gid, &item, &deleted); err != nil {
+				return err
+			}
+			out[extid.ShopifyVariantGID(gid)] = ShopifyVariantItem{InventoryItemID: extid.ShopifyInventoryItemGID(item), Deleted: deleted.Valid}
+			return nil
+		})
+	return out, err
 }

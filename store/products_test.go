@@ -67,7 +67,7 @@ func TestUpsertNhanhProductsComparesDepots(t *testing.T) {
 				})
 				require.Equal(t, tt.want, second)
 
-				got, err := s.NhanhProduct(ctx, p.ID)
+				got, err := s.NhanhProduct(ctx, s.Reader(), p.ID)
 				require.NoError(t, err)
 				p.PulledAt = at(2)
 				if len(p.Depots) == 0 {
@@ -103,13 +103,13 @@ func TestUpdateNhanhStock(t *testing.T) {
 		require.Equal(t, store.StockCounts{Updated: 2, Unchanged: 1, Unknown: 1}, counts)
 
 		for _, p := range products {
-			got, err := s.NhanhProduct(ctx, p.ID)
+			got, err := s.NhanhProduct(ctx, s.Reader(), p.ID)
 			require.NoError(t, err)
 			want := p
 			want.Available, want.Depots, want.PulledAt = stock[p.ID].Available, stock[p.ID].Depots, at(1)
 			require.Equal(t, want, got, "only stock changes; the pulled time stays")
 		}
-		_, err := s.NhanhProduct(ctx, 99)
+		_, err := s.NhanhProduct(ctx, s.Reader(), 99)
 		require.ErrorIs(t, err, store.ErrNotFound, "stock never creates products")
 	})
 }
@@ -136,7 +136,7 @@ func TestUpdateNhanhStockManyProducts(t *testing.T) {
 		})
 		require.Equal(t, store.StockCounts{Updated: total}, counts)
 		var sum int64
-		require.NoError(t, s.EachNhanhProduct(ctx, func(p store.NhanhProduct) error {
+		require.NoError(t, s.EachNhanhProduct(ctx, s.Reader(), func(p store.NhanhProduct) error {
 			require.Equal(t, stock[p.ID].Available, p.Available)
 			require.Equal(t, stock[p.ID].Depots, p.Depots)
 			sum += p.Available
@@ -172,20 +172,20 @@ func TestShopifyVariantsMirror(t *testing.T) {
 		})
 		require.EqualValues(t, 1, marked)
 
-		live, err := s.ListShopifyVariants(ctx, store.ListOpts[extid.ShopifyVariantGID]{})
+		live, err := s.ListShopifyVariants(ctx, s.Reader(), store.ListOpts[extid.ShopifyVariantGID]{})
 		require.NoError(t, err)
 		want := variants[1]
 		want.PulledAt = at(2)
 		require.Equal(t, []store.ShopifyVariant{want}, live)
-		n, err := s.CountShopifyVariants(ctx)
+		n, err := s.CountShopifyVariants(ctx, s.Reader())
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n)
-		deleted, err := s.ShopifyVariant(ctx, variants[0].ID)
+		deleted, err := s.ShopifyVariant(ctx, s.Reader(), variants[0].ID)
 		require.NoError(t, err)
 		require.Equal(t, at(3), deleted.DeletedAt)
 
 		var walked []extid.ShopifyVariantGID
-		require.NoError(t, s.EachShopifyVariant(ctx, func(v store.ShopifyVariant) error {
+		require.NoError(t, s.EachShopifyVariant(ctx, s.Reader(), func(v store.ShopifyVariant) error {
 			walked = append(walked, v.ID)
 			return nil
 		}))
@@ -197,11 +197,56 @@ func TestShopifyVariantsMirror(t *testing.T) {
 			return err
 		})
 		require.Zero(t, marked, "no Nhanh products stored")
-		np, err := s.CountNhanhProducts(ctx)
+		np, err := s.CountNhanhProducts(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Zero(t, np)
-		list, err := s.ListNhanhProducts(ctx, store.ListOpts[extid.NhanhProductID]{})
+		list, err := s.ListNhanhProducts(ctx, s.Reader(), store.ListOpts[extid.NhanhProductID]{})
 		require.NoError(t, err)
 		require.Empty(t, list)
+	})
+}
+
+func TestSyncReadsOfProductMirrors(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		noDepots := nhanhProduct(2)
+		noDepots.Depots = nil
+		variants := []store.ShopifyVariant{shopifyVariant(1), shopifyVariant(2)}
+		inTx(t, s, func(tx *sql.Tx) error {
+			if _, err := s.UpsertNhanhProducts(ctx, tx, []store.NhanhProduct{nhanhProduct(1), noDepots, nhanhProduct(3)}, at(1)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertNhanhProducts(ctx, tx, []store.NhanhProduct{nhanhProduct(1), noDepots}, at(5)); err != nil {
+				return err
+			}
+			if _, err := s.MarkNhanhProductsDeleted(ctx, tx, at(5), at(5)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyVariants(ctx, tx, variants, at(1)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertShopifyVariants(ctx, tx, variants[:1], at(5)); err != nil {
+				return err
+			}
+			_, err := s.MarkShopifyVariantsDeleted(ctx, tx, at(5), at(5))
+			return err
+		})
+
+		stocks, err := s.NhanhProductStocks(ctx, s.Reader(), []extid.NhanhProductID{1, 2, 3, 99})
+		require.NoError(t, err)
+		depots := map[extid.NhanhDepotID]int64{2: 5, 10: 7}
+		require.Equal(t, map[extid.NhanhProductID]store.NhanhProductStock{
+			1: {Name: "Áo thun 1", Available: 12, Depots: depots},
+			2: {Name: "Áo thun 2", Available: 12, Depots: map[extid.NhanhDepotID]int64{}},
+			3: {Name: "Áo thun 3", Available: 12, Depots: depots, Deleted: true},
+		}, stocks)
+
+		items, err := s.ShopifyVariantItems(ctx, s.Reader(), []extid.ShopifyVariantGID{variants[0].ID, variants[1].ID, "gid://shopify/ProductVariant/1"})
+		require.NoError(t, err)
+		require.Equal(t, map[extid.ShopifyVariantGID]store.ShopifyVariantItem{
+			variants[0].ID: {InventoryItemID: variants[0].InventoryItemID},
+			variants[1].ID: {InventoryItemID: variants[1].InventoryItemID, Deleted: true},
+		}, items)
 	})
 }

@@ -42,8 +42,8 @@ func scanSchedule(sc scanner) (Schedule, error) {
 }
 
 // Schedules returns every schedule, by job type.
-func (s *Store) Schedules(ctx context.Context) ([]Schedule, error) {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules ORDER BY job_type`)
+func (s *Store) Schedules(ctx context.Context, q Querier) ([]Schedule, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules ORDER BY job_type`)
 	if err != nil {
 		return nil, fmt.Errorf("list schedules: %w", err)
 	}
@@ -63,8 +63,8 @@ func (s *Store) Schedules(ctx context.Context) ([]Schedule, error) {
 }
 
 // Schedule returns one job type's schedule, or ErrNotFound.
-func (s *Store) Schedule(ctx context.Context, jobType string) (Schedule, error) {
-	sch, err := scanSchedule(s.readDB.QueryRowContext(ctx,
+func (s *Store) Schedule(ctx context.Context, q Querier, jobType string) (Schedule, error) {
+	sch, err := scanSchedule(q.QueryRowContext(ctx,
 		`SELECT `+scheduleColumns+` FROM schedules WHERE job_type = $1`, jobType))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Schedule{}, fmt.Errorf("schedule %q: %w", jobType, ErrNotFound)
@@ -76,8 +76,8 @@ func (s *Store) Schedule(ctx context.Context, jobType string) (Schedule, error) 
 }
 
 // UpsertSchedule creates or replaces a job type's schedule and bumps its
-// revision. UpdatedAt must be set. Do not call it inside InTx.
-func (s *Store) UpsertSchedule(ctx context.Context, sch Schedule) error {
+// revision. UpdatedAt must be set.
+func (s *Store) UpsertSchedule(ctx context.Context, q Querier, sch Schedule) error {
 	params := sch.Params
 	if len(params) == 0 {
 		params = json.RawMessage(`{}`)
@@ -92,7 +92,7 @@ func (s *Store) UpsertSchedule(ctx context.Context, sch Schedule) error {
 	case sch.UpdatedAt.IsZero():
 		return fmt.Errorf("save schedule %q: no update time", sch.JobType)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO schedules (`+scheduleColumns+`, revision)
+	_, err := q.ExecContext(ctx, `INSERT INTO schedules (`+scheduleColumns+`, revision)
 		VALUES ($1, $2, $3, $4, $5, $6, 1)
 		ON CONFLICT (job_type) DO UPDATE SET cron = excluded.cron, enabled = excluded.enabled,
 			params = excluded.params, updated_by = excluded.updated_by, updated_at = excluded.updated_at,
@@ -105,9 +105,9 @@ func (s *Store) UpsertSchedule(ctx context.Context, sch Schedule) error {
 }
 
 // SchedulesVersion returns the current ScheduleVersion with one small query.
-func (s *Store) SchedulesVersion(ctx context.Context) (ScheduleVersion, error) {
+func (s *Store) SchedulesVersion(ctx context.Context, q Querier) (ScheduleVersion, error) {
 	var v ScheduleVersion
-	err := s.readDB.QueryRowContext(ctx, `SELECT COUNT(*), CAST(COALESCE(SUM(revision), 0) AS BIGINT),
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*), CAST(COALESCE(SUM(revision), 0) AS BIGINT),
 		COALESCE(MAX(updated_at), 0) FROM schedules`).Scan(&v.Count, &v.Revisions, &v.MaxUpdatedAt)
 	if err != nil {
 		return v, fmt.Errorf("schedules version: %w", err)

@@ -15,13 +15,13 @@ func TestSchedulesUpsertAndVersion(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		version := func() store.ScheduleVersion {
-			v, err := s.SchedulesVersion(ctx)
+			v, err := s.SchedulesVersion(ctx, s.Reader())
 			require.NoError(t, err)
 			return v
 		}
 		empty := version()
 		require.Equal(t, store.ScheduleVersion{}, empty)
-		_, err := s.Schedule(ctx, "CUSTOMER_SYNC")
+		_, err := s.Schedule(ctx, s.Reader(), "CUSTOMER_SYNC")
 		require.ErrorIs(t, err, store.ErrNotFound)
 
 		sync := store.Schedule{JobType: "CUSTOMER_SYNC", Cron: "0 */6 * * *", Enabled: true,
@@ -39,11 +39,11 @@ func TestSchedulesUpsertAndVersion(t *testing.T) {
 			{"new cron later, enabled again", func() store.Schedule { c := sync; c.Cron = "*/30 * * * *"; c.UpdatedAt = at(9); return c }()},
 		}
 		for _, step := range steps {
-			require.NoError(t, s.UpsertSchedule(ctx, step.sch), step.name)
+			require.NoError(t, s.UpsertSchedule(ctx, s.DB(), step.sch), step.name)
 			v := version()
 			require.False(t, seen[v], "%s: version %+v must be new", step.name, v)
 			seen[v] = true
-			got, err := s.Schedule(ctx, step.sch.JobType)
+			got, err := s.Schedule(ctx, s.Reader(), step.sch.JobType)
 			require.NoError(t, err)
 			want := step.sch
 			if len(want.Params) == 0 {
@@ -53,7 +53,7 @@ func TestSchedulesUpsertAndVersion(t *testing.T) {
 		}
 		require.Equal(t, version(), version(), "reading does not change the version")
 
-		all, err := s.Schedules(ctx)
+		all, err := s.Schedules(ctx, s.Reader())
 		require.NoError(t, err)
 		require.Len(t, all, 2)
 		require.Equal(t, "CUSTOMER_SYNC", all[0].JobType)
@@ -71,9 +71,9 @@ func TestUpsertScheduleValidates(t *testing.T) {
 			"bad params": {JobType: "X", Cron: "@hourly", Params: json.RawMessage(`{`), UpdatedAt: at(1)},
 			"no time":    {JobType: "X", Cron: "@hourly"},
 		} {
-			require.Error(t, s.UpsertSchedule(t.Context(), sch), name)
+			require.Error(t, s.UpsertSchedule(t.Context(), s.DB(), sch), name)
 		}
-		all, err := s.Schedules(t.Context())
+		all, err := s.Schedules(t.Context(), s.Reader())
 		require.NoError(t, err)
 		require.Empty(t, all)
 	})

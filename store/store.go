@@ -12,6 +12,23 @@
 // a single writer connection (River's driver and our writes share it); reads
 // that need not see a transaction in flight go through a separate pool of
 // reader connections so a long read never waits behind the writer.
+//
+// # Handles
+//
+// Every query is a method on *Store whose first arguments are the context and
+// the handle it runs on: (ctx, q Querier, ...). The Store supplies the
+// dialect (statement sizes, locking clauses); the handle decides the
+// transaction. There are three kinds of handle:
+//
+//   - the *sql.Tx of InTx, so that a write joins the caller's transaction
+//     (a change and its audit entry, a page of rows and its checkpoint);
+//   - DB, the write handle, for a write that stands alone;
+//   - Reader, the read handle, for reads outside a transaction. Streaming
+//     reads of a whole mirror (EachNhanhCustomer, the matching projections)
+//     must use it, so they never hold SQLite's single writer connection.
+//
+// Only lifecycle calls (Open, Migrate, Close, InTx) and passes that commit in
+// batches of their own (DeleteJobsFinishedBefore) take no handle.
 package store
 
 import (
@@ -158,9 +175,16 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Describe is a human-readable name of the database, without secrets.
 func (s *Store) Describe() string { return string(s.dialect) + " " + s.dsn }
 
-// DB is the read-write handle. On SQLite it has a single connection: never
-// call it while holding a transaction from it.
+// DB is the write handle. On SQLite it has a single connection, shared with
+// River: never use it while holding a transaction from it, and do not stream
+// long reads through it (they would hold the only writer).
 func (s *Store) DB() *sql.DB { return s.db }
+
+// Reader is the read handle: on SQLite a pool of reader connections that see
+// what has committed and neither wait for nor block the writer; on
+// PostgreSQL the same pool as DB. Reads outside a transaction use it, and
+// streaming reads of a whole mirror must.
+func (s *Store) Reader() Querier { return s.readDB }
 
 // RiverDriver returns the River driver for this database. Both are
 // riverdriver.Driver[*sql.Tx], so one river.Client type serves both.

@@ -67,7 +67,7 @@ func addSyncLog(ctx context.Context, q Querier, e SyncLogEntry) error {
 }
 
 // SyncLog returns a mapping's entries, newest first; limit <= 0 means all.
-func (s *Store) SyncLog(ctx context.Context, kind MappingKind, mappingID int64, limit int) ([]SyncLogEntry, error) {
+func (s *Store) SyncLog(ctx context.Context, q Querier, kind MappingKind, mappingID int64, limit int) ([]SyncLogEntry, error) {
 	query := `SELECT id, job_id, mapping_kind, mapping_id, target, old_value, new_value, status, message, created_at
 		FROM sync_log WHERE mapping_kind = $1 AND mapping_id = $2 ORDER BY created_at DESC, id DESC`
 	args := []any{string(kind), mappingID}
@@ -75,7 +75,7 @@ func (s *Store) SyncLog(ctx context.Context, kind MappingKind, mappingID int64, 
 		query += " LIMIT $3"
 		args = append(args, limit)
 	}
-	rows, err := s.readDB.QueryContext(ctx, query, args...)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read sync log: %w", err)
 	}

@@ -41,7 +41,7 @@ func TestSyncLogPerMapping(t *testing.T) {
 			{"none", store.MappingKindProduct, 2, 10, nil},
 		}
 		for _, tt := range tests {
-			got, err := s.SyncLog(ctx, tt.kind, tt.id, tt.limit)
+			got, err := s.SyncLog(ctx, s.Reader(), tt.kind, tt.id, tt.limit)
 			require.NoError(t, err, tt.name)
 			for i := range got {
 				require.Positive(t, got[i].ID)

@@ -20,6 +20,9 @@ type NhanhProductID int64
 // NhanhDepotID is a depot (warehouse, shop) id on Nhanh.vn.
 type NhanhDepotID int64
 
+// NhanhOrderID is an order id on Nhanh.vn.
+type NhanhOrderID int64
+
 // ShopifyCustomerGID is a Shopify customer global id, gid://shopify/Customer/<n>.
 type ShopifyCustomerGID string
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"syncops/clients/apierr"
+	"syncops/clients/retry"
 )
 
 // apiName is the API field of every error this package returns.
@@ -56,7 +57,9 @@ func (c *Client) classify(op string, status int, header http.Header, body []byte
 		if perr == nil && env.Message != "" {
 			msg = env.Message
 		}
-		return env, fail(apierr.ClassTransient, msg)
+		e := fail(apierr.ClassTransient, msg)
+		e.RetryAfter = retry.ParseRetryAfter(header)
+		return env, e
 	case status == http.StatusTooManyRequests || (perr == nil && isRateLimit(env)):
 		e := fail(apierr.ClassRateLimit, orDefault(env.Message, "rate limited"))
 		e.RetryAfter = c.lockWait(env, header)

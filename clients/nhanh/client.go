@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"syncops/clients/apierr"
+	"syncops/clients/retry"
 )
 
 // Endpoints this client calls; they name operations in errors and Stats.
@@ -63,6 +63,7 @@ type Client struct {
 	base  string // BaseURL without a trailing slash
 	query string // appId and businessId, encoded
 	gov   *rateGovernor
+	retry retry.Policy
 
 	requests  atomic.Int64
 	throttles atomic.Int64
@@ -83,6 +84,7 @@ func New(cfg Config) (*Client, error) {
 		base:  strings.TrimRight(cfg.BaseURL, "/"),
 		query: q.Encode(),
 		gov:   newRateGovernor(cfg.Clock, cfg.WindowLimit, cfg.Window, cfg.WindowMargin, cfg.MaxLockWait),
+		retry: retry.Policy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax, Clock: cfg.Clock},
 	}, nil
 }
 
@@ -153,14 +155,14 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (envelope, er
 				"code", callErr.Code, "wait", callErr.RetryAfter, "lock_waits", lockWaits)
 		case apierr.ClassTransient:
 			failures++
-			if failures >= c.cfg.MaxAttempts {
+			if c.retry.Exhausted(failures) {
 				return envelope{}, callErr
 			}
 			c.retries.Add(1)
-			delay := c.backoff(failures)
+			delay := c.retry.Delay(failures, callErr.RetryAfter)
 			c.cfg.Logger.DebugContext(ctx, "nhanh call failed, retrying", "op", op,
 				"attempt", failures, "delay", delay, "error", callErr.Error())
-			if err := c.sleep(ctx, delay); err != nil {
+			if err := c.retry.Wait(ctx, delay); err != nil {
 				return envelope{}, canceled(op, err)
 			}
 		default:
@@ -223,29 +225,6 @@ func (c *Client) governorError(op string, err error) *apierr.Error {
 
 func canceled(op string, err error) *apierr.Error {
 	return &apierr.Error{API: apiName, Op: op, Class: apierr.ClassCanceled, Message: err.Error(), Err: err}
-}
-
-// backoff is the delay before retry n (1-based): exponential, capped, with
-// "equal jitter" (half fixed, half random) so concurrent callers spread out.
-func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.BackoffBase
-	for i := 1; i < n && d < c.cfg.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.BackoffMax)
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	t := c.cfg.Clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.Chan():
-		return nil
-	}
 }
 
 // redact removes the access token from text that may reach an error or log.

@@ -107,8 +107,8 @@ func TestListCustomersFilters(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []nhanh.Customer{
 			{ID: 1, Type: 1, Name: "Nguyễn Văn A", Mobile: "0901", Email: "a@example.vn", Address: "12 Lê Lợi",
-				CityName: "Hà Nội", TotalAmount: 1234567.25, LastBoughtDate: "2026-01-10", UpdatedAt: 100},
-			{ID: 3, Type: 3, Mobile: "0903", UpdatedAt: 300},
+				CityName: "Hà Nội", TotalAmount: 1234567.25, HasTotalAmount: true, LastBoughtDate: "2026-01-10", UpdatedAt: 100},
+			{ID: 3, Type: 3, Mobile: "0903", HasTotalAmount: true, UpdatedAt: 300},
 		}, page.Customers)
 	})
 }
@@ -165,7 +165,7 @@ func TestListProducts(t *testing.T) {
 		}
 	}
 	require.Len(t, all, 249, "deleted products are not listed")
-	require.Equal(t, nhanh.Product{ID: 1, Code: "SKU-001", Name: "Sản phẩm 1", Price: 1000, Status: 1, Available: 2,
+	require.Equal(t, nhanh.Product{ID: 1, Code: "SKU-001", Name: "Sản phẩm 1", Price: 1000, Status: 1, Available: 2, HasAvailable: true,
 		Depots: map[extid.NhanhDepotID]int64{10: 1, 20: 1}, UpdatedAt: 1}, all[0])
 	require.Equal(t, extid.NhanhProductID(8), all[6].ID)
 	require.Empty(t, all[8].Depots, "product 10 has no stock")
@@ -186,7 +186,7 @@ func TestInventoryChunksAndFollowsPages(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Len(t, stock, 250-25-1, "no-stock and deleted products are absent, not zero")
-	require.Equal(t, nhanh.Stock{Available: 12, Depots: map[extid.NhanhDepotID]int64{10: 11, 20: 1}}, stock[11])
+	require.Equal(t, nhanh.Stock{Available: 12, HasAvailable: true, Depots: map[extid.NhanhDepotID]int64{10: 11, 20: 1}}, stock[11])
 	for _, absent := range []extid.NhanhProductID{7, 10, 250, 999} {
 		require.NotContains(t, stock, absent)
 	}

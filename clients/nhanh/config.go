@@ -65,7 +65,9 @@ type Config struct {
 	Window time.Duration
 	// WindowMargin is added to Window before a finished request frees its slot.
 	WindowMargin time.Duration
-	// BackoffBase and BackoffMax shape the retry delays after transient failures.
+	// BackoffBase and BackoffMax shape the retry delays after transient
+	// failures (see package retry); a 5xx reply's Retry-After is honoured up
+	// to BackoffMax.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	// MaxLockWait is the longest ERR_429 lock a call waits out.

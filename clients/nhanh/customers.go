@@ -17,6 +17,11 @@ const (
 	CustomerTypeAgent     = 3
 )
 
+// CustomerTypes lists every customer type, for a pull that must see all
+// customers: Nhanh does not document that leaving the type out returns every
+// type (clients always send one), so a complete pass asks for each.
+var CustomerTypes = []int{CustomerTypeRetail, CustomerTypeWholesale, CustomerTypeAgent}
+
 // CustomerFilter selects customers; zero fields do not filter.
 type CustomerFilter struct {
 	// IDs selects these customers (at most MaxIDs).
@@ -42,7 +47,11 @@ type Customer struct {
 	Address  string
 	CityName string
 	// TotalAmount is the lifetime spend in VND; it may have a fraction.
+	// It is 0 when HasTotalAmount is false.
 	TotalAmount float64
+	// HasTotalAmount is false when Nhanh sent totalAmount as null or left
+	// it out: the spend is unknown, which is not the same as 0.
+	HasTotalAmount bool
 	// LastBoughtDate is yyyy-mm-dd, or empty if the customer never bought.
 	LastBoughtDate string
 	// UpdatedAt is unix seconds.
@@ -75,7 +84,7 @@ type customerWire struct {
 	Email          flexString `json:"email"`
 	Address        flexString `json:"address"`
 	CityName       flexString `json:"cityName"`
-	TotalAmount    flexFloat  `json:"totalAmount"`
+	TotalAmount    optFloat   `json:"totalAmount"`
 	LastBoughtDate flexString `json:"lastBoughtDate"`
 	UpdatedAt      flexInt    `json:"updatedAt"`
 }
@@ -146,7 +155,8 @@ func (c *Client) ListCustomers(ctx context.Context, f CustomerFilter, next json.
 			Email:          string(r.Email),
 			Address:        string(r.Address),
 			CityName:       string(r.CityName),
-			TotalAmount:    float64(r.TotalAmount),
+			TotalAmount:    float64(r.TotalAmount.V),
+			HasTotalAmount: r.TotalAmount.Valid,
 			LastBoughtDate: string(r.LastBoughtDate),
 			UpdatedAt:      int64(r.UpdatedAt),
 		})

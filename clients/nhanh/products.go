@@ -21,6 +21,27 @@ var (
 	errTooManyPages   = errors.New("listing did not end within the page bound")
 )
 
+// Product statuses of product/list (1 active, 2 inactive, as the sandbox
+// and the reference clients use them).
+const (
+	ProductStatusAll      = 0 // no status filter
+	ProductStatusActive   = 1
+	ProductStatusInactive = 2
+)
+
+// ProductStatuses lists every product status, for a pull that must see all
+// products: whether leaving the status out returns every status is not
+// documented, so a complete pass asks for each.
+var ProductStatuses = []int{ProductStatusActive, ProductStatusInactive}
+
+// ParentIDParent is the parentId Nhanh gives a parent product (one that
+// groups child products, e.g. a shirt whose children are its sizes). A
+// parent is not a sellable unit. This value is taken from Nhanh's older
+// product documentation and is an assumption for v3: a child's parentId is
+// its parent's id, and a parent is also recognisable as the parentId of
+// another listed product (see ParentProductIDs).
+const ParentIDParent = -2
+
 // ProductFilter selects products; zero fields do not filter.
 type ProductFilter struct {
 	// IDs selects these products (at most MaxIDs).
@@ -42,11 +63,51 @@ type Product struct {
 	// Price is the retail price in VND.
 	Price  float64
 	Status int
-	// Available is the sellable stock over all depots the grant covers.
+	// Available is the sellable stock over all depots the grant covers;
+	// 0 when HasAvailable is false.
 	Available int64
-	// Depots is the sellable stock per depot; depots Nhanh did not list are absent.
+	// HasAvailable is false when Nhanh sent no stock for the product (the
+	// inventory object or its available total null or missing): the stock
+	// is unknown, which is not the same as 0.
+	HasAvailable bool
+	// Depots is the sellable stock per depot; depots Nhanh did not list are
+	// absent. A depot may be negative (sold ahead of stock).
 	Depots    map[extid.NhanhDepotID]int64
 	UpdatedAt int64
+	// ParentID is Nhanh's parentId: ParentIDParent for a parent product,
+	// the parent's id for a child, and 0 or -1 for a standalone product.
+	ParentID int64
+	// Combos lists the component products of a combo product (a bundle
+	// sold as one); empty for an ordinary product.
+	Combos []ComboItem
+}
+
+// ComboItem is one component of a combo product.
+type ComboItem struct {
+	ProductID extid.NhanhProductID
+	Quantity  int64
+}
+
+// IsParent reports whether p is a parent product by its own parentId.
+// A caller holding the whole catalogue should also use ParentProductIDs.
+func (p Product) IsParent() bool { return p.ParentID == ParentIDParent }
+
+// IsCombo reports whether p is a combo product.
+func (p Product) IsCombo() bool { return len(p.Combos) > 0 }
+
+// ParentProductIDs returns the ids of products that are parents: marked
+// ParentIDParent, or named as the parentId of another product in products.
+func ParentProductIDs(products []Product) map[extid.NhanhProductID]bool {
+	out := map[extid.NhanhProductID]bool{}
+	for _, p := range products {
+		switch {
+		case p.IsParent():
+			out[p.ID] = true
+		case p.ParentID > 0:
+			out[extid.NhanhProductID(p.ParentID)] = true
+		}
+	}
+	return out
 }
 
 // ProductPage is one page of products.
@@ -63,6 +124,9 @@ type Stock struct {
 	Available int64
 	// Depots is the sellable stock per depot.
 	Depots map[extid.NhanhDepotID]int64
+	// HasAvailable is false when Nhanh sent the product without a stock
+	// value (null or missing available): unknown, not 0.
+	HasAvailable bool
 }
 
 // Depot is a Nhanh depot (warehouse or shop).
@@ -87,6 +151,17 @@ type productWire struct {
 	Prices    phpObject[pricesWire]    `json:"prices"`
 	Inventory phpObject[inventoryWire] `json:"inventory"`
 	UpdatedAt flexInt                  `json:"updatedAt"`
+	ParentID  flexInt                  `json:"parentId"`
+	Combos    phpObject[[]comboWire]   `json:"combos"`
+}
+
+// comboWire is one combo component. Nhanh's v3 page lists combos without
+// its item shape; id (or productId) and quantity are what the reference
+// clients read.
+type comboWire struct {
+	ID        flexInt `json:"id"`
+	ProductID flexInt `json:"productId"`
+	Quantity  flexQty `json:"quantity"`
 }
 
 type pricesWire struct {
@@ -94,7 +169,7 @@ type pricesWire struct {
 }
 
 type inventoryWire struct {
-	Available flexQty     `json:"available"`
+	Available optQty      `json:"available"`
 	Depots    depotStocks `json:"depots"`
 }
 
@@ -167,11 +242,26 @@ func (d *depotStocks) UnmarshalJSON(b []byte) error {
 }
 
 func (inv inventoryWire) stock() Stock {
-	s := Stock{Available: int64(inv.Available), Depots: map[extid.NhanhDepotID]int64(inv.Depots)}
+	s := Stock{Available: int64(inv.Available.V), HasAvailable: inv.Available.Valid, Depots: map[extid.NhanhDepotID]int64(inv.Depots)}
 	if s.Depots == nil {
 		s.Depots = map[extid.NhanhDepotID]int64{}
 	}
 	return s
+}
+
+func (r productWire) comboItems() ([]ComboItem, error) {
+	var out []ComboItem
+	for _, c := range r.Combos.V {
+		id := c.ProductID
+		if id == 0 {
+			id = c.ID
+		}
+		if id <= 0 {
+			return nil, errMissingID
+		}
+		out = append(out, ComboItem{ProductID: extid.NhanhProductID(id), Quantity: int64(c.Quantity)})
+	}
+	return out, nil
 }
 
 // ListProducts returns one page of products matching f (deleted products are
@@ -203,10 +293,15 @@ func (c *Client) ListProducts(ctx context.Context, f ProductFilter, next json.Ra
 			return ProductPage{}, decodeError(op, env, errMissingID)
 		}
 		stock := r.Inventory.V.stock()
+		combos, err := r.comboItems()
+		if err != nil {
+			return ProductPage{}, decodeError(op, env, err)
+		}
 		page.Products = append(page.Products, Product{
 			ID: extid.NhanhProductID(r.ID), Code: string(r.Code), Barcode: string(r.Barcode), Name: string(r.Name),
 			Price: float64(r.Prices.V.Retail), Status: int(r.Status),
-			Available: stock.Available, Depots: stock.Depots, UpdatedAt: int64(r.UpdatedAt),
+			Available: stock.Available, HasAvailable: stock.HasAvailable, Depots: stock.Depots, UpdatedAt: int64(r.UpdatedAt),
+			ParentID: int64(r.ParentID), Combos: combos,
 		})
 	}
 	return page, nil

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
 	"syncops/clients/apierr"
@@ -260,6 +262,7 @@ func TestContextCancellation(t *testing.T) {
 			}
 		}},
 		{name: "while locked", prepare: func(_ *testing.T, b *bundle) { b.fake.InjectNext(fault.Lock) }},
+		{name: "while backing off after a 5xx", prepare: func(_ *testing.T, b *bundle) { b.fake.InjectNext(fault.Server) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,4 +286,37 @@ func TestContextCancellation(t *testing.T) {
 			require.Zero(t, b.fake.Record().CallsWhileLocked)
 		})
 	}
+}
+
+// TestTransientFailureHonoursRetryAfter: a 503 that names its wait is not
+// retried sooner, even when the backoff would be shorter.
+func TestTransientFailureHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	clock := clockwork.NewFakeClock()
+	var calls atomic.Int32
+	client, log := stub(t, func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "20")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`{"code":1,"data":[]}`))
+	}, func(c *nhanh.Config) {
+		c.Clock = clock
+		c.BackoffMax = time.Minute // the backoff itself stays near 1 ms
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	done := callAsync(func() error {
+		_, err := client.Depots(ctx)
+		return err
+	})
+	require.NoError(t, clock.BlockUntilContext(ctx, 1))
+	clock.Advance(20*time.Second - time.Millisecond)
+	require.NoError(t, clock.BlockUntilContext(ctx, 1), "still waiting just before the server's time")
+	require.Len(t, log.all(), 1, "retried before the server's time")
+	clock.Advance(time.Millisecond)
+	require.NoError(t, awaitResult(t, done))
+	require.Len(t, log.all(), 2)
+	require.Equal(t, int64(1), client.Stats().Retries)
 }

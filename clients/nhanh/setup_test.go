@@ -77,7 +77,7 @@ func fastRetries(c *nhanh.Config) {
 	c.BackoffMax = 5 * time.Millisecond
 }
 
-func setup(t *testing.T, o options) *bundle {
+func setup(t testing.TB, o options) *bundle {
 	t.Helper()
 	cfg := validConfig()
 	fastRetries(&cfg)

@@ -71,6 +71,9 @@ type Options struct {
 	Seed      uint64
 	Customers int
 	Products  int
+	// PhoneCases adds the Vietnamese phone cases to a generated world
+	// (dataset.GenerateConfig.PhoneCases); off, the world is today's.
+	PhoneCases bool
 	// Scale speeds up the fakes' clock-based limits (rate windows, locks,
 	// Shopify's bucket refill); 1 is real-world speed.
 	Scale float64
@@ -85,6 +88,14 @@ type Options struct {
 	ShopifyAPIVersion string
 	// Clock drives the fakes' limits; nil is the real clock.
 	Clock clockwork.Clock
+	// Living switches on a generated world's trading-shop hard cases (null
+	// totals and stock, untracked and not-stocked items, parent and combo
+	// products); all off by default. Ignored when Dataset is given.
+	Living dataset.LivingCases
+	// NhanhOmittedTypeMeansRetail and NhanhOmittedStatusMeansActive make
+	// the Nhanh fake read a missing customer type or product status
+	// filter pessimistically (see nhanhfake.Options); off by default.
+	NhanhOmittedTypeMeansRetail, NhanhOmittedStatusMeansActive bool
 }
 
 // Validate reports options a sandbox cannot start with.
@@ -125,6 +136,11 @@ type Endpoints struct {
 	NhanhAppID      string
 	NhanhBusinessID string
 	NhanhToken      string
+	// NhanhSecretKey is the app's secret, for the app/ endpoints.
+	NhanhSecretKey string
+	// NhanhOAuthURL is the fake's grant page: it redirects to the returnLink
+	// with an accessCode, as nhanh.vn/oauth does once the owner agrees.
+	NhanhOAuthURL string
 
 	ShopifyBaseURL    string // requests go to ShopifyBaseURL + "/admin/api/<ver>/graphql.json"
 	ShopifyShop       string
@@ -171,6 +187,7 @@ type Sandbox struct {
 	truth     *dataset.Truth
 	endpoints Endpoints
 	addr      string
+	date      *dateStamper // stamps replies' Date header (setup.go)
 
 	server     *http.Server
 	cancelReqs context.CancelFunc // ends every request's context
@@ -193,7 +210,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	ds, truth := opts.Dataset, (*dataset.Truth)(nil)
 	if ds == nil {
 		ds, truth = dataset.GenerateWithTruth(dataset.GenerateConfig{
-			Seed: opts.Seed, Customers: opts.Customers, Products: opts.Products,
+			Seed: opts.Seed, Customers: opts.Customers, Products: opts.Products, PhoneCases: opts.PhoneCases,
+			Living: opts.Living,
 		})
 	}
 	creds, err := newCredentials()
@@ -217,6 +235,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			NhanhAppID:        creds.nhanhAppID,
 			NhanhBusinessID:   creds.nhanhBusinessID,
 			NhanhToken:        creds.nhanhToken,
+			NhanhSecretKey:    creds.nhanhSecretKey,
+			NhanhOAuthURL:     base + NhanhPrefix + "/oauth",
 			ShopifyBaseURL:    base + ShopifyPrefix,
 			ShopifyShop:       creds.shopifyShop,
 			ShopifyToken:      creds.shopifyToken,
@@ -231,9 +251,13 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		AppID:       creds.nhanhAppID,
 		BusinessID:  creds.nhanhBusinessID,
 		AccessToken: creds.nhanhToken,
+		SecretKey:   creds.nhanhSecretKey,
 		Scale:       opts.Scale,
 		Faults:      injector(opts.Faults, faultSeed, nhanhFaultStream),
 		Clock:       opts.Clock,
+
+		OmittedTypeMeansRetail:   opts.NhanhOmittedTypeMeansRetail,
+		OmittedStatusMeansActive: opts.NhanhOmittedStatusMeansActive,
 	})
 	sb.shopify = shopifyfake.New(ds, shopifyfake.Options{
 		Shop:        creds.shopifyShop,
@@ -244,6 +268,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Clock:       opts.Clock,
 	})
 
+	sb.date = &dateStamper{clock: opts.Clock}
 	sb.serve(ln)
 	return sb, nil
 }
@@ -260,8 +285,9 @@ func (sb *Sandbox) serve(ln net.Listener) {
 	// Timeout fault return at once instead of holding the shutdown.
 	reqCtx, cancelReqs := context.WithCancel(context.Background())
 	sb.cancelReqs = cancelReqs
+	sb.date.next = mux
 	sb.server = &http.Server{
-		Handler:           mux,
+		Handler:           sb.date,
 		ReadHeaderTimeout: readHeaderTimeout,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
@@ -341,6 +367,7 @@ func splitmix64(x uint64) uint64 {
 // credentials are one sandbox's secrets, shaped like the real ones.
 type credentials struct {
 	nhanhAppID, nhanhBusinessID, nhanhToken string
+	nhanhSecretKey                          string
 	shopifyShop, shopifyToken               string
 }
 
@@ -356,6 +383,7 @@ func newCredentials() (credentials, error) {
 	// Nhanh tokens are long opaque strings; Shopify admin tokens are
 	// shpat_ plus 32 hex digits.
 	c.nhanhToken = rand.Text() + rand.Text()
+	c.nhanhSecretKey = rand.Text()
 	token := make([]byte, 16)
 	if _, err := rand.Read(token); err != nil {
 		return c, fmt.Errorf("random shopify token: %w", err)

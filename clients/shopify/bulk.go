@@ -51,18 +51,7 @@ func (c *Client) BulkCustomers(ctx context.Context, query string, fn func(Custom
 // operation and calls fn for each one. Product fields come inline on each
 // variant line. It returns fn's first error unchanged.
 func (c *Client) BulkVariants(ctx context.Context, query string, fn func(Variant) error) error {
-	inner := fmt.Sprintf(bulkVariantsTemplate, queryArgument(query))
-	return c.bulkExport(ctx, inner, func(line []byte) error {
-		var n variantNode
-		if err := json.Unmarshal(line, &n); err != nil {
-			return c.newError(opBulkDownload, apierr.ClassUnknown, http.StatusOK, "", "unexpected variant line", err)
-		}
-		v, err := n.variant()
-		if err != nil {
-			return c.newError(opBulkDownload, apierr.ClassUnknown, http.StatusOK, "", "unexpected variant line", err)
-		}
-		return fn(v)
-	})
+	return c.BulkVariantsAt(ctx, query, nil, fn)
 }
 
 // queryArgument renders a search query as the (query: "...") argument of a
@@ -190,11 +179,11 @@ func (c *Client) downloadBulk(ctx context.Context, url string, each func(line []
 		if ctx.Err() != nil {
 			return c.newError(opBulkDownload, apierr.ClassCanceled, 0, "", "", ctx.Err())
 		}
-		if !apierr.ClassOf(err).Retryable() || attempt >= c.cfg.MaxAttempts {
+		if !apierr.ClassOf(err).Retryable() || c.retry.Exhausted(attempt) {
 			return err
 		}
 		c.stats.retries.Add(1)
-		if serr := sleep(ctx, c.cfg.Clock, c.backoff(attempt)); serr != nil {
+		if serr := c.retry.Wait(ctx, c.retry.Backoff(attempt)); serr != nil {
 			return c.newError(opBulkDownload, apierr.ClassCanceled, 0, "", "", serr)
 		}
 	}

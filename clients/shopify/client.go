@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"syncops/clients/retry"
 )
 
 // userAgent identifies the client to Shopify.
@@ -28,6 +30,7 @@ const userAgent = "syncops-shopify/1"
 type Client struct {
 	cfg   Config
 	gov   *costGovernor
+	retry retry.Policy
 	log   *slog.Logger
 	stats clientStats
 	// customerPageSize and variantPageSize start at PageSize and shrink if
@@ -44,6 +47,8 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg: cfg,
 		gov: newCostGovernor(cfg.Clock),
+		retry: retry.Policy{MaxAttempts: cfg.MaxAttempts, Base: cfg.RetryBaseDelay, Max: cfg.RetryMaxDelay,
+			Clock: cfg.Clock},
 		log: cfg.Logger.With("api", apiName, "shop", cfg.Shop),
 	}
 	c.customerPageSize.Store(PageSize)

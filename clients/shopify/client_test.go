@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,7 +119,7 @@ func TestListVariantsPagesAndFilters(t *testing.T) {
 	require.Equal(t, shopify.Variant{
 		ID: want.ID, ProductID: want.ProductID, ProductTitle: want.ProductTitle, Title: want.Title, SKU: want.SKU,
 		Barcode: want.Barcode, ProductStatus: want.ProductStatus, InventoryItemID: want.InventoryItemID,
-		UpdatedAt: time.Unix(want.UpdatedAt, 0).UTC(),
+		UpdatedAt: time.Unix(want.UpdatedAt, 0).UTC(), Tracked: true,
 	}, page.Variants[0])
 }
 
@@ -450,4 +451,38 @@ func TestPageShrinksWhenAFullPageCostsTooMuch(t *testing.T) {
 	require.Equal(t, 300, total)
 	require.Equal(t, 3, pages, "125 a page after one refusal")
 	require.Equal(t, 4, b.fake.Record().Operations["customers"])
+}
+
+// TestTransientFailureHonoursRetryAfter: a 503 that names its wait is not
+// retried sooner, even when the backoff would be shorter.
+func TestTransientFailureHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	b := setup(t, setupOptions{customers: 2,
+		config: func(c *shopify.Config) { c.RetryBaseDelay, c.RetryMaxDelay = time.Millisecond, time.Minute },
+		wrap: func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					w.Header().Set("Retry-After", "20")
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}})
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.client.ListCustomers(ctx, "", "")
+		done <- err
+	}()
+	require.NoError(t, b.fc.BlockUntilContext(ctx, 1))
+	b.fc.Advance(20*time.Second - time.Millisecond)
+	require.NoError(t, b.fc.BlockUntilContext(ctx, 1), "still waiting just before the server's time")
+	require.Equal(t, int32(1), calls.Load(), "retried before the server's time")
+	b.fc.Advance(time.Millisecond)
+	require.NoError(t, <-done)
+	require.Equal(t, int32(2), calls.Load())
+	require.Equal(t, int64(1), b.client.Stats().Retries)
 }

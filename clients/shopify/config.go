@@ -69,7 +69,9 @@ type Config struct {
 	// RequestTimeout bounds one HTTP round trip. It is measured on the real
 	// clock, because it bounds real network I/O that a fake clock cannot see.
 	RequestTimeout time.Duration
-	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff.
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff (see
+	// package retry); a 5xx reply's Retry-After is honoured up to
+	// RetryMaxDelay.
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
 	// BulkPollInterval is how often a running bulk operation is polled.

@@ -23,10 +23,15 @@ const customerFields = `
       defaultEmailAddress { emailAddress }
       defaultPhoneNumber { phoneNumber }
       defaultAddress { phone }
-      amountSpent { amount }`
+      amountSpent { amount }
+      totalSpent: metafield(namespace: "` + TotalSpentNamespace + `", key: "` + TotalSpentKey + `") { value compareDigest }`
 
 // variantFields is the selection of one variant with its product inline, so
-// bulk results need no __parentId joins.
+// bulk results need no __parentId joins. The %s after tracked is where the
+// inventory levels at the caller's locations go (levelSelection): one
+// aliased inventoryLevel(locationId:) per location, not the inventoryLevels
+// connection, so a bulk export has no child lines and a page's cost grows
+// with the locations asked for, not with every location of the shop.
 const variantFields = `
       id
       title
@@ -34,7 +39,7 @@ const variantFields = `
       barcode
       updatedAt
       product { id title status }
-      inventoryItem { id }`
+      inventoryItem { id tracked%s }`
 
 // customersDocument pages customers ordered by updatedAt, so a pull's
 // high-water mark only moves forward.
@@ -46,7 +51,7 @@ const customersDocument = `query Customers($first: Int!, $after: String, $query:
   }
 }`
 
-const variantsDocument = `query ProductVariants($first: Int!, $after: String, $query: String) {
+const variantsDocumentTemplate = `query ProductVariants($first: Int!, $after: String, $query: String) {
   productVariants(first: $first, after: $after, query: $query, sortKey: ID) {
     nodes {` + variantFields + `
     }
@@ -116,7 +121,7 @@ const bulkVariantsTemplate = `{
 
 var (
 	opCustomers     = operation{name: "customers", document: customersDocument, cost: 2 + PageSize}
-	opVariants      = operation{name: "productVariants", document: variantsDocument, cost: 2 + PageSize}
+	opVariants      = variantsOperation("")
 	opLocations     = operation{name: "locations", document: locationsDocument, cost: 1 + 2 + PageSize}
 	opMetafieldsSet = operation{name: "metafieldsSet", document: metafieldsSetDocument, cost: mutationCost}
 	opInventorySet  = operation{name: "inventorySetQuantities", document: inventorySetDocument, cost: mutationCost}
@@ -125,4 +130,5 @@ var (
 )
 
 // documents lists every fixed document, for the schema test.
-var documents = []operation{opCustomers, opVariants, opLocations, opMetafieldsSet, opInventorySet, opBulkRun, opBulkPoll}
+var documents = []operation{opCustomers, opVariants, opLocations, opMetafieldsSet, opInventorySet, opBulkRun, opBulkPoll,
+	opInventoryActivate}

@@ -104,13 +104,13 @@ func (c *Client) SetInventory(ctx context.Context, quantities []InventoryQuantit
 				return nil, c.newError(opInventorySet.name, apierr.ClassUnknown, http.StatusOK, "", "", errUserErrorsWithoutPayload)
 			}
 			ues := data.InventorySetQuantities.UserErrors
-			if !hasCode(ues, codeIdempotencyConcurrent) || attempt >= c.cfg.MaxAttempts {
+			if !hasCode(ues, codeIdempotencyConcurrent) || c.retry.Exhausted(attempt) {
 				return ues, nil
 			}
 			// Our earlier attempt with this key is still running on
 			// Shopify's side: wait and ask again with the same key.
 			c.stats.retries.Add(1)
-			if err := sleep(ctx, c.cfg.Clock, c.backoff(attempt)); err != nil {
+			if err := c.retry.Wait(ctx, c.retry.Backoff(attempt)); err != nil {
 				return nil, c.newError(opInventorySet.name, apierr.ClassCanceled, 0, "", "", err)
 			}
 		}

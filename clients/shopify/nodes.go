@@ -21,6 +21,17 @@ type Customer struct {
 	NumberOfOrders      int64
 	AmountSpent         string // decimal string, as Shopify sends it
 	UpdatedAt           time.Time
+	// TotalSpent is the current custom.total_spent metafield, nil when the
+	// customer has none: what a sync compares with Nhanh's spend to find
+	// drift (a hand edit) and to skip writing what is already right.
+	TotalSpent *MetafieldValue
+}
+
+// MetafieldValue is a metafield's current value and the digest to send as
+// compareDigest to write it only if it has not changed since.
+type MetafieldValue struct {
+	Value         string
+	CompareDigest string
 }
 
 // CustomerPage is one page of customers and where the next one starts.
@@ -41,6 +52,18 @@ type Variant struct {
 	ProductStatus   string // ACTIVE, DRAFT, ARCHIVED
 	InventoryItemID extid.ShopifyInventoryItemGID
 	UpdatedAt       time.Time
+	// Tracked is inventoryItem.tracked: false for an item whose quantities
+	// Shopify does not track (a sync skips it). True when Shopify did not
+	// say, so replies from before this field count as tracked.
+	Tracked bool
+	// LevelsRead is true when the pull asked for levels (ListVariantsAt,
+	// BulkVariantsAt); Levels is meaningful only then.
+	LevelsRead bool
+	// Levels is the available quantity at each asked-for location where
+	// the item is stocked; a location absent here has no inventory level
+	// (inventorySetQuantities there fails ITEM_NOT_STOCKED_AT_LOCATION
+	// until inventoryActivate).
+	Levels map[extid.ShopifyLocationGID]int64
 }
 
 // VariantPage is one page of variants and where the next one starts.
@@ -90,6 +113,10 @@ type customerNode struct {
 	AmountSpent *struct {
 		Amount flexDecimal `json:"amount"`
 	} `json:"amountSpent"`
+	TotalSpent *struct {
+		Value         string `json:"value"`
+		CompareDigest string `json:"compareDigest"`
+	} `json:"totalSpent"`
 }
 
 func (n customerNode) customer() (Customer, error) {
@@ -116,6 +143,9 @@ func (n customerNode) customer() (Customer, error) {
 	if n.AmountSpent != nil {
 		c.AmountSpent = string(n.AmountSpent.Amount)
 	}
+	if n.TotalSpent != nil {
+		c.TotalSpent = &MetafieldValue{Value: n.TotalSpent.Value, CompareDigest: n.TotalSpent.CompareDigest}
+	}
 	return c, nil
 }
 
@@ -131,9 +161,7 @@ type variantNode struct {
 		Title  string `json:"title"`
 		Status string `json:"status"`
 	} `json:"product"`
-	InventoryItem *struct {
-		ID string `json:"id"`
-	} `json:"inventoryItem"`
+	InventoryItem *itemNode `json:"inventoryItem"`
 }
 
 func (n variantNode) variant() (Variant, error) {
@@ -160,6 +188,9 @@ func (n variantNode) variant() (Variant, error) {
 			return Variant{}, fmt.Errorf("variant %s inventory item id: %w", n.ID, err)
 		}
 		v.InventoryItemID = extid.ShopifyInventoryItemGID(n.InventoryItem.ID)
+		v.Tracked = n.InventoryItem.Tracked == nil || *n.InventoryItem.Tracked
+	} else {
+		v.Tracked = true
 	}
 	return v, nil
 }

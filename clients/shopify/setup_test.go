@@ -87,7 +87,7 @@ type setupOptions struct {
 	autoAdvance bool
 }
 
-func setup(t *testing.T, o setupOptions) bundle {
+func setup(t testing.TB, o setupOptions) bundle {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)

@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"syncops/clients/apierr"
+	"syncops/clients/retry"
 )
 
 // apiName is the API field of every *apierr.Error this package returns.
@@ -157,15 +156,15 @@ func (c *Client) do(ctx context.Context, op operation, vars map[string]any, out 
 			// with neither, back off.
 			wait = err.RetryAfter
 			if wait == 0 && !c.gov.isKnown() {
-				wait = c.backoff(throttles)
+				wait = c.retry.Backoff(throttles)
 			}
 			c.log.Debug("shopify throttled", "op", op.name, "throttles", throttles)
 		case apierr.ClassTransient:
 			failures++
-			if failures >= c.cfg.MaxAttempts {
+			if c.retry.Exhausted(failures) {
 				return err
 			}
-			wait = c.backoff(failures)
+			wait = c.retry.Delay(failures, err.RetryAfter)
 			c.log.Warn("shopify transient failure, retrying", "op", op.name, "attempt", failures, "wait", wait, "err", err.Error())
 		default:
 			return err
@@ -173,7 +172,7 @@ func (c *Client) do(ctx context.Context, op operation, vars map[string]any, out 
 		c.stats.retries.Add(1)
 		if wait > 0 {
 			start := c.cfg.Clock.Now()
-			serr := sleep(ctx, c.cfg.Clock, wait)
+			serr := c.retry.Wait(ctx, wait)
 			c.stats.addWait(c.cfg.Clock.Since(start))
 			if serr != nil {
 				return c.newError(op.name, apierr.ClassCanceled, 0, "", "", serr)
@@ -258,10 +257,12 @@ func (c *Client) classify(op string, status int, header http.Header, env envelop
 		return c.newError(op, apierr.ClassAuth, status, code, orText(msg, status), nil)
 	case status == http.StatusTooManyRequests:
 		e := c.newError(op, apierr.ClassRateLimit, status, orCode(code, codeThrottled), orText(msg, status), nil)
-		e.RetryAfter = retryAfter(header)
+		e.RetryAfter = retry.ParseRetryAfter(header)
 		return e
 	case status >= 500:
-		return c.newError(op, apierr.ClassTransient, status, code, orText(msg, status), nil)
+		e := c.newError(op, apierr.ClassTransient, status, code, orText(msg, status), nil)
+		e.RetryAfter = retry.ParseRetryAfter(header)
+		return e
 	case status == http.StatusPaymentRequired || status == http.StatusLocked:
 		// The shop is frozen or locked: only its owner can fix that.
 		return c.newError(op, apierr.ClassAuth, status, code, orText(msg, status), nil)
@@ -332,30 +333,6 @@ type scrubbedError struct {
 func (e scrubbedError) Error() string { return e.scrub(e.err.Error()) }
 
 func (e scrubbedError) Unwrap() error { return e.err }
-
-// backoff is the wait before retry n (1-based): exponential with jitter in
-// the upper half, so concurrent callers spread out.
-func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.RetryBaseDelay << min(n-1, 20)
-	if d <= 0 || d > c.cfg.RetryMaxDelay {
-		d = c.cfg.RetryMaxDelay
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-// retryAfter reads a Retry-After header in seconds (fractions allowed).
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	s, err := strconv.ParseFloat(v, 64)
-	if err != nil || s < 0 || s > 3600 {
-		return 0
-	}
-	return secondsToDuration(s)
-}
 
 func orText(msg string, status int) string {
 	if msg != "" {

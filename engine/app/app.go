@@ -31,6 +31,9 @@ type App struct {
 	Shopify *shopify.Client
 	Logger  *slog.Logger
 	Clock   clockwork.Clock
+	// probes watch the APIs for the doctor and the status bar: the Nhanh
+	// token's expiry and the Date headers (see doctor.go).
+	probes apiProbes
 }
 
 // Options change how Build assembles the app.
@@ -75,7 +78,8 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	nc, sc, clientErr := buildClients(cfg, logger, clock)
+	dates := newDateRecorders(clock)
+	nc, sc, clientErr := buildClients(cfg, logger, clock, dates)
 	deps := Deps{Config: cfg, Store: s, Nhanh: nc, Shopify: sc, ClientErr: clientErr, Logger: logger, Clock: clock}
 	kindsFn := opts.Kinds
 	if kindsFn == nil {
@@ -87,7 +91,8 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, Logger: logger,
-		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention})
+		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
+		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin})
 	if err != nil {
 		_ = s.Close()
 		return nil, err
@@ -105,21 +110,23 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
-		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock}, nil
+		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)}}, nil
 }
 
 // buildClients builds both API clients; a client whose settings are missing
 // is nil, and the error says what to set.
-func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock) (*nhanh.Client, *shopify.Client, error) {
+func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders) (*nhanh.Client, *shopify.Client, error) {
 	var errs []error
 	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
-		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock})
+		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock,
+		HTTPClient: dates.nhanh.Client()})
 	if err != nil {
 		nc = nil
 		errs = append(errs, err)
 	}
 	sc, err := shopify.New(shopify.Config{Shop: cfg.Shopify.Shop, BaseURL: cfg.Shopify.BaseURL, APIVersion: cfg.Shopify.APIVersion,
-		AccessToken: cfg.Shopify.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "shopify")), Clock: clock})
+		AccessToken: cfg.Shopify.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "shopify")), Clock: clock,
+		HTTPClient: dates.shopify.Client()})
 	if err != nil {
 		sc = nil
 		errs = append(errs, err)

@@ -36,6 +36,11 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"SYNCOPS_SHUTDOWN_GRACE" help:"time running jobs get to checkpoint on shutdown (default 30s)"`
 	MetricsAddr   string        `yaml:"metrics_addr" env:"SYNCOPS_METRICS_ADDR" help:"address for /metrics and /healthz in headless mode"`
 	LogLevel      string        `yaml:"log_level" env:"SYNCOPS_LOG_LEVEL" help:"debug, info, warn or error (default info)"`
+	// AttemptTimeout and RescueMargin bound how long a job whose process
+	// died waits before another process resumes it: its attempt's timeout
+	// plus the margin.
+	AttemptTimeout time.Duration `yaml:"attempt_timeout" env:"SYNCOPS_ATTEMPT_TIMEOUT" help:"caps one attempt of any job; a longer job checkpoints and continues (default per type, 2m for pulls and syncs)"`
+	RescueMargin   time.Duration `yaml:"rescue_margin" env:"SYNCOPS_RESCUE_MARGIN" help:"how long after its attempt's timeout a job whose process died is resumed by another (default 15s)"`
 
 	Nhanh   NhanhConfig   `yaml:"nhanh"`
 	Shopify ShopifyConfig `yaml:"shopify"`
@@ -49,6 +54,11 @@ type NhanhConfig struct {
 	AppID       string `yaml:"app_id" env:"SYNCOPS_NHANH_APP_ID" help:"Nhanh app id"`
 	BusinessID  string `yaml:"business_id" env:"SYNCOPS_NHANH_BUSINESS_ID" help:"Nhanh business id"`
 	AccessToken Secret `yaml:"access_token" env:"SYNCOPS_NHANH_ACCESS_TOKEN" help:"Nhanh access token (secret)"`
+	// The app connection (see secrets.go and `syncops init`).
+	SecretKey      Secret `yaml:"secret_key" env:"SYNCOPS_NHANH_SECRET_KEY" help:"Nhanh app secret key, to exchange access codes and check the token (secret)"`
+	TokenExpiresAt string `yaml:"token_expires_at" env:"SYNCOPS_NHANH_TOKEN_EXPIRES_AT" help:"when the Nhanh token expires (RFC 3339; written by syncops init)"`
+	ReturnLink     string `yaml:"return_link" env:"SYNCOPS_NHANH_RETURN_LINK" help:"the app's registered return link (https), for the authorization URL"`
+	OAuthURL       string `yaml:"oauth_url" env:"SYNCOPS_NHANH_OAUTH_URL" help:"Nhanh's grant page (default https://nhanh.vn/oauth)"`
 }
 
 // ShopifyConfig is the Shopify Admin API access.
@@ -111,6 +121,9 @@ func Load(path string, env func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if err := cfg.applyDefaults(); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.applySecretsFile(); err != nil {
 		return Config{}, err
 	}
 	return cfg, cfg.Validate()
@@ -205,6 +218,15 @@ func (c Config) Validate() error {
 	}
 	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
 		errs = append(errs, errors.New("SYNCOPS_HTTP_TLS_CERT and SYNCOPS_HTTP_TLS_KEY go together: set both or neither"))
+	}
+	if c.AttemptTimeout != 0 && c.AttemptTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("SYNCOPS_ATTEMPT_TIMEOUT %s: give an attempt at least a second", c.AttemptTimeout))
+	}
+	if c.RescueMargin < 0 {
+		errs = append(errs, errors.New("SYNCOPS_RESCUE_MARGIN must not be negative"))
+	}
+	if _, err := c.Nhanh.TokenExpiry(); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -13,6 +13,7 @@ import (
 	"syncops/clients/sandbox/dataset"
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 )
 
@@ -25,12 +26,12 @@ func TestEveryJobTypeAgainstTheSandbox(t *testing.T) {
 	t.Parallel()
 	ds, truth := dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: 21, Customers: 600, Products: 200})
 	pristine := dataset.Generate(dataset.GenerateConfig{Seed: 21, Customers: 600, Products: 200})
-	b := setup(t, setupOptions{sandbox: sandbox.Options{Dataset: ds}})
+	b := jobstest.New(t, jobstest.Options{Sandbox: sandbox.Options{Dataset: ds}})
 	ctx := context.Background()
 
 	for _, typ := range []string{jobs.PullNhanhCustomers, jobs.PullShopifyCustomers, jobs.PullNhanhProducts,
 		jobs.PullShopifyProducts, jobs.IncrementalPullCustomers, jobs.AutoMatchCustomers, jobs.AutoMatchProducts} {
-		j := b.run(t, typ, nil)
+		j := b.Run(t, typ, nil)
 		require.Equal(t, engine.StatusCompleted, j.Status, "%s: %s", typ, j.Error)
 	}
 
@@ -40,16 +41,16 @@ func TestEveryJobTypeAgainstTheSandbox(t *testing.T) {
 	require.GreaterOrEqual(t, len(locs), 2)
 	feeds := map[extid.NhanhDepotID]extid.ShopifyLocationGID{depots[0].ID: locs[0].ID, depots[1].ID: locs[0].ID, depots[2].ID: locs[1].ID}
 	for depot, loc := range feeds {
-		require.NoError(t, b.store.SetLocationMapping(ctx, store.LocationMapping{DepotID: depot, LocationID: loc}, time.Now()))
+		require.NoError(t, b.Store.SetLocationMapping(ctx, b.Store.DB(), store.LocationMapping{DepotID: depot, LocationID: loc}, time.Now()))
 	}
 
 	for _, typ := range []string{jobs.CustomerSync, jobs.ProductSync} {
-		j := b.run(t, typ, nil)
+		j := b.Run(t, typ, nil)
 		require.Equal(t, engine.StatusCompleted, j.Status, "%s: %s", typ, j.Error)
 		require.Zero(t, j.Failed, "%s failed items", typ)
 	}
 
-	fake := b.sandbox.Shopify()
+	fake := b.Sandbox.Shopify()
 	typesSynced := map[dataset.NhanhCustomerType]int{}
 	nhanhByID := map[extid.NhanhCustomerID]dataset.NhanhCustomer{}
 	for _, c := range ds.NhanhCustomers {
@@ -108,18 +109,18 @@ func TestEveryJobTypeAgainstTheSandbox(t *testing.T) {
 	// Nothing changed since: the auto-syncs skip everything; nothing failed, so
 	// the retry jobs have nothing to do.
 	for _, typ := range []string{jobs.AutoSyncCustomers, jobs.AutoSyncProducts} {
-		j := b.run(t, typ, nil)
+		j := b.Run(t, typ, nil)
 		require.Equal(t, engine.StatusCompleted, j.Status, "%s: %s", typ, j.Error)
 		require.Zero(t, j.Successful, "%s pushed unchanged values", typ)
 		require.Equal(t, j.Total, j.Skipped, typ)
 	}
 	for _, typ := range []string{jobs.RetryFailedCustomers, jobs.RetryFailedProducts} {
-		j := b.run(t, typ, nil)
+		j := b.Run(t, typ, nil)
 		require.Equal(t, engine.StatusCompleted, j.Status, "%s: %s", typ, j.Error)
 		require.Zero(t, j.Total, typ)
 	}
 	require.Zero(t, fake.Record().Throttles)
-	require.Empty(t, b.sandbox.Nhanh().Record().Violations)
+	require.Empty(t, b.Sandbox.Nhanh().Record().Violations)
 }
 
 func mustInt(t *testing.T, s string) int64 {

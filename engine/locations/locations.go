@@ -6,6 +6,7 @@ package locations
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -76,7 +77,7 @@ var (
 // List returns the depots, the locations and the saved mappings.
 func (s *Service) List(ctx context.Context) (View, error) {
 	var v View
-	saved, err := s.store.LocationMappings(ctx)
+	saved, err := s.store.LocationMappings(ctx, s.store.Reader())
 	if err != nil {
 		return View{}, err
 	}
@@ -142,11 +143,13 @@ func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID ext
 		return fmt.Errorf("map depot %d: Shopify has no location %s: %w", depotID, locID, store.ErrNotFound)
 	}
 	now := s.clock.Now()
-	if err := s.store.SetLocationMapping(ctx, store.LocationMapping{DepotID: depot.ID, DepotName: depot.Name,
-		LocationID: loc.ID, LocationName: loc.Name}, now); err != nil {
-		return err
-	}
-	return s.audit(ctx, actor, "location.set", fmt.Sprintf("depot %d (%s) -> %s (%s)", depot.ID, depot.Name, loc.ID, loc.Name))
+	return s.store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.store.SetLocationMapping(ctx, tx, store.LocationMapping{DepotID: depot.ID, DepotName: depot.Name,
+			LocationID: loc.ID, LocationName: loc.Name}, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "location.set", fmt.Sprintf("depot %d (%s) -> %s (%s)", depot.ID, depot.Name, loc.ID, loc.Name))
+	})
 }
 
 // Remove deletes a depot's mapping. A viewer is refused with
@@ -155,17 +158,21 @@ func (s *Service) Remove(ctx context.Context, depotID extid.NhanhDepotID, actor 
 	if err := actor.Authorize(fmt.Sprintf("unmap depot %d", depotID)); err != nil {
 		return err
 	}
-	if err := s.store.DeleteLocationMapping(ctx, depotID); err != nil {
-		return fmt.Errorf("unmap depot %d: %w", depotID, err)
-	}
-	return s.audit(ctx, actor, "location.remove", "depot "+strconv.FormatInt(int64(depotID), 10))
+	return s.store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.store.DeleteLocationMapping(ctx, tx, depotID); err != nil {
+			return fmt.Errorf("unmap depot %d: %w", depotID, err)
+		}
+		return s.audit(ctx, tx, actor, "location.remove", "depot "+strconv.FormatInt(int64(depotID), 10))
+	})
 }
 
-func (s *Service) audit(ctx context.Context, actor engine.Actor, action, detail string) error {
+// audit records an operator's change in q, the change's own transaction, so
+// the two commit together.
+func (s *Service) audit(ctx context.Context, q store.Querier, actor engine.Actor, action, detail string) error {
 	if actor.Kind == "" {
 		return nil
 	}
-	return s.store.AddAudit(ctx, s.store.DB(), store.AuditEntry{At: s.clock.Now(), Actor: actor.Name,
+	return s.store.AddAudit(ctx, q, store.AuditEntry{At: s.clock.Now(), Actor: actor.Name,
 		ActorKind: actor.Kind, Action: action, Detail: detail})
 }
 

@@ -54,7 +54,7 @@ func TestSetListRemove(t *testing.T) {
 	err = svc.Remove(ctx, v.Depots[1].ID, actor)
 	require.ErrorIs(t, err, store.ErrNotFound)
 
-	audit, err := s.AuditLog(ctx, store.AuditFilter{})
+	audit, err := s.AuditLog(ctx, s.Reader(), store.AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, audit, 3)
 	require.Equal(t, "location.remove", audit[0].Action)
@@ -86,4 +86,35 @@ func TestSetRefusesWhatEitherSideLacks(t *testing.T) {
 	v2, err := svc.List(ctx)
 	require.NoError(t, err)
 	require.Empty(t, v2.Mappings, "a refused change saves nothing")
+}
+
+// TestChangeAndAuditCommitTogether refuses the audit entry (a trigger on the
+// audit log) and requires that the change it records is not made either.
+func TestChangeAndAuditCommitTogether(t *testing.T) {
+	t.Parallel()
+	svc, s := setup(t)
+	ctx := context.Background()
+	actor := engine.Actor{Name: "ops", Kind: engine.ActorCLI}
+	v, err := svc.List(ctx)
+	require.NoError(t, err)
+	depot, loc := v.Depots[0].ID, v.Locations[0].ID
+	require.NoError(t, svc.Set(ctx, depot, loc, actor))
+
+	_, err = s.DB().ExecContext(ctx, `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+		BEGIN SELECT RAISE(ABORT, 'audit log full'); END`)
+	require.NoError(t, err)
+	tests := []struct {
+		name   string
+		change func() error
+	}{
+		{"set", func() error { return svc.Set(ctx, v.Depots[1].ID, loc, actor) }},
+		{"remove", func() error { return svc.Remove(ctx, depot, actor) }},
+	}
+	for _, tt := range tests {
+		require.ErrorContains(t, tt.change(), "audit log full", tt.name)
+	}
+	mappings, err := s.LocationMappings(ctx, s.Reader())
+	require.NoError(t, err)
+	require.Len(t, mappings, 1, "neither change was made")
+	require.Equal(t, depot, mappings[0].DepotID)
 }

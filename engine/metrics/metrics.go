@@ -26,6 +26,9 @@ type Sources struct {
 	// SkippedOverlap returns, per job type, how many scheduled runs were
 	// skipped because the previous one was still running.
 	SkippedOverlap func() map[string]int64
+	// NhanhTokenSecondsLeft returns the seconds until the Nhanh access token
+	// expires (negative once expired), and false while unknown.
+	NhanhTokenSecondsLeft func() (float64, bool)
 }
 
 // Metrics is the registry and the job counters fed from engine events.
@@ -121,11 +124,12 @@ var (
 	descCapacity = prometheus.NewDesc("syncops_shopify_points_capacity", "Shopify GraphQL bucket size.", nil, nil)
 	descLeft     = prometheus.NewDesc("syncops_nhanh_requests_left", "Requests left in the current Nhanh rate window, by endpoint.", []string{"endpoint"}, nil)
 	descLocked   = prometheus.NewDesc("syncops_nhanh_lock_seconds", "Seconds until Nhanh's ERR_429 lock of an endpoint ends (0 when not locked).", []string{"endpoint"}, nil)
+	descTokenTTL = prometheus.NewDesc("syncops_nhanh_token_expiry_seconds", "Seconds until the Nhanh access token expires (negative once expired); absent while unknown.", nil, nil)
 	descSkipped  = prometheus.NewDesc("syncops_scheduled_runs_skipped_total", "Scheduled runs skipped because the previous run was still active.", []string{"type"}, nil)
 )
 
 func (c apiCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRequests, descThrottle, descRetries, descWait, descPoints, descCapacity, descLeft, descLocked, descSkipped} {
+	for _, d := range []*prometheus.Desc{descRequests, descThrottle, descRetries, descWait, descPoints, descCapacity, descLeft, descLocked, descSkipped, descTokenTTL} {
 		ch <- d
 	}
 }
@@ -154,6 +158,11 @@ func (c apiCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, s.WaitTime.Seconds(), "shopify")
 		ch <- prometheus.MustNewConstMetric(descPoints, prometheus.GaugeValue, s.Available)
 		ch <- prometheus.MustNewConstMetric(descCapacity, prometheus.GaugeValue, s.Maximum)
+	}
+	if c.src.NhanhTokenSecondsLeft != nil {
+		if left, ok := c.src.NhanhTokenSecondsLeft(); ok {
+			ch <- prometheus.MustNewConstMetric(descTokenTTL, prometheus.GaugeValue, left)
+		}
 	}
 	if c.src.SkippedOverlap != nil {
 		for typ, n := range c.src.SkippedOverlap() {

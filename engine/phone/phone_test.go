@@ -62,8 +62,11 @@ func TestParse(t *testing.T) {
 		{"too long", "09123456789", 0},
 		{"12 digits not 840", "849123456789", 0},
 		{"two numbers", "0912345678 0987654321", 0},
-		{"landline", "024 3825 1234", 0},
-		{"old 11-digit mobile", "01681234567", 0},
+		{"old 11-digit mobile", "01681234567", 381234567},
+		{"landline", "024 3825 1234", 2438251234},
+		{"old form of a 10-digit landline", "04 3825 1234", 0},
+		{"11 digits, unknown old prefix", "01301234567", 0},
+		{"11 digits starting 03", "03812345678", 0},
 		{"subscriber starting with 1", "0112345678", 0},
 		{"subscriber starting with 2", "0212345678", 0},
 		{"subscriber starting with 4", "0412345678", 0},
@@ -96,6 +99,11 @@ func TestNumberForms(t *testing.T) {
 	}{
 		{912345678, true, "912345678", "0912345678", "+84912345678", "Vinaphone"},
 		{321234567, true, "321234567", "0321234567", "+84321234567", "Viettel"},
+		{381234567, true, "381234567", "0381234567", "+84381234567", "Viettel, converted"},
+		{2438251234, true, "2438251234", "02438251234", "+842438251234", "Hà Nội landline"},
+		{2363821234, true, "2363821234", "02363821234", "+842363821234", "Đà Nẵng landline"},
+		{1681234567, false, "", "", "", "old mobile never stored"},
+		{3_000_000_000, false, "", "", "", "10 digits starting 3"},
 		{0, false, "", "", "", "zero"},
 		{12345678, false, "", "", "", "8 digits"},
 		{212345678, false, "", "", "", "landline lead"},
@@ -105,6 +113,8 @@ func TestNumberForms(t *testing.T) {
 		t.Run(tt.label, func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tt.valid, tt.n.Valid())
+			require.Equal(t, tt.valid && len(tt.sub) == 9, tt.n.Mobile())
+			require.Equal(t, tt.valid && len(tt.sub) == 10, tt.n.Landline())
 			require.Equal(t, tt.sub, tt.n.Subscriber())
 			require.Equal(t, tt.local, tt.n.String())
 			require.Equal(t, tt.e164, tt.n.E164())
@@ -137,7 +147,7 @@ func TestAppendAll(t *testing.T) {
 		{"plus applies to the first number only", "+84 912345678 0987654321", []phone.Number{912345678, 987654321}},
 		{"foreign number", "US: +1 415 555 0123", nil},
 		{"order number too long", "Đơn 1234567890123456", nil},
-		{"landline", "ĐT bàn 024 3825 1234", nil},
+		{"landline", "ĐT bàn 024 3825 1234", []phone.Number{2438251234}},
 		{"empty", "", nil},
 		{"many one-digit groups", strings.Repeat("1 ", 40) + "0912345678", []phone.Number{912345678}},
 	}
@@ -145,28 +155,6 @@ func TestAppendAll(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tt.want, phone.AppendAll(nil, tt.text))
-		})
-	}
-}
-
-func TestAppendFromNote(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		note string
-		want []phone.Number
-	}{
-		{"short note", "SĐT 0912345678", []phone.Number{912345678}},
-		{"just under the limit", "0912345678 " + strings.Repeat("x", phone.MaxNoteChars-12), []phone.Number{912345678}},
-		{"at the limit", "0912345678 " + strings.Repeat("x", phone.MaxNoteChars-11), nil},
-		// 1,000 Vietnamese characters take 3,000 bytes: the limit counts characters.
-		{"long in bytes, short in characters", "0912345678 " + strings.Repeat("ệ", 1000), []phone.Number{912345678}},
-		{"long in characters", "0912345678 " + strings.Repeat("ệ", phone.MaxNoteChars), nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			require.Equal(t, tt.want, phone.AppendFromNote(nil, tt.note))
 		})
 	}
 }
@@ -191,20 +179,22 @@ func TestReadingDoesNotAllocate(t *testing.T) {
 
 func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{"0912345678", "+84 912.345.678", "0084912345678", "841234567", "+84 (0) 912 345 678",
-		"Khách quen, SĐT: 0912.345.678, giao", "0912345678 0987654321", "size 39", "(+84) 912-345-678", ""} {
+		"Khách quen, SĐT: 0912.345.678, giao", "0912345678 0987654321", "size 39", "(+84) 912-345-678", "",
+		// Old 11-digit mobiles, landlines, labels and bank accounts.
+		"01681234567", "+84 168 123 4567", "0168.123.4567", "(0199) 123 4567", "1281234567", "01301234567",
+		"024 3825 1234", "+84 28 3912 3456", "0236.382.1234", "2438251234", "04 3825 1234",
+		"SĐT: 912 345 678", "Số điện thoại 168 123 4567", "Mã đơn 912345678", "STK 0123456789 Vietcombank",
+		"STK 0912345678 MB Bank", "CK về 0912345678 Techcombank", "Điê\u0323n thoa\u0323i 912345678"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		found := phone.AppendAll(nil, s)
 		for _, n := range found {
-			if !n.Valid() {
-				t.Fatalf("AppendAll(%q) found invalid %d", s, n)
-			}
-			for _, form := range []string{n.String(), n.E164(), n.Subscriber(), "0084" + n.Subscriber()} {
-				if back, ok := phone.Parse(form); !ok || back != n {
-					t.Fatalf("%d written as %q reads back as %d, %v", n, form, back, ok)
-				}
-			}
+			checkForms(t, s, n)
+		}
+		inNote := phone.AppendFromNote(nil, s)
+		for _, n := range inNote {
+			checkForms(t, s, n)
 		}
 		n, ok := phone.Parse(s)
 		if !ok {
@@ -216,16 +206,37 @@ func FuzzNormalize(f *testing.F) {
 		if !n.Valid() {
 			t.Fatalf("Parse(%q) = invalid %d", s, n)
 		}
-		// A field that is one number is found whole in free text.
+		// A field that is one number is found whole in a phone field.
 		if len(found) != 1 || found[0] != n {
 			t.Fatalf("Parse(%q) = %d but AppendAll finds %v", s, n, found)
 		}
-		if len(s) < phone.MaxNoteChars {
-			if got := phone.AppendFromNote(nil, s); len(got) != 1 || got[0] != n {
-				t.Fatalf("Parse(%q) = %d but AppendFromNote finds %v", s, n, got)
-			}
-		}
 	})
+}
+
+// checkForms checks that n, found in s, is valid and that each way of
+// writing it reads back as n: in a phone field, in a note when written with
+// its 0 or country code or after a phone label, and never in a note after a
+// bank label or bare without a label.
+func checkForms(t *testing.T, s string, n phone.Number) {
+	t.Helper()
+	if !n.Valid() {
+		t.Fatalf("%q: found invalid %d", s, n)
+	}
+	for _, form := range []string{n.String(), n.E164(), n.Subscriber(), "0084" + n.Subscriber()} {
+		if back, ok := phone.Parse(form); !ok || back != n {
+			t.Fatalf("%d written as %q reads back as %d, %v", n, form, back, ok)
+		}
+	}
+	for _, note := range []string{"Khách quen " + n.String() + " giao tối", "SĐT: " + n.Subscriber(), "Zalo " + n.E164()} {
+		if got := phone.AppendFromNote(nil, note); len(got) != 1 || got[0] != n {
+			t.Fatalf("%d in the note %q reads as %v", n, note, got)
+		}
+	}
+	for _, note := range []string{"STK " + n.String(), n.String() + " Vietcombank", "Mã đơn " + n.Subscriber()} {
+		if got := phone.AppendFromNote(nil, note); len(got) != 0 {
+			t.Fatalf("the note %q reads as %v", note, got)
+		}
+	}
 }
 
 func BenchmarkAppendAll(b *testing.B) {

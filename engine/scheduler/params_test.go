@@ -37,7 +37,7 @@ func TestScheduledLargeIDsReachTheJob(t *testing.T) {
 				require.NoError(t, err)
 				require.JSONEq(t, want, string(v.Params))
 			} else {
-				require.NoError(t, b.store.UpsertSchedule(ctx, store.Schedule{JobType: customerSync, Cron: "0 */2 * * * *",
+				require.NoError(t, b.store.UpsertSchedule(ctx, b.store.DB(), store.Schedule{JobType: customerSync, Cron: "0 */2 * * * *",
 					Enabled: true, Params: []byte(tt.stored), UpdatedAt: b.clock.Now()}))
 			}
 			v, err := b.sched.Schedule(ctx, customerSync)

@@ -306,14 +306,14 @@ func (s *Scheduler) reloadLocked(ctx context.Context, force bool) error {
 	}
 	// Read the version before the rows: a write in between makes the next
 	// poll see a newer version and reload again.
-	v, err := s.store.SchedulesVersion(ctx)
+	v, err := s.store.SchedulesVersion(ctx, s.store.Reader())
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	if have && v == last && !force {
 		return nil
 	}
-	rows, err := s.store.Schedules(ctx)
+	rows, err := s.store.Schedules(ctx, s.store.Reader())
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}

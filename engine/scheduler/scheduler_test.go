@@ -134,9 +134,9 @@ func TestChangeFromAnotherConnectionIsPickedUp(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = other.Close() })
 			now := b.clock.Now()
-			require.NoError(t, other.UpsertSchedule(ctx, store.Schedule{JobType: autoSyncCustomers, Cron: "0 * * * *",
+			require.NoError(t, other.UpsertSchedule(ctx, other.DB(), store.Schedule{JobType: autoSyncCustomers, Cron: "0 * * * *",
 				Enabled: true, UpdatedBy: "cli:other", UpdatedAt: now}))
-			require.NoError(t, other.UpsertSchedule(ctx, store.Schedule{JobType: incrementalPull, Cron: "30 0 0,23 * * *",
+			require.NoError(t, other.UpsertSchedule(ctx, other.DB(), store.Schedule{JobType: incrementalPull, Cron: "30 0 0,23 * * *",
 				Enabled: true, Params: []byte(`{}`), UpdatedBy: "cli:other", UpdatedAt: now}))
 
 			b.advanceTo(t, now.Add(scheduler.DefaultReloadInterval), 2)
@@ -154,7 +154,7 @@ func TestChangeFromAnotherConnectionIsPickedUp(t *testing.T) {
 			require.Equal(t, scheduler.OutcomeStarted, tk.Outcome, "%v", tk.Err)
 
 			// And disabling from there stops it here.
-			require.NoError(t, other.UpsertSchedule(ctx, store.Schedule{JobType: autoSyncCustomers, Cron: "0 * * * *",
+			require.NoError(t, other.UpsertSchedule(ctx, other.DB(), store.Schedule{JobType: autoSyncCustomers, Cron: "0 * * * *",
 				UpdatedBy: "cli:other", UpdatedAt: b.clock.Now()}))
 			b.advanceTo(t, b.clock.Now().Add(scheduler.DefaultReloadInterval), 3)
 			require.Equal(t, []string{autoSyncCustomers}, b.nextReload(t))
@@ -316,7 +316,7 @@ func TestBadParamsAtTickAreCountedAsErrors(t *testing.T) {
 	b := setup(t, store.SQLite)
 	ctx := context.Background()
 	// Written by hand, past Set's checks: the engine refuses it at each tick.
-	require.NoError(t, b.store.UpsertSchedule(ctx, store.Schedule{JobType: autoSyncProducts, Cron: "0 * * * * *",
+	require.NoError(t, b.store.UpsertSchedule(ctx, b.store.DB(), store.Schedule{JobType: autoSyncProducts, Cron: "0 * * * * *",
 		Enabled: true, Params: []byte(`{"limit":"lots"}`), UpdatedAt: b.clock.Now()}))
 	require.NoError(t, b.sched.Start(ctx))
 	b.advanceTo(t, local(1, 22, 1, 0), 2)

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +67,7 @@ func (s *Scheduler) Validate(spec string) ([]time.Time, error) {
 // Schedules lists every stored schedule, plus the DefaultScheduledTypes not
 // yet set, by job type.
 func (s *Scheduler) Schedules(ctx context.Context) ([]ScheduleView, error) {
-	rows, err := s.store.Schedules(ctx)
+	rows, err := s.store.Schedules(ctx, s.store.Reader())
 	if err != nil {
 		return nil, err
 	}
@@ -269,19 +270,25 @@ func (s *Scheduler) EnableDemo(ctx context.Context, actor engine.Actor) error {
 func (s *Scheduler) save(ctx context.Context, sch store.Schedule, action string, actor engine.Actor) (ScheduleView, error) {
 	now := s.clock.Now()
 	sch.UpdatedBy, sch.UpdatedAt = actor.String(), now
-	if err := s.store.UpsertSchedule(ctx, sch); err != nil {
-		return ScheduleView{}, err
-	}
-	if actor.Kind != "" {
+	// The change and its audit entry commit together: no schedule changes
+	// without a record of who changed it, and no record of a change that
+	// did not happen.
+	err := s.store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.store.UpsertSchedule(ctx, tx, sch); err != nil {
+			return err
+		}
+		if actor.Kind == "" {
+			return nil
+		}
 		detail := fmt.Sprintf("%s %q params=%s", sch.JobType, sch.Cron, paramsText(sch.Params))
 		if !sch.Enabled {
 			detail = fmt.Sprintf("%s off (cron %q kept)", sch.JobType, sch.Cron)
 		}
-		// UpsertSchedule cannot join a transaction, so the entry follows it.
-		if err := s.store.AddAudit(ctx, s.store.DB(), store.AuditEntry{At: now, Actor: actor.Name,
-			ActorKind: actor.Kind, Action: action, Detail: detail}); err != nil {
-			return ScheduleView{}, fmt.Errorf("schedule %s saved, but: %w", sch.JobType, err)
-		}
+		return s.store.AddAudit(ctx, tx, store.AuditEntry{At: now, Actor: actor.Name,
+			ActorKind: actor.Kind, Action: action, Detail: detail})
+	})
+	if err != nil {
+		return ScheduleView{}, err
 	}
 	if err := s.reload(ctx, false); err != nil {
 		// Saved: the poll loop applies it on its next round.
@@ -291,7 +298,7 @@ func (s *Scheduler) save(ctx context.Context, sch store.Schedule, action string,
 }
 
 func (s *Scheduler) storedOrDefault(ctx context.Context, jobType string) (store.Schedule, error) {
-	sch, err := s.store.Schedule(ctx, jobType)
+	sch, err := s.store.Schedule(ctx, s.store.Reader(), jobType)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Schedule{JobType: jobType, Cron: DefaultCron, Params: json.RawMessage(`{}`)}, nil
 	}

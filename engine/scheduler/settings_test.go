@@ -119,7 +119,7 @@ func TestSetRefusesAndAudits(t *testing.T) {
 	var perr *engine.ParamError
 	require.ErrorAs(t, err, &perr)
 	require.Contains(t, perr.Error(), "valid: limit")
-	rows, err := b.store.Schedules(ctx)
+	rows, err := b.store.Schedules(ctx, b.store.Reader())
 	require.NoError(t, err)
 	require.Empty(t, rows, "a refused change saves nothing")
 
@@ -136,7 +136,7 @@ func TestSetRefusesAndAudits(t *testing.T) {
 	require.Equal(t, "0 */2 * * *", v.Cron, "off keeps the expression")
 	require.JSONEq(t, `{"limit":10}`, string(v.Params), "nil params keep the stored ones")
 
-	entries, err := b.store.AuditLog(ctx, store.AuditFilter{})
+	entries, err := b.store.AuditLog(ctx, b.store.Reader(), store.AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
 	require.Equal(t, "schedule.off", entries[0].Action)
@@ -176,4 +176,30 @@ func requireTimes(t *testing.T, want, got []time.Time) {
 		require.True(t, got[i].Equal(want[i]), "time %d: %s, want %s", i, got[i], want[i])
 		require.Equal(t, hcm.String(), got[i].Location().String())
 	}
+}
+
+// TestScheduleChangeAndAuditCommitTogether refuses the audit entry (a
+// trigger on the audit log) and requires that the schedule is not changed.
+func TestScheduleChangeAndAuditCommitTogether(t *testing.T) {
+	t.Parallel()
+	b := setup(t, store.SQLite)
+	ctx := context.Background()
+	_, err := b.sched.Set(ctx, autoSyncCustomers, "0 */2 * * *", nil, operator)
+	require.NoError(t, err)
+
+	_, err = b.store.DB().ExecContext(ctx, `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+		BEGIN SELECT RAISE(ABORT, 'audit log full'); END`)
+	require.NoError(t, err)
+	_, err = b.sched.Set(ctx, autoSyncCustomers, "0 */3 * * *", nil, operator)
+	require.ErrorContains(t, err, "audit log full")
+	_, err = b.sched.Set(ctx, autoSyncProducts, "@hourly", nil, operator)
+	require.ErrorContains(t, err, "audit log full")
+
+	rows, err := b.store.Schedules(ctx, b.store.Reader())
+	require.NoError(t, err)
+	require.Len(t, rows, 1, "no new schedule")
+	require.Equal(t, "0 */2 * * *", rows[0].Cron, "the stored schedule is unchanged")
+	version, err := b.store.SchedulesVersion(ctx, b.store.Reader())
+	require.NoError(t, err)
+	require.Equal(t, int64(1), version.Revisions, "only the first write happened")
 }

@@ -112,9 +112,11 @@ func shellWords(line string) ([]string, error) {
 }
 
 // serves are the commands that run until stopped (the console or the
-// headless service); their examples are parsed and checked, not run.
+// headless service), and init, which waits for a person to grant access on
+// Nhanh's page; their examples are parsed and checked, not run (init's run
+// is tested against the sandbox in doctor_test.go).
 func serves(c *cobra.Command) bool {
-	return !c.HasParent() || c.CommandPath() == "syncops demo"
+	return !c.HasParent() || c.CommandPath() == "syncops demo" || c.CommandPath() == "syncops init"
 }
 
 // exampleShop is the sandbox the examples run against: a generated shop

@@ -69,7 +69,9 @@ func sshServices(a *app.App, so serveOptions, logger *slog.Logger) ([]headless.S
 	srv, err := sshd.New(sshd.Config{Addr: cfg.Addr, DataDir: a.Config.DataDir, HostKeyPath: cfg.HostKey,
 		AuthorizedKeysPath: cfg.AuthorizedKeys, ViewerKeysPath: cfg.ViewerKeys, Logger: logger, Clock: a.Clock,
 		NewModel: func(s sshd.Session) tea.Model {
-			return tui.New(consoleOptions(a, so, s.Actor, s.ReadOnly, s.Context))
+			opts := consoleOptions(a, so, s.Actor, s.ReadOnly, s.Context)
+			opts.Mouse = s.Mouse // only a client that asked for it
+			return tui.New(opts)
 		}})
 	if err != nil {
 		return nil, fmt.Errorf("SSH console: %w", err)
@@ -122,11 +124,18 @@ func runConsole(ctx context.Context, e *env, a *app.App, so serveOptions, logger
 		}
 		defer func() { _ = api.Stop(context.Background()) }()
 	}
-	model := tui.New(consoleOptions(a, so, localActor(engine.ActorLocal), false, ctx))
+	opts := consoleOptions(a, so, localActor(engine.ActorLocal), false, ctx)
+	opts.OwnsEngine = true // quitting this console stops the engine
+	opts.Mouse = true
+	model := tui.New(opts)
 	defer model.Close()
 	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithInput(e.opts.Stdin), tea.WithOutput(e.opts.Stdout))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("console: %w", err)
+	}
+	if note := model.ExitNote(); note != "" {
+		// The terminal is restored: what the quit paused stays on screen.
+		fmt.Fprintln(e.opts.Stdout, note)
 	}
 	return nil
 }

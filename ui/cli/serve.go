@@ -137,7 +137,7 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 			}()
 			ep := sb.Endpoints()
 			cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
-				AccessToken: app.Secret(ep.NhanhToken)}
+				AccessToken: app.Secret(ep.NhanhToken), SecretKey: app.Secret(ep.NhanhSecretKey)}
 			cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
 				AccessToken: app.Secret(ep.ShopifyToken)}
 			note := "from SYNCOPS_DB"
@@ -150,7 +150,10 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 				cfg.DataDir = dir
 				note = "temporary, removed at exit"
 			}
-			printDemoBanner(e.opts.Stderr, sb, cfg, note, customers, products)
+			// The banner is for people: stdout. Stderr carries only the JSON log
+			// lines in headless mode, so a log shipper parses every line.
+			printDemoBanner(e.opts.Stdout, sb, cfg, note, customers, products)
+			printDemoDoctor(ctx, e.opts.Stdout, e, cfg)
 			return serve(ctx, e, cfg, serveOptions{noTUI: noTUI, sandbox: sb, dbNote: note})
 		},
 	}

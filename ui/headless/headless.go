@@ -102,6 +102,7 @@ func Run(ctx context.Context, opts Options) error {
 		if opts.Scheduler != nil {
 			src.SkippedOverlap = opts.Scheduler.SkippedOverlap
 		}
+		src.NhanhTokenSecondsLeft = a.NhanhTokenSecondsLeft
 		m := metrics.New(src)
 		go m.Run(metricsCtx, a.Engine)
 		mux := http.NewServeMux()

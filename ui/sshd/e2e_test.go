@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/pem"
 	"net"
 	"os"
@@ -18,11 +19,15 @@ import (
 	"github.com/stretchr/testify/require"
 	gossh "golang.org/x/crypto/ssh"
 
+	"syncops/internal/testbin"
 	"syncops/ui/sshd"
 )
 
 // e2eTimeout bounds the binary's start and each wait on the real terminal.
 const e2eTimeout = 90 * time.Second
+
+// TestMain removes the syncops binary the end-to-end test builds (once).
+func TestMain(m *testing.M) { os.Exit(testbin.Main(m)) }
 
 // TestOpenSSHClientSeesTheOverview drives the real binary the way an
 // operator does: syncops demo --no-tui with SSH enabled, the OpenSSH client
@@ -44,14 +49,21 @@ func TestOpenSSHClientSeesTheOverview(t *testing.T) {
 	viewers := filepath.Join(dir, "viewer_keys")
 	writeKeys(t, operators, authorizedLine(key, "e2e@test"))
 	writeKeys(t, viewers)
-	port := freePort(t)
 
-	demo := exec.Command(buildBinary(t), "demo", "--no-tui", "--customers", "50", "--products", "20")
-	demo.Env = append(os.Environ(), "SYNCOPS_SSH_ADDR=127.0.0.1:"+port, "SYNCOPS_SSH_AUTHORIZED_KEYS="+operators,
+	// Port 0: the binary picks a free port and logs the address it bound, so
+	// no other process can take the port between a probe and the start.
+	demo := exec.Command(testbin.Path(t), "demo", "--no-tui", "--customers", "50", "--products", "20")
+	demo.Env = append(os.Environ(), "SYNCOPS_SSH_ADDR=127.0.0.1:0", "SYNCOPS_SSH_AUTHORIZED_KEYS="+operators,
 		"SYNCOPS_SSH_VIEWER_KEYS="+viewers, "SYNCOPS_SSH_HOST_KEY="+filepath.Join(dir, "host_key"))
 	logs := startLogged(t, demo)
+	var listening struct{ Addr string }
+	require.NoError(t, json.Unmarshal([]byte(logs.waitLine(t, `"msg":"ssh console listening"`)), &listening))
+	host, port, err := net.SplitHostPort(listening.Addr)
+	require.NoError(t, err, "the demo must log the SSH console's bound address")
+	require.Equal(t, "127.0.0.1", host)
+	require.NotEqual(t, "0", port)
 	logs.waitLine(t, "syncops running") // logged once every service listens
-	conn, err := net.Dial("tcp", "127.0.0.1:"+port)
+	conn, err := net.Dial("tcp", listening.Addr)
 	require.NoError(t, err, "the demo must serve the SSH console when SYNCOPS_SSH_ADDR is set")
 	require.NoError(t, conn.Close())
 
@@ -94,28 +106,6 @@ func TestOpenSSHClientDrivesTheConsole(t *testing.T) {
 	tm.waitFor(t, "ssh exited with 0")
 }
 
-// buildBinary builds syncops from the module root, found above this
-// package's directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(".")
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		require.NotEqual(t, parent, root, "no go.mod above the package directory")
-		root = parent
-	}
-	bin := filepath.Join(t.TempDir(), "syncops")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
 // newKeyFile makes a key pair and writes the private key for ssh -i, mode
 // 0600 (OpenSSH refuses keys others can read).
 func newKeyFile(t testing.TB, dir string) (gossh.Signer, string) {
@@ -129,16 +119,6 @@ func newKeyFile(t testing.TB, dir string) (gossh.Signer, string) {
 	path := filepath.Join(dir, "id_ed25519")
 	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(block), 0o600))
 	return signer, path
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	require.NoError(t, err)
-	require.NoError(t, ln.Close())
-	return port
 }
 
 // logged is a process whose stderr lines are kept.
@@ -185,17 +165,19 @@ func (l *logged) text() string {
 	return strings.Join(l.lines, "\n")
 }
 
-// waitLine waits for a line containing want.
-func (l *logged) waitLine(t *testing.T, want string) {
+// waitLine waits for a line containing want and returns it.
+func (l *logged) waitLine(t *testing.T, want string) string {
 	t.Helper()
 	deadline := time.After(e2eTimeout)
 	for {
 		l.mu.Lock()
 		more := l.more
-		text := strings.Join(l.lines, "\n")
+		lines := l.lines
 		l.mu.Unlock()
-		if strings.Contains(text, want) {
-			return
+		for _, line := range lines {
+			if strings.Contains(line, want) {
+				return line
+			}
 		}
 		select {
 		case <-more:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,16 @@ type Session struct {
 	Term string
 	// RemoteAddr is the client's address.
 	RemoteAddr string
+	// Mouse is set when the client asked for mouse reporting by sending
+	// SYNCOPS_MOUSE=1 in its environment (ssh -o SetEnv=SYNCOPS_MOUSE=1):
+	// a terminal that cannot read mouse reports would print them, so it is
+	// off unless asked for.
+	Mouse bool
 }
+
+// MouseEnv is the environment variable an SSH client sets to 1 to turn
+// on the console's mouse.
+const MouseEnv = "SYNCOPS_MOUSE"
 
 // Exit statuses the client sees.
 const (
@@ -134,7 +144,7 @@ func (s *session) public() Session {
 	actor := s.identity.Actor()
 	return Session{Context: s.ctx, Identity: s.identity, Actor: actor,
 		ReadOnly: !actor.MayChange(), Width: pty.Window.Width, Height: pty.Window.Height,
-		Term: pty.Term, RemoteAddr: addrString(s.RemoteAddr())}
+		Term: pty.Term, RemoteAddr: addrString(s.RemoteAddr()), Mouse: slices.Contains(s.Environ(), MouseEnv+"=1")}
 }
 
 // attach records the session's program, unless the session already ended

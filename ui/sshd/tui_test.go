@@ -112,7 +112,7 @@ func TestOperatorStartsAndCancelsAJobOverSSH(t *testing.T) {
 	require.Equal(t, engine.StatusCancelled, job.Status)
 	actor := fingerprint(b.operator) + " alice@ops"
 	require.Equal(t, "ssh:"+actor, job.RequestedBy)
-	entries, err := w.store.AuditLog(ctx, store.AuditFilter{})
+	entries, err := w.store.AuditLog(ctx, w.store.Reader(), store.AuditFilter{})
 	require.NoError(t, err)
 	actions := map[string]bool{}
 	for _, e := range entries {
@@ -137,7 +137,7 @@ func TestViewerSeesTheConsoleButChangesNothing(t *testing.T) {
 	id, err := w.engine.Start(ctx, "WAITER", nil, engine.StartOptions{Actor: engine.Actor{Kind: engine.ActorCLI, Name: "ops"}})
 	require.NoError(t, err)
 	require.Equal(t, id, w.bodyStarted(t))
-	auditBefore, err := w.store.AuditLog(ctx, store.AuditFilter{})
+	auditBefore, err := w.store.AuditLog(ctx, w.store.Reader(), store.AuditFilter{})
 	require.NoError(t, err)
 
 	b := setup(t, func(c *sshd.Config) { c.NewModel = w.console })
@@ -160,7 +160,7 @@ func TestViewerSeesTheConsoleButChangesNothing(t *testing.T) {
 	jobs, err := w.engine.List(ctx, engine.ListFilter{})
 	require.NoError(t, err)
 	require.Len(t, jobs, 1)
-	auditAfter, err := w.store.AuditLog(ctx, store.AuditFilter{})
+	auditAfter, err := w.store.AuditLog(ctx, w.store.Reader(), store.AuditFilter{})
 	require.NoError(t, err)
 	require.Equal(t, auditBefore, auditAfter)
 }

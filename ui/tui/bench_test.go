@@ -32,6 +32,7 @@ func BenchmarkView(b *testing.B) {
 		{name: "detail", steps: []step{{keys: []string{"2"}, wait: "rows 1–33"},
 			{keys: []string{"down", "down", "enter"}, wait: "[Info]"},
 			{keys: []string{"right"}, wait: "sku-000030"}}},
+		{name: "schedules", steps: []step{{keys: []string{"4"}, wait: "Next runs ("}}},
 	}
 	for _, n := range benchSizes {
 		for _, pg := range pages {

@@ -14,12 +14,16 @@ import (
 const maxEventBatch = 256
 
 // refreshInterval is how often durations and countdowns are redrawn while
-// a job is active or an API is locked; nothing ticks otherwise.
-const refreshInterval = time.Second
+// a job is active or an API is locked; idleRefreshInterval is how often
+// relative times ("in 3m", "2m ago") are redrawn otherwise.
+const (
+	refreshInterval     = time.Second
+	idleRefreshInterval = 5 * time.Second
+)
 
 type (
 	eventsClosedMsg struct{}
-	tickMsg         struct{}
+	tickMsg         struct{ seq int }
 	activeJobsMsg   struct{ jobs []engine.Job }
 )
 
@@ -52,7 +56,7 @@ func (m *Model) jobsChanged(msg page.JobsChangedMsg) tea.Cmd {
 		if j.Status.Terminal() {
 			delete(m.activeJobs, j.ID)
 		} else {
-			m.activeJobs[j.ID] = true
+			m.activeJobs[j.ID] = j
 		}
 	}
 	m.refreshBudgets()
@@ -75,21 +79,29 @@ func (m *Model) loadActive() tea.Cmd {
 	}
 }
 
-// armTick schedules one redraw tick when something is counting and none
-// is pending.
+// armTick schedules one redraw tick unless one is pending: a fast one
+// while something counts, a slow one otherwise.
 func (m *Model) armTick() tea.Cmd {
-	if m.tickPending || (len(m.activeJobs) == 0 && !m.budgetLocked()) {
+	every := idleRefreshInterval
+	if len(m.activeJobs) > 0 || m.budgetLocked() {
+		every = refreshInterval
+	}
+	if m.tickPending && m.tickEvery <= every {
 		return nil
 	}
-	m.tickPending = true
-	clock := m.env.Clock
+	// None pending, or a slow one while something now counts: the new
+	// tick supersedes it (the old one's message is dropped).
+	m.tickSeq++
+	m.tickPending, m.tickEvery = true, every
+	seq, clock := m.tickSeq, m.env.Clock
 	done := m.env.Ctx.Done()
 	return func() tea.Msg {
 		select {
-		case <-clock.After(refreshInterval):
+		case <-clock.After(every):
 		case <-done:
+			return nil // the session ended: no more ticks
 		}
-		return tickMsg{}
+		return tickMsg{seq: seq}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -18,6 +19,7 @@ import (
 	"syncops/ui/tui/pages/overview"
 	"syncops/ui/tui/pages/schedules"
 	"syncops/ui/tui/styles"
+	"syncops/ui/tui/widget"
 )
 
 // maxHistory bounds the pages esc can go back through.
@@ -42,14 +44,32 @@ type Model struct {
 
 	message    string
 	messageErr bool
+	messageAt  time.Time
+	messageSeq int
 	budgets    []Budget
+
+	// quitAsk is the open "quit while jobs run?" question, or nil.
+	quitAsk  *widget.Confirm
+	exitNote string
+	// quitWaiting: quit was asked before the active jobs were known; the
+	// question is settled when they are.
+	quitWaiting  bool
+	activeLoaded bool
 
 	events      <-chan engine.Event
 	stopOnce    sync.Once
 	closed      atomic.Bool
 	stopEvents  func()
-	activeJobs  map[engine.JobID]bool
+	activeJobs  map[engine.JobID]engine.Job
 	tickPending bool
+	tickEvery   time.Duration
+	tickSeq     int
+
+	// helpScroll scrolls the help overlay when it is taller than the screen.
+	helpScroll widget.Scroll
+	// spinning: a spinner frame timer is pending; spinFrame is its frame.
+	spinning  bool
+	spinFrame int
 }
 
 // New builds a console. It subscribes to engine events at once; the
@@ -64,7 +84,7 @@ func New(opts Options) *Model {
 	env := &page.Env{Engine: opts.Engine, Actor: opts.Actor, ReadOnly: opts.ReadOnly, Clock: opts.Clock,
 		Location: opts.Location, Styles: styles.New(true), Now: opts.Clock.Now(), Ctx: ctx, Active: page.Overview}
 	m := &Model{opts: opts, env: env, cancel: cancel, help: help.New(), keys: newGlobalKeys(),
-		activeJobs: map[engine.JobID]bool{}}
+		activeJobs: map[engine.JobID]engine.Job{}, helpScroll: widget.NewScroll()}
 	m.help.Styles = env.Styles.Help
 	var sched overview.ScheduleLister
 	if opts.Schedules != nil {
@@ -98,7 +118,7 @@ func (m *Model) Close() {
 func (m *Model) Init() tea.Cmd {
 	// The front page loads when the first window size arrives: pages fit
 	// what they load to their size.
-	return tea.Batch(tea.RequestBackgroundColor, waitEvents(m.events), m.loadActive())
+	return tea.Batch(tea.RequestBackgroundColor, waitEvents(m.events), m.loadActive(), m.armTick())
 }
 
 // Update implements tea.Model.
@@ -109,52 +129,90 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.env.Now = m.env.Clock.Now()
+	cmd := m.route(msg)
+	return m, tea.Batch(cmd, m.spin())
+}
+
+// route handles one message and returns what it asks to run.
+func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		if msg.Width == m.width && msg.Height == m.height {
-			return m, nil
+			return nil
 		}
 		m.width, m.height = msg.Width, msg.Height
-		return m, m.resize()
+		return m.resize()
 	case tea.BackgroundColorMsg:
 		m.env.Styles = styles.New(msg.IsDark())
 		m.help.Styles = m.env.Styles.Help
-		return m, nil
+		if m.showHelp {
+			m.fillHelp()
+		}
+		return m.broadcast(msg)
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		m.seenMessage()
+		return m.key(msg)
+	case tea.MouseClickMsg:
+		if msg.Button != tea.MouseLeft {
+			return nil
+		}
+		m.seenMessage()
+		return m.click(msg.X, msg.Y)
+	case tea.MouseWheelMsg:
+		return m.wheel(tea.Mouse(msg))
+	case spinTickMsg:
+		m.spinning = false
+		if m.pending() {
+			m.spinFrame++
+			m.env.Spinner = spinner.Frames[m.spinFrame%len(spinner.Frames)]
+		}
+		return nil
 	case page.JobsChangedMsg:
-		return m, m.jobsChanged(msg)
+		return m.jobsChanged(msg)
 	case eventsClosedMsg:
 		if m.closed.Load() {
-			return m, nil // our own Close ended the subscription
+			return nil // our own Close ended the subscription
 		}
 		m.report("live updates stopped: the engine is shutting down", true)
-		return m, nil
+		return nil
 	case activeJobsMsg:
 		for _, j := range msg.jobs {
-			m.activeJobs[j.ID] = true
+			if _, seen := m.activeJobs[j.ID]; !seen {
+				m.activeJobs[j.ID] = j // an event may already have told newer news
+			}
 		}
-		return m, m.armTick()
+		m.activeLoaded = true
+		if m.quitWaiting {
+			return tea.Batch(m.askQuit(), m.armTick())
+		}
+		return m.armTick()
 	case tickMsg:
+		if msg.seq != m.tickSeq {
+			return nil // superseded by a faster tick
+		}
 		m.tickPending = false
 		m.refreshBudgets()
-		return m, m.armTick()
+		return tea.Batch(m.broadcast(page.TickMsg{}), m.armTick())
 	case page.ErrorMsg:
 		m.report(msg.Error(), true)
-		return m, m.broadcast(msg)
+		return m.broadcast(msg)
 	case page.NoticeMsg:
-		m.report(msg.Text, false)
-		return m, nil
+		return m.report(msg.Text, false)
+	case clearNoticeMsg:
+		if msg.seq == m.messageSeq && !m.messageErr {
+			m.message = ""
+		}
+		return nil
 	case page.OpenJobMsg:
 		m.jobOpen = true
 		cmd := m.detail.Open(msg.ID)
 		m.navigate(page.Detail)
 		if msg.Notice != "" {
-			m.report(msg.Notice, false)
+			cmd = tea.Batch(cmd, m.report(msg.Notice, false))
 		}
-		return m, cmd
+		return cmd
 	}
-	return m, m.broadcast(msg)
+	return m.broadcast(msg)
 }
 
 // broadcast gives a message to every page; each ignores what is not its own.
@@ -167,15 +225,20 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if m.quitAsk != nil {
+		return m.quitKey(msg)
+	}
 	if key.Matches(msg, m.keys.ForceQuit) {
-		return m.quit()
+		return m.askQuit()
 	}
 	if m.showHelp {
 		switch {
 		case key.Matches(msg, m.keys.Quit):
-			return m.quit()
+			return m.askQuit()
 		case key.Matches(msg, m.keys.Help), key.Matches(msg, m.keys.Back):
 			m.showHelp = false
+		default:
+			m.helpScroll.Update(msg)
 		}
 		return nil
 	}
@@ -185,9 +248,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		return m.quit()
+		return m.askQuit()
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
+		m.helpScroll = widget.NewScroll()
+		m.fillHelp()
 		return nil
 	case key.Matches(msg, m.keys.Back):
 		return m.back()
@@ -250,14 +315,41 @@ func (m *Model) back() tea.Cmd {
 	return m.pages[prev].Activate()
 }
 
-func (m *Model) quit() tea.Cmd {
-	m.Close()
-	return tea.Quit
+// Message line timing: a notice goes after noticeTTL or at the next key;
+// an error stays until a key is pressed at least errorSeen after it was
+// shown, so a key already on its way cannot hide it unread.
+const (
+	noticeTTL = 5 * time.Second
+	errorSeen = 2 * time.Second
+)
+
+type clearNoticeMsg struct{ seq int }
+
+// report shows a message on the message line; for a notice, it returns the
+// command that clears it after noticeTTL.
+func (m *Model) report(text string, isErr bool) tea.Cmd {
+	m.messageSeq++
+	m.message, m.messageErr, m.messageAt = text, isErr, m.env.Now
+	if isErr {
+		return nil
+	}
+	seq, clock, done := m.messageSeq, m.env.Clock, m.env.Ctx.Done()
+	return func() tea.Msg {
+		select {
+		case <-clock.After(noticeTTL):
+		case <-done:
+		}
+		return clearNoticeMsg{seq: seq}
+	}
 }
 
-// report shows a message on the message line.
-func (m *Model) report(text string, isErr bool) {
-	m.message, m.messageErr = text, isErr
+// seenMessage clears the message line at the operator's next action: a
+// notice at once, an error once it has been on screen errorSeen.
+func (m *Model) seenMessage() {
+	if m.message == "" || (m.messageErr && m.env.Now.Sub(m.messageAt) < errorSeen) {
+		return
+	}
+	m.message = ""
 }
 
 // resize gives every page the body area.
@@ -266,6 +358,9 @@ func (m *Model) resize() tea.Cmd {
 	m.help.SetWidth(m.width)
 	for _, p := range m.pages {
 		p.SetSize(w, h)
+	}
+	if m.showHelp {
+		m.fillHelp()
 	}
 	return m.pages[m.active].Activate()
 }

@@ -67,11 +67,14 @@ type world struct {
 	workers   bool // run jobs (otherwise the engine only inserts and reads)
 	readOnly  bool
 	actor     *engine.Actor // nil: operator
+	owns      bool          // the console owns the engine, as the local one does
 	sandbox   bool
 	budgets   bool // show API budgets, Nhanh locked for 12s
 	schedules func(b *bundle) tui.ScheduleSource
 	locations tui.LocationSource
 	seed      func(t testing.TB, b *bundle)
+	// kinds replace the test kinds (for views of the real job types).
+	kinds []engine.Kind
 }
 
 // testKinds are job kinds whose bodies the tests control.
@@ -170,7 +173,11 @@ func setup(t testing.TB, w, h int, wd world) *bundle {
 	t.Helper()
 	b := &bundle{clock: clockwork.NewFakeClockAt(t0), reached: make(chan engine.JobID, 8), proceed: make(chan struct{})}
 	b.store = storetest.Open(t, store.SQLite)
-	e, err := engine.New(engine.Config{Store: b.store, Kinds: testKinds(b), Clock: b.clock, NoWorkers: !wd.workers,
+	kinds := testKinds(b)
+	if wd.kinds != nil {
+		kinds = wd.kinds
+	}
+	e, err := engine.New(engine.Config{Store: b.store, Kinds: kinds, Clock: b.clock, NoWorkers: !wd.workers,
 		FlushInterval: time.Second, FollowInterval: time.Hour, AttemptTimeout: time.Hour,
 		MaintenanceInterval: 24 * time.Hour})
 	require.NoError(t, err)
@@ -192,7 +199,7 @@ func setup(t testing.TB, w, h int, wd world) *bundle {
 		actor = *wd.actor
 	}
 	opts := tui.Options{Engine: e, Actor: actor, ReadOnly: wd.readOnly, DatabaseName: "syncops.db",
-		Sandbox: wd.sandbox, Clock: b.clock, Location: zone, Locations: wd.locations}
+		Sandbox: wd.sandbox, Clock: b.clock, Location: zone, Locations: wd.locations, OwnsEngine: wd.owns}
 	if wd.budgets {
 		opts.Budgets = budgets(b.clock)
 	}

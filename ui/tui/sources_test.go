@@ -25,12 +25,12 @@ func TestSchedulesPage(t *testing.T) {
 			b := setup(t, sz.w, sz.h, world{schedules: realScheduler(t), seed: history})
 			b.waitFor(t, "Stepped import")
 			b.press("4")
-			b.waitFor(t, "Stepped import", "Waiter", "enabled", "off", "Next runs: 03-02 10:00, 03-02 11:00, 03-02 12:00",
+			b.waitFor(t, "Stepped import", "Waiter", "enabled", "off", "Next runs (Asia/Ho_Chi_Minh): 03-02 10:00, 03-02 11:00, 03-02 12:00",
 				"Last run: job #1 Completed")
 			b.golden(t, "list")
 
 			b.press("down", "space")
-			b.waitFor(t, "schedule of WAITER enabled on 30 2 * * *", "Next runs: 03-03 02:30")
+			b.waitFor(t, "schedule of WAITER enabled on 30 2 * * *", "Next runs (Asia/Ho_Chi_Minh): 03-03 02:30")
 			b.press("enter")
 			b.waitFor(t, "cron> 30 2 * * *")
 			b.press("ctrl+u", "b", "a", "d")
@@ -39,7 +39,7 @@ func TestSchedulesPage(t *testing.T) {
 			for _, k := range "*/15 * * * *" {
 				b.press(string(k))
 			}
-			b.waitFor(t, "Next runs:", "03-02 09:15:00 (in 15m00s)", "03-02 09:45:00")
+			b.waitFor(t, "Next runs (Asia/Ho_Chi_Minh):", "03-02 09:15 (in 15m00s)", "03-02 09:45")
 			b.golden(t, "edit_preview")
 			b.press("enter")
 			b.waitFor(t, "schedule of WAITER enabled on */15 * * * *", "Changed by local:ops")

@@ -8,9 +8,11 @@
 // size, routes messages, and draws the tab bar, the message line, the status
 // bar and the help line around the active page. Every engine call runs in a
 // tea.Cmd; engine events arrive through one subscription that a command
-// waits on and re-arms, so an idle console does no work at all. A clock tick
-// runs only while a job is active or an API is locked, to keep durations and
-// countdowns current.
+// waits on and re-arms. A clock tick keeps durations and countdowns
+// current: every second while a job is active or an API is locked, every
+// few seconds otherwise (relative times such as "in 3m" on an idle screen).
+// A spinner turns while the page in front waits for the engine. Every timer
+// runs on the injected clock.
 //
 // The SSH server runs one program per session: build it with NewProgram (or
 // New) per session, pass the session's context in Options.Context, and the
@@ -58,6 +60,16 @@ type Options struct {
 	// Locations lists and edits location mappings; nil makes the locations
 	// page say they are unavailable.
 	Locations LocationSource
+	// OwnsEngine is true for the local console, whose quitting stops the
+	// engine: quitting while jobs are active then asks first, naming them,
+	// and ExitNote says which were paused. An SSH session leaves the engine
+	// running and quits at once.
+	OwnsEngine bool
+	// Mouse turns on mouse reporting (cell motion): clicks on tabs, rows
+	// and dialog buttons, and the wheel. The local console sets it; an SSH
+	// face sets it only when the client is known to handle mouse reports,
+	// since a terminal that does not would print them as text.
+	Mouse bool
 	// Context is the session's lifetime; when it ends the console stops
 	// following the engine. Nil means it lives until Close or quit.
 	Context context.Context

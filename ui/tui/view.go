@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -22,6 +23,9 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "syncops"
+	if m.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 
@@ -31,7 +35,10 @@ func (m *Model) render() string {
 	}
 	w, h := m.bodySize()
 	body := m.pages[m.active].View()
-	if m.showHelp {
+	switch {
+	case m.quitAsk != nil:
+		body = widget.Overlay(widget.Fill(body, w, h), m.quitAsk.View(m.env.Styles, w), w, h)
+	case m.showHelp:
 		body = widget.Overlay(widget.Fill(body, w, h), m.helpView(), w, h)
 	}
 	var b strings.Builder
@@ -108,7 +115,9 @@ func (m *Model) budgetText(b Budget) string {
 	if b.Unit == BudgetPoints {
 		unit = "pts"
 	}
-	text := fmt.Sprintf("%s %.0f/%.0f %s", b.API, math.Floor(b.Available), b.Capacity, unit)
+	// A bucket overdrawn by a request in flight reads empty, never negative.
+	avail := max(0, math.Floor(b.Available))
+	text := fmt.Sprintf("%s %.0f/%.0f %s", b.API, avail, b.Capacity, unit)
 	switch {
 	case b.Capacity > 0 && b.Available/b.Capacity < lowBudget:
 		return s.BudgetLow.Render(text)
@@ -120,16 +129,67 @@ func (m *Model) budgetText(b Budget) string {
 // lowBudget is the share of an API budget under which it shows as low.
 const lowBudget = 0.2
 
+// helpLine is the foot key line: the page's keys, most important first,
+// as many as fit, then the global keys, which are never cut.
 func (m *Model) helpLine() string {
-	bindings := append(m.pages[m.active].ShortHelp(), m.keys.short()...)
-	return m.help.ShortHelpView(bindings)
+	global := m.keys.short()
+	if m.quitAsk != nil || m.pages[m.active].Capturing() {
+		global = nil // a form, filter or dialog says its own keys
+	}
+	tail := m.help.ShortHelpView(global)
+	h := m.help
+	sep := ""
+	if tail != "" {
+		sep = h.ShortSeparator
+	}
+	h.SetWidth(max(1, m.width-lipgloss.Width(tail)-lipgloss.Width(sep)))
+	head := h.ShortHelpView(m.pages[m.active].ShortHelp())
+	switch {
+	case head == "":
+		return tail
+	case tail == "":
+		return head
+	}
+	return head + h.Styles.ShortSeparator.Render(sep) + tail
+}
+
+// helpChrome is the help box's lines around its scrolled keys: border,
+// title, blank, position, border.
+const helpChrome = 5
+
+// fillHelp lays out every key of the page in front for the help overlay:
+// in columns when they fit the screen's width, one group under another
+// when they do not, scrolled when taller than the screen. It runs in
+// Update.
+func (m *Model) fillHelp() {
+	p := m.pages[m.active]
+	groups := append(p.FullHelp(), m.keys.full())
+	h := m.help
+	h.SetWidth(0) // never cut a column: stack them instead
+	inner := max(10, m.width-4)
+	content := h.FullHelpView(groups)
+	if lipgloss.Width(content) > inner {
+		parts := make([]string, 0, len(groups))
+		for _, g := range groups {
+			if text := h.FullHelpView([][]key.Binding{g}); text != "" {
+				parts = append(parts, text)
+			}
+		}
+		content = strings.Join(parts, "\n\n")
+	}
+	_, bodyH := m.bodySize()
+	lines := strings.Count(content, "\n") + 1
+	m.helpScroll.SetSize(min(inner, lipgloss.Width(content)), max(1, min(lines, bodyH-helpChrome)))
+	m.helpScroll.SetContent(content)
 }
 
 func (m *Model) helpView() string {
-	p := m.pages[m.active]
-	groups := append(p.FullHelp(), m.keys.full())
-	return m.env.Styles.HelpBox.Render(m.env.Styles.Title.Render("Keys · "+p.Title()) + "\n\n" +
-		m.help.FullHelpView(groups))
+	s := m.env.Styles
+	body := s.Title.Render("Keys · "+m.pages[m.active].Title()) + "\n\n" + m.helpScroll.View()
+	if pos := m.helpScroll.Position(); pos != "" {
+		body += "\n" + s.Muted.Render(pos+" · ↑/↓ scroll · esc close")
+	}
+	return s.HelpBox.Render(body)
 }
 
 // spread puts left and right on one line of width cells; left is cut

@@ -23,14 +23,40 @@ const (
 	roleNoKey                                // neither phone nor e-mail
 	roleEmailNoCandidate                     // no phone, e-mail unknown to Shopify
 	rolePhoneMatch                           // the ordinary case: one phone, one partner
+
+	// The roles below exist only with GenerateConfig.PhoneCases (phones_gen.go).
+	roleOldPrefixNhanh    // Nhanh has the old 11-digit mobile, Shopify the new form
+	roleOldPrefixShopify  // Nhanh has the new form, Shopify the old 11-digit mobile
+	roleLandlineMatch     // one landline on both sides
+	roleLandlineLookalike // a landline on one side, the mobile of its last 9 digits on the other
+	roleLabelledNote      // the number bare in a Shopify note, right after a phone label
+	roleBankNote          // the number in a Shopify note as a bank account or unlabelled
+
+	numCustomerRoles
 )
 
 // customerRoleCounts returns how many slots each role gets for n Nhanh
-// customers: small rates, but at least one of each while n allows.
-func customerRoleCounts(n int) []int {
+// customers, indexed by role: small rates, but at least one of each while
+// n allows. Without phoneCases the phone roles get none, and the world is
+// the one generated before they existed.
+func customerRoleCounts(n int, phoneCases bool) []int {
+	hard := []customerRole{roleAmbiguousPhone, roleAmbiguousEmail, roleEmailFallback, roleConflict,
+		roleNhanhOnly, roleNoKey, roleEmailNoCandidate}
 	cost := []int{1, 1, 1, 2, 1, 1, 1}
 	want := []int{n / 1000, n / 2000, n / 200, n / 2000, n * 6 / 100, n / 200, n / 400}
-	return roleCounts(n, cost, want)
+	if phoneCases {
+		hard = append(hard, roleOldPrefixNhanh, roleOldPrefixShopify, roleLandlineMatch, roleLandlineLookalike,
+			roleLabelledNote, roleBankNote)
+		cost = append(cost, 1, 1, 1, 1, 1, 1)
+		want = append(want, n/100, n/100, n/200, n/400, n/400, n/400)
+	}
+	c := roleCounts(n, cost, want)
+	counts := make([]int, numCustomerRoles)
+	for i, r := range hard {
+		counts[r] = c[i]
+	}
+	counts[rolePhoneMatch] = c[len(hard)]
+	return counts
 }
 
 // phoneFormatWeights makes E.164 and local numbers the common case, as in
@@ -55,11 +81,14 @@ const (
 
 func (g *generator) generateCustomers() {
 	n := g.cfg.Customers
-	counts := customerRoleCounts(n)
+	counts := customerRoleCounts(n, g.cfg.PhoneCases)
 	roles := shuffledRoles[customerRole](g, counts)
 	shopifyOnly := max(1, n/shopifyOnlyPerNhanh)
 	shopifyTotal := counts[roleAmbiguousPhone]*2 + counts[roleAmbiguousEmail]*2 +
 		counts[roleEmailFallback] + counts[roleConflict] + counts[rolePhoneMatch] + shopifyOnly
+	for r := roleOldPrefixNhanh; r < numCustomerRoles; r++ {
+		shopifyTotal += counts[r] // one Shopify customer each
+	}
 	nhanhIDs := g.shuffledPool(firstNhanhCustomerID, n, 7)
 	shopifyIDs := g.shuffledPool(firstShopifyCustomerID, shopifyTotal, 4000)
 	cb := &customerBuilder{g: g, nhanhIDs: nhanhIDs, shopifyIDs: shopifyIDs}
@@ -96,6 +125,8 @@ func (g *generator) generateCustomers() {
 		case roleEmailNoCandidate:
 			id := cb.nhanh("", cb.maybeFreshEmail(1))
 			g.truth.UnmatchedNhanhCustomers[id] = ReasonNoCandidate
+		default:
+			cb.phoneCase(role)
 		}
 	}
 	for range shopifyOnly {
@@ -217,7 +248,11 @@ func (cb *customerBuilder) shopify() *ShopifyCustomer {
 		Metafields:     map[string]Metafield{},
 	}
 	if g.chance(noiseNoteRate) {
-		c.Note = pick(g, noiseNotes)
+		notes := noiseNotes
+		if g.cfg.PhoneCases {
+			notes = phoneCaseNoiseNotes
+		}
+		c.Note = pick(g, notes)
 	}
 	g.ds.ShopifyCustomers = append(g.ds.ShopifyCustomers, c)
 	return &g.ds.ShopifyCustomers[len(g.ds.ShopifyCustomers)-1]

@@ -29,8 +29,11 @@ type NhanhCustomer struct {
 	Email  string
 	// TotalAmount is the lifetime spend in VND; it may have a fractional part.
 	TotalAmount float64
-	Address     string
-	CityName    string
+	// TotalAmountNull makes customer/list send totalAmount as null, as
+	// Nhanh does for some customers: the spend is unknown, not 0.
+	TotalAmountNull bool
+	Address         string
+	CityName        string
 	// LastBoughtDate is yyyy-mm-dd or empty.
 	LastBoughtDate string
 	// UpdatedAt is unix seconds.
@@ -56,6 +59,55 @@ type NhanhProduct struct {
 	UpdatedAt int64
 	// Deleted products are no longer listed by product/list or product/inventory.
 	Deleted bool
+	// StockNull makes the product's inventory available total null: its
+	// stock is unknown, not 0.
+	StockNull bool
+	// ParentID is Nhanh's parentId: -2 for a parent product, the parent's
+	// id for a child, 0 for a standalone product.
+	ParentID int64
+	// Combos are the components of a combo product; empty otherwise.
+	Combos []NhanhComboItem
+}
+
+// NhanhComboItem is one component of a Nhanh combo product.
+type NhanhComboItem struct {
+	ProductID extid.NhanhProductID
+	Quantity  int64
+}
+
+// NhanhOrder is one Nhanh order as order/list returns it, with the lines
+// the fake needs to move stock and spend.
+type NhanhOrder struct {
+	ID      extid.NhanhOrderID
+	DepotID extid.NhanhDepotID
+	Type    int // 1 delivery, 2 at the shop (as the fake uses them)
+	Status  int // a Nhanh order status code
+	// CustomerID is shippingAddress.id; 0 for a walk-in sale.
+	CustomerID extid.NhanhCustomerID
+	Lines      []NhanhOrderLine
+	// CreatedAt and UpdatedAt are unix seconds on the fake's clock.
+	CreatedAt, UpdatedAt int64
+	// Deleted orders are no longer listed by order/list.
+	Deleted bool
+}
+
+// NhanhOrderLine is one product line of an order.
+type NhanhOrderLine struct {
+	ProductID extid.NhanhProductID
+	Quantity  int64
+	// Returned is how many of Quantity came back in partial returns.
+	Returned int64
+	Price    float64
+}
+
+// Amount is what the order counts toward its customer's spend: the
+// lines' price times the quantity kept.
+func (o NhanhOrder) Amount() float64 {
+	var sum float64
+	for _, l := range o.Lines {
+		sum += float64(l.Quantity-l.Returned) * l.Price
+	}
+	return sum
 }
 
 // ShopifyCustomer is one Shopify customer.
@@ -92,6 +144,13 @@ type ShopifyVariant struct {
 	// Available is the "available" quantity per location.
 	Available map[extid.ShopifyLocationGID]int64
 	UpdatedAt int64
+	// Untracked marks an inventory item whose quantities Shopify does not
+	// track (inventoryItem.tracked false).
+	Untracked bool
+	// NotStockedAt lists locations where the item has no inventory level:
+	// inventorySetQuantities there fails with ITEM_NOT_STOCKED_AT_LOCATION
+	// until inventoryActivate stocks it.
+	NotStockedAt []extid.ShopifyLocationGID
 }
 
 // ShopifyLocation is one Shopify location.
@@ -109,4 +168,7 @@ type Dataset struct {
 	ShopifyCustomers []ShopifyCustomer
 	ShopifyVariants  []ShopifyVariant
 	ShopifyLocations []ShopifyLocation
+	// NhanhOrders are the orders the Nhanh fake starts with (usually none;
+	// a living shop creates them as it sells).
+	NhanhOrders []NhanhOrder
 }

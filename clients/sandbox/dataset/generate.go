@@ -53,6 +53,15 @@ type GenerateConfig struct {
 	// BaseTime is the generated world's "now": all dates fall in the two
 	// years before it (default DefaultBaseTime).
 	BaseTime time.Time
+	// PhoneCases adds the phone cases of a real Vietnamese customer book
+	// (phones_gen.go): mobiles in their pre-2018 11-digit form on one side
+	// and the new form on the other, landlines, landlines whose last 9
+	// digits are someone's mobile, bare numbers after a phone label in
+	// notes, and bank accounts and other digit runs in notes. Off by
+	// default: it changes the generated world.
+	PhoneCases bool
+	// Living switches on the hard cases of a trading shop; all off by default.
+	Living LivingCases
 }
 
 // Validate reports a config that cannot be generated.
@@ -114,6 +123,7 @@ func GenerateWithTruth(cfg GenerateConfig) (*Dataset, *Truth) {
 	g.generateDepots()
 	g.generateCustomers()
 	g.generateProducts()
+	g.applyLiving()
 	return g.ds, g.truth
 }
 

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -153,13 +154,16 @@ func TestTruthAgreesWithReferee(t *testing.T) {
 		{"one of each", &dataset.GenerateConfig{Customers: 1, Products: 1, Depots: 1, Locations: 1}},
 		{"tiny", &dataset.GenerateConfig{Seed: 5, Customers: 10, Products: 10}},
 		{"small", &dataset.GenerateConfig{Seed: 11, Customers: 800, Products: 400}},
+		{"phone cases", &dataset.GenerateConfig{Seed: 12, Customers: 2000, Products: 10, PhoneCases: true}},
+		{"phone cases, one of each", &dataset.GenerateConfig{Seed: 13, Customers: 30, Products: 1, PhoneCases: true}},
 	}
 	// Many seeds at a small size: no seed may produce an accidental collision.
 	for seed := range uint64(20) {
 		tests = append(tests, struct {
 			name string
 			cfg  *dataset.GenerateConfig
-		}{fmt.Sprintf("seed %d", seed), &dataset.GenerateConfig{Seed: 100 + seed, Customers: 300, Products: 150, Depots: 3, Locations: 2}})
+		}{fmt.Sprintf("seed %d", seed), &dataset.GenerateConfig{Seed: 100 + seed, Customers: 300, Products: 150, Depots: 3, Locations: 2,
+			PhoneCases: seed%2 == 1}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,8 +224,76 @@ func TestPhoneFormatsAreWhatTruthSays(t *testing.T) {
 			require.True(t, strings.EqualFold(s.Email, strings.TrimSpace(n.Email)))
 			continue
 		}
-		require.Equal(t, m.PhoneFormat, classifyPhone(s, subscriber(n.Mobile)), "customer %d", nid)
+		require.Equal(t, m.PhoneFormat, classifyPhone(n.Mobile, s), "customer %d", nid)
 	}
+}
+
+// TestPhoneCases checks the world of GenerateConfig.PhoneCases: every phone
+// case is present and rare, each match is in the format Truth says, and the
+// cases that must stay apart are there: landline and mobile sharing their
+// last 9 digits, and a Nhanh customer's number in a Shopify note as a bank
+// account or an unlabelled digit run.
+func TestPhoneCases(t *testing.T) {
+	t.Parallel()
+	w := setup(t, &dataset.GenerateConfig{Seed: 42, Customers: 4000, Products: 10, PhoneCases: true})
+	nhanh := map[extid.NhanhCustomerID]dataset.NhanhCustomer{}
+	for _, c := range w.ds.NhanhCustomers {
+		nhanh[c.ID] = c
+	}
+	shopify := map[extid.ShopifyCustomerGID]dataset.ShopifyCustomer{}
+	for _, c := range w.ds.ShopifyCustomers {
+		shopify[c.ID] = c
+	}
+	formats := map[dataset.PhoneFormat]int{}
+	for nid, m := range w.truth.CustomerMatches {
+		formats[m.PhoneFormat]++
+		if m.By == dataset.MatchPhone {
+			require.Equal(t, m.PhoneFormat, classifyPhone(nhanh[nid].Mobile, shopify[m.Shopify]), "customer %d", nid)
+		}
+	}
+	for _, f := range append(slices.Clone(dataset.PhoneFormats), dataset.PhoneCaseFormats...) {
+		require.Positive(t, formats[f], "phone format %s", f)
+		require.Less(t, formats[f], len(w.ds.NhanhCustomers)/2, "phone format %s", f)
+	}
+
+	// Unmatched pairs that share digits: found from the records alone.
+	last9 := func(s string) string {
+		d := nonDigits.ReplaceAllString(s, "")
+		return d[max(0, len(d)-9):]
+	}
+	var lookalikes, bankNotes, bareNotes int
+	mobiles := map[string]extid.NhanhCustomerID{}
+	for _, n := range w.ds.NhanhCustomers {
+		if n.Mobile != "" {
+			mobiles[last9(n.Mobile)] = n.ID
+		}
+	}
+	for _, c := range w.ds.ShopifyCustomers {
+		if w.truth.UnmatchedShopifyCustomers[c.ID] != dataset.ReasonNoCandidate {
+			continue
+		}
+		if nid, ok := mobiles[last9(c.Phone)]; ok && c.Phone != "" {
+			require.Equal(t, dataset.ReasonNoCandidate, w.truth.UnmatchedNhanhCustomers[nid])
+			require.NotEqual(t, landlineNational.MatchString(subscriber(c.Phone)), landlineNational.MatchString(subscriber(nhanh[nid].Mobile)),
+				"one side of %s / %s is a landline", c.Phone, nhanh[nid].Mobile)
+			lookalikes++
+		}
+		for _, m := range regexp.MustCompile(`\d{9,10}`).FindAllString(c.Note, -1) {
+			nid, ok := mobiles[last9(m)]
+			if !ok {
+				continue
+			}
+			require.Equal(t, dataset.ReasonNoCandidate, w.truth.UnmatchedNhanhCustomers[nid], "note %q", c.Note)
+			if strings.Contains(folded(c.Note), "tk") || strings.Contains(folded(c.Note), "bank") {
+				bankNotes++
+			} else {
+				bareNotes++
+			}
+		}
+	}
+	require.Positive(t, lookalikes)
+	require.Positive(t, bankNotes)
+	require.Positive(t, bareNotes)
 }
 
 var (

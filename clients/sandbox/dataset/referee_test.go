@@ -15,33 +15,87 @@ import (
 
 var nonDigits = regexp.MustCompile(`\D`)
 
-// notePhone is the reference system's finder: an optional +84/84 or 0, 8-10
-// digits that may be separated by spaces, dots or dashes, a final digit.
-var notePhone = regexp.MustCompile(`(?:\+?84|0)?(?:\d[ .\-]?){8,10}\d`)
+// The rules on dataset.Truth, restated with regular expressions.
+var (
+	mobileNational   = regexp.MustCompile(`^[35789]\d{8}$`)
+	landlineNational = regexp.MustCompile(`^2\d{9}$`)
+	oldNational      = regexp.MustCompile(`^(1\d\d)(\d{7})$`)
+	// noteRun is a digit run as written in a note: groups joined by at
+	// most two spaces, dots, dashes or parentheses, maybe after a +.
+	noteRun = regexp.MustCompile(`\+?\d+(?:[ .\-()]{1,2}\d+)*`)
+	// Labels, on folded text (lower case, no diacritics).
+	phoneLabelBefore = regexp.MustCompile(`(?:^|[^\pL])(?:sdt|dt|dtdd|dien\s+thoai|di\s+dong|lien\s+he|lien\s+lac|lh|goi|zalo|tel|phone|mobile|mob|cell|hotline|sms)[ \t:.\-=#()]{0,4}$`)
+	bankLabels       = `(?:stk|tk|tai\s+khoan|ck|chuyen\s+khoan|ngan\s+hang|account|acc|bank|vcb|vietcombank|techcombank|tcb|mb|mbbank|acb|bidv|agribank|vietinbank|vpbank|tpbank|sacombank|vib|shb|hdbank|ocb)`
+	bankLabelBefore  = regexp.MustCompile(`(?:^|[^\pL])` + bankLabels + `[ \t:.\-=#()]{0,4}$`)
+	bankLabelAfter   = regexp.MustCompile(`^[ \t:.\-=#()]{0,4}` + bankLabels + `(?:$|[^\pL])`)
+)
 
-func subscriber(raw string) string {
-	d := nonDigits.ReplaceAllString(raw, "")
-	for _, prefix := range []string{"0084", "84", "0"} {
-		if rest, ok := strings.CutPrefix(d, prefix); ok {
+// oldToNew is the 2018 conversion table of api-facts, national digits.
+var oldToNew = map[string]string{
+	"162": "32", "163": "33", "164": "34", "165": "35", "166": "36", "167": "37", "168": "38", "169": "39",
+	"120": "70", "121": "79", "122": "77", "126": "76", "128": "78",
+	"123": "83", "124": "84", "125": "85", "127": "81", "129": "82",
+	"186": "56", "188": "58", "199": "59",
+}
+
+var vietnameseLetters = strings.NewReplacer(
+	"à", "a", "á", "a", "ả", "a", "ã", "a", "ạ", "a", "ă", "a", "ằ", "a", "ắ", "a", "ẳ", "a", "ẵ", "a", "ặ", "a",
+	"â", "a", "ầ", "a", "ấ", "a", "ẩ", "a", "ẫ", "a", "ậ", "a", "è", "e", "é", "e", "ẻ", "e", "ẽ", "e", "ẹ", "e",
+	"ê", "e", "ề", "e", "ế", "e", "ể", "e", "ễ", "e", "ệ", "e", "ì", "i", "í", "i", "ỉ", "i", "ĩ", "i", "ị", "i",
+	"ò", "o", "ó", "o", "ỏ", "o", "õ", "o", "ọ", "o", "ô", "o", "ồ", "o", "ố", "o", "ổ", "o", "ỗ", "o", "ộ", "o",
+	"ơ", "o", "ờ", "o", "ớ", "o", "ở", "o", "ỡ", "o", "ợ", "o", "ù", "u", "ú", "u", "ủ", "u", "ũ", "u", "ụ", "u",
+	"ư", "u", "ừ", "u", "ứ", "u", "ử", "u", "ữ", "u", "ự", "u", "ỳ", "y", "ý", "y", "ỷ", "y", "ỹ", "y", "ỵ", "y",
+	"đ", "d")
+
+func folded(s string) string { return vietnameseLetters.Replace(strings.ToLower(s)) }
+
+// national reduces a number's digits to its national number, "" when they
+// are none; bare allows a number without 0 or country code.
+func national(digits string, bare bool) string {
+	for _, p := range []string{"00840", "0084", "840", "84", "0", ""} {
+		rest, ok := strings.CutPrefix(digits, p)
+		if !ok || (p == "" && !bare) {
+			continue
+		}
+		if mobileNational.MatchString(rest) || landlineNational.MatchString(rest) {
 			return rest
 		}
+		if m := oldNational.FindStringSubmatch(rest); m != nil && oldToNew[m[1]] != "" {
+			return oldToNew[m[1]] + m[2]
+		}
 	}
-	return d
+	return ""
+}
+
+// subscriber is the key of a phone field.
+func subscriber(raw string) string { return national(nonDigits.ReplaceAllString(raw, ""), true) }
+
+// notePhones are the keys of the numbers in a note.
+func notePhones(note string) []string {
+	if len([]rune(note)) >= 2000 {
+		return nil
+	}
+	var out []string
+	for _, m := range noteRun.FindAllStringIndex(note, -1) {
+		before, after := folded(note[:m[0]]), folded(note[m[1]:])
+		if bankLabelBefore.MatchString(before) || bankLabelAfter.MatchString(after) {
+			continue
+		}
+		if key := national(nonDigits.ReplaceAllString(note[m[0]:m[1]], ""), phoneLabelBefore.MatchString(before)); key != "" {
+			out = append(out, key)
+		}
+	}
+	return out
 }
 
 func customerPhones(c dataset.ShopifyCustomer) []string {
 	var out []string
 	for _, p := range []string{c.Phone, c.DefaultAddressPhone} {
-		if p != "" {
-			out = append(out, subscriber(p))
+		if key := subscriber(p); key != "" {
+			out = append(out, key)
 		}
 	}
-	if len(c.Note) < 2000 {
-		for _, m := range notePhone.FindAllString(c.Note, -1) {
-			out = append(out, subscriber(m))
-		}
-	}
-	return out
+	return append(out, notePhones(c.Note)...)
 }
 
 type customerVerdict struct {
@@ -79,7 +133,7 @@ func refereeCustomers(ds *dataset.Dataset) customerVerdict {
 		var cands map[extid.ShopifyCustomerGID]bool
 		key, ambiguous := dataset.MatchPhone, dataset.ReasonAmbiguousPhone
 		switch email := strings.ToLower(strings.TrimSpace(n.Email)); {
-		case n.Mobile != "":
+		case subscriber(n.Mobile) != "":
 			cands = byPhone[subscriber(n.Mobile)]
 		case email != "":
 			cands = byEmail[email]
@@ -135,9 +189,23 @@ var phoneFieldForms = []struct {
 	{dataset.PhoneNoLeadingZero, regexp.MustCompile(`^[35789]\d{8}$`)},
 }
 
-// classifyPhone says how c carries the number sub, from the record alone.
-func classifyPhone(c dataset.ShopifyCustomer, sub string) dataset.PhoneFormat {
+// classifyPhone says how c carries the number of the Nhanh mobile, from
+// the records alone.
+func classifyPhone(mobile string, c dataset.ShopifyCustomer) dataset.PhoneFormat {
+	sub := subscriber(mobile)
+	isOld := func(field string) bool {
+		d := nonDigits.ReplaceAllString(field, "")
+		return regexp.MustCompile(`^(?:0|84|0084)1\d{9}$`).MatchString(d)
+	}
 	switch {
+	case isOld(mobile):
+		return dataset.PhoneOldPrefixNhanh
+	case isOld(c.Phone) || isOld(c.DefaultAddressPhone):
+		return dataset.PhoneOldPrefixShopify
+	case landlineNational.MatchString(sub):
+		return dataset.PhoneLandline
+	case c.Phone == "" && c.DefaultAddressPhone == "" && !strings.Contains(c.Note, "0"+sub[:3]) && !strings.Contains(c.Note, "+84"):
+		return dataset.PhoneNoteLabelled
 	case c.Phone == "" && c.DefaultAddressPhone == "":
 		return dataset.PhoneNoteOnly
 	case c.Phone == "":

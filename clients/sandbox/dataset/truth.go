@@ -13,10 +13,16 @@ import "syncops/clients/extid"
 // The rules the answers follow (a matcher that implements them reproduces
 // Truth exactly):
 //
-// Customers. A Nhanh mobile is reduced to its 9-digit subscriber number
-// (digits only, then one leading 0084, 84 or 0 dropped). A Shopify customer is reachable from that number when its
-// phone, its default address phone, or a phone written in its note reduces to
-// the same subscriber number. A Nhanh customer without a mobile falls back to
+// Customers. A Nhanh mobile is reduced to its national number (digits
+// only, then one leading 00840, 0084, 840, 84 or 0 dropped, leaving 9 digits
+// for a mobile, 10 starting with 2 for a landline; an old 11-digit mobile,
+// 10 national digits starting with an old prefix, is rewritten to its new
+// form by the 2018 conversion table). A Shopify customer is reachable from
+// that number when its phone, its default address phone, or a phone written
+// in its note reduces to the same national number. In a note, a bare
+// national number (no 0, no country code) counts only right after a phone
+// label ("SĐT:"), and no number next to a bank label ("STK", a bank's
+// name) counts; the phone and address fields read bare numbers. A Nhanh customer without a mobile falls back to
 // its e-mail, compared trimmed and case-insensitively. Exactly one candidate
 // is a match, unless another Nhanh customer reaches the same Shopify customer
 // (then all of them are conflicts); two or more candidates are ambiguous.
@@ -97,6 +103,12 @@ const (
 	PhoneAddressOnly    PhoneFormat = "address-only"    // only defaultAddressPhone
 	PhoneNoteOnly       PhoneFormat = "note-only"       // only inside the note
 	PhoneAndAddressBoth PhoneFormat = "phone-and-address"
+
+	// Formats of GenerateConfig.PhoneCases.
+	PhoneOldPrefixNhanh   PhoneFormat = "old-prefix-nhanh"   // Nhanh 0168 123 4567, Shopify +84381234567
+	PhoneOldPrefixShopify PhoneFormat = "old-prefix-shopify" // Nhanh 0381234567, Shopify +84 168 123 4567
+	PhoneLandline         PhoneFormat = "landline"           // 024 3825 1234 on both sides
+	PhoneNoteLabelled     PhoneFormat = "note-labelled"      // note "SĐT: 912 345 678"
 )
 
 // PhoneFormats lists every format the generator uses, in a fixed order.
@@ -105,6 +117,9 @@ var PhoneFormats = []PhoneFormat{
 	PhoneGroupedDashes, PhoneDoubleZero, PhoneNoLeadingZero, PhoneAddressOnly,
 	PhoneNoteOnly, PhoneAndAddressBoth,
 }
+
+// PhoneCaseFormats lists the formats GenerateConfig.PhoneCases adds.
+var PhoneCaseFormats = []PhoneFormat{PhoneOldPrefixNhanh, PhoneOldPrefixShopify, PhoneLandline, PhoneNoteLabelled}
 
 // SKUForm is how a matched pair's keys relate.
 type SKUForm string

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"syncops/clients/extid"
 	"syncops/clients/sandbox/dataset"
 )
 
@@ -34,6 +35,8 @@ type filters struct {
 	LastBoughtDateTo   string  `json:"lastBoughtDateTo"`
 	UpdatedAtFrom      int64   `json:"updatedAtFrom"`
 	UpdatedAtTo        int64   `json:"updatedAtTo"`
+	CreatedAtFrom      int64   `json:"createdAtFrom"`
+	CreatedAtTo        int64   `json:"createdAtTo"`
 }
 
 // query is a validated request: its filters, page size and cursor.
@@ -93,6 +96,9 @@ func (s *Server) parse(r *http.Request, endpoint, cursorKey string) (query, *env
 		}
 		q.after = after
 	}
+	if endpoint == EndpointOrderList {
+		s.checkOrderWindow(q.filters, bad)
+	}
 	if len(bad) > 0 {
 		env := invalidFields(bad)
 		return query{}, &env
@@ -122,20 +128,23 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, endpoint 
 		writePage(w, rows, next)
 	case EndpointBusinessDepot:
 		writePage(w, s.depotList(q), nil)
+	case EndpointOrderList:
+		rows, next := s.orderPage(q)
+		writePage(w, rows, next)
 	}
 }
 
 type customerJSON struct {
-	ID             int64   `json:"id"`
-	Type           int     `json:"type"`
-	Name           string  `json:"name"`
-	Mobile         string  `json:"mobile"`
-	Email          string  `json:"email"`
-	Address        string  `json:"address"`
-	CityName       string  `json:"cityName"`
-	TotalAmount    float64 `json:"totalAmount"`
-	LastBoughtDate *string `json:"lastBoughtDate"`
-	UpdatedAt      int64   `json:"updatedAt"`
+	ID             int64    `json:"id"`
+	Type           int      `json:"type"`
+	Name           string   `json:"name"`
+	Mobile         string   `json:"mobile"`
+	Email          string   `json:"email"`
+	Address        string   `json:"address"`
+	CityName       string   `json:"cityName"`
+	TotalAmount    *float64 `json:"totalAmount"`
+	LastBoughtDate *string  `json:"lastBoughtDate"`
+	UpdatedAt      int64    `json:"updatedAt"`
 }
 
 type productJSON struct {
@@ -149,10 +158,18 @@ type productJSON struct {
 	} `json:"prices"`
 	Inventory inventoryJSON `json:"inventory"`
 	UpdatedAt int64         `json:"updatedAt"`
+	ParentID  int64         `json:"parentId,omitempty"`
+	Combos    []comboJSON   `json:"combos,omitempty"`
+}
+
+type comboJSON struct {
+	ID       int64 `json:"id"`
+	Quantity int64 `json:"quantity"`
 }
 
 type inventoryJSON struct {
-	Available int64            `json:"available"`
+	// Available is null for a product whose stock the dataset marks null.
+	Available *int64           `json:"available"`
 	Depots    []depotStockJSON `json:"depots"`
 }
 
@@ -172,21 +189,35 @@ type depotJSON struct {
 }
 
 func (s *Server) customerPage(q query) ([]customerJSON, []byte) {
+	// Sort only the ids after the cursor, and copy only the page's rows (one
+	// more tells whether a next page exists): a pull of 20,000 customers
+	// asks for 200 pages, and sorting every row for each was most of its cost.
 	s.mu.Lock()
-	var rows []dataset.NhanhCustomer
-	for _, c := range s.customers {
-		if matchCustomer(c, q.filters) {
-			rows = append(rows, c)
+	f := q.filters
+	if f.Type == 0 && s.opts.OmittedTypeMeansRetail {
+		f.Type = int(dataset.NhanhRetail)
+	}
+	var ids []extid.NhanhCustomerID
+	for id, c := range s.customers {
+		if int64(id) > q.after && matchCustomer(c, f) {
+			ids = append(ids, id)
 		}
 	}
+	slices.Sort(ids)
+	rows := make([]dataset.NhanhCustomer, 0, min(len(ids), q.size+1))
+	for _, id := range ids[:min(len(ids), q.size+1)] {
+		rows = append(rows, s.customers[id])
+	}
 	s.mu.Unlock()
-	slices.SortFunc(rows, func(a, b dataset.NhanhCustomer) int { return cmpID(a.ID, b.ID) })
 	rows, next := page(rows, q, func(c dataset.NhanhCustomer) int64 { return int64(c.ID) }, "id")
 	out := make([]customerJSON, 0, len(rows))
 	for _, c := range rows {
 		cj := customerJSON{
 			ID: int64(c.ID), Type: int(c.Type), Name: c.Name, Mobile: c.Mobile, Email: c.Email,
-			Address: c.Address, CityName: c.CityName, TotalAmount: c.TotalAmount, UpdatedAt: c.UpdatedAt,
+			Address: c.Address, CityName: c.CityName, UpdatedAt: c.UpdatedAt,
+		}
+		if !c.TotalAmountNull {
+			cj.TotalAmount = &c.TotalAmount
 		}
 		if c.LastBoughtDate != "" {
 			cj.LastBoughtDate = &c.LastBoughtDate
@@ -222,6 +253,9 @@ func matchUpdated(updatedAt int64, f filters) bool {
 // listedProducts returns the products a product endpoint can see, sorted by
 // id: deleted ones are gone, and keep (if set) filters further.
 func (s *Server) listedProducts(f filters, keep func(dataset.NhanhProduct) bool) []dataset.NhanhProduct {
+	if f.Status == 0 && s.opts.OmittedStatusMeansActive {
+		f.Status = 1
+	}
 	s.mu.Lock()
 	var rows []dataset.NhanhProduct
 	for _, p := range s.products {
@@ -248,6 +282,10 @@ func (s *Server) productPage(q query) ([]productJSON, []byte) {
 		pj := productJSON{ID: int64(p.ID), Code: p.Code, Barcode: p.Barcode, Name: p.Name, Status: p.Status, UpdatedAt: p.UpdatedAt}
 		pj.Prices.Retail = p.Price
 		pj.Inventory = stockOf(p)
+		pj.ParentID = p.ParentID
+		for _, c := range p.Combos {
+			pj.Combos = append(pj.Combos, comboJSON{ID: int64(c.ProductID), Quantity: c.Quantity})
+		}
 		out = append(out, pj)
 	}
 	return out, next
@@ -256,7 +294,10 @@ func (s *Server) productPage(q query) ([]productJSON, []byte) {
 // inventoryPage serves product/inventory, which leaves out products without
 // stock (as the real API may do).
 func (s *Server) inventoryPage(q query) ([]inventoryRowJSON, []byte) {
-	rows := s.listedProducts(q.filters, func(p dataset.NhanhProduct) bool { return stockOf(p).Available != 0 })
+	rows := s.listedProducts(q.filters, func(p dataset.NhanhProduct) bool {
+		a := stockOf(p).Available
+		return a == nil || *a != 0
+	})
 	rows, next := page(rows, q, func(p dataset.NhanhProduct) int64 { return int64(p.ID) }, "productId")
 	out := make([]inventoryRowJSON, 0, len(rows))
 	for _, p := range rows {
@@ -267,9 +308,13 @@ func (s *Server) inventoryPage(q query) ([]inventoryRowJSON, []byte) {
 
 func stockOf(p dataset.NhanhProduct) inventoryJSON {
 	inv := inventoryJSON{Depots: make([]depotStockJSON, 0, len(p.Available))}
+	var total int64
 	for d, n := range p.Available {
-		inv.Available += n
+		total += n
 		inv.Depots = append(inv.Depots, depotStockJSON{ID: int64(d), Available: n})
+	}
+	if !p.StockNull {
+		inv.Available = &total
 	}
 	slices.SortFunc(inv.Depots, func(a, b depotStockJSON) int { return cmpID(a.ID, b.ID) })
 	return inv

@@ -1,6 +1,6 @@
 // Package nhanhfake is an in-process HTTP fake of the Nhanh.vn Open API v3
-// read endpoints syncops uses: customer/list, product/list, product/inventory
-// and business/depot.
+// read endpoints syncops uses: customer/list, product/list, product/inventory,
+// business/depot and order/list.
 //
 // It is faithful where a client can get things wrong: the raw Authorization
 // header and the appId/businessId query, the {code, errorCode, messages}
@@ -16,7 +16,10 @@
 //	  -> credentials (auth errorCode) -> body and filters (validation) -> data
 //
 // The fake is read-only, as Nhanh is for syncops; SetCustomer, SetProduct and
-// SetStock change the source world between runs.
+// SetStock change the source world between runs. It also models a shop that
+// keeps trading (orders.go): PlaceOrder, ReturnPart, DeleteOrder and Sell move
+// stock and spend on the injected clock without moving any updatedAt, as
+// Nhanh does, and order/list serves the orders in windows of at most 31 days.
 package nhanhfake
 
 import (
@@ -57,6 +60,7 @@ const (
 	EndpointProductList      = "product/list"
 	EndpointProductInventory = "product/inventory"
 	EndpointBusinessDepot    = "business/depot"
+	EndpointOrderList        = "order/list"
 )
 
 const pathPrefix = "/v3.0/"
@@ -67,6 +71,8 @@ type Options struct {
 	AppID       string
 	BusinessID  string
 	AccessToken string
+	// SecretKey is the app's secret, checked by the app/ endpoints.
+	SecretKey string
 	// Scale speeds the fake's clock-based limits up: the window is
 	// BaseWindow/Scale and a lock lasts LockSeconds/Scale, while the limit
 	// stays at 150. Scale 20 makes the window 1.5 s.
@@ -77,6 +83,13 @@ type Options struct {
 	Clock       clockwork.Clock
 	// PageSize caps the rows of one page (at most 100, Nhanh's cap).
 	PageSize int
+	// OmittedTypeMeansRetail makes customer/list without a type filter
+	// return retail customers only, the pessimistic reading of Nhanh's
+	// undocumented default; a complete pull must ask for every type.
+	OmittedTypeMeansRetail bool
+	// OmittedStatusMeansActive makes product/list and product/inventory
+	// without a status filter return active products only.
+	OmittedStatusMeansActive bool
 }
 
 func (o Options) withDefaults() Options {
@@ -106,9 +119,12 @@ type Server struct {
 	customers map[extid.NhanhCustomerID]dataset.NhanhCustomer
 	products  map[extid.NhanhProductID]dataset.NhanhProduct
 	depots    []dataset.NhanhDepot
+	orders    map[extid.NhanhOrderID]dataset.NhanhOrder
+	nextOrder extid.NhanhOrderID
 	limits    map[string]*endpointLimit
 	record    recorder
 	scripted  []fault.Kind
+	app       appState // grants and access codes (app.go)
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -126,6 +142,8 @@ func New(ds *dataset.Dataset, opts Options) *Server {
 		lock:      time.Duration(float64(opts.LockSeconds) * float64(time.Second) / opts.Scale),
 		customers: map[extid.NhanhCustomerID]dataset.NhanhCustomer{},
 		products:  map[extid.NhanhProductID]dataset.NhanhProduct{},
+		orders:    map[extid.NhanhOrderID]dataset.NhanhOrder{},
+		nextOrder: firstOrderID,
 		limits:    map[string]*endpointLimit{},
 		closed:    make(chan struct{}),
 	}
@@ -137,6 +155,10 @@ func New(ds *dataset.Dataset, opts Options) *Server {
 	}
 	for _, p := range ds.NhanhProducts {
 		s.products[p.ID] = cloneProduct(p)
+	}
+	for _, o := range ds.NhanhOrders {
+		s.orders[o.ID] = cloneOrder(o)
+		s.nextOrder = max(s.nextOrder, o.ID+1)
 	}
 	s.depots = slices.Clone(ds.NhanhDepots)
 	slices.SortFunc(s.depots, func(a, b dataset.NhanhDepot) int { return cmpID(a.ID, b.ID) })
@@ -199,6 +221,9 @@ func (s *Server) InjectNext(kinds ...fault.Kind) {
 
 // ServeHTTP answers one API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveApp(w, r) {
+		return
+	}
 	endpoint, ok := strings.CutPrefix(r.URL.Path, pathPrefix)
 	if !ok || !knownEndpoint(endpoint) {
 		writeJSON(w, http.StatusNotFound, failure("ERR_NOT_FOUND", "Unknown API "+r.URL.Path))
@@ -224,7 +249,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func knownEndpoint(e string) bool {
 	switch e {
-	case EndpointCustomerList, EndpointProductList, EndpointProductInventory, EndpointBusinessDepot:
+	case EndpointCustomerList, EndpointProductList, EndpointProductInventory, EndpointBusinessDepot, EndpointOrderList:
 		return true
 	}
 	return false
@@ -251,7 +276,7 @@ func (s *Server) checkAuth(r *http.Request) (envelope, bool) {
 		return failure("ERR_INVALID_APP_ID", "appId is invalid"), false
 	case q.Get("businessId") != s.opts.BusinessID:
 		return failure("ERR_INVALID_BUSINESS_ID", "businessId is invalid"), false
-	case r.Header.Get("Authorization") != s.opts.AccessToken:
+	case !s.tokenValid(r.Header.Get("Authorization")):
 		return failure("ERR_INVALID_ACCESS_TOKEN", "accessToken is invalid or expired"), false
 	}
 	return envelope{}, true
@@ -263,6 +288,7 @@ func cloneProduct(p dataset.NhanhProduct) dataset.NhanhProduct {
 	for d, n := range p.Available {
 		out.Available[d] = n
 	}
+	out.Combos = slices.Clone(p.Combos)
 	return out
 }
 

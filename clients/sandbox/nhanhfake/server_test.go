@@ -431,7 +431,7 @@ func TestTimeoutFaultStallsUntilClientGivesUp(t *testing.T) {
 func TestRoutingErrors(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil, nhanhfake.Options{})
-	r := b.post(t, "order/list", `{}`)
+	r := b.post(t, "order/add", `{}`)
 	require.Equal(t, http.StatusNotFound, r.Status)
 	resp, err := b.http.Client().Get(b.http.URL + "/v3.0/customer/list")
 	require.NoError(t, err)

@@ -272,6 +272,9 @@ func projectInto(doc *ast.QueryDocument, set ast.SelectionSet, obj, out map[stri
 			if !ok {
 				return undefinedField(obj["__typename"], sel.Name)
 			}
+			if fn, isFunc := fv.(fieldFunc); isFunc {
+				fv = fn(sel)
+			}
 			if len(sel.SelectionSet) == 0 {
 				if isObject(fv) {
 					return &gqlError{Message: fmt.Sprintf("Field must have selections (field '%s' returns an object but has no selections)", sel.Name), Code: "selectionMismatch"}

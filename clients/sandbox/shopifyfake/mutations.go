@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ func (s *Server) mutationResolvers() map[string]resolver {
 		"metafieldsSet":          s.resolveMetafieldsSet,
 		"inventorySetQuantities": s.resolveInventorySet,
 		"bulkOperationRunQuery":  s.resolveBulkRun,
+		"inventoryActivate":      s.resolveInventoryActivate,
+		// setup.go
+		"metafieldDefinitionCreate": s.resolveMetafieldDefinitionCreate,
 	}
 }
 
@@ -275,6 +279,8 @@ func (s *Server) applyInventory(rc *requestContext, input map[string]any, quanti
 			fail("inventoryItemId", "INVALID_INVENTORY_ITEM", "The specified inventory item could not be found.")
 		case !locOK:
 			fail("locationId", "INVALID_LOCATION", "The specified location could not be found.")
+		case slices.Contains(s.variants[vi].NotStockedAt, loc):
+			fail("locationId", "ITEM_NOT_STOCKED_AT_LOCATION", "The specified inventory item is not stocked at the location.")
 		case seen[[2]string{item, string(loc)}]:
 			fail("inventoryItemId", "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR", "The combination of inventoryItemId and locationId must be unique.")
 		case !qOK || quantity < 0:
@@ -299,9 +305,13 @@ func (s *Server) applyInventory(rc *requestContext, input map[string]any, quanti
 		v := &s.variants[c.variant]
 		prev := v.Available[c.location]
 		v.Available[c.location] = c.quantity
-		s.rec.InventoryWrites = append(s.rec.InventoryWrites, InventoryWrite{
+		write := InventoryWrite{
 			InventoryItemID: v.InventoryItemID, LocationID: c.location, Previous: prev, Quantity: c.quantity, IdempotencyKey: key,
-		})
+		}
+		s.rec.InventoryWrites = append(s.rec.InventoryWrites, write)
+		if v.Untracked {
+			s.rec.UntrackedWrites = append(s.rec.UntrackedWrites, write)
+		}
 		wire = append(wire, map[string]any{"__typename": "InventoryChange", "name": "available", "delta": c.quantity - prev, "quantityAfterChange": c.quantity})
 	}
 	group := map[string]any{

@@ -25,6 +25,10 @@ func (s *Server) queryResolvers() map[string]resolver {
 		"shop":                 s.resolveShop,
 		"node":                 s.resolveNode,
 		"currentBulkOperation": s.resolveCurrentBulkOperation,
+		"nodes":                s.resolveNodes,
+		// setup.go
+		"currentAppInstallation": s.resolveAppInstallation,
+		"metafieldDefinitions":   s.resolveMetafieldDefinitions,
 	}
 }
 
@@ -196,11 +200,19 @@ func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float6
 		return nil, 0, err
 	}
 	byName := stringArg(f, "sortKey", rc.vars) == "NAME" || argMissing(f, "sortKey")
-	keys := make([]sortKey, len(s.locations))
-	names := make([]string, len(s.locations))
+	// shown are the positions in s.locations of the locations listed:
+	// inactive ones only when asked for.
+	var shown []int
 	for i, l := range s.locations {
-		names[i] = l.Name
-		keys[i] = sortKey{a: gidNumber(string(l.ID))}
+		if s.locationActive(l.ID) || boolArg(f, "includeInactive", rc.vars) {
+			shown = append(shown, i)
+		}
+	}
+	keys := make([]sortKey, len(shown))
+	names := make([]string, len(shown))
+	for i, at := range shown {
+		names[i] = s.locations[at].Name
+		keys[i] = sortKey{a: gidNumber(string(s.locations[at].ID))}
 	}
 	if byName {
 		// Rank by name, so the key stays two integers.
@@ -212,7 +224,9 @@ func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float6
 	}
 	page, info := paginate(keys, first, after, reverse)
 	conn := connection("Location", keys, page, info, func(pos int) map[string]any {
-		return locationObject(&s.locations[pos])
+		obj := locationObject(&s.locations[shown[pos]])
+		obj["isActive"] = s.locationActive(s.locations[shown[pos]].ID)
+		return obj
 	})
 	return conn, float64(first - int64(len(page))), nil
 }
@@ -273,6 +287,10 @@ func (s *Server) resolveNode(rc *requestContext, f *ast.Field) (any, float64, er
 	case extid.ResourceVariant:
 		if i, ok := s.variantByID[extid.ShopifyVariantGID(id)]; ok {
 			return variantObject(&s.variants[i]), 0, nil
+		}
+	case extid.ResourceInventoryItem:
+		if i, ok := s.variantByItem[extid.ShopifyInventoryItemGID(id)]; ok {
+			return inventoryItemObject(&s.variants[i]), 0, nil
 		}
 	case extid.ResourceLocation:
 		if i, ok := s.locationByID[extid.ShopifyLocationGID(id)]; ok {
@@ -336,6 +354,7 @@ func customerObject(rc *requestContext, c *dataset.ShopifyCustomer) map[string]a
 		"state":            "ENABLED",
 		"tags":             []any{},
 		"defaultAddress":   map[string]any{"__typename": "MailingAddress", "phone": addressPhone},
+		"metafield":        metafieldField(c),
 	}
 	if rc == nil || rc.versionAtLeast("2025-04") {
 		m["defaultEmailAddress"] = nil
@@ -370,12 +389,7 @@ func variantObject(v *dataset.ShopifyVariant) map[string]any {
 			"title":      v.ProductTitle,
 			"status":     v.ProductStatus,
 		},
-		"inventoryItem": map[string]any{
-			"__typename": "InventoryItem",
-			"id":         string(v.InventoryItemID),
-			"sku":        nullable(v.SKU),
-			"tracked":    true,
-		},
+		"inventoryItem": inventoryItemObject(v),
 	}
 }
 

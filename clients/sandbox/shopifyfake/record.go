@@ -39,6 +39,18 @@ type Record struct {
 	IdempotencyKeys []string
 	// IdempotentReplays counts requests answered from a stored result.
 	IdempotentReplays int
+	// UntrackedWrites are the applied inventory writes to items Shopify
+	// does not track. Shopify documents no error for them, so the fake
+	// accepts them like Shopify appears to; a sync should not send them.
+	UntrackedWrites []InventoryWrite
+	// Activations are the inventoryActivate calls that stocked an item.
+	Activations []Activation
+}
+
+// Activation is one inventory item stocked at a location by inventoryActivate.
+type Activation struct {
+	InventoryItemID extid.ShopifyInventoryItemGID
+	LocationID      extid.ShopifyLocationGID
 }
 
 // MetafieldWrite is one metafield stored by metafieldsSet.
@@ -81,6 +93,8 @@ func (s *Server) Record() Record {
 	r.MetafieldWrites = slices.Clone(s.rec.MetafieldWrites)
 	r.InventoryWrites = slices.Clone(s.rec.InventoryWrites)
 	r.IdempotencyKeys = slices.Clone(s.rec.IdempotencyKeys)
+	r.UntrackedWrites = slices.Clone(s.rec.UntrackedWrites)
+	r.Activations = slices.Clone(s.rec.Activations)
 	return r
 }
 
@@ -107,6 +121,7 @@ func (s *Server) Variant(id extid.ShopifyVariantGID) (dataset.ShopifyVariant, bo
 	}
 	v := s.variants[i]
 	v.Available = maps.Clone(v.Available)
+	v.NotStockedAt = slices.Clone(v.NotStockedAt)
 	return v, true
 }
 

@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +101,7 @@ type Server struct {
 	script      []ScriptedFault
 	groupSeq    int
 	serverErrs  int
+	setup       setupState // scopes, metafield definitions, inactive locations (setup.go)
 }
 
 // ScriptedFault is a fault a test queues for the next matching request.
@@ -168,6 +170,7 @@ func (s *Server) copyDataset(ds *dataset.Dataset) {
 	}
 	for _, v := range ds.ShopifyVariants {
 		v.Available = cloneMap(v.Available)
+		v.NotStockedAt = slices.Clone(v.NotStockedAt)
 		if v.Available == nil {
 			v.Available = map[extid.ShopifyLocationGID]int64{}
 		}

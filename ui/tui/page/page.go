@@ -77,6 +77,17 @@ type Env struct {
 	Active ID
 	// Ctx ends when the program ends; engine calls derive from it.
 	Ctx context.Context
+	// Spinner is the current frame of the spinner pages draw beside work
+	// that is pending; the root moves it on while a Pender is pending.
+	Spinner string
+}
+
+// Loading is text for work in progress, with the spinner's frame.
+func (e *Env) Loading(text string) string {
+	if e.Spinner == "" {
+		return text
+	}
+	return e.Spinner + " " + text
 }
 
 // Call returns a context for one engine call.
@@ -145,4 +156,29 @@ func Notify(format string, args ...any) tea.Cmd {
 // Open returns a command that opens a job's detail page.
 func Open(id engine.JobID) tea.Cmd {
 	return func() tea.Msg { return OpenJobMsg{ID: id} }
+}
+
+// ClickMsg is a left click on the page body, in cells from the body's top
+// left corner. The root sends it to the page in front only.
+type ClickMsg struct{ X, Y int }
+
+// WheelMsg is a turn of the mouse wheel over the page body: Delta is -1
+// up, +1 down. The root sends it to the page in front only.
+type WheelMsg struct{ X, Y, Delta int }
+
+// Copy returns a command that puts text on the operator's clipboard and
+// says what was copied. The clipboard is set with an OSC 52 sequence, which
+// the operator's terminal carries out, so it works over SSH too.
+func Copy(what, text string) tea.Cmd {
+	return tea.Batch(tea.SetClipboard(text), Notify("copied %s to the clipboard", what))
+}
+
+// TickMsg is the root's redraw tick, given to every page so text that
+// depends on the time ("running for 3m") can be rebuilt in Update.
+type TickMsg struct{}
+
+// Pender is a page that may be waiting for the engine; the root animates
+// a spinner (Env.Spinner) while the page in front is.
+type Pender interface {
+	Pending() bool
 }

@@ -115,7 +115,7 @@ func New(isDark bool) Styles {
 	// The cursor does not blink: blinking needs a timer, and an idle console
 	// must not tick.
 	s.InputCursor = lipgloss.NewStyle().Reverse(true)
-	s.InputPlaceholder = lipgloss.NewStyle().Foreground(muted)
+	s.InputPlaceholder = lipgloss.NewStyle().Foreground(muted).Italic(true)
 	return s
 }
 

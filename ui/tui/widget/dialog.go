@@ -14,6 +14,9 @@ import (
 type Confirm struct {
 	Title string
 	Body  string
+	// Yes and No say what each answer does; empty means "confirm" and
+	// "keep it as it is".
+	Yes, No string
 }
 
 // Answer reads a key press: y or enter says yes, n or esc says no, any
@@ -28,9 +31,51 @@ func Answer(msg tea.KeyPressMsg) (decided, yes bool) {
 	return false, false
 }
 
+// buttons are the answers' texts as the box shows them.
+func (c Confirm) buttons() (yes, no string) {
+	yes, no = c.Yes, c.No
+	if yes == "" {
+		yes = "confirm"
+	}
+	if no == "" {
+		no = "keep it as it is"
+	}
+	return "y " + yes, "n/esc " + no
+}
+
 // View renders the question as a box no wider than width.
 func (c Confirm) View(s styles.Styles, width int) string {
-	return Box(s, c.Title, c.Body+"\n\n"+s.Muted.Render("y confirm · n/esc keep it as it is"), width)
+	yes, no := c.buttons()
+	return Box(s, c.Title, c.Body+"\n\n"+s.Muted.Render(yes+" · "+no), width)
+}
+
+// Click answers the question for a click at x, y of an area width by
+// height cells over which the box is drawn centred (Overlay): a click on
+// the yes or the no text decides; anywhere else leaves it open.
+func (c Confirm) Click(s styles.Styles, x, y, width, height int) (decided, yes bool) {
+	box := c.View(s, width)
+	bw, bh := lipgloss.Size(box)
+	x0, y0 := max(0, (width-bw)/2), max(0, (height-bh)/2)
+	if y < y0 || y >= y0+bh {
+		return false, false
+	}
+	yesText, noText := c.buttons()
+	line := ansi.Strip(strings.Split(box, "\n")[y-y0])
+	hit := func(text string) bool {
+		i := strings.Index(line, text)
+		if i < 0 {
+			return false
+		}
+		from := x0 + ansi.StringWidth(line[:i])
+		return x >= from && x < from+ansi.StringWidth(text)
+	}
+	switch {
+	case hit(yesText):
+		return true, true
+	case hit(noText):
+		return true, false
+	}
+	return false, false
 }
 
 // maxBoxWidth keeps dialogs readable on wide terminals.

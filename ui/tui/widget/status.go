@@ -2,6 +2,7 @@ package widget
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -21,18 +22,33 @@ func Badge(s styles.Styles, st store.JobStatus) string {
 	return s.Badge(st).Render(Cell(" "+string(st), BadgeWidth, false))
 }
 
-// Bar renders a progress bar of width cells (percentage included) for a
-// job in status st. It draws a static frame: the console redraws on engine
-// events, so no animation timer runs.
-func Bar(s styles.Styles, st store.JobStatus, percent float64, width int) string {
+// Bar renders a progress bar of width cells (label included). A known
+// fraction fills its share with the percentage beside it; an unknown total
+// draws a hatched bar, labelled "···" while the job is still counting and
+// "–" once it stopped. It draws a static frame: the console redraws on
+// engine events, so no animation timer runs.
+func Bar(s styles.Styles, pr Progress, width int) string {
 	const pctWidth = 5 // " 100%"
-	pct := fmt.Sprintf(" %3.0f%%", percent*100)
+	// Floored, so an unfinished job never reads 100%.
+	pct := fmt.Sprintf(" %3.0f%%", math.Floor(pr.Fraction*100))
+	if !pr.Known {
+		pct = "   – "
+		if !pr.Status.Terminal() {
+			pct = "  ···"
+		}
+	}
 	if width < pctWidth+2 {
 		return Cell(strings.TrimSpace(pct), width, true)
 	}
 	bar := width - pctWidth
-	full := int(percent*float64(bar) + 0.5)
+	if !pr.Known {
+		return lipgloss.NewStyle().Foreground(s.BarColor(pr.Status)).Render(strings.Repeat("▒", bar)) + pct
+	}
+	full := int(pr.Fraction*float64(bar) + 0.5)
 	full = max(0, min(bar, full))
-	return lipgloss.NewStyle().Foreground(s.BarColor(st)).Render(strings.Repeat("█", full)) +
+	if full == bar && pr.Fraction < 1 {
+		full-- // an unfinished job never shows a full bar
+	}
+	return lipgloss.NewStyle().Foreground(s.BarColor(pr.Status)).Render(strings.Repeat("█", full)) +
 		lipgloss.NewStyle().Foreground(s.BarEmpty).Render(strings.Repeat("░", bar-full)) + pct
 }

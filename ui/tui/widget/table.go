@@ -4,6 +4,7 @@
 package widget
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -24,6 +25,12 @@ type Column struct {
 	Keep int
 	// Right aligns the column's text to the right.
 	Right bool
+	// Min, when above 0 and below Width, lets a narrow terminal shorten the
+	// column to Min cells (names get an ellipsis) instead of dropping a
+	// column; KeepWhole is how important showing it at full Width is,
+	// weighed against other columns' Keep.
+	Min       int
+	KeepWhole int
 }
 
 // gutter is the width of the selection marker before each row.
@@ -36,52 +43,88 @@ type Layout struct {
 	widths []int
 }
 
-// Fit fits cols into width: the least important columns are dropped until
-// the rest fit, and flex columns share what is left.
+// Fit fits cols into width: the least important columns are dropped
+// until the rest fit, a shortenable column is cut to its Min when its
+// KeepWhole is the least important thing left, and flex columns share what
+// is left.
 func Fit(cols []Column, width int) Layout {
 	keep := make([]int, len(cols))
-	for i := range cols {
+	widths := make([]int, len(cols)) // by column index
+	for i, c := range cols {
 		keep[i] = i
+		widths[i] = c.Width
 	}
-	need := func(idx []int) int {
+	need := func() int {
 		n := gutter
-		for i, c := range idx {
+		for i, c := range keep {
 			if i > 0 {
 				n++
 			}
-			n += cols[c].Width
+			n += widths[c]
 		}
 		return n
 	}
-	for len(keep) > 1 && need(keep) > width {
-		drop := 0
+	for len(keep) > 1 && need() > width {
+		// The least important of: a whole column, or a column's extra width.
+		drop, shorten, least := 0, -1, cols[keep[0]].Keep
 		for i, c := range keep {
-			if cols[c].Keep < cols[keep[drop]].Keep {
-				drop = i
+			if cols[c].Keep < least {
+				drop, shorten, least = i, -1, cols[c].Keep
 			}
+			if shortenable(cols[c]) && widths[c] > cols[c].Min && cols[c].KeepWhole < least {
+				shorten, least = c, cols[c].KeepWhole
+			}
+		}
+		if shorten >= 0 {
+			widths[shorten] = cols[shorten].Min
+			continue
 		}
 		keep = append(keep[:drop], keep[drop+1:]...)
 	}
-	widths := make([]int, len(keep))
+	shown := make([]int, len(keep))
 	flex := 0
 	for i, c := range keep {
-		widths[i] = cols[c].Width
+		shown[i] = widths[c]
 		if cols[c].Flex {
 			flex++
 		}
 	}
-	if spare := width - need(keep); spare > 0 && flex > 0 {
+	if spare := width - need(); spare > 0 && flex > 0 {
 		for i, c := range keep {
 			if !cols[c].Flex {
 				continue
 			}
 			share := spare / flex
-			widths[i] += share
+			shown[i] += share
 			spare -= share
 			flex--
 		}
 	}
-	return Layout{cols: cols, keep: keep, widths: widths}
+	return Layout{cols: cols, keep: keep, widths: shown}
+}
+
+func shortenable(c Column) bool { return c.Min > 0 && c.Min < c.Width }
+
+// WholeNames returns a copy of cols in which column col is wide enough for
+// every name, shortened to its given Width only when what else fits is
+// less important than keepWhole.
+func WholeNames(cols []Column, col, keepWhole int, names []string) []Column {
+	out := append([]Column(nil), cols...)
+	c := &out[col]
+	if whole := WidestText(c.Width, names...); whole > c.Width {
+		c.Min, c.Width, c.KeepWhole = c.Width, whole, keepWhole
+	}
+	return out
+}
+
+// WidestText is the width in cells of the widest text, at least least:
+// the Width a column needs to show every text whole.
+func WidestText(least int, texts ...string) int {
+	w := least
+	for _, t := range texts {
+		w = max(w, ansi.StringWidth(t))
+	}
+	return w
 }
 
 // Has reports whether column i (an index into the columns given to Fit)
@@ -212,4 +255,21 @@ func Wrap(text string, width int) string {
 		return text
 	}
 	return lipgloss.Wrap(text, width, " ")
+}
+
+// More says how many of total rows are out of view above and below a
+// window of n rows from top ("↑ 2 more · ↓ 3 more"), or "" when all show.
+func More(top, n, total int) string {
+	above, below := top, total-top-n
+	if above <= 0 && below <= 0 {
+		return ""
+	}
+	var parts []string
+	if above > 0 {
+		parts = append(parts, fmt.Sprintf("↑ %d more", above))
+	}
+	if below > 0 {
+		parts = append(parts, fmt.Sprintf("↓ %d more", below))
+	}
+	return "  " + strings.Join(parts, " · ")
 }

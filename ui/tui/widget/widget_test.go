@@ -3,11 +3,13 @@ package widget
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/stretchr/testify/require"
 
+	"syncops/engine"
 	"syncops/store"
 	"syncops/ui/tui/styles"
 )
@@ -43,6 +45,40 @@ func TestFitDropsTheLeastImportantColumns(t *testing.T) {
 		if tt.width >= 12 {
 			require.Equal(t, tt.width, ansi.StringWidth(l.Row(make([]string, len(cols)), false, styles.New(true))))
 		}
+	}
+}
+
+// TestFitShortensNamesBeforeDroppingNeededColumns: a name column wide
+// enough for every name is shortened before any column more important than
+// whole names is dropped, and shown whole when only less important ones go.
+func TestFitShortensNamesBeforeDroppingNeededColumns(t *testing.T) {
+	t.Parallel()
+	base := []Column{
+		{Title: "NAME", Width: 10, Flex: true, Keep: 100},
+		{Title: "NEEDED", Width: 10, Keep: 50},
+		{Title: "SPARE", Width: 10, Keep: 10},
+	}
+	cols := WholeNames(base, 0, 30, []string{"a name of twenty-two"})
+	tests := []struct {
+		width     int
+		shown     []int
+		nameWidth int
+	}{
+		{width: 60, shown: []int{0, 1, 2}, nameWidth: 60 - 2 - 20 - 2},
+		{width: 40, shown: []int{0, 1}, nameWidth: 40 - 2 - 10 - 1},
+		{width: 30, shown: []int{0, 1}, nameWidth: 30 - 2 - 10 - 1},
+		{width: 12, shown: []int{0}, nameWidth: 10},
+	}
+	for _, tt := range tests {
+		l := Fit(cols, tt.width)
+		var shown []int
+		for i := range cols {
+			if l.Has(i) {
+				shown = append(shown, i)
+			}
+		}
+		require.Equal(t, tt.shown, shown, "width %d", tt.width)
+		require.Equal(t, tt.nameWidth, l.Width(0), "width %d", tt.width)
 	}
 }
 
@@ -126,14 +162,159 @@ func TestInputViewKeepsTheCursorVisible(t *testing.T) {
 	require.Contains(t, view, "END")
 }
 
+// TestInputKeepsItsWidthWithWideCharacters: Vietnamese text and emoji
+// (two cells each) never widen the field, wherever the cursor is.
+func TestInputKeepsItsWidthWithWideCharacters(t *testing.T) {
+	t.Parallel()
+	s := styles.New(true)
+	tests := []struct {
+		name  string
+		value string
+		left  int // cursor moves left from the end
+	}{
+		{name: "vietnamese", value: "Nguyễn Thị Hồng Nhung Đà Nẵng"},
+		{name: "emoji at the end", value: "đơn hàng 🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉"},
+		{name: "cursor on an emoji", value: "khách 😀😀😀😀😀😀😀😀😀😀😀 Hà Nội", left: 9},
+		{name: "CJK", value: "顧客顧客顧客顧客顧客顧客顧客"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := Input{Prompt: "/ "}
+			in.SetValue(tt.value)
+			in.Focus()
+			for range tt.left {
+				in.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
+			}
+			for _, width := range []int{12, 20, 22} {
+				require.Equal(t, width, ansi.StringWidth(ansi.Strip(in.View(s, width))), "width %d", width)
+			}
+			in.Blur()
+			require.Equal(t, 20, ansi.StringWidth(ansi.Strip(in.View(s, 20))))
+		})
+	}
+}
+
 func TestBarAndBadgeWidths(t *testing.T) {
 	t.Parallel()
 	s := styles.New(false)
 	for _, pct := range []float64{0, 0.333, 1} {
-		require.Equal(t, 20, ansi.StringWidth(Bar(s, store.JobRunning, pct, 20)))
+		require.Equal(t, 20, ansi.StringWidth(Bar(s, Progress{Fraction: pct, Known: true, Status: store.JobRunning}, 20)))
 	}
-	require.Equal(t, "██████████░░░░░░░░░░  50%", ansi.Strip(Bar(s, store.JobRunning, 0.5, 25)))
+	require.Equal(t, 20, ansi.StringWidth(Bar(s, Progress{Status: store.JobRunning}, 20)))
+	require.Equal(t, "██████████░░░░░░░░░░  50%",
+		ansi.Strip(Bar(s, Progress{Fraction: 0.5, Known: true, Status: store.JobRunning}, 25)))
 	for _, st := range []store.JobStatus{"", store.JobPending, store.JobCompleted, store.JobCancelled} {
 		require.Equal(t, BadgeWidth, ansi.StringWidth(Badge(s, st)))
 	}
+}
+
+// TestProgressOfUnknownAndUnfinishedJobs: a total that only keeps up with
+// the work (a pull growing page by page) is not shown as done, and a job
+// that stopped short never shows a full bar or 100%.
+func TestProgressOfUnknownAndUnfinishedJobs(t *testing.T) {
+	t.Parallel()
+	s := styles.New(true)
+	tests := []struct {
+		name     string
+		job      engine.Job
+		bar      string
+		doneText string
+	}{
+		{name: "running pull, total grows with the work",
+			job: engine.Job{Status: engine.StatusRunning, Total: 1250, Processed: 1250},
+			bar: "▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒  ···", doneText: "1,250 so far"},
+		{name: "running, nothing counted yet",
+			job: engine.Job{Status: engine.StatusRunning},
+			bar: "▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒  ···", doneText: "0 so far"},
+		{name: "running with a known total",
+			job: engine.Job{Status: engine.StatusRunning, Total: 1000, Processed: 400},
+			bar: "██████░░░░░░░░░  40%", doneText: "400/1,000"},
+		{name: "cancelled pull whose end was never known",
+			job: engine.Job{Status: engine.StatusCancelled, Total: 800, Processed: 800},
+			bar: "▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒   – ", doneText: "800"},
+		{name: "failed part way through a known total",
+			job: engine.Job{Status: engine.StatusFailed, Total: 1000, Processed: 999},
+			bar: "██████████████░  99%", doneText: "999/1,000"},
+		{name: "cancelled with no items",
+			job: engine.Job{Status: engine.StatusCancelled},
+			bar: "▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒   – ", doneText: "0"},
+		{name: "completed with no items",
+			job: engine.Job{Status: engine.StatusCompleted},
+			bar: "███████████████ 100%", doneText: "0"},
+		{name: "completed",
+			job: engine.Job{Status: engine.StatusCompleted, Total: 20, Processed: 20},
+			bar: "███████████████ 100%", doneText: "20/20"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.bar, ansi.Strip(Bar(s, JobProgress(tt.job), 20)))
+			require.Equal(t, tt.doneText, DoneText(tt.job))
+		})
+	}
+}
+
+// TestStalledJobShowsWhy: a running job whose counters have not moved for
+// StallAfter shows "stalled for …" instead of a rate and ETA that froze.
+func TestStalledJobShowsWhy(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	meta := []byte(`{"itemsPerSecond":12.5,"etaSeconds":48}`)
+	tests := []struct {
+		name             string
+		job              engine.Job
+		rate, eta, stall string
+	}{
+		{name: "moving", job: engine.Job{Status: engine.StatusRunning, Metadata: meta, UpdatedAt: now.Add(-5 * time.Second)},
+			rate: "12.5/s", eta: "48s"},
+		{name: "stalled", job: engine.Job{Status: engine.StatusRunning, Metadata: meta, UpdatedAt: now.Add(-2 * time.Minute)},
+			rate: "stalled", eta: "–", stall: "stalled for 2m00s"},
+		{name: "finished long ago", job: engine.Job{Status: engine.StatusCompleted, Metadata: meta, UpdatedAt: now.Add(-time.Hour)},
+			rate: "12.5/s", eta: "–"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sp := JobSpeed(tt.job, now)
+			require.Equal(t, tt.rate, sp.RateText())
+			require.Equal(t, tt.eta, sp.ETAText())
+			require.Equal(t, tt.stall, sp.StallText())
+		})
+	}
+}
+
+func TestMoreSaysWhatIsOutOfView(t *testing.T) {
+	t.Parallel()
+	require.Empty(t, More(0, 10, 10))
+	require.Equal(t, "  ↓ 3 more", More(0, 10, 13))
+	require.Equal(t, "  ↑ 2 more · ↓ 1 more", More(2, 10, 13))
+}
+
+// TestConfirmButtonsAnswerClicks: a click on the yes or the no text of a
+// dialog drawn centred answers it; a click elsewhere leaves it open.
+func TestConfirmButtonsAnswerClicks(t *testing.T) {
+	t.Parallel()
+	s := styles.New(true)
+	c := Confirm{Title: "Cancel job #5?", Body: "It stops.", Yes: "cancel it", No: "keep it"}
+	lines := strings.Split(ansi.Strip(Overlay(Fill("", 80, 20), c.View(s, 80), 80, 20)), "\n")
+	find := func(text string) (int, int) {
+		for y, ln := range lines {
+			if i := strings.Index(ln, text); i >= 0 {
+				return ansi.StringWidth(ln[:i]), y
+			}
+		}
+		t.Fatalf("%q not drawn", text)
+		return 0, 0
+	}
+	x, y := find("y cancel it")
+	decided, yes := c.Click(s, x+1, y, 80, 20)
+	require.True(t, decided)
+	require.True(t, yes)
+	x, y = find("n/esc keep it")
+	decided, yes = c.Click(s, x+3, y, 80, 20)
+	require.True(t, decided)
+	require.False(t, yes)
+	decided, _ = c.Click(s, 0, 0, 80, 20)
+	require.False(t, decided)
 }

@@ -19,6 +19,10 @@ import (
 	"syncops/ui/tui/widget"
 )
 
+// noRetryHint is what fits a failed item of a kind that cannot retry
+// items: matching failures (no candidate, or several) need a person.
+const noRetryHint = "map the right record by hand, or start the job again once the data is fixed"
+
 // section is the lower part of the page.
 type section int
 
@@ -42,18 +46,27 @@ type Page struct {
 	jobStale bool
 
 	section section
-	infoTop int
-	fail    failures
+	// info scrolls the parameters, metadata, timeline and error; its
+	// content is rebuilt in Update whenever the job changes.
+	info Scroll
+	fail failures
 
 	width, height int
 
 	confirm *widget.Confirm
 	onYes   func() tea.Cmd
 	item    *engine.FailedItem
+	// itemScroll scrolls the open failed item's message and request.
+	itemScroll Scroll
 }
 
+// Scroll is the widget the page scrolls long text with.
+type Scroll = widget.Scroll
+
 type keyMap struct {
-	Up, Down, Section, NextPage, PrevPage, Search, Open, Cancel, Retry, Force key.Binding
+	Up, Down, Section, NextPage, PrevPage, Search, Open, Cancel, Retry, Force, Copy key.Binding
+	// Keys of an open failed item, and of the search field.
+	CopyError, CopyRequest, Close, Apply, Clear key.Binding
 }
 
 // New builds the job detail page.
@@ -63,17 +76,23 @@ func New(env *page.Env) *Page {
 		kinds[k.Type] = k
 	}
 	return &Page{env: env, kinds: kinds, keys: keyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Section:  key.NewBinding(key.WithKeys("left", "right", "h", "l"), key.WithHelp("←/→", "info/failed items")),
-		NextPage: key.NewBinding(key.WithKeys("n", "pgdown"), key.WithHelp("n/pgdn", "next page")),
-		PrevPage: key.NewBinding(key.WithKeys("p", "pgup"), key.WithHelp("p/pgup", "previous page")),
-		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search items")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open item")),
-		Cancel:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel")),
-		Retry:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry failed")),
-		Force:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "force restart")),
-	}}
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Section:     key.NewBinding(key.WithKeys("left", "right", "h", "l"), key.WithHelp("←/→", "info/failed items")),
+		NextPage:    key.NewBinding(key.WithKeys("n", "pgdown"), key.WithHelp("n/pgdn", "next page")),
+		PrevPage:    key.NewBinding(key.WithKeys("p", "pgup"), key.WithHelp("p/pgup", "previous page")),
+		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search items")),
+		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open item")),
+		Cancel:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel")),
+		Retry:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry failed")),
+		Force:       key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "force restart")),
+		Copy:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy id")),
+		CopyError:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy error")),
+		CopyRequest: key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "copy request")),
+		Close:       key.NewBinding(key.WithKeys("esc", "enter", "q"), key.WithHelp("esc", "close")),
+		Apply:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
+		Clear:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+	}, info: widget.NewScroll(), itemScroll: widget.NewScroll()}
 }
 
 // Title implements page.Page.
@@ -84,22 +103,47 @@ func (p *Page) Title() string {
 	return fmt.Sprintf("Job #%d", p.id)
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: only the keys that apply to this job.
 func (p *Page) ShortHelp() []key.Binding {
-	if p.section == sectionFailures {
-		return []key.Binding{p.keys.Section, p.keys.Open, p.keys.Search, p.keys.NextPage, p.keys.Retry}
+	k := p.applicableKeys()
+	switch {
+	case p.item != nil:
+		return []key.Binding{k.Close, k.CopyError, k.CopyRequest, widget.ScrollKeys.Down}
+	case p.fail.editing != nil:
+		return []key.Binding{k.Apply, k.Clear}
+	case p.section == sectionFailures:
+		k.Copy.SetHelp("y", "copy error")
+		return []key.Binding{k.Section, k.Open, k.Search, k.NextPage, k.Copy, k.Retry}
 	}
-	return []key.Binding{p.keys.Section, p.keys.Cancel, p.keys.Retry, p.keys.Force}
+	return []key.Binding{k.Section, k.Cancel, k.Retry, k.Force, k.Copy, widget.ScrollKeys.Down}
 }
 
 // FullHelp implements help.KeyMap.
 func (p *Page) FullHelp() [][]key.Binding {
+	k := p.applicableKeys()
 	return [][]key.Binding{
-		{p.keys.Up, p.keys.Down, p.keys.Section},
-		{p.keys.Open, p.keys.Search, p.keys.NextPage, p.keys.PrevPage},
-		{p.keys.Cancel, p.keys.Retry, p.keys.Force},
+		{k.Up, k.Down, widget.ScrollKeys.PageDown, widget.ScrollKeys.PageUp, widget.ScrollKeys.Top, widget.ScrollKeys.Bottom},
+		{k.Section, k.Open, k.Search, k.NextPage, k.PrevPage},
+		{k.Cancel, k.Retry, k.Force, k.Copy, k.CopyRequest},
 	}
 }
+
+// applicableKeys is the key map with the keys that cannot apply to this
+// job disabled (help hides them): cancel on a finished job, retry on a job
+// still running, without failed items, or of a kind that cannot retry
+// single items (a matching job's failures need a person, not a retry).
+func (p *Page) applicableKeys() keyMap {
+	k := p.keys
+	if !p.loaded {
+		return k
+	}
+	k.Cancel.SetEnabled(!p.job.Status.Terminal())
+	k.Retry.SetEnabled(p.canRetryItems() && p.job.Status.Terminal() && p.job.Failed > 0)
+	return k
+}
+
+// canRetryItems reports whether the job's kind can retry single items.
+func (p *Page) canRetryItems() bool { return p.kinds[p.job.Type].RetryItems }
 
 // SetSize implements page.Page.
 func (p *Page) SetSize(width, height int) {
@@ -108,6 +152,20 @@ func (p *Page) SetSize(width, height int) {
 	if resized && p.fail.loaded {
 		p.fail.stale = true
 	}
+	if p.fail.editing != nil {
+		p.fail.editing.SetWidth(width)
+	}
+	p.info.SetSize(width, p.sectionHeight())
+	p.fillInfo()
+	if p.item != nil {
+		p.fillItem()
+	}
+}
+
+// Pending implements page.Pender: the job or its failed items are being
+// read for the first time.
+func (p *Page) Pending() bool {
+	return p.id != 0 && (!p.loaded || (p.section == sectionFailures && !p.fail.loaded))
 }
 
 // Capturing implements page.Page.
@@ -123,7 +181,9 @@ type jobMsg struct {
 // Open shows job id and returns the commands that load it.
 func (p *Page) Open(id engine.JobID) tea.Cmd {
 	if id != p.id {
-		*p = Page{env: p.env, keys: p.keys, kinds: p.kinds, width: p.width, height: p.height, id: id}
+		*p = Page{env: p.env, keys: p.keys, kinds: p.kinds, width: p.width, height: p.height, id: id,
+			info: widget.NewScroll(), itemScroll: widget.NewScroll()}
+		p.info.SetSize(p.width, p.sectionHeight())
 	}
 	return p.Activate()
 }
@@ -164,6 +224,7 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			return page.Fail(fmt.Sprintf("load job #%d", p.id), msg.err)
 		}
 		p.job, p.attempts, p.loaded = msg.job, msg.attempts, true
+		p.fillInfo()
 		return p.refresh()
 	case failuresMsg:
 		return p.failuresLoaded(msg)
@@ -187,14 +248,63 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 				p.fail.stale = true
 			}
 			p.job = j
+			p.fillInfo()
 		}
 		return p.refresh()
+	case page.TickMsg:
+		p.fillInfo() // "running for 3m" moves on
+	case tea.BackgroundColorMsg:
+		p.fillInfo()
 	case tea.KeyPressMsg:
 		return p.key(msg)
-	default:
-		if p.fail.editing != nil {
-			p.fail.editing.Update(msg)
+	case page.ClickMsg:
+		return p.click(msg)
+	case page.WheelMsg:
+		switch {
+		case p.item != nil:
+			p.itemScroll.Wheel(msg.Delta)
+		case p.section == sectionInfo:
+			p.info.Wheel(msg.Delta)
+		default:
+			p.fail.cursor = max(0, min(len(p.fail.items)-1, p.fail.cursor+msg.Delta))
 		}
+	case tea.PasteMsg:
+		if p.fail.editing != nil && p.fail.editing.Update(msg) {
+			return p.applySearch()
+		}
+	}
+	return nil
+}
+
+// click answers a dialog's button, switches the section from its tab, or
+// selects (then opens) a failed item.
+func (p *Page) click(msg page.ClickMsg) tea.Cmd {
+	switch {
+	case p.confirm != nil:
+		if decided, yes := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height); decided {
+			p.confirm = nil
+			if yes {
+				return p.onYes()
+			}
+		}
+		return nil
+	case p.item != nil, p.fail.editing != nil, !p.loaded:
+		return nil
+	case msg.Y == headerLines-1:
+		if want := p.sectionAt(msg.X); want != p.section {
+			p.section = want
+		}
+		return nil
+	case p.section == sectionFailures && msg.Y >= headerLines+failureChrome:
+		row := msg.Y - headerLines - failureChrome
+		if row >= len(p.fail.items) {
+			return nil
+		}
+		if row == p.fail.cursor {
+			p.openItem()
+			return nil
+		}
+		p.fail.cursor = row
 	}
 	return nil
 }
@@ -218,10 +328,7 @@ func (p *Page) refresh() tea.Cmd {
 func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case p.item != nil:
-		if s := msg.String(); s == "esc" || s == "enter" || s == "q" {
-			p.item = nil
-		}
-		return nil
+		return p.itemKey(msg)
 	case p.confirm != nil:
 		decided, yes := widget.Answer(msg)
 		if !decided {
@@ -245,20 +352,42 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		if cmd := p.env.Refuse(fmt.Sprintf("retrying job #%d", p.id)); cmd != nil {
 			return cmd
 		}
+		if p.loaded && !p.canRetryItems() {
+			return page.Fail(fmt.Sprintf("retry job #%d", p.id), fmt.Errorf("%s cannot retry single items: %s",
+				p.label(p.job.Type), noRetryHint))
+		}
 		return action.Retry(p.env, p.id)
 	case key.Matches(msg, p.keys.Force):
 		return p.askRestart()
 	}
 	if p.section == sectionInfo {
-		switch {
-		case key.Matches(msg, p.keys.Up):
-			p.infoTop = max(0, p.infoTop-1)
-		case key.Matches(msg, p.keys.Down):
-			p.infoTop++
+		if key.Matches(msg, p.keys.Copy) {
+			id := fmt.Sprint(p.id)
+			return page.Copy("job id "+id, id)
 		}
+		p.info.Update(msg)
 		return nil
 	}
 	return p.failuresKey(msg)
+}
+
+// itemKey scrolls, copies from or closes the open failed item.
+func (p *Page) itemKey(msg tea.KeyPressMsg) tea.Cmd {
+	it := p.item
+	switch {
+	case key.Matches(msg, p.keys.Close):
+		p.item = nil
+	case key.Matches(msg, p.keys.CopyError):
+		return page.Copy("the error of "+it.ItemKey, it.Message)
+	case key.Matches(msg, p.keys.CopyRequest):
+		if it.Request == "" {
+			return page.Fail("copy request", fmt.Errorf("the request of %s was not recorded", it.ItemKey))
+		}
+		return page.Copy("the request of "+it.ItemKey, it.Request)
+	default:
+		p.itemScroll.Update(msg)
+	}
+	return nil
 }
 
 func (p *Page) askCancel() tea.Cmd {
@@ -275,7 +404,7 @@ func (p *Page) askCancel() tea.Cmd {
 	j := p.job
 	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
 		Body: fmt.Sprintf("%s is %s (%s processed). Its work so far is kept.",
-			p.label(j.Type), format.Title(string(j.Status)), format.Fraction(j.Processed, j.Total))}
+			p.label(j.Type), format.Title(string(j.Status)), widget.DoneText(j))}
 	p.onYes = func() tea.Cmd { return action.Cancel(p.env, j.ID) }
 	return nil
 }
@@ -292,7 +421,8 @@ func (p *Page) askRestart() tea.Cmd {
 	if err != nil {
 		return page.Fail(fmt.Sprintf("restarting job #%d", p.id), err)
 	}
-	body := fmt.Sprintf("Start %s again with %s.", p.label(j.Type), engine.FormatParams(params))
+	body := fmt.Sprintf("Start %s again with %s as a new job. %s", p.label(j.Type), engine.FormatParams(params),
+		p.restartEffect(params))
 	if !j.Status.Terminal() {
 		body += fmt.Sprintf(" Job #%d is still %s and will be cancelled first.", j.ID, format.Title(string(j.Status)))
 	}
@@ -303,6 +433,25 @@ func (p *Page) askRestart() tea.Cmd {
 	p.onYes = func() tea.Cmd { return action.Restart(p.env, j) }
 	return nil
 }
+
+// restartEffect says whether a restarted job resumes or starts over: a
+// pull (a kind with a "restart" parameter) resumes from where its stream
+// stopped unless that parameter is set.
+func (p *Page) restartEffect(params engine.Params) string {
+	for _, ps := range p.kinds[p.job.Type].Params {
+		if ps.Name != restartParam || ps.Kind != engine.ParamBool {
+			continue
+		}
+		if params[restartParam] == "true" {
+			return "It starts over from the first page (restart is set)."
+		}
+		return "It resumes from where this pull stopped; to start over, start it from the overview with restart set."
+	}
+	return "It starts over from the beginning."
+}
+
+// restartParam is the parameter that makes a pull start over.
+const restartParam = "restart"
 
 func (p *Page) label(t string) string {
 	if k, ok := p.kinds[t]; ok {

@@ -3,6 +3,7 @@ package jobdetail
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"syncops/engine"
@@ -109,31 +110,63 @@ func (p *Page) failuresKey(msg tea.KeyPressMsg) tea.Cmd {
 			return p.loadFailures(f.pageIdx - 1)
 		}
 	case "enter":
+		p.openItem()
+	case "y":
 		if f.cursor < len(f.items) {
 			it := f.items[f.cursor]
-			p.item = &it
+			return page.Copy("the error of "+it.ItemKey, it.Message)
 		}
 	case "/":
 		in := &widget.Input{Prompt: "/ ", Placeholder: "item key, message or error class"}
-		in.SetValue(f.search)
 		in.Focus()
+		in.SetWidth(p.width)
+		in.SetValue(f.search)
 		f.editing = in
 	}
 	return nil
 }
 
+// openItem shows the selected failed item over the list.
+func (p *Page) openItem() {
+	f := &p.fail
+	if f.cursor >= len(f.items) {
+		return
+	}
+	it := f.items[f.cursor]
+	p.item = &it
+	p.itemScroll = widget.NewScroll()
+	p.fillItem()
+}
+
+// searchKey edits the search, which applies as it is typed: enter keeps
+// it and closes the field, esc clears it.
 func (p *Page) searchKey(msg tea.KeyPressMsg) tea.Cmd {
 	f := &p.fail
-	switch msg.String() {
-	case "esc":
+	switch {
+	case key.Matches(msg, p.keys.Clear):
 		f.editing = nil
-	case "enter":
-		f.search = strings.TrimSpace(f.editing.Value())
-		f.editing = nil
+		if f.search == "" {
+			return nil
+		}
+		f.search = ""
 		f.starts, f.cursor = nil, 0
 		return p.loadFailures(0)
-	default:
-		f.editing.Update(msg)
+	case key.Matches(msg, p.keys.Apply):
+		f.editing = nil
+	case f.editing.Update(msg):
+		return p.applySearch()
 	}
 	return nil
+}
+
+// applySearch lists the failed items the search being typed selects.
+func (p *Page) applySearch() tea.Cmd {
+	f := &p.fail
+	search := strings.TrimSpace(f.editing.Value())
+	if search == f.search {
+		return nil
+	}
+	f.search = search
+	f.starts, f.cursor = nil, 0
+	return p.loadFailures(0)
 }

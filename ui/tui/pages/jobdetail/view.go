@@ -21,7 +21,7 @@ func (p *Page) View() string {
 	case p.id == 0:
 		return widget.Fill(s.Muted.Render("No job open: press enter on a job in the overview or the jobs page."), p.width, p.height)
 	case !p.loaded:
-		return widget.Fill(s.Muted.Render(fmt.Sprintf("loading job #%d…", p.id)), p.width, p.height)
+		return widget.Fill(s.Muted.Render(p.env.Loading(fmt.Sprintf("loading job #%d…", p.id))), p.width, p.height)
 	}
 	var b strings.Builder
 	b.WriteString(p.summary())
@@ -51,11 +51,15 @@ func (p *Page) summary() string {
 		title += s.Muted.Render(fmt.Sprintf(" · retry of #%d", j.RetryOf))
 	}
 	barW := max(10, min(40, p.width-24))
-	bar := widget.Bar(s, j.Status, widget.Progress(j), barW) + "  " + format.Fraction(j.Processed, j.Total) + " processed"
-	sp := widget.JobSpeed(j)
-	counters := fmt.Sprintf("ok %s · failed %s · skipped %s · rate %s · ETA %s · took %s",
+	bar := widget.Bar(s, widget.JobProgress(j), barW) + "  " + widget.DoneText(j) + " processed"
+	sp := widget.JobSpeed(j, p.env.Now)
+	speed := fmt.Sprintf("rate %s · ETA %s", sp.RateText(), sp.ETAText())
+	if stall := sp.StallText(); stall != "" {
+		speed = s.Warning.Render(stall) + " (no progress since " + format.Clock(j.UpdatedAt, p.env.Location) + ")"
+	}
+	counters := fmt.Sprintf("ok %s · failed %s · skipped %s · %s · took %s",
 		format.Count(j.Successful), format.Count(j.Failed), format.Count(j.Skipped),
-		sp.RateText(), sp.ETAText(), widget.ElapsedText(j, p.env.Now))
+		speed, widget.ElapsedText(j, p.env.Now))
 	return title + "\n" + bar + "\n" + counters
 }
 
@@ -134,32 +138,57 @@ func outcome(o string) string {
 	return o
 }
 
-func (p *Page) infoView() string {
-	lines := p.infoLines()
-	h := p.sectionHeight()
-	p.infoTop = max(0, min(p.infoTop, len(lines)-h))
-	shown := lines[p.infoTop:min(len(lines), p.infoTop+h)]
-	if below := len(lines) - p.infoTop - len(shown); below > 0 && len(shown) > 1 {
-		shown = append(shown[:len(shown)-1:len(shown)-1],
-			p.env.Styles.Muted.Render(fmt.Sprintf("  ↓ %d more lines (↑/↓ scroll)", below+1)))
+// fillInfo rebuilds the info section's content for the job as it is now
+// and fits the scroll to the section, keeping a line for the position when
+// the content is taller than the section. It runs in Update.
+func (p *Page) fillInfo() {
+	if !p.loaded || p.width <= 0 {
+		return
 	}
-	return strings.Join(shown, "\n")
+	h := p.sectionHeight()
+	content := widget.WrapLines(strings.Join(p.infoLines(), "\n"), max(10, p.width))
+	p.info.SetSize(p.width, h)
+	p.info.SetContent(content)
+	if !p.info.Fits() && h > 1 {
+		p.info.SetSize(p.width, h-1)
+		p.info.SetContent(content)
+	}
+}
+
+func (p *Page) infoView() string {
+	v := p.info.View()
+	if pos := p.info.Position(); pos != "" {
+		v += "\n" + p.env.Styles.Muted.Render("  "+pos+" · ↑/↓ pgup/pgdn home/end")
+	}
+	return v
+}
+
+// sectionAt is the section whose tab is at column x of the tab line.
+func (p *Page) sectionAt(x int) section {
+	if x < len(" Info ")+1 {
+		return sectionInfo
+	}
+	return sectionFailures
 }
 
 const (
 	fcKey = iota
+	fcMessage
 	fcClass
 	fcAttempts
 	fcWhen
-	fcMessage
 )
 
+// failureColumns put the reason right after the item: the message is what
+// an operator scans the list for, so it keeps its width before the class,
+// tries and time do, and a long item key is shortened rather than pushing
+// the message off the screen.
 var failureColumns = []widget.Column{
-	fcKey:      {Title: "ITEM", Width: 16, Keep: 100},
-	fcClass:    {Title: "CLASS", Width: 11, Keep: 80},
-	fcAttempts: {Title: "TRIES", Width: 5, Right: true, Keep: 40},
-	fcWhen:     {Title: "AT", Width: 8, Keep: 30},
-	fcMessage:  {Title: "MESSAGE", Width: 20, Flex: true, Keep: 90},
+	fcKey:      {Title: "ITEM", Width: 16, Min: 10, KeepWhole: 35, Keep: 100},
+	fcMessage:  {Title: "MESSAGE", Width: 24, Flex: true, Keep: 95},
+	fcClass:    {Title: "CLASS", Width: 11, Keep: 50},
+	fcAttempts: {Title: "TRIES", Width: 5, Right: true, Keep: 30},
+	fcWhen:     {Title: "AT", Width: 8, Keep: 40},
 }
 
 func (p *Page) failuresView() string {
@@ -194,23 +223,65 @@ func (p *Page) failuresView() string {
 	return b.String()
 }
 
-func (p *Page) itemView() string {
+// itemBoxWidth is the open failed item's box: as wide as dialogs get.
+func (p *Page) itemBoxWidth() int { return min(p.width, 76) }
+
+// itemChrome is the box's lines around the scrolled text: border, title,
+// blank, blank, position, hint, border.
+const itemChrome = 7
+
+// fillItem lays out the open failed item in the scroll that shows it:
+// its message and request wrap to the box and scroll when taller than the
+// screen. It runs in Update.
+func (p *Page) fillItem() {
 	s, it, loc := p.env.Styles, p.item, p.env.Location
-	row := func(label, value string) string { return s.Label.Render(widget.Cell(label, 9, false)) + " " + value }
+	inner := max(10, p.itemBoxWidth()-4)
+	const labelW = 9
+	valueW := max(10, inner-labelW-1)
+	row := func(label, value string) string {
+		lines := strings.Split(widget.WrapLines(value, valueW), "\n")
+		for i := range lines {
+			head := strings.Repeat(" ", labelW)
+			if i == 0 {
+				head = s.Label.Render(widget.Cell(label, labelW, false))
+			}
+			lines[i] = head + " " + lines[i]
+		}
+		return strings.Join(lines, "\n")
+	}
 	request := it.Request
 	if request == "" {
 		request = s.Muted.Render("(not recorded)")
 	}
-	body := strings.Join([]string{
+	content := strings.Join([]string{
 		row("Message", it.Message),
 		row("Class", it.ErrorClass),
 		row("Request", request),
 		row("Attempts", format.Count(int64(it.Attempts))),
 		row("Failed", format.Stamp(it.CreatedAt, loc)+" · last "+format.Stamp(it.UpdatedAt, loc)),
-		"",
-		s.Muted.Render("esc close · then r retries every failed item of this job"),
 	}, "\n")
-	return widget.Box(s, "Failed item "+it.ItemKey, body, p.width)
+	lines := strings.Count(content, "\n") + 1
+	p.itemScroll.SetSize(inner, max(1, min(lines, p.height-itemChrome)))
+	p.itemScroll.SetContent(content)
+}
+
+func (p *Page) itemView() string {
+	s, it := p.env.Styles, p.item
+	body := p.itemScroll.View()
+	if pos := p.itemScroll.Position(); pos != "" {
+		body += "\n" + s.Muted.Render(pos+" · ↑/↓ scroll")
+	}
+	body += "\n\n" + s.Muted.Render(p.itemHint())
+	return widget.Box(s, "Failed item "+it.ItemKey, body, p.itemBoxWidth())
+}
+
+// itemHint says what fits a failed item: a retry where the kind retries
+// items, otherwise the hand work it needs.
+func (p *Page) itemHint() string {
+	if p.canRetryItems() {
+		return "esc close · y copy error · Y copy request · then r retries every failed item of this job"
+	}
+	return "esc close · y copy error · Y copy request · this kind cannot retry items: " + noRetryHint
 }
 
 func firstLine(s string) string {

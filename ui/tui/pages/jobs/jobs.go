@@ -5,11 +5,14 @@
 package jobs
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"syncops/engine"
 	"syncops/ui/tui/page"
@@ -39,6 +42,8 @@ type Page struct {
 	env   *page.Env
 	keys  keyMap
 	types []engine.KindInfo
+	// columns fit the registered types' names.
+	columns []widget.Column
 
 	tab     int
 	filter  string
@@ -47,25 +52,37 @@ type Page struct {
 
 	rows    []engine.Job
 	pageIdx int
-	counts  map[engine.Status]int64
-	loaded  bool
-	seen    map[engine.JobID]engine.Status
+	// queued is the page moves asked for while a page was loading, taken
+	// one after the other so fast paging loses no key.
+	queued int
+	counts map[engine.Status]int64
+	loaded bool
+	seen   map[engine.JobID]engine.Status
 
 	listSeq, countSeq     int
 	listBusy, countBusy   bool
+	listDir               int // the direction of the read in flight
 	listStale, countStale bool
 	width, height, cursor int
 	pendingCursor         int // where the cursor goes when a page arrives
 }
 
 type keyMap struct {
-	Up, Down, NextTab, PrevTab, NextPage, PrevPage, First, Open, Filter, Sort key.Binding
+	Up, Down, NextTab, PrevTab, NextPage, PrevPage, First, Open, Filter, Sort, Copy key.Binding
+	// Keys while the filter is open.
+	Apply, Clear key.Binding
 }
 
 // New builds the job history page.
 func New(env *page.Env) *Page {
-	return &Page{env: env, types: env.Engine.Types(), counts: map[engine.Status]int64{},
-		seen: map[engine.JobID]engine.Status{}, keys: keyMap{
+	types := env.Engine.Types()
+	labels := make([]string, len(types))
+	for i, k := range types {
+		labels[i] = k.Label
+	}
+	return &Page{env: env, types: types, columns: widget.WholeNames(columns, colType, keepWholeType, labels),
+		counts: map[engine.Status]int64{},
+		seen:   map[engine.JobID]engine.Status{}, keys: keyMap{
 			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 			NextTab:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next state")),
@@ -76,6 +93,9 @@ func New(env *page.Env) *Page {
 			Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 			Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 			Sort:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "newest/oldest")),
+			Copy:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy id")),
+			Apply:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
+			Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		}}
 }
 
@@ -84,7 +104,10 @@ func (p *Page) Title() string { return "Jobs" }
 
 // ShortHelp implements help.KeyMap.
 func (p *Page) ShortHelp() []key.Binding {
-	return []key.Binding{p.keys.Open, p.keys.NextTab, p.keys.Filter, p.keys.NextPage, p.keys.Sort}
+	if p.editing != nil {
+		return []key.Binding{p.keys.Apply, p.keys.Clear}
+	}
+	return []key.Binding{p.keys.Open, p.keys.NextTab, p.keys.Filter, p.keys.NextPage, p.keys.Copy, p.keys.Sort}
 }
 
 // FullHelp implements help.KeyMap.
@@ -92,7 +115,7 @@ func (p *Page) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{p.keys.Up, p.keys.Down, p.keys.Open},
 		{p.keys.NextTab, p.keys.PrevTab, p.keys.Filter, p.keys.Sort},
-		{p.keys.NextPage, p.keys.PrevPage, p.keys.First},
+		{p.keys.NextPage, p.keys.PrevPage, p.keys.First, p.keys.Copy},
 	}
 }
 
@@ -102,6 +125,9 @@ func (p *Page) SetSize(width, height int) {
 	p.width, p.height = width, height
 	if resized && p.loaded {
 		p.listStale = true
+	}
+	if p.editing != nil {
+		p.editing.SetWidth(width)
 	}
 }
 
@@ -139,12 +165,83 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 		return p.refresh()
 	case tea.KeyPressMsg:
 		return p.key(msg)
-	default:
-		if p.editing != nil {
-			p.editing.Update(msg)
+	case page.ClickMsg:
+		return p.click(msg)
+	case page.WheelMsg:
+		return p.move(msg.Delta)
+	case tea.PasteMsg:
+		if p.editing != nil && p.editing.Update(msg) {
+			return p.applyFilter()
 		}
 	}
 	return nil
+}
+
+// Pending implements page.Pender: a page of jobs is being read.
+func (p *Page) Pending() bool { return p.listBusy }
+
+// click selects the tab or the row under the pointer; a click on the
+// selected row opens it.
+func (p *Page) click(msg page.ClickMsg) tea.Cmd {
+	switch {
+	case p.editing != nil:
+		return nil
+	case msg.Y == 0:
+		x := 0
+		for i, t := range p.tabTexts() {
+			w := lipgloss.Width(t) + 2 // brackets or padding
+			if msg.X >= x && msg.X < x+w {
+				if i == p.tab {
+					return nil
+				}
+				p.tab = i
+				return p.load(dirFirst)
+			}
+			x += w + 1
+		}
+		return nil
+	case msg.Y >= chromeLines:
+		row := msg.Y - chromeLines
+		if row >= len(p.rows) {
+			return nil
+		}
+		if row == p.cursor {
+			return page.Open(p.rows[row].ID)
+		}
+		p.cursor = row
+	}
+	return nil
+}
+
+// move moves the cursor by delta rows, reading the next or previous page
+// at an end of this one.
+func (p *Page) move(delta int) tea.Cmd {
+	switch {
+	case delta < 0 && p.cursor > 0:
+		p.cursor--
+	case delta < 0 && p.pageIdx > 0:
+		p.pendingCursor = -1
+		return p.page(dirPrev)
+	case delta > 0 && p.cursor < len(p.rows)-1:
+		p.cursor++
+	case delta > 0 && len(p.rows) == p.pageSize():
+		return p.page(dirNext)
+	}
+	return nil
+}
+
+// page moves one page; while a page is loading the move is queued, so
+// every key press counts.
+func (p *Page) page(dir int) tea.Cmd {
+	if p.listBusy && (p.listDir == dirNext || p.listDir == dirPrev) {
+		if dir == dirNext {
+			p.queued++
+		} else {
+			p.queued--
+		}
+		return nil
+	}
+	return p.load(dir)
 }
 
 // observe applies engine events: rows shown are updated in place; a new job
@@ -197,18 +294,9 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, p.keys.Up):
-		if p.cursor > 0 {
-			p.cursor--
-		} else if p.pageIdx > 0 {
-			p.pendingCursor = -1
-			return p.load(dirPrev)
-		}
+		return p.move(-1)
 	case key.Matches(msg, p.keys.Down):
-		if p.cursor < len(p.rows)-1 {
-			p.cursor++
-		} else if len(p.rows) == p.pageSize() {
-			return p.load(dirNext)
-		}
+		return p.move(1)
 	case key.Matches(msg, p.keys.NextTab), key.Matches(msg, p.keys.PrevTab):
 		step := 1
 		if key.Matches(msg, p.keys.PrevTab) {
@@ -217,10 +305,10 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.tab = (p.tab + step) % len(tabs)
 		return p.load(dirFirst)
 	case key.Matches(msg, p.keys.NextPage):
-		return p.load(dirNext)
+		return p.page(dirNext)
 	case key.Matches(msg, p.keys.PrevPage):
-		if p.pageIdx > 0 {
-			return p.load(dirPrev)
+		if p.pageIdx > 0 || p.queued > 0 {
+			return p.page(dirPrev)
 		}
 	case key.Matches(msg, p.keys.First):
 		return p.load(dirFirst)
@@ -231,43 +319,74 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		if p.cursor < len(p.rows) {
 			return page.Open(p.rows[p.cursor].ID)
 		}
+	case key.Matches(msg, p.keys.Copy):
+		if p.cursor < len(p.rows) {
+			id := fmt.Sprint(p.rows[p.cursor].ID)
+			return page.Copy("job id "+id, id)
+		}
 	case key.Matches(msg, p.keys.Filter):
-		in := &widget.Input{Prompt: "/ ", Placeholder: "type, label, status or error text"}
-		in.SetValue(p.filter)
+		in := &widget.Input{Prompt: "/ ", Placeholder: "#id, type, label, status or error text"}
 		in.Focus()
+		in.SetWidth(p.width)
+		in.SetValue(p.filter)
 		p.editing = in
 	}
 	return nil
 }
 
+// filterKey edits the filter, which applies as it is typed: enter keeps
+// it and closes the field, esc clears it.
 func (p *Page) filterKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
+	switch {
+	case key.Matches(msg, p.keys.Clear):
 		p.editing = nil
-	case "enter":
-		p.filter = strings.TrimSpace(p.editing.Value())
-		p.editing = nil
+		if p.filter == "" {
+			return nil
+		}
+		p.filter = ""
 		return tea.Batch(p.load(dirFirst), p.loadCounts())
-	default:
-		p.editing.Update(msg)
+	case key.Matches(msg, p.keys.Apply):
+		p.editing = nil
+	case p.editing.Update(msg):
+		return p.applyFilter()
 	}
 	return nil
 }
 
-// listFilter turns the tab and filter into an engine filter: a filter that
-// names a job type (or its label) selects that type; anything else is
-// searched in type, status and error text.
+// applyFilter lists what the filter being typed selects.
+func (p *Page) applyFilter() tea.Cmd {
+	f := strings.TrimSpace(p.editing.Value())
+	if f == p.filter {
+		return nil
+	}
+	p.filter = f
+	return tea.Batch(p.load(dirFirst), p.loadCounts())
+}
+
+// listFilter turns the tab and filter into an engine filter, matching what
+// the list shows: a job id as the list writes it ("#42") selects that job
+// (bare digits are searched as text, such as an HTTP status); text found in
+// type labels (as shown in the TYPE column) selects those types; anything
+// else is searched in type, status and error text.
 func (p *Page) listFilter() engine.ListFilter {
 	f := engine.ListFilter{Statuses: tabs[p.tab].statuses, Limit: p.pageSize()}
 	if p.filter == "" {
 		return f
 	}
-	for _, k := range p.types {
-		if strings.EqualFold(p.filter, k.Type) || strings.EqualFold(p.filter, k.Label) {
-			f.Types = []string{k.Type}
+	if digits, ok := strings.CutPrefix(p.filter, "#"); ok {
+		if id, err := strconv.ParseInt(digits, 10, 64); err == nil && id > 0 {
+			f.AfterID, f.BeforeID = id-1, id+1
 			return f
 		}
 	}
-	f.Search = p.filter
+	needle := strings.ToLower(p.filter)
+	for _, k := range p.types {
+		if strings.Contains(strings.ToLower(k.Label), needle) || strings.Contains(strings.ToLower(k.Type), needle) {
+			f.Types = append(f.Types, k.Type)
+		}
+	}
+	if len(f.Types) == 0 {
+		f.Search = p.filter
+	}
 	return f
 }

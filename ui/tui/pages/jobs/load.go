@@ -44,7 +44,10 @@ type pager struct {
 
 func (p *Page) load(dir int) tea.Cmd {
 	p.listSeq++
-	p.listBusy, p.listStale = true, false
+	p.listBusy, p.listStale, p.listDir = true, false, dir
+	if dir != dirNext && dir != dirPrev {
+		p.queued = 0 // a new listing: moves asked for on the old one are void
+	}
 	req := pager{f: p.listFilter(), oldest: p.oldest, dir: dir, pageIdx: p.pageIdx}
 	if n := len(p.rows); n > 0 {
 		req.first, req.last = p.rows[0].ID, p.rows[n-1].ID
@@ -126,9 +129,15 @@ func (p *Page) listed(msg listMsg) tea.Cmd {
 	p.listBusy = false
 	switch {
 	case msg.err != nil:
+		p.queued = 0
 		return page.Fail("list jobs", msg.err)
 	case msg.end:
+		p.queued = 0
 		return page.Notify("no more jobs that way")
+	}
+	var keepID engine.JobID
+	if p.cursor < len(p.rows) {
+		keepID = p.rows[p.cursor].ID
 	}
 	p.rows, p.pageIdx, p.loaded = msg.rows, msg.pageIdx, true
 	for _, j := range p.rows {
@@ -141,9 +150,23 @@ func (p *Page) listed(msg listMsg) tea.Cmd {
 		p.cursor = len(p.rows) - 1
 	case msg.dir != dirReload:
 		p.cursor = 0
+	default:
+		// New jobs may have pushed the selected one down: follow it.
+		if i := slices.IndexFunc(p.rows, func(j engine.Job) bool { return j.ID == keepID }); i >= 0 {
+			p.cursor = i
+		}
 	}
 	p.pendingCursor = 0
 	p.cursor = max(0, min(p.cursor, len(p.rows)-1))
+	switch {
+	case p.queued > 0:
+		p.queued--
+		return p.load(dirNext)
+	case p.queued < 0 && p.pageIdx > 0:
+		p.queued++
+		return p.load(dirPrev)
+	}
+	p.queued = 0
 	return p.refresh()
 }
 

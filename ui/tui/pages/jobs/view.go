@@ -33,6 +33,10 @@ var columns = []widget.Column{
 	colError:   {Title: "ERROR", Width: 12, Flex: true, Keep: 20},
 }
 
+// keepWholeType ranks whole type names below the created time but above
+// the duration, requester and error, which the job page shows in full.
+const keepWholeType = 45
+
 // View implements page.Page.
 func (p *Page) View() string {
 	s := p.env.Styles
@@ -45,12 +49,12 @@ func (p *Page) View() string {
 		b.WriteString(p.infoLine())
 	}
 	b.WriteString("\n")
-	layout := widget.Fit(columns, p.width)
+	layout := widget.Fit(p.columns, p.width)
 	b.WriteString(layout.Header(s))
 	if p.loaded && len(p.rows) == 0 {
 		b.WriteString("\n" + s.Muted.Render("  no jobs"))
 	}
-	cells := make([]string, len(columns))
+	cells := make([]string, len(p.columns))
 	for i, j := range p.rows {
 		p.cells(cells, j)
 		b.WriteString("\n" + layout.Row(cells, i == p.cursor, s))
@@ -60,6 +64,19 @@ func (p *Page) View() string {
 
 func (p *Page) tabsLine() string {
 	s := p.env.Styles
+	parts := p.tabTexts()
+	for i, text := range parts {
+		if i == p.tab {
+			parts[i] = s.TabActive.Render("[" + text + "]")
+		} else {
+			parts[i] = s.TabInactive.Render(" " + text + " ")
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// tabTexts are the state tabs with their counts, undecorated.
+func (p *Page) tabTexts() []string {
 	var all int64
 	for _, n := range p.counts {
 		all += n
@@ -73,14 +90,9 @@ func (p *Page) tabsLine() string {
 				n += p.counts[st]
 			}
 		}
-		text := fmt.Sprintf("%s %s", t.title, format.Count(n))
-		if i == p.tab {
-			parts[i] = s.TabActive.Render("[" + text + "]")
-		} else {
-			parts[i] = s.TabInactive.Render(" " + text + " ")
-		}
+		parts[i] = fmt.Sprintf("%s %s", t.title, format.Count(n))
 	}
-	return strings.Join(parts, " ")
+	return parts
 }
 
 func (p *Page) infoLine() string {
@@ -100,7 +112,7 @@ func (p *Page) infoLine() string {
 	}
 	loading := ""
 	if p.listBusy {
-		loading = "loading…"
+		loading = p.env.Loading("loading…")
 	}
 	return s.Muted.Render(widget.Join(" · ", filter, order, rows, loading))
 }
@@ -119,7 +131,7 @@ func (p *Page) cells(cells []string, j engine.Job) {
 	cells[colID] = fmt.Sprintf("#%d", j.ID)
 	cells[colType] = p.label(j.Type)
 	cells[colStatus] = widget.Badge(s, j.Status)
-	cells[colDone] = format.Fraction(j.Processed, j.Total)
+	cells[colDone] = widget.DoneText(j)
 	cells[colFailed] = format.Count(j.Failed)
 	if j.Failed > 0 {
 		cells[colFailed] = s.Error.Render(cells[colFailed])

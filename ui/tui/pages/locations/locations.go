@@ -94,6 +94,10 @@ func (p *Page) FullHelp() [][]key.Binding {
 // SetSize implements page.Page.
 func (p *Page) SetSize(width, height int) { p.width, p.height = width, height }
 
+// Pending implements page.Pender: locations are being read for the first
+// time, or a change is being saved.
+func (p *Page) Pending() bool { return p.source != nil && (!p.loaded || p.busy) }
+
 // Capturing implements page.Page.
 func (p *Page) Capturing() bool { return p.picking || p.confirm != nil }
 
@@ -144,6 +148,55 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(page.Notify("%s", msg.done), p.Activate())
 	case tea.KeyPressMsg:
 		return p.key(msg)
+	case page.ClickMsg:
+		return p.click(msg)
+	case page.WheelMsg:
+		if p.busy || p.confirm != nil {
+			return nil
+		}
+		if p.picking {
+			p.locCursor = max(0, min(len(p.locations)-1, p.locCursor+msg.Delta))
+		} else {
+			p.cursor = max(0, min(len(p.depots)-1, p.cursor+msg.Delta))
+		}
+	}
+	return nil
+}
+
+// click answers the unmap question, or selects the depot (or, while
+// choosing, the location) under the pointer.
+func (p *Page) click(msg page.ClickMsg) tea.Cmd {
+	if p.busy || p.source == nil {
+		return nil
+	}
+	if p.confirm != nil {
+		decided, yes := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
+		if !decided {
+			return nil
+		}
+		p.confirm = nil
+		if yes {
+			return p.unmap(p.depots[p.cursor].ID)
+		}
+		return nil
+	}
+	rows := max(1, p.height-3)
+	line := msg.Y - 1 // under the header
+	if line < 0 || line >= rows {
+		return nil
+	}
+	if p.picking {
+		if msg.X > p.width/2 {
+			top := widget.Window(0, p.locCursor, rows, len(p.locations))
+			if i := top + line; i < len(p.locations) {
+				p.locCursor = i
+			}
+		}
+		return nil
+	}
+	top := widget.Window(0, p.cursor, rows, len(p.depots))
+	if i := top + line; i < len(p.depots) {
+		p.cursor = i
 	}
 	return nil
 }

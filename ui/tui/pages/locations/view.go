@@ -14,7 +14,7 @@ func (p *Page) View() string {
 	case p.source == nil:
 		return widget.Fill(s.Muted.Render("Location mappings are unavailable in this session."), p.width, p.height)
 	case !p.loaded:
-		return widget.Fill(s.Muted.Render("loading locations…"), p.width, p.height)
+		return widget.Fill(s.Muted.Render(p.env.Loading("loading locations…")), p.width, p.height)
 	}
 	leftW := p.width / 2
 	rightW := p.width - leftW - 1

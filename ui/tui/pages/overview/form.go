@@ -28,10 +28,12 @@ type startForm struct {
 	focus  int // len(fields) is the force toggle
 	err    string
 	busy   bool
+	// width is the page's width, which the dialog fits into.
+	width int
 }
 
-func newStartForm(k engine.KindInfo) *startForm {
-	f := &startForm{kind: k}
+func newStartForm(k engine.KindInfo, width int) *startForm {
+	f := &startForm{kind: k, width: width}
 	for _, p := range k.Params {
 		fl := field{spec: p}
 		switch p.Kind {
@@ -44,6 +46,7 @@ func newStartForm(k engine.KindInfo) *startForm {
 			fl.options = append(fl.options, p.Enum...)
 		default:
 			fl.input = widget.Input{Prompt: "> ", Placeholder: placeholder(p)}
+			fl.input.SetWidth(inputWidth)
 		}
 		f.fields = append(f.fields, fl)
 	}
@@ -60,7 +63,7 @@ func placeholder(p engine.ParamSpec) string {
 	case p.Kind == engine.ParamDate:
 		return "yyyy-mm-dd"
 	case p.Kind == engine.ParamIDs:
-		return "1,2,3"
+		return "e.g. 1,2,3"
 	}
 	return ""
 }
@@ -180,15 +183,14 @@ func (f *startForm) view(s styles.Styles, width int) string {
 	for _, fl := range f.fields {
 		nameW = max(nameW, len(fl.spec.Name))
 	}
+	inner := max(10, min(width, maxFormWidth)-4)
 	row := func(i int, name, control, hint string) {
 		marker := "  "
 		if i == f.focus {
 			marker = "▸ "
 		}
 		b.WriteString(marker + widget.Cell(name, nameW, false) + "  " + control)
-		if hint != "" {
-			b.WriteString("  " + s.Muted.Render(hint))
-		}
+		b.WriteString(hintLines(s, hint, 2+nameW+2+inputWidth, inner))
 		b.WriteString("\n")
 	}
 	for i, fl := range f.fields {
@@ -221,7 +223,42 @@ func (f *startForm) view(s styles.Styles, width int) string {
 	default:
 		b.WriteString(s.Muted.Render("enter start · ↑/↓ field · space toggle · ←/→ choose · esc cancel"))
 	}
-	return widget.Box(s, "Start "+f.kind.Label+" ("+f.kind.Type+")", b.String(), width)
+	return widget.Box(s, "Start "+f.kind.Label+" ("+f.kind.Type+")", b.String(), min(width, maxFormWidth))
+}
+
+// maxFormWidth is the widest the start form's dialog gets.
+const maxFormWidth = 76
+
+// minHintWidth is the narrowest a hint beside its field may be; a
+// narrower one goes under the field.
+const minHintWidth = 16
+
+// hintLines renders a field's hint beside its control (which ends at
+// column at), wrapped to the dialog's inner width and indented under
+// itself, so no hint runs to the dialog's edge; when too little room is
+// left beside the control, the hint goes on the lines under it.
+func hintLines(s styles.Styles, hint string, at, inner int) string {
+	if hint == "" {
+		return ""
+	}
+	indent := at + 2
+	if inner-indent < minHintWidth {
+		indent = 4
+		lines := strings.Split(widget.Wrap(hint, inner-indent), "\n")
+		for i, ln := range lines {
+			lines[i] = "\n" + strings.Repeat(" ", indent) + s.Muted.Render(ln)
+		}
+		return strings.Join(lines, "")
+	}
+	lines := strings.Split(widget.Wrap(hint, inner-indent), "\n")
+	for i, ln := range lines {
+		if i == 0 {
+			lines[i] = "  " + s.Muted.Render(ln)
+			continue
+		}
+		lines[i] = "\n" + strings.Repeat(" ", indent) + s.Muted.Render(ln)
+	}
+	return strings.Join(lines, "")
 }
 
 func check(on bool) string {

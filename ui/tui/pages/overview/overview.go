@@ -24,6 +24,8 @@ import (
 // ScheduleLister gives the overview each type's next scheduled run.
 type ScheduleLister interface {
 	Schedules(ctx context.Context) ([]scheduler.ScheduleView, error)
+	// Location is the zone schedules run in; next runs are shown in it.
+	Location() *time.Location
 }
 
 // Page is the overview page.
@@ -33,6 +35,7 @@ type Page struct {
 	keys  keyMap
 
 	types   []engine.KindInfo
+	columns []widget.Column
 	latest  map[string]engine.Job
 	next    map[string]time.Time
 	schedOK bool
@@ -56,7 +59,9 @@ type conflict struct {
 }
 
 type keyMap struct {
-	Up, Down, Start, Watch, Cancel, Retry key.Binding
+	Up, Down, Start, Watch, Cancel, Retry, Copy key.Binding
+	// Keys of the start form and of the dialogs.
+	Submit, Field, Toggle, Close, Yes, No, Force key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -67,30 +72,81 @@ func newKeyMap() keyMap {
 		Watch:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "watch")),
 		Cancel: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel")),
 		Retry:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry failed")),
+		Copy:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy job id")),
+		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start")),
+		Field:  key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("↑/↓", "field")),
+		Toggle: key.NewBinding(key.WithKeys("space"), key.WithHelp("space/←/→", "toggle/choose")),
+		Close:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Yes:    key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "confirm")),
+		No:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep it")),
+		Force:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "force restart")),
 	}
 }
 
 // New builds the overview; sched may be nil.
 func New(env *page.Env, sched ScheduleLister) *Page {
-	return &Page{env: env, sched: sched, keys: newKeyMap(), types: env.Engine.Types(),
-		latest: map[string]engine.Job{}, next: map[string]time.Time{}}
+	types := env.Engine.Types()
+	labels := make([]string, len(types))
+	for i, k := range types {
+		labels[i] = k.Label
+	}
+	return &Page{env: env, sched: sched, keys: newKeyMap(), types: types,
+		columns: widget.WholeNames(columns, colType, keepWholeType, labels),
+		latest:  map[string]engine.Job{}, next: map[string]time.Time{}}
 }
 
 // Title implements page.Page.
 func (p *Page) Title() string { return "Overview" }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: only the keys that apply to the
+// selected type.
 func (p *Page) ShortHelp() []key.Binding {
-	return []key.Binding{p.keys.Start, p.keys.Watch, p.keys.Cancel, p.keys.Retry}
+	k := p.applicableKeys()
+	switch {
+	case p.form != nil:
+		return []key.Binding{k.Submit, k.Field, k.Toggle, k.Close}
+	case p.confirm != nil:
+		return []key.Binding{k.Yes, k.No}
+	case p.conflict != nil:
+		w := key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch"))
+		c := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave it"))
+		return []key.Binding{k.Force, w, c}
+	}
+	return []key.Binding{k.Start, k.Watch, k.Cancel, k.Retry, k.Copy}
 }
 
 // FullHelp implements help.KeyMap.
 func (p *Page) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.keys.Up, p.keys.Down, p.keys.Watch}, {p.keys.Start, p.keys.Cancel, p.keys.Retry}}
+	k := p.applicableKeys()
+	return [][]key.Binding{{k.Up, k.Down, k.Watch}, {k.Start, k.Cancel, k.Retry, k.Copy}}
+}
+
+// applicableKeys disables what cannot apply to the selected type: watch
+// and retry before it ever ran, cancel once its latest job finished, retry
+// while it runs, without failed items, or for a kind that cannot retry
+// single items.
+func (p *Page) applicableKeys() keyMap {
+	k := p.keys
+	kind, j, ok := p.selected()
+	if !p.loaded {
+		return k
+	}
+	k.Watch.SetEnabled(ok)
+	k.Copy.SetEnabled(ok)
+	k.Cancel.SetEnabled(ok && !j.Status.Terminal())
+	k.Retry.SetEnabled(ok && kind.RetryItems && j.Status.Terminal() && j.Failed > 0)
+	return k
 }
 
 // SetSize implements page.Page.
-func (p *Page) SetSize(width, height int) { p.width, p.height = width, height }
+func (p *Page) SetSize(width, height int) {
+	p.width, p.height = width, height
+	p.follow()
+}
+
+// Pending implements page.Pender: the latest jobs are being read for the
+// first time, or a start is on its way.
+func (p *Page) Pending() bool { return !p.loaded || (p.form != nil && p.form.busy) }
 
 // Capturing implements page.Page.
 func (p *Page) Capturing() bool { return p.form != nil || p.confirm != nil || p.conflict != nil }
@@ -174,7 +230,19 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	case action.StartedMsg:
 		return p.started(msg)
 	case tea.KeyPressMsg:
-		return p.key(msg)
+		cmd := p.key(msg)
+		p.follow()
+		return cmd
+	case page.ClickMsg:
+		cmd := p.click(msg)
+		p.follow()
+		return cmd
+	case page.WheelMsg:
+		if p.Capturing() {
+			return nil
+		}
+		p.cursor = max(0, min(len(p.types)-1, p.cursor+msg.Delta))
+		p.follow()
 	default:
 		if p.form != nil {
 			p.form.update(msg)
@@ -233,6 +301,11 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.cursor = max(0, p.cursor-1)
 	case key.Matches(msg, p.keys.Down):
 		p.cursor = min(len(p.types)-1, p.cursor+1)
+	case key.Matches(msg, p.keys.Copy):
+		if hasJob {
+			id := fmt.Sprint(j.ID)
+			return page.Copy("job id "+id, id)
+		}
 	case key.Matches(msg, p.keys.Watch):
 		if !hasJob {
 			return page.Notify("%s has never run; press s to start it", k.Label)
@@ -242,7 +315,7 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		if cmd := p.env.Refuse("starting " + k.Type); cmd != nil {
 			return cmd
 		}
-		p.form = newStartForm(k)
+		p.form = newStartForm(k, p.width)
 	case key.Matches(msg, p.keys.Cancel):
 		if cmd := p.env.Refuse("cancelling " + k.Type); cmd != nil {
 			return cmd
@@ -253,7 +326,7 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.cancelID = j.ID
 		p.confirm = &widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
 			Body: fmt.Sprintf("%s is %s (%s processed). Its work so far is kept.",
-				k.Label, format.Title(string(j.Status)), format.Fraction(j.Processed, j.Total))}
+				k.Label, format.Title(string(j.Status)), widget.DoneText(j))}
 	case key.Matches(msg, p.keys.Retry):
 		if cmd := p.env.Refuse("retrying " + k.Type); cmd != nil {
 			return cmd
@@ -263,6 +336,35 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return action.Retry(p.env, j.ID)
 	}
+	return nil
+}
+
+// click answers a dialog's button, or selects the type under the pointer
+// (a click on the selected one watches its latest job).
+func (p *Page) click(msg page.ClickMsg) tea.Cmd {
+	switch {
+	case p.confirm != nil:
+		decided, yes := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
+		if !decided {
+			return nil
+		}
+		p.confirm = nil
+		if yes {
+			return action.Cancel(p.env, p.cancelID)
+		}
+		return nil
+	case p.form != nil, p.conflict != nil:
+		return nil
+	}
+	_, _, rows := p.heights()
+	row := msg.Y - 1 // under the header
+	if row < 0 || row >= rows || p.top+row >= len(p.types) {
+		return nil
+	}
+	if p.top+row == p.cursor {
+		return p.key(tea.KeyPressMsg{Code: tea.KeyEnter})
+	}
+	p.cursor = p.top + row
 	return nil
 }
 

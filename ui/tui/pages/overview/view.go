@@ -38,8 +38,34 @@ var columns = []widget.Column{
 	colSkipped:  {Title: "SKIPPED", Width: 7, Right: true, Keep: 10},
 }
 
+// keepWholeType ranks whole type names above the rate, OK and skipped
+// counts (all in the panel below) but below the ETA and everything more
+// important: at 100 columns and wider every name is shown whole.
+const keepWholeType = 28
+
 // panelLines is the height of the selected type's panel under the table.
 const panelLines = 7
+
+// heights splits the page: the panel's height, the table's (header and
+// rows, plus a line saying how many rows are out of view when not all fit)
+// and how many rows it shows.
+func (p *Page) heights() (panelH, tableH, rows int) {
+	panelH = min(panelLines, max(0, p.height-4))
+	tableH = max(1, p.height-panelH-1)
+	tableH = min(tableH, 1+len(p.types)) // the panel follows the last row
+	rows = tableH - 1
+	if rows < len(p.types) && rows > 1 {
+		rows-- // the "more" line
+	}
+	return panelH, tableH, max(0, rows)
+}
+
+// follow scrolls the table so the cursor's row is in view; it runs in
+// Update whenever the cursor or the size changes.
+func (p *Page) follow() {
+	_, _, rows := p.heights()
+	p.top = widget.Window(p.top, p.cursor, rows, len(p.types))
+}
 
 // View implements page.Page.
 func (p *Page) View() string {
@@ -47,20 +73,18 @@ func (p *Page) View() string {
 	if len(p.types) == 0 {
 		return widget.Fill(s.Muted.Render("No job types are registered."), p.width, p.height)
 	}
-	panelH := min(panelLines, max(0, p.height-4))
-	tableH := max(1, p.height-panelH-1)
-	tableH = min(tableH, 1+len(p.types)) // the panel follows the last row
-	rows := tableH - 1
-	p.top = widget.Window(p.top, p.cursor, rows, len(p.types))
-
-	layout := widget.Fit(columns, p.width)
+	panelH, tableH, rows := p.heights()
+	layout := widget.Fit(p.columns, p.width)
 	var b strings.Builder
 	b.WriteString(layout.Header(s))
-	cells := make([]string, len(columns))
+	cells := make([]string, len(p.columns))
 	for i := p.top; i < min(len(p.types), p.top+rows); i++ {
 		p.cells(cells, layout, p.types[i])
 		b.WriteString("\n")
 		b.WriteString(layout.Row(cells, i == p.cursor, s))
+	}
+	if more := widget.More(p.top, rows, len(p.types)); more != "" {
+		b.WriteString("\n" + s.Muted.Render(more))
 	}
 	body := widget.Fill(b.String(), p.width, tableH)
 	if panelH > 0 {
@@ -95,16 +119,16 @@ func (p *Page) cells(cells []string, layout widget.Layout, k engine.KindInfo) {
 	}
 	cells[colStatus] = widget.Badge(s, j.Status)
 	if layout.Has(colProgress) {
-		cells[colProgress] = widget.Bar(s, j.Status, widget.Progress(j), layout.Width(colProgress))
+		cells[colProgress] = widget.Bar(s, widget.JobProgress(j), layout.Width(colProgress))
 	}
-	cells[colDone] = format.Fraction(j.Processed, j.Total)
+	cells[colDone] = widget.DoneText(j)
 	cells[colFailed] = format.Count(j.Failed)
 	if j.Failed > 0 {
 		cells[colFailed] = s.Error.Render(cells[colFailed])
 	}
 	cells[colOK] = format.Count(j.Successful)
 	cells[colSkipped] = format.Count(j.Skipped)
-	sp := widget.JobSpeed(j)
+	sp := widget.JobSpeed(j, now)
 	cells[colRate] = sp.RateText()
 	cells[colETA] = sp.ETAText()
 	cells[colDuration] = widget.ElapsedText(j, now)
@@ -121,7 +145,7 @@ func (p *Page) panel() string {
 	}
 	switch {
 	case !p.loaded:
-		lines = append(lines, s.Muted.Render("loading…"))
+		lines = append(lines, s.Muted.Render(p.env.Loading("loading…")))
 	case !ok:
 		lines = append(lines, "Never run. Press s to start it.")
 	default:
@@ -134,10 +158,15 @@ func (p *Page) panel() string {
 			by = "by " + j.RequestedBy
 		}
 		lines = append(lines, widget.Join(" · ", fmt.Sprintf("Job #%d %s", j.ID, format.Title(string(j.Status))), started, by))
-		sp := widget.JobSpeed(j)
+		sp := widget.JobSpeed(j, now)
 		lines = append(lines, fmt.Sprintf("%s processed · %s ok · %s failed · %s skipped",
-			format.Fraction(j.Processed, j.Total), format.Count(j.Successful), format.Count(j.Failed), format.Count(j.Skipped)))
-		lines = append(lines, fmt.Sprintf("rate %s · ETA %s · took %s", sp.RateText(), sp.ETAText(), widget.ElapsedText(j, now)))
+			widget.DoneText(j), format.Count(j.Successful), format.Count(j.Failed), format.Count(j.Skipped)))
+		speed := fmt.Sprintf("rate %s · ETA %s · took %s", sp.RateText(), sp.ETAText(), widget.ElapsedText(j, now))
+		if stall := sp.StallText(); stall != "" {
+			speed = fmt.Sprintf("%s · no progress since %s · took %s", s.Warning.Render(stall),
+				format.Clock(j.UpdatedAt, loc), widget.ElapsedText(j, now))
+		}
+		lines = append(lines, speed)
 		if j.Error != "" {
 			lines = append(lines, s.Error.Render("error: ")+j.Error)
 		}
@@ -146,7 +175,8 @@ func (p *Page) panel() string {
 	case p.sched == nil:
 		lines = append(lines, s.Muted.Render("Schedules unavailable"))
 	case scheduled:
-		lines = append(lines, fmt.Sprintf("Next run %s (%s)", format.Stamp(t, loc), format.In(now, t)))
+		zone := p.sched.Location()
+		lines = append(lines, fmt.Sprintf("Next run %s %s (%s)", format.Stamp(t, zone), zone, format.In(now, t)))
 	case p.schedOK:
 		lines = append(lines, s.Muted.Render("Not scheduled"))
 	}

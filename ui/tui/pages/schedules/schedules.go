@@ -28,6 +28,9 @@ type Source interface {
 	// schedule's parameters.
 	Set(ctx context.Context, jobType, spec string, params engine.Params, actor engine.Actor) (scheduler.ScheduleView, error)
 	SetEnabled(ctx context.Context, jobType string, enabled bool, actor engine.Actor) (scheduler.ScheduleView, error)
+	// Location is the zone cron expressions are read in; run times are
+	// shown in it, labelled, whatever the operator's own zone.
+	Location() *time.Location
 }
 
 // Page is the schedules page.
@@ -36,6 +39,8 @@ type Page struct {
 	source Source // nil: unavailable
 	keys   keyMap
 	labels map[string]string
+	// columns fit the registered types' names.
+	columns []widget.Column
 
 	views  []scheduler.ScheduleView
 	loaded bool
@@ -59,27 +64,39 @@ type editor struct {
 
 type keyMap struct {
 	Up, Down, Toggle, Edit key.Binding
+	// Keys of the cron editor.
+	Save, Close key.Binding
 }
 
 // New builds the schedules page; source may be nil.
 func New(env *page.Env, source Source) *Page {
 	labels := map[string]string{}
+	names := []string{}
 	for _, k := range env.Engine.Types() {
 		labels[k.Type] = k.Label
+		names = append(names, k.Label)
 	}
-	return &Page{env: env, source: source, labels: labels, keys: keyMap{
-		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Toggle: key.NewBinding(key.WithKeys("space", "e"), key.WithHelp("space/e", "enable/disable")),
-		Edit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit cron")),
-	}}
+	return &Page{env: env, source: source, labels: labels,
+		columns: widget.WholeNames(columns, colType, keepWholeType, names), keys: keyMap{
+			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Toggle: key.NewBinding(key.WithKeys("space", "e"), key.WithHelp("space/e", "enable/disable")),
+			Edit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "edit cron")),
+			Save:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save and enable")),
+			Close:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}}
 }
 
 // Title implements page.Page.
 func (p *Page) Title() string { return "Schedules" }
 
 // ShortHelp implements help.KeyMap.
-func (p *Page) ShortHelp() []key.Binding { return []key.Binding{p.keys.Toggle, p.keys.Edit} }
+func (p *Page) ShortHelp() []key.Binding {
+	if p.edit != nil {
+		return []key.Binding{p.keys.Save, p.keys.Close}
+	}
+	return []key.Binding{p.keys.Toggle, p.keys.Edit}
+}
 
 // FullHelp implements help.KeyMap.
 func (p *Page) FullHelp() [][]key.Binding {
@@ -87,7 +104,19 @@ func (p *Page) FullHelp() [][]key.Binding {
 }
 
 // SetSize implements page.Page.
-func (p *Page) SetSize(width, height int) { p.width, p.height = width, height }
+func (p *Page) SetSize(width, height int) {
+	p.width, p.height = width, height
+	p.follow()
+	if p.edit != nil {
+		p.edit.input.SetWidth(p.editWidth() - 4)
+	}
+}
+
+// Pending implements page.Pender: schedules are being read for the first
+// time, or a change is being saved.
+func (p *Page) Pending() bool {
+	return p.source != nil && ((!p.loaded && p.busy) || (p.edit != nil && p.edit.busy))
+}
 
 // Capturing implements page.Page.
 func (p *Page) Capturing() bool { return p.edit != nil }
@@ -139,6 +168,7 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.views, p.loaded = msg.views, true
 		p.cursor = min(p.cursor, max(0, len(p.views)-1))
+		p.follow()
 	case previewMsg:
 		if p.edit != nil && strings.TrimSpace(p.edit.input.Value()) == msg.spec {
 			p.edit.preview, p.edit.err = msg.runs, msg.err
@@ -156,13 +186,33 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 	case tea.KeyPressMsg:
-		return p.key(msg)
+		cmd := p.key(msg)
+		p.follow()
+		return cmd
+	case page.ClickMsg:
+		p.click(msg)
+	case page.WheelMsg:
+		if p.edit == nil && len(p.views) > 0 {
+			p.cursor = max(0, min(len(p.views)-1, p.cursor+msg.Delta))
+			p.follow()
+		}
 	default:
 		if p.edit != nil && p.edit.input.Update(msg) {
 			return p.validate()
 		}
 	}
 	return nil
+}
+
+// click selects the schedule under the pointer.
+func (p *Page) click(msg page.ClickMsg) {
+	if p.edit != nil || len(p.views) == 0 {
+		return
+	}
+	_, _, rows := p.heights()
+	if row := msg.Y - 1; row >= 0 && row < rows && p.top+row < len(p.views) {
+		p.cursor = p.top + row
+	}
 }
 
 func (p *Page) saved(msg savedMsg) tea.Cmd {
@@ -208,8 +258,9 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 			return cmd
 		}
 		p.edit = &editor{jobType: v.JobType, input: widget.Input{Prompt: "cron> ", CharLimit: 120}}
-		p.edit.input.SetValue(v.Cron)
 		p.edit.input.Focus()
+		p.edit.input.SetWidth(p.editWidth() - 4)
+		p.edit.input.SetValue(v.Cron)
 		return p.validate()
 	}
 	return nil

@@ -28,8 +28,34 @@ var columns = []widget.Column{
 	colBy:    {Title: "CHANGED BY", Width: 16, Keep: 10},
 }
 
+// keepWholeType ranks whole type names below the last run but above who
+// changed the schedule.
+const keepWholeType = 50
+
 // panelLines is the height of the selected schedule's panel.
 const panelLines = 6
+
+// heights splits the page: the panel's height, the table's (header, rows
+// and a "more" line when not all fit) and how many rows it shows.
+func (p *Page) heights() (panelH, tableH, rows int) {
+	panelH = min(panelLines, max(0, p.height-4))
+	tableH = max(1, p.height-panelH-1)
+	tableH = min(tableH, 1+len(p.views)) // the panel follows the last row
+	rows = tableH - 1
+	if rows < len(p.views) && rows > 1 {
+		rows--
+	}
+	return panelH, tableH, max(0, rows)
+}
+
+// follow scrolls the table to the cursor; it runs in Update.
+func (p *Page) follow() {
+	_, _, rows := p.heights()
+	p.top = widget.Window(p.top, p.cursor, rows, len(p.views))
+}
+
+// editWidth is the width of the cron editor's dialog.
+func (p *Page) editWidth() int { return min(p.width, 76) }
 
 // View implements page.Page.
 func (p *Page) View() string {
@@ -38,22 +64,21 @@ func (p *Page) View() string {
 	case p.source == nil:
 		return widget.Fill(s.Muted.Render("Schedules are unavailable in this session (no scheduler configured)."), p.width, p.height)
 	case !p.loaded:
-		return widget.Fill(s.Muted.Render("loading schedules…"), p.width, p.height)
+		return widget.Fill(s.Muted.Render(p.env.Loading("loading schedules…")), p.width, p.height)
 	case len(p.views) == 0:
 		return widget.Fill(s.Muted.Render("No schedules."), p.width, p.height)
 	}
-	panelH := min(panelLines, max(0, p.height-4))
-	tableH := max(1, p.height-panelH-1)
-	tableH = min(tableH, 1+len(p.views)) // the panel follows the last row
-	rows := tableH - 1
-	p.top = widget.Window(p.top, p.cursor, rows, len(p.views))
-	layout := widget.Fit(columns, p.width)
+	panelH, tableH, rows := p.heights()
+	layout := widget.Fit(p.columns, p.width)
 	var b strings.Builder
 	b.WriteString(layout.Header(s))
-	cells := make([]string, len(columns))
+	cells := make([]string, len(p.columns))
 	for i := p.top; i < min(len(p.views), p.top+rows); i++ {
 		p.cells(cells, p.views[i])
 		b.WriteString("\n" + layout.Row(cells, i == p.cursor, s))
+	}
+	if more := widget.More(p.top, rows, len(p.views)); more != "" {
+		b.WriteString("\n" + s.Muted.Render(more))
 	}
 	body := widget.Fill(b.String(), p.width, tableH)
 	if panelH > 0 {
@@ -114,18 +139,19 @@ func (p *Page) panel() string {
 	}
 	switch {
 	case len(v.NextRuns) > 0:
+		rc := clockOf(v.Cron, p.source.Location())
 		runs := make([]string, len(v.NextRuns))
 		for i, t := range v.NextRuns {
-			runs[i] = format.Short(t, loc)
+			runs[i] = rc.format(t)
 		}
-		lines = append(lines, "Next runs: "+strings.Join(runs, ", ")+" ("+format.In(now, v.NextRuns[0])+")")
+		lines = append(lines, "Next runs ("+rc.zone()+"): "+strings.Join(runs, ", ")+" ("+format.In(now, v.NextRuns[0])+")")
 	case !v.Enabled:
 		lines = append(lines, s.Muted.Render("Disabled: press space to enable it on this expression."))
 	}
 	if j := v.LastRun; j != nil {
 		lines = append(lines, fmt.Sprintf("Last run: job #%d %s, %s · %s processed, %s failed",
 			j.ID, format.Title(string(j.Status)), format.Stamp(j.CreatedAt, loc),
-			format.Fraction(j.Processed, j.Total), format.Count(j.Failed)))
+			widget.DoneText(*j), format.Count(j.Failed)))
 	} else {
 		lines = append(lines, s.Muted.Render("Last run: never started by a schedule"))
 	}
@@ -139,9 +165,10 @@ func (p *Page) panel() string {
 }
 
 func (p *Page) editView() string {
-	s, loc, now := p.env.Styles, p.env.Location, p.env.Now
+	s, now := p.env.Styles, p.env.Now
 	e := p.edit
-	width := min(p.width, 76)
+	rc := clockOf(e.input.Value(), p.source.Location())
+	width := p.editWidth()
 	var b strings.Builder
 	b.WriteString(e.input.View(s, width-4))
 	b.WriteString("\n\n")
@@ -151,9 +178,9 @@ func (p *Page) editView() string {
 	case e.err != nil:
 		b.WriteString(s.Error.Render("✗ " + e.err.Error()))
 	case len(e.preview) > 0:
-		b.WriteString("Next runs:")
+		b.WriteString("Next runs (" + rc.zone() + "):")
 		for _, t := range e.preview {
-			b.WriteString("\n  " + format.Stamp(t, loc) + s.Muted.Render(" ("+format.In(now, t)+")"))
+			b.WriteString("\n  " + rc.format(t) + s.Muted.Render(" ("+format.In(now, t)+")"))
 		}
 	}
 	b.WriteString("\n\n" + s.Muted.Render("5 or 6 fields, @hourly, @every 90s · enter save and enable · esc cancel"))

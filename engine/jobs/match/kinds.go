@@ -1,0 +1,41 @@
+// Package match holds the automatic matching jobs, which pair unmapped
+// Nhanh customers and products with Shopify ones from the local mirrors
+// and create the one-to-one mappings; match.go tells what becomes of every
+// record. Matching reads only the mirrors, never the APIs.
+package match
+
+import (
+	"github.com/jonboulle/clockwork"
+
+	"syncops/engine"
+	"syncops/store"
+)
+
+// Job type names of the match family.
+const (
+	AutoMatchCustomers = "AUTO_MATCH_CUSTOMERS"
+	AutoMatchProducts  = "AUTO_MATCH_PRODUCTS"
+)
+
+// Deps are what the match bodies work with.
+type Deps struct {
+	Store *store.Store
+	Clock clockwork.Clock
+}
+
+var dryRunParam = engine.ParamSpec{Name: "dryRun", Kind: engine.ParamBool,
+	Help: "report what would be matched without creating mappings"}
+
+// Kinds returns the match job types with their bodies over d.
+func Kinds(d Deps) []engine.Kind {
+	return []engine.Kind{
+		{Type: AutoMatchCustomers, Label: "Auto-match customers",
+			Description: "Map unmapped Nhanh customers to Shopify customers by phone, then unique email.",
+			Params:      []engine.ParamSpec{dryRunParam},
+			Run:         d.autoMatchCustomers},
+		{Type: AutoMatchProducts, Label: "Auto-match products",
+			Description: "Map unmapped Nhanh products to Shopify variants by SKU, then barcode.",
+			Params:      []engine.ParamSpec{dryRunParam},
+			Run:         d.autoMatchProducts},
+	}
+}

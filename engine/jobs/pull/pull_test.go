@@ -1,0 +1,144 @@
+package pull_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"syncops/clients/sandbox/dataset"
+	"syncops/engine"
+	"syncops/engine/jobs"
+	"syncops/store"
+	"syncops/store/storetest"
+)
+
+// pullCase is one way of pulling one mirror.
+type pullCase struct {
+	name    string
+	jobType string
+	params  engine.Params
+	stream  string
+	mirror  pullMirror
+	// want is the source's rows the pull must leave in a fresh mirror.
+	want func(ds *dataset.Dataset) any
+	// pages is how many pages (bulk: batches) n rows take.
+	pages func(n int64) int64
+}
+
+func pagesOf(size int64) func(n int64) int64 {
+	return func(n int64) int64 { return max((n+size-1)/size, 1) }
+}
+
+// bulkBatches is the batches of 1,000 a bulk pull stores n rows in: the
+// last batch (perhaps empty) ends the pass.
+func bulkBatches(n int64) int64 { return n/1000 + 1 }
+
+func pullCases() []pullCase {
+	return []pullCase{
+		{name: "nhanh customers", jobType: jobs.PullNhanhCustomers, stream: jobs.PullNhanhCustomers,
+			mirror: nhanhCustomerMirror, want: nhanhCustomerMirror.want, pages: pagesOf(100)},
+		{name: "nhanh wholesale customers", jobType: jobs.PullNhanhCustomers, params: engine.Params{"type": "wholesale"},
+			stream: jobs.PullNhanhCustomers + ` {"type":"wholesale"}`, mirror: nhanhCustomerMirror, pages: pagesOf(100),
+			want: func(ds *dataset.Dataset) any {
+				var cs []dataset.NhanhCustomer
+				for _, c := range ds.NhanhCustomers {
+					if c.Type == dataset.NhanhWholesale {
+						cs = append(cs, c)
+					}
+				}
+				return wantNhanhCustomers(cs)
+			}},
+		{name: "nhanh products", jobType: jobs.PullNhanhProducts, stream: jobs.PullNhanhProducts,
+			mirror: nhanhProductMirror, want: nhanhProductMirror.want, pages: pagesOf(100)},
+		{name: "shopify customers", jobType: jobs.PullShopifyCustomers, stream: jobs.PullShopifyCustomers,
+			mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: pagesOf(250)},
+		{name: "shopify customers in bulk", jobType: jobs.PullShopifyCustomers, params: engine.Params{"bulk": "true"},
+			stream: jobs.PullShopifyCustomers, mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: bulkBatches},
+		{name: "shopify products", jobType: jobs.PullShopifyProducts, stream: jobs.PullShopifyProducts,
+			mirror: shopifyVariantMirror, want: shopifyVariantMirror.want, pages: pagesOf(250)},
+		{name: "shopify draft products in bulk", jobType: jobs.PullShopifyProducts,
+			params: engine.Params{"status": "draft", "bulk": "true"}, stream: jobs.PullShopifyProducts + ` {"status":"draft"}`,
+			mirror: shopifyVariantMirror, pages: bulkBatches,
+			want: func(ds *dataset.Dataset) any { return wantShopifyVariants(ds.ShopifyVariants, "DRAFT") }},
+		{name: "shopify archived products", jobType: jobs.PullShopifyProducts, params: engine.Params{"status": "archived"},
+			stream: jobs.PullShopifyProducts + ` {"status":"archived"}`, mirror: shopifyVariantMirror, pages: pagesOf(250),
+			want: func(ds *dataset.Dataset) any { return wantShopifyVariants(ds.ShopifyVariants, "ARCHIVED") }},
+	}
+}
+
+// TestPullsMirrorTheSourceExactly runs every pull twice on a fresh world:
+// the first run creates exactly the source's rows, the second finds them
+// all unchanged and starts from the beginning (the stream was done).
+func TestPullsMirrorTheSourceExactly(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range storetest.Backends(t) {
+		for _, tc := range pullCases() {
+			t.Run(string(dialect)+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				w := newPullWorld(t, pullWorldOptions{dialect: dialect})
+				want := tc.want(w.ds)
+				n := rowCount(want)
+				require.Positive(t, n)
+
+				j, m := w.pullRun(t, tc.jobType, tc.params)
+				requireCounts(t, j, m, n, 0, 0)
+				require.Equal(t, tc.stream, m.Stream)
+				require.Equal(t, tc.pages(n), m.Pages)
+				require.Nil(t, m.ResumedFrom)
+				require.False(t, m.StoppedEarly)
+				requireMirror(t, w.Store, tc.mirror, want)
+				c := w.pullCursor(t, tc.stream)
+				require.Equal(t, store.PullDone, c.State)
+				require.Nil(t, c.Cursor)
+				require.Equal(t, n, c.TotalPulled)
+				require.Equal(t, int64(j.ID), c.JobID)
+
+				j, m = w.pullRun(t, tc.jobType, tc.params)
+				requireCounts(t, j, m, 0, 0, n)
+				require.Equal(t, tc.pages(n), m.Pages, "a finished stream starts over")
+				require.Nil(t, m.ResumedFrom)
+				requireMirror(t, w.Store, tc.mirror, want)
+			})
+		}
+	}
+}
+
+// TestPullUpdatesChangedRows changes some Nhanh customers and products at
+// the source; the next pull updates exactly those.
+func TestPullUpdatesChangedRows(t *testing.T) {
+	t.Parallel()
+	w := newPullWorld(t, pullWorldOptions{})
+	w.pullRun(t, jobs.PullNhanhCustomers, nil)
+	w.pullRun(t, jobs.PullNhanhProducts, nil)
+
+	changedCustomers := []int{0, 150, 799}
+	for _, i := range changedCustomers {
+		c := &w.ds.NhanhCustomers[i]
+		c.TotalAmount += 12_345
+		c.UpdatedAt++
+		w.Sandbox.Nhanh().SetCustomer(*c)
+	}
+	p := &w.ds.NhanhProducts[10]
+	require.False(t, p.Deleted)
+	require.NotEmpty(t, p.Available, "product 10 has stock somewhere")
+	for d := range p.Available {
+		p.Available[d] += 7
+	}
+	for d, n := range p.Available {
+		require.True(t, w.Sandbox.Nhanh().SetStock(p.ID, d, n))
+	}
+
+	j, m := w.pullRun(t, jobs.PullNhanhCustomers, nil)
+	n := int64(len(w.ds.NhanhCustomers))
+	requireCounts(t, j, m, 0, int64(len(changedCustomers)), n-int64(len(changedCustomers)))
+	requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
+
+	j, m = w.pullRun(t, jobs.PullNhanhProducts, nil)
+	products := wantNhanhProducts(w.ds.NhanhProducts)
+	requireCounts(t, j, m, 0, 1, int64(len(products))-1)
+	requireMirror(t, w.Store, nhanhProductMirror, products)
+	stored, err := w.Store.NhanhProduct(context.Background(), w.Store.Reader(), p.ID)
+	require.NoError(t, err)
+	require.Equal(t, p.Available, stored.Depots)
+}

@@ -1,0 +1,379 @@
+package pull
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"syncops/engine"
+	"syncops/store"
+)
+
+// Sizes and bounds of the pull write path.
+const (
+	// bulkBatchRows is how many exported rows one transaction stores. A bulk
+	// export streams rows much faster than pages arrive, so it is cut into
+	// batches by size, each with its checkpoint.
+	bulkBatchRows = 1000
+	// pullMaxPagesPerTx caps the pages one transaction stores when pages
+	// arrive faster than the database stores them one by one, and the
+	// pages that may wait meanwhile (see pipePages).
+	pullMaxPagesPerTx = 10
+	// pullStopTimeout bounds the writes a stopping pull makes after its
+	// context ended (pausing its stream, the last checkpoint).
+	pullStopTimeout = 10 * time.Second
+)
+
+// Pull modes, as metadata shows them.
+const (
+	pullModePages = "pages"
+	pullModeBulk  = "bulk"
+)
+
+// upsertFunc stores rows in the mirror through q (a store Upsert* method).
+type upsertFunc[R any] func(ctx context.Context, q store.Querier, rows []R, now time.Time) (store.UpsertCounts, error)
+
+// markDeletedFunc marks mirror rows not pulled since a time as deleted at
+// the source (a store Mark*Deleted method).
+type markDeletedFunc func(ctx context.Context, q store.Querier, notPulledSince, now time.Time) (int64, error)
+
+// streamPullSpec says what a full pull reads and where it stores it.
+type streamPullSpec[R any] struct {
+	jobType string
+	filters pullFilters
+	restart bool
+	// request summarises the requests, for an operator reading an error.
+	request     string
+	fetch       pageFetcher[R]
+	export      rowExporter[R] // set: pull with a bulk export instead of pages
+	upsert      upsertFunc[R]
+	markDeleted markDeletedFunc
+}
+
+// pullTally is what a job's pages did to the mirror.
+type pullTally struct {
+	Pages     int64 `json:"pages"`
+	Created   int64 `json:"created"`
+	Updated   int64 `json:"updated"`
+	Unchanged int64 `json:"unchanged"`
+}
+
+func (t *pullTally) add(c store.UpsertCounts) {
+	t.Created += int64(c.Created)
+	t.Updated += int64(c.Updated)
+	t.Unchanged += int64(c.Unchanged)
+}
+
+// streamPullState is a full pull's checkpoint: where the stream stands and
+// what this job did.
+type streamPullState struct {
+	Stream string `json:"stream"`
+	// Cursor is the source's token for the next page, a JSON text kept as a
+	// string: re-encoding it as JSON would compact and escape it, and Nhanh
+	// wants its next object back byte for byte. "" is the first page.
+	Cursor string `json:"cursor,omitempty"`
+	// PassStart (unix ms) is when this pass over the stream began, perhaps in
+	// an earlier job: rows not pulled since then are the ones a complete
+	// pass marks deleted.
+	PassStart int64 `json:"passStart"`
+	// Pulled counts the rows this pass received, earlier jobs included.
+	Pulled      int64            `json:"pulled"`
+	Tally       pullTally        `json:"tally"`
+	ResumedFrom *pullResumedFrom `json:"resumedFrom,omitempty"`
+	// Exports counts the bulk exports this job started (one per attempt).
+	Exports int  `json:"exports,omitempty"`
+	Done    bool `json:"done,omitempty"`
+}
+
+// pullResumedFrom says where a job took a stopped stream over.
+type pullResumedFrom struct {
+	JobID         int64  `json:"jobId"`  // the job that stopped
+	Pulled        int64  `json:"pulled"` // rows the pass had received by then
+	PassStartedAt string `json:"passStartedAt"`
+	StoppedAt     string `json:"stoppedAt"`
+}
+
+// streamPull runs one full pull.
+type streamPull[R any] struct {
+	d      Deps
+	r      *engine.Run
+	spec   streamPullSpec[R]
+	stream string
+	// unfiltered pulls see the whole source, so a complete pass knows what
+	// the source no longer has.
+	unfiltered bool
+	// deletedAtSource is what the last page marked deleted; -1 until then.
+	deletedAtSource int64
+}
+
+// runStreamPull runs a full pull: it resumes the job's own checkpoint or
+// claims the stream, stores every page, and on a stop leaves the stream
+// paused where its last page ended.
+func runStreamPull[R any](ctx context.Context, r *engine.Run, d Deps, spec streamPullSpec[R]) error {
+	sp := &streamPull[R]{d: d, r: r, spec: spec, stream: spec.filters.streamKey(spec.jobType),
+		unfiltered: spec.filters.active() == nil, deletedAtSource: -1}
+	st, err := sp.start(ctx)
+	if err != nil {
+		return err
+	}
+	r.SetMeta("stoppedEarly", false)
+	sp.publish(st)
+	switch {
+	case st.Done: // an earlier attempt stored the last page
+		return nil
+	case spec.export != nil:
+		err = sp.runExport(ctx, st)
+	default:
+		err = sp.runPages(ctx, st)
+	}
+	if err != nil {
+		sp.stop(ctx, st)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s, after %d rows of this pass: %w; the stream is paused there and the next pull resumes from it",
+			spec.request, st.Pulled, err)
+	}
+	r.Logger().InfoContext(ctx, "pull complete", slog.String("stream", sp.stream), slog.Int64("created", st.Tally.Created),
+		slog.Int64("updated", st.Tally.Updated), slog.Int64("unchanged", st.Tally.Unchanged),
+		slog.Int64("deleted_at_source", max(sp.deletedAtSource, 0)))
+	return nil
+}
+
+// start returns the state to continue from: this job's checkpoint in a
+// later attempt, else a claim of the stream.
+func (sp *streamPull[R]) start(ctx context.Context) (*streamPullState, error) {
+	var st streamPullState
+	ok, err := sp.r.Resume(&st)
+	if err != nil {
+		return nil, err
+	}
+	if ok && st.Stream == sp.stream {
+		return &st, nil
+	}
+	return sp.claim(ctx)
+}
+
+// claim takes the stream for this job. It resumes the stream's cursor when
+// a pass stopped before its end (unless restart, or a bulk export, which
+// cannot start mid-way), else starts a new pass. A stream whose pass
+// another job is still running is refused.
+func (sp *streamPull[R]) claim(ctx context.Context) (*streamPullState, error) {
+	me := int64(sp.r.ID())
+	now := sp.d.Clock.Now()
+	var st streamPullState
+	err := sp.d.Store.InTx(ctx, func(tx *sql.Tx) error {
+		st = streamPullState{Stream: sp.stream, PassStart: store.Millis(now)}
+		prev, err := sp.d.Store.LockPullCursor(ctx, tx, sp.stream)
+		if errors.Is(err, store.ErrNotFound) {
+			return sp.d.Store.SavePullCursor(ctx, tx, sp.cursorRow(&st, store.PullRunning, now))
+		}
+		if err != nil {
+			return err
+		}
+		if prev.State != store.PullDone && prev.JobID != 0 && prev.JobID != me {
+			active, err := jobActive(ctx, tx, sp.d.Store, prev.JobID)
+			if err != nil {
+				return err
+			}
+			if active {
+				return &streamBusyError{stream: sp.stream, jobID: prev.JobID}
+			}
+		}
+		if !sp.spec.restart && sp.spec.export == nil && prev.State != store.PullDone && prev.Cursor != nil {
+			st.Cursor, st.PassStart, st.Pulled = string(prev.Cursor), store.Millis(prev.StartedAt), prev.TotalPulled
+			if prev.StartedAt.IsZero() {
+				st.PassStart = 0 // unknown start: mark nothing deleted rather than guess
+			}
+			if prev.JobID != me {
+				st.ResumedFrom = &pullResumedFrom{JobID: prev.JobID, Pulled: prev.TotalPulled,
+					PassStartedAt: rfc3339(prev.StartedAt), StoppedAt: rfc3339(prev.UpdatedAt)}
+			}
+		}
+		return sp.d.Store.SavePullCursor(ctx, tx, sp.cursorRow(&st, store.PullRunning, now))
+	})
+	var busy *streamBusyError
+	if errors.As(err, &busy) {
+		return nil, busy
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim pull stream %q: %w", sp.stream, err)
+	}
+	if st.ResumedFrom != nil {
+		sp.r.Logger().InfoContext(ctx, "pull resumes a stopped stream", slog.String("stream", sp.stream),
+			slog.Int64("stopped_job", st.ResumedFrom.JobID), slog.Int64("pulled", st.Pulled))
+	}
+	return &st, nil
+}
+
+// runPages stores page after page until the source has no more.
+func (sp *streamPull[R]) runPages(ctx context.Context, st *streamPullState) error {
+	return pipePages(ctx, sp.spec.fetch, cursorOf(st.Cursor), st.Tally.Pages+1, func(ctx context.Context, rows []R, next json.RawMessage, last bool, pages int) error {
+		err := sp.storeRows(ctx, st, rows, next, last, pages)
+		if err != nil && pages > 1 {
+			return fmt.Errorf("store pages %d-%d: %w", st.Tally.Pages+1, st.Tally.Pages+int64(pages), err)
+		}
+		if err != nil {
+			return fmt.Errorf("store page %d: %w", st.Tally.Pages+1, err)
+		}
+		return nil
+	})
+}
+
+// runExport stores a bulk export in batches of bulkBatchRows. An export
+// cannot start mid-way: one that is interrupted (failure, cancel, the
+// attempt's time budget) starts again from the beginning, in the next
+// attempt or the next pull. Storing a row again is harmless, since upserts
+// are idempotent: a row already stored comes back as unchanged.
+func (sp *streamPull[R]) runExport(ctx context.Context, st *streamPullState) error {
+	st.Exports++
+	batch := make([]R, 0, bulkBatchRows)
+	err := sp.spec.export(ctx, func(row R) error {
+		batch = append(batch, row)
+		if len(batch) < bulkBatchRows {
+			return nil
+		}
+		err := sp.storeRows(ctx, st, batch, nil, false, 1)
+		batch = batch[:0] // the store keeps none of the rows it was given
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return sp.storeRows(ctx, st, batch, nil, true, 1)
+}
+
+// storeRows is the write path of every page (several pages, when they
+// queued up; or a bulk batch): it upserts rows and moves the stream past
+// them, the rows, the stream's cursor, the job's checkpoint (with this
+// page's tally) and its counters committing together. last ends the pass:
+// the stream is done, and an unfiltered stream marks the rows it did not
+// see deleted.
+func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, rows []R, next json.RawMessage, last bool, pages int) error {
+	now := sp.d.Clock.Now()
+	var after streamPullState
+	deleted := int64(-1)
+	err := sp.r.CheckpointTx(ctx, &after, func(tx *sql.Tx, t *engine.Tally) error {
+		// st moves only if the checkpoint commits.
+		after = *st
+		after.Cursor, after.Done = string(next), last
+		after.Pulled += int64(len(rows))
+		after.Tally.Pages += int64(pages)
+		if err := checkStreamOwner(ctx, tx, sp.d.Store, sp.stream, int64(sp.r.ID())); err != nil {
+			return err
+		}
+		counts, err := sp.spec.upsert(ctx, tx, rows, now)
+		if err != nil {
+			return err
+		}
+		after.Tally.add(counts)
+		countUpserts(t, counts)
+		state := store.PullRunning
+		if last {
+			state = store.PullDone
+			// A pass that received nothing marks nothing: an empty answer is
+			// likelier a wrong grant or shop than a source emptied for real.
+			if sp.unfiltered && after.Pulled > 0 {
+				if deleted, err = sp.spec.markDeleted(ctx, tx, store.FromMillis(after.PassStart), now); err != nil {
+					return err
+				}
+			}
+		}
+		return sp.d.Store.SavePullCursor(ctx, tx, sp.cursorRow(&after, state, now))
+	})
+	if err != nil {
+		return err
+	}
+	*st = after
+	if deleted >= 0 {
+		sp.deletedAtSource = deleted
+	}
+	sp.publish(st)
+	return nil
+}
+
+// stop takes the last checkpoint of a pull that ends early and pauses its
+// stream (if it still owns it), with a context that outlives the job's.
+func (sp *streamPull[R]) stop(ctx context.Context, st *streamPullState) {
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullStopTimeout)
+	defer cancel()
+	sp.r.SetMeta("stoppedEarly", true)
+	err := sp.r.CheckpointTx(stopCtx, st, func(tx *sql.Tx, _ *engine.Tally) error {
+		return sp.d.Store.PausePullStream(stopCtx, tx, sp.stream, int64(sp.r.ID()), sp.d.Clock.Now())
+	})
+	if err != nil {
+		sp.r.Logger().WarnContext(stopCtx, "could not pause the pull stream; the next pull resumes from the last stored page",
+			slog.String("stream", sp.stream), slog.Any("error", err))
+	}
+}
+
+// cursorRow is the stream's pull_cursors row for st.
+func (sp *streamPull[R]) cursorRow(st *streamPullState, state store.PullState, now time.Time) store.PullCursor {
+	c := store.PullCursor{Stream: sp.stream, Cursor: cursorOf(st.Cursor), State: state, TotalPulled: st.Pulled,
+		JobID: int64(sp.r.ID()), UpdatedAt: now}
+	if st.PassStart > 0 {
+		c.StartedAt = store.FromMillis(st.PassStart)
+	}
+	if state == store.PullDone {
+		c.Cursor, c.CompletedAt = nil, now
+	}
+	return c
+}
+
+// publish sets the pull's metadata.
+func (sp *streamPull[R]) publish(st *streamPullState) {
+	r := sp.r
+	r.SetMeta("stream", sp.stream)
+	mode := pullModePages
+	if sp.spec.export != nil {
+		mode = pullModeBulk
+		r.SetMeta("exports", st.Exports)
+	}
+	r.SetMeta("mode", mode)
+	if f := sp.spec.filters.active(); f != nil {
+		r.SetMeta("filters", f)
+	}
+	r.SetMeta("created", st.Tally.Created)
+	r.SetMeta("updated", st.Tally.Updated)
+	r.SetMeta("unchanged", st.Tally.Unchanged)
+	r.SetMeta("pages", st.Tally.Pages)
+	r.SetMeta("pulledThisPass", st.Pulled)
+	if st.PassStart > 0 {
+		r.SetMeta("passStartedAt", rfc3339(store.FromMillis(st.PassStart)))
+	}
+	if st.ResumedFrom != nil {
+		r.SetMeta("resumedFrom", st.ResumedFrom)
+	}
+	if sp.deletedAtSource >= 0 {
+		r.SetMeta("deletedAtSource", sp.deletedAtSource)
+	}
+}
+
+// countUpserts counts a page's rows in the checkpoint that stores them:
+// created and updated ones succeeded, unchanged ones were skipped. Each
+// distinct row is one item.
+func countUpserts(r *engine.Tally, c store.UpsertCounts) {
+	r.AddTotal(int64(c.Created + c.Updated + c.Unchanged))
+	r.Succeeded(int64(c.Created + c.Updated))
+	r.Skipped(int64(c.Unchanged))
+}
+
+// cursorOf is a stored cursor as the fetchers take it: nil for the first page.
+func cursorOf(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// rfc3339 formats a time for metadata; the zero time is "".
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

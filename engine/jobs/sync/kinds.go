@@ -1,0 +1,84 @@
+// Package sync holds the sync jobs, which write Nhanh's values to Shopify
+// (customers' lifetime spend, products' stock per location), forced or only
+// what changed, and the retries of the mappings whose last sync failed.
+// sync.go draws the batch pipeline they share.
+package sync
+
+import (
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"syncops/clients/nhanh"
+	"syncops/clients/shopify"
+	"syncops/engine"
+	"syncops/store"
+)
+
+// Job type names of the sync family.
+const (
+	CustomerSync         = "CUSTOMER_SYNC"
+	ProductSync          = "PRODUCT_SYNC"
+	AutoSyncCustomers    = "AUTO_SYNC_CUSTOMERS"
+	AutoSyncProducts     = "AUTO_SYNC_PRODUCTS"
+	RetryFailedCustomers = "RETRY_FAILED_CUSTOMERS"
+	RetryFailedProducts  = "RETRY_FAILED_PRODUCTS"
+)
+
+// Settings keys and defaults of the sync family.
+const (
+	// SettingCustomerThreshold is the smallest change of lifetime spend (VND)
+	// an auto-sync pushes; smaller changes are skipped as unchanged.
+	SettingCustomerThreshold = "customer_sync_threshold_vnd"
+	// DefaultCustomerThreshold is the reference system's 1,000 VND.
+	DefaultCustomerThreshold = 1000
+)
+
+// syncAttemptTimeout bounds one attempt of a sync; syncs checkpoint after
+// every batch.
+const syncAttemptTimeout = 2 * time.Minute
+
+// Deps are what the sync bodies work with.
+type Deps struct {
+	Store   *store.Store
+	Nhanh   *nhanh.Client
+	Shopify *shopify.Client
+	Clock   clockwork.Clock
+}
+
+var (
+	idsParam = engine.ParamSpec{Name: "ids", Kind: engine.ParamIDs,
+		Help: "mapping ids to sync (default: every mapped item)"}
+	limitParam = engine.ParamSpec{Name: "limit", Kind: engine.ParamInt, Min: 0,
+		Help: "at most this many items (0: all)"}
+)
+
+// Kinds returns the sync job types with their bodies over d.
+func Kinds(d Deps) []engine.Kind {
+	return []engine.Kind{
+		{Type: CustomerSync, Label: "Customer sync", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+			Description: "Write each mapped customer's Nhanh lifetime spend to custom.total_spent (forced).",
+			Params:      []engine.ParamSpec{idsParam},
+			Run:         d.customerSync},
+		{Type: ProductSync, Label: "Product sync", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+			Description: "Write each mapped product's Nhanh available stock to Shopify inventory (forced).",
+			Params:      []engine.ParamSpec{idsParam},
+			Run:         d.productSync},
+		{Type: AutoSyncCustomers, Label: "Auto-sync customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+			Description: "Refresh changed Nhanh customers, then push spend that differs from what Shopify has.",
+			Params:      []engine.ParamSpec{limitParam},
+			Run:         d.autoSyncCustomers},
+		{Type: AutoSyncProducts, Label: "Auto-sync products", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+			Description: "Refresh Nhanh stock of mapped products, then push quantities that differ.",
+			Params:      []engine.ParamSpec{limitParam},
+			Run:         d.autoSyncProducts},
+		{Type: RetryFailedCustomers, Label: "Retry failed customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+			Description: "Sync again the customer mappings whose last sync failed.",
+			Params:      []engine.ParamSpec{limitParam},
+			Run:         d.retryFailedCustomers},
+		{Type: RetryFailedProducts, Label: "Retry failed products", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+			Description: "Sync again the product mappings whose last sync failed.",
+			Params:      []engine.ParamSpec{limitParam},
+			Run:         d.retryFailedProducts},
+	}
+}

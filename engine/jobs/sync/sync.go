@@ -1,0 +1,207 @@
+package sync
+
+// The sync jobs write Nhanh's values to Shopify: each customer mapping's
+// lifetime spend to the customer metafield custom.total_spent, each product
+// mapping's available stock to Shopify inventory (per location). They share
+// one driver (driver.go):
+//
+//	scope ──> SetTotal ──> [plan batch k+1 | write batch k+1 ] ──> ...
+//	                        [record batch k + checkpoint      ]
+//
+// Mappings are taken in id order, a batch at a time; a batch is planned from
+// the local mirror (or, for auto-sync products, from Nhanh's live stock),
+// written to Shopify, then recorded on its mappings in the transaction of
+// the checkpoint that moves the cursor past it. A resumed attempt starts
+// after the last recorded batch; the writes are absolute values (and
+// inventory writes carry idempotency keys), so a batch written again after
+// a crash cannot double-apply.
+//
+// Every item ends as exactly one of: written (Succeeded), left alone as
+// unchanged or deferred by a limit (Skipped), or a failed item whose key is
+// the mapping id, so `syncops retry` and the RetryItems path write exactly
+// those mappings again.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"syncops/engine"
+	"syncops/store"
+)
+
+// customerSync writes custom.total_spent for the chosen customer mappings
+// (param ids; default every mapped customer, whatever its status), from the
+// local mirror of Nhanh customers, forced.
+func (d Deps) customerSync(ctx context.Context, r *engine.Run) error {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return err
+	}
+	scope, err := syncScopeOf(ctx, r, p.IDs, mappedStatuses, syncForced)
+	if err != nil {
+		return err
+	}
+	st, err := resumeSync(r)
+	if err != nil {
+		return err
+	}
+	return d.runSync(ctx, r, d.newCustomerSource(r, scope, 0), scope, st, nil)
+}
+
+// productSync writes the available stock of the chosen product mappings
+// (param ids; default every mapped product) from the local mirror, forced.
+func (d Deps) productSync(ctx context.Context, r *engine.Run) error {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return err
+	}
+	scope, err := syncScopeOf(ctx, r, p.IDs, mappedStatuses, syncForced)
+	if err != nil {
+		return err
+	}
+	return d.runProductSync(ctx, r, scope, false)
+}
+
+// autoSyncCustomers is what the scheduler runs: it reads the Nhanh customers
+// changed since its watermark into the mirror, then writes every mapped
+// customer whose spend moved by at least the threshold since it was last
+// written, or that was never written or is not SYNCED (PENDING and FAILED
+// mappings included: the reference auto-synced only SYNCED ones, §14.11).
+// Param limit caps the writes. The watermark moves to the run's start when
+// the run completes.
+func (d Deps) autoSyncCustomers(ctx context.Context, r *engine.Run) error {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return err
+	}
+	threshold, err := d.customerThreshold(ctx)
+	if err != nil {
+		return err
+	}
+	scope, err := syncScopeOf(ctx, r, nil, mappedStatuses, syncChanged)
+	if err != nil {
+		return err
+	}
+	if r.RetryOf() == 0 { // a retry writes every failed item
+		scope.pushLimit = p.Limit
+	}
+	r.SetMeta("limit", limitMeta(p.Limit))
+	r.SetMeta("thresholdVnd", threshold)
+	st, err := resumeSync(r)
+	if err != nil {
+		return err
+	}
+	src := d.newCustomerSource(r, scope, threshold)
+	if r.RetryOf() != 0 {
+		// A retry writes the failed items from the mirror the original run
+		// refreshed; it does not move the watermark.
+		return d.runSync(ctx, r, src, scope, st, nil)
+	}
+	if st.Phase == "" {
+		st.Phase, st.RunStart = phaseRefresh, d.Clock.Now().Unix()
+	}
+	if st.Phase == phaseRefresh {
+		if err := d.refreshNhanhCustomers(ctx, r, st); err != nil {
+			return err
+		}
+	}
+	return d.runSync(ctx, r, src, scope, st, func(ctx context.Context, tx *sql.Tx) error {
+		return d.Store.SetWatermark(ctx, tx, autoSyncCustomersWatermark, st.RunStart, d.Clock.Now())
+	})
+}
+
+// autoSyncProducts reads the live stock of the mapped products from Nhanh
+// (its updatedAt ignores stock changes, so the mirror cannot tell what
+// moved), stores it in the mirror, and writes every mapping whose
+// quantities differ from those last written, or that was never written or
+// is not SYNCED. Param limit caps the writes.
+func (d Deps) autoSyncProducts(ctx context.Context, r *engine.Run) error {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return err
+	}
+	scope, err := syncScopeOf(ctx, r, nil, mappedStatuses, syncChanged)
+	if err != nil {
+		return err
+	}
+	if r.RetryOf() == 0 { // a retry writes every failed item
+		scope.pushLimit = p.Limit
+	}
+	r.SetMeta("limit", limitMeta(p.Limit))
+	return d.runProductSync(ctx, r, scope, true)
+}
+
+// retryFailedCustomers writes again the customer mappings whose last sync
+// failed (param limit: the first that many), as a tracked job (the
+// reference's retry had none, §6.12).
+func (d Deps) retryFailedCustomers(ctx context.Context, r *engine.Run) error {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return err
+	}
+	scope, err := syncScopeOf(ctx, r, nil, []store.MappingStatus{store.MappingFailed}, syncForced)
+	if err != nil {
+		return err
+	}
+	if r.RetryOf() == 0 {
+		scope.limit = p.Limit
+	}
+	r.SetMeta("limit", limitMeta(p.Limit))
+	st, err := resumeSync(r)
+	if err != nil {
+		return err
+	}
+	return d.runSync(ctx, r, d.newCustomerSource(r, scope, 0), scope, st, nil)
+}
+
+// retryFailedProducts writes again the product mappings whose last sync
+// failed (param limit: the first that many).
+func (d Deps) retryFailedProducts(ctx context.Context, r *engine.Run) error {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return err
+	}
+	scope, err := syncScopeOf(ctx, r, nil, []store.MappingStatus{store.MappingFailed}, syncForced)
+	if err != nil {
+		return err
+	}
+	if r.RetryOf() == 0 {
+		scope.limit = p.Limit
+	}
+	r.SetMeta("limit", limitMeta(p.Limit))
+	return d.runProductSync(ctx, r, scope, false)
+}
+
+// runProductSync runs a product sync of scope; live reads the stock from
+// Nhanh instead of the mirror.
+func (d Deps) runProductSync(ctx context.Context, r *engine.Run, scope syncScope, live bool) error {
+	st, err := resumeSync(r)
+	if err != nil {
+		return err
+	}
+	locs, err := d.planLocations(ctx)
+	if err != nil {
+		return err
+	}
+	r.SetMeta("syncMode", locs.mode)
+	r.SetMeta("locations", locs.locationNames())
+	return d.runSync(ctx, r, d.newProductSource(r, scope, locs, live), scope, st, nil)
+}
+
+// resumeSync returns the checkpointed state, or a fresh one.
+func resumeSync(r *engine.Run) (*syncState, error) {
+	st := &syncState{}
+	if _, err := r.Resume(st); err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	return st, nil
+}
+
+// limitMeta shows a limit as the reference did: the number, or "all".
+func limitMeta(limit int64) any {
+	if limit <= 0 {
+		return "all"
+	}
+	return limit
+}
