@@ -82,7 +82,7 @@ func jobFromRecord(r store.JobRecord) Job {
 // itself (tests, internal work): it may change anything and is not audited.
 type Actor struct {
 	Name string          // key fingerprint and comment, local user, "scheduler"
-	Kind store.ActorKind // local, ssh, cli, scheduler
+	Kind store.ActorKind // local, ssh, cli, scheduler, http
 	// Role decides what the actor may do. Left empty, the local faces (the
 	// console at this terminal, the command line) and the scheduler are
 	// operators, because whoever runs them owns the database; any other
@@ -99,6 +99,7 @@ const (
 	ActorSSH       = store.ActorSSH
 	ActorCLI       = store.ActorCLI
 	ActorScheduler = store.ActorScheduler
+	ActorHTTP      = store.ActorHTTP
 )
 
 // Role is what an actor may do.

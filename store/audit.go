@@ -17,12 +17,13 @@ const (
 	ActorSSH       ActorKind = "ssh"       // a TUI over SSH; Actor is the key's user
 	ActorCLI       ActorKind = "cli"       // a command-line invocation
 	ActorScheduler ActorKind = "scheduler" // a cron tick
+	ActorHTTP      ActorKind = "http"      // the HTTP API; Actor is the bearer token's name
 )
 
 // Valid reports whether k is a known kind.
 func (k ActorKind) Valid() bool {
 	switch k {
-	case ActorLocal, ActorSSH, ActorCLI, ActorScheduler:
+	case ActorLocal, ActorSSH, ActorCLI, ActorScheduler, ActorHTTP:
 		return true
 	}
 	return false

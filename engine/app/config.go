@@ -45,6 +45,7 @@ type Config struct {
 	Nhanh   NhanhConfig   `yaml:"nhanh"`
 	Shopify ShopifyConfig `yaml:"shopify"`
 	SSH     SSHConfig     `yaml:"ssh"`
+	HTTP    HTTPConfig    `yaml:"http"`
 }
 
 // NhanhConfig is the Nhanh.vn API access.
@@ -74,6 +75,14 @@ type SSHConfig struct {
 	HostKey        string `yaml:"host_key" env:"SYNCOPS_SSH_HOST_KEY" help:"host key file (default: ssh_host_ed25519 in the data dir)"`
 	AuthorizedKeys string `yaml:"authorized_keys" env:"SYNCOPS_SSH_AUTHORIZED_KEYS" help:"operators' public keys (authorized_keys file)"`
 	ViewerKeys     string `yaml:"viewer_keys" env:"SYNCOPS_SSH_VIEWER_KEYS" help:"viewers' public keys (authorized_keys file)"`
+}
+
+// HTTPConfig is the HTTP API (ui/httpapi).
+type HTTPConfig struct {
+	Addr    string `yaml:"addr" env:"SYNCOPS_HTTP_ADDR" help:"address of the HTTP API (e.g. 127.0.0.1:8080); empty disables it"`
+	Tokens  string `yaml:"tokens" env:"SYNCOPS_HTTP_TOKENS" help:"HTTP API bearer tokens file: lines NAME operator|viewer TOKEN, mode 0600"`
+	TLSCert string `yaml:"tls_cert" env:"SYNCOPS_HTTP_TLS_CERT" help:"HTTP API TLS certificate file (HTTPS when set with the key)"`
+	TLSKey  string `yaml:"tls_key" env:"SYNCOPS_HTTP_TLS_KEY" help:"HTTP API TLS private key file"`
 }
 
 // Secret is a credential. It prints as a mask, so a Config can be logged.
@@ -203,6 +212,12 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 0 {
 		errs = append(errs, errors.New("SYNCOPS_WORKERS must not be negative"))
+	}
+	if c.HTTP.Addr != "" && c.HTTP.Tokens == "" {
+		errs = append(errs, errors.New("SYNCOPS_HTTP_ADDR is set but SYNCOPS_HTTP_TOKENS is not: the HTTP API needs a tokens file"))
+	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		errs = append(errs, errors.New("SYNCOPS_HTTP_TLS_CERT and SYNCOPS_HTTP_TLS_KEY go together: set both or neither"))
 	}
 	if c.AttemptTimeout != 0 && c.AttemptTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("SYNCOPS_ATTEMPT_TIMEOUT %s: give an attempt at least a second", c.AttemptTimeout))

@@ -169,7 +169,7 @@ environment, which wins:
 			return serve(cmd.Context(), e, cfg, serveOptions{noTUI: noTUI})
 		},
 	}
-	root.Flags().BoolVar(&noTUI, "no-tui", false, "run headless: engine, scheduler, metrics and SSH console (when configured), JSON logs")
+	root.Flags().BoolVar(&noTUI, "no-tui", false, "run headless: engine, scheduler, metrics, SSH console and HTTP API (when configured), JSON logs")
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (default $SYNCOPS_CONFIG)")
 	root.AddCommand(newRunCmd(e), newJobsCmd(e), newJobCmd(e), newFailuresCmd(e), newCancelCmd(e), newRetryCmd(e),
 		newSchedulesCmd(e), newScheduleCmd(e),

@@ -10,6 +10,7 @@ import (
 	"syncops/engine"
 	"syncops/engine/app"
 	"syncops/ui/headless"
+	"syncops/ui/httpapi"
 	"syncops/ui/sshd"
 	"syncops/ui/tui"
 )
@@ -78,8 +79,24 @@ func sshServices(a *app.App, so serveOptions, logger *slog.Logger) ([]headless.S
 	return []headless.Service{srv}, nil
 }
 
+// httpServer returns the HTTP API when SYNCOPS_HTTP_ADDR is set (nil
+// otherwise).
+func httpServer(a *app.App, logger *slog.Logger) (*httpapi.Server, error) {
+	cfg := a.Config.HTTP
+	if cfg.Addr == "" {
+		return nil, nil
+	}
+	srv, err := httpapi.New(httpapi.Config{Addr: cfg.Addr, TokensPath: cfg.Tokens, TLSCertPath: cfg.TLSCert,
+		TLSKeyPath: cfg.TLSKey, Engine: a.Engine, Scheduler: a.Scheduler, Logger: logger, Clock: a.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("HTTP API: %w", err)
+	}
+	return srv, nil
+}
+
 // runConsole runs the console on this terminal, with the engine, the
-// scheduler and (when configured) the SSH console running behind it.
+// scheduler and (when configured) the SSH console and the HTTP API running
+// behind it.
 func runConsole(ctx context.Context, e *env, a *app.App, so serveOptions, logger *slog.Logger) error {
 	if err := a.Engine.StartWorkers(ctx); err != nil {
 		return err
@@ -96,6 +113,16 @@ func runConsole(ctx context.Context, e *env, a *app.App, so serveOptions, logger
 			return err
 		}
 		defer func() { _ = s.Stop(context.Background()) }()
+	}
+	api, err := httpServer(a, logger)
+	if err != nil {
+		return err
+	}
+	if api != nil {
+		if err := api.Start(ctx); err != nil {
+			return err
+		}
+		defer func() { _ = api.Stop(context.Background()) }()
 	}
 	opts := consoleOptions(a, so, localActor(engine.ActorLocal), false, ctx)
 	opts.OwnsEngine = true // quitting this console stops the engine

@@ -48,8 +48,16 @@ func serve(ctx context.Context, e *env, cfg app.Config, so serveOptions) error {
 		if err != nil {
 			return err
 		}
-		return headless.Run(ctx, headless.Options{App: a, Scheduler: schedulerOf(a), MetricsAddr: cfg.MetricsAddr,
-			Grace: cfg.ShutdownGrace, Logger: logger, Services: services})
+		opts := headless.Options{App: a, Scheduler: schedulerOf(a), MetricsAddr: cfg.MetricsAddr,
+			Grace: cfg.ShutdownGrace, Logger: logger, Services: services}
+		api, err := httpServer(a, logger)
+		if err != nil {
+			return err
+		}
+		if api != nil {
+			opts.HTTP = api
+		}
+		return headless.Run(ctx, opts)
 	}
 	return runConsole(ctx, e, a, so, logger)
 }
@@ -92,7 +100,8 @@ the console (or, with --no-tui, run headless). Nothing touches a real shop.
 
 The database is a temporary SQLite file, removed at exit, unless SYNCOPS_DB is
 set. A few short demonstration schedules are enabled so the scheduler is seen at
-work. The fakes enforce the APIs' published rate limits (--scale speeds them up).`,
+work. The fakes enforce the APIs' published rate limits (--scale speeds them up).
+With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 		Example: `  go run . demo
   go run . demo --no-tui --customers 2000 --products 500
   SYNCOPS_METRICS_ADDR=127.0.0.1:9090 go run . demo --no-tui --faults seed=1,5xx=0.05`,

@@ -1,6 +1,6 @@
 // Package headless runs syncops as a service with no terminal UI (--no-tui):
-// the engine's workers, the scheduler, optionally the SSH console and the
-// /metrics and /healthz endpoints, with JSON logs. On the first SIGTERM or
+// the engine's workers, the scheduler, optionally the SSH console, the HTTP
+// API and the /metrics and /healthz endpoints, with JSON logs. On the first SIGTERM or
 // SIGINT (the context ending) it stops the scheduler, stops taking new jobs,
 // lets running jobs checkpoint within the grace period and returns; what was
 // interrupted resumes on the next start.
@@ -34,19 +34,36 @@ type Scheduler interface {
 	SkippedOverlap() map[string]int64
 }
 
+// Listener is a Service that listens on an address, which it reports once
+// started (the HTTP API).
+type Listener interface {
+	Service
+	Addr() string
+}
+
+// Bound are the addresses the service actually listens on ("" for a part
+// that is off); with port 0 configured, they say which port was chosen.
+type Bound struct {
+	Metrics string
+	HTTP    string
+}
+
 // Options configure Run.
 type Options struct {
 	App       *app.App
 	Scheduler Scheduler // nil: no schedules run here
 	Services  []Service // started after the scheduler, stopped before it
+	// HTTP is the HTTP API (nil: off). It starts last and stops first, so
+	// no request arrives while the engine stops.
+	HTTP Listener
 	// MetricsAddr serves /metrics and /healthz when set.
 	MetricsAddr string
 	// Grace is how long running jobs get to checkpoint on shutdown.
 	Grace  time.Duration
 	Logger *slog.Logger
-	// Ready, if set, is called once everything listens, with the metrics
-	// address actually bound ("" when none).
-	Ready func(metricsAddr string)
+	// Ready, if set, is called once everything listens, with the addresses
+	// actually bound.
+	Ready func(Bound)
 }
 
 // Run runs the service until ctx ends, then shuts it down gracefully.
@@ -103,10 +120,17 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		}()
 	}
+	bound := Bound{Metrics: boundAddr}
+	if opts.HTTP != nil {
+		if err := opts.HTTP.Start(ctx); err != nil {
+			return err
+		}
+		bound.HTTP = opts.HTTP.Addr()
+	}
 	logger.Info("syncops running", slog.String("database", a.Store.Describe()),
-		slog.String("metrics", boundAddr), slog.Bool("scheduler", opts.Scheduler != nil))
+		slog.String("metrics", bound.Metrics), slog.String("http", bound.HTTP), slog.Bool("scheduler", opts.Scheduler != nil))
 	if opts.Ready != nil {
-		opts.Ready(boundAddr)
+		opts.Ready(bound)
 	}
 
 	<-ctx.Done()
@@ -114,6 +138,9 @@ func Run(ctx context.Context, opts Options) error {
 	stopCtx, cancel := context.WithTimeout(context.Background(), opts.Grace)
 	defer cancel()
 	var errs []error
+	if opts.HTTP != nil {
+		errs = append(errs, opts.HTTP.Stop(stopCtx))
+	}
 	if opts.Scheduler != nil {
 		errs = append(errs, opts.Scheduler.Stop(stopCtx))
 	}
