@@ -11,14 +11,18 @@ import (
 
 // NhanhCustomer is the local copy of one Nhanh.vn customer.
 type NhanhCustomer struct {
-	ID              extid.NhanhCustomerID
-	Type            int // 1 retail, 2 wholesale, 3 agent
-	Name            string
-	Mobile          string // as typed at the till; matching normalises it
-	Email           string
-	Address         string
-	City            string
-	TotalAmount     float64 // lifetime spend in VND, the value synced to Shopify
+	ID          extid.NhanhCustomerID
+	Type        int // 1 retail, 2 wholesale, 3 agent
+	Name        string
+	Mobile      string // as typed at the till; matching normalises it
+	Email       string
+	Address     string
+	City        string
+	TotalAmount float64 // lifetime spend in VND, the value synced to Shopify
+	// TotalAmountNull says Nhanh sent no totalAmount (null or missing): the
+	// spend is unknown, stored as NULL, and TotalAmount is 0 but means
+	// nothing. A sync fails such a customer rather than write 0.
+	TotalAmountNull bool
 	LastBoughtDate  string
 	RemoteUpdatedAt int64     // Nhanh's updatedAt, unix seconds
 	DeletedAt       time.Time // zero while the customer exists at the source
@@ -36,9 +40,13 @@ type ShopifyCustomer struct {
 	Note                string // matching mines it for phone numbers
 	NumberOfOrders      int64
 	AmountSpent         string // decimal string, informational
-	RemoteUpdatedAt     int64  // Shopify's updatedAt, unix seconds
-	DeletedAt           time.Time
-	PulledAt            time.Time
+	// TotalSpent is the custom.total_spent metafield value as the last pull
+	// read it (or the last value a sync wrote since); nil when the customer
+	// has none or it was never read.
+	TotalSpent      *string
+	RemoteUpdatedAt int64 // Shopify's updatedAt, unix seconds
+	DeletedAt       time.Time
+	PulledAt        time.Time
 }
 
 var nhanhCustomers = &mirror[extid.NhanhCustomerID, NhanhCustomer]{
@@ -50,15 +58,17 @@ var nhanhCustomers = &mirror[extid.NhanhCustomerID, NhanhCustomer]{
 	keyOf:  func(c *NhanhCustomer) extid.NhanhCustomerID { return c.ID },
 	values: func(c *NhanhCustomer) []any {
 		return []any{int64(c.Type), c.Name, c.Mobile, c.Email, c.Address, c.City,
-			c.TotalAmount, c.LastBoughtDate, c.RemoteUpdatedAt}
+			nullableSpend(c.TotalAmount, c.TotalAmountNull), c.LastBoughtDate, c.RemoteUpdatedAt}
 	},
 	deletedAt: func(c *NhanhCustomer) time.Time { return c.DeletedAt },
 	scan: func(sc scanner) (NhanhCustomer, error) {
 		var c NhanhCustomer
 		var deleted sql.NullInt64
+		var total sql.NullFloat64
 		var pulled int64
 		err := sc.Scan(&c.ID, &c.Type, &c.Name, &c.Mobile, &c.Email, &c.Address, &c.City,
-			&c.TotalAmount, &c.LastBoughtDate, &c.RemoteUpdatedAt, &deleted, &pulled)
+			&total, &c.LastBoughtDate, &c.RemoteUpdatedAt, &deleted, &pulled)
+		c.TotalAmount, c.TotalAmountNull = total.Float64, !total.Valid
 		c.DeletedAt, c.PulledAt = fromNullMillis(deleted), FromMillis(pulled)
 		return c, err
 	},
@@ -68,20 +78,24 @@ var shopifyCustomers = &mirror[extid.ShopifyCustomerGID, ShopifyCustomer]{
 	table: "shopify_customers",
 	key:   "gid",
 	columns: []string{"first_name", "last_name", "email", "phone", "default_address_phone", "note",
-		"number_of_orders", "amount_spent", "remote_updated_at"},
+		"number_of_orders", "amount_spent", "total_spent", "remote_updated_at"},
 	keyArg: func(id extid.ShopifyCustomerGID) any { return string(id) },
 	keyOf:  func(c *ShopifyCustomer) extid.ShopifyCustomerGID { return c.ID },
 	values: func(c *ShopifyCustomer) []any {
 		return []any{c.FirstName, c.LastName, c.Email, c.Phone, c.DefaultAddressPhone, c.Note,
-			c.NumberOfOrders, c.AmountSpent, c.RemoteUpdatedAt}
+			c.NumberOfOrders, c.AmountSpent, nullableText(c.TotalSpent), c.RemoteUpdatedAt}
 	},
 	deletedAt: func(c *ShopifyCustomer) time.Time { return c.DeletedAt },
 	scan: func(sc scanner) (ShopifyCustomer, error) {
 		var c ShopifyCustomer
 		var deleted sql.NullInt64
+		var spent sql.NullString
 		var pulled int64
 		err := sc.Scan(&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.DefaultAddressPhone, &c.Note,
-			&c.NumberOfOrders, &c.AmountSpent, &c.RemoteUpdatedAt, &deleted, &pulled)
+			&c.NumberOfOrders, &c.AmountSpent, &spent, &c.RemoteUpdatedAt, &deleted, &pulled)
+		if spent.Valid {
+			c.TotalSpent = &spent.String
+		}
 		c.DeletedAt, c.PulledAt = fromNullMillis(deleted), FromMillis(pulled)
 		return c, err
 	},
@@ -163,7 +177,9 @@ func (s *Store) EachShopifyCustomer(ctx context.Context, q Querier, fn func(Shop
 type NhanhCustomerSpend struct {
 	Name        string
 	TotalAmount float64
-	Deleted     bool // marked deleted in Nhanh
+	// Unknown says Nhanh sent no totalAmount: there is no value to write.
+	Unknown bool
+	Deleted bool // marked deleted in Nhanh
 }
 
 // NhanhCustomerSpends reads the mirrored Nhanh customers among ids, deleted
@@ -175,10 +191,11 @@ func (s *Store) NhanhCustomerSpends(ctx context.Context, q Querier, ids []extid.
 			var id int64
 			var r NhanhCustomerSpend
 			var deleted sql.NullInt64
-			if err := sc.Scan(&id, &r.Name, &r.TotalAmount, &deleted); err != nil {
+			var total sql.NullFloat64
+			if err := sc.Scan(&id, &r.Name, &total, &deleted); err != nil {
 				return err
 			}
-			r.Deleted = deleted.Valid
+			r.TotalAmount, r.Unknown, r.Deleted = total.Float64, !total.Valid, deleted.Valid
 			out[extid.NhanhCustomerID(id)] = r
 			return nil
 		})
@@ -204,6 +221,48 @@ func (s *Store) DeletedShopifyCustomers(ctx context.Context, q Querier, ids []ex
 	return out, err
 }
 
+// ShopifyCustomerSpend is what a customer sync reads of a mirrored Shopify
+// customer.
+type ShopifyCustomerSpend struct {
+	// TotalSpent is custom.total_spent as last read or written; nil when
+	// unknown (none, or never read).
+	TotalSpent *string
+	Deleted    bool // marked deleted in Shopify
+}
+
+// ShopifyCustomerSpends reads the mirrored Shopify customers among ids,
+// deleted or not. Ids the mirror does not hold are absent from the map.
+func (s *Store) ShopifyCustomerSpends(ctx context.Context, q Querier, ids []extid.ShopifyCustomerGID) (map[extid.ShopifyCustomerGID]ShopifyCustomerSpend, error) {
+	out := make(map[extid.ShopifyCustomerGID]ShopifyCustomerSpend, len(ids))
+	err := selectIn(ctx, s.dialect, q, "gid, total_spent, deleted_at", "shopify_customers", "gid",
+		shopifyCustomers.keyArgs(ids), func(sc scanner) error {
+			var gid string
+			var spent sql.NullString
+			var deleted sql.NullInt64
+			if err := sc.Scan(&gid, &spent, &deleted); err != nil {
+				return err
+			}
+			r := ShopifyCustomerSpend{Deleted: deleted.Valid}
+			if spent.Valid {
+				r.TotalSpent = &spent.String
+			}
+			out[extid.ShopifyCustomerGID(gid)] = r
+			return nil
+		})
+	return out, err
+}
+
+// SetShopifyTotalSpent records in the mirror the custom.total_spent value a
+// sync just wrote to Shopify, so the next comparison with Shopify's value
+// sees the write rather than the value of the last pull. A customer the
+// mirror does not hold is left alone.
+func (s *Store) SetShopifyTotalSpent(ctx context.Context, q Querier, id extid.ShopifyCustomerGID, value string) error {
+	if _, err := q.ExecContext(ctx, "UPDATE shopify_customers SET total_spent = $1 WHERE gid = $2", value, string(id)); err != nil {
+		return fmt.Errorf("record total_spent of %s: %w", id, err)
+	}
+	return nil
+}
+
 // NewestNhanhCustomerUpdate is the newest Nhanh updatedAt (unix ms) in the
 // mirror, deleted rows included, or 0 when the mirror is empty: where an
 // auto-sync that has never run starts reading changes.
@@ -213,4 +272,20 @@ func (s *Store) NewestNhanhCustomerUpdate(ctx context.Context, q Querier) (int64
 		return 0, fmt.Errorf("newest mirrored Nhanh customer: %w", err)
 	}
 	return v, nil
+}
+
+// nullableSpend is a spend as the mirror stores it: NULL when unknown.
+func nullableSpend(v float64, null bool) any {
+	if null {
+		return nil
+	}
+	return v
+}
+
+// nullableText is an optional text as the mirror stores it: NULL for nil.
+func nullableText(v *string) any {
+	if v == nil {
+		return nil
+	}
+	return *v
 }

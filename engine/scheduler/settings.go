@@ -26,7 +26,26 @@ const lastRunSearchDepth = 50
 // DefaultScheduledTypes are the job types listed as schedules, disabled,
 // before an operator first sets them (when they are registered). Any other
 // registered type can be scheduled too.
-var DefaultScheduledTypes = []string{"AUTO_SYNC_CUSTOMERS", "AUTO_SYNC_PRODUCTS", "INCREMENTAL_PULL_CUSTOMERS"}
+//
+// PULL_NHANH_CUSTOMERS is the nightly safety net of the spend sync: the
+// auto-sync finds spend changes through orders, but Nhanh's order/list does
+// not list deleted orders, so the spend a deletion lowered is corrected
+// only by a full customer pull (the next auto-sync then pushes it).
+var DefaultScheduledTypes = []string{"AUTO_SYNC_CUSTOMERS", "AUTO_SYNC_PRODUCTS", "INCREMENTAL_PULL_CUSTOMERS", "PULL_NHANH_CUSTOMERS"}
+
+// defaultCrons are the default expressions of the DefaultScheduledTypes
+// that do not take DefaultCron: the full customer pull runs nightly at
+// 02:00 in the scheduler's zone (Asia/Ho_Chi_Minh by default), when the
+// shops are closed.
+var defaultCrons = map[string]string{"PULL_NHANH_CUSTOMERS": "0 2 * * *"}
+
+// DefaultCronOf is the expression of jobType's schedule before it is set.
+func DefaultCronOf(jobType string) string {
+	if c, ok := defaultCrons[jobType]; ok {
+		return c
+	}
+	return DefaultCron
+}
 
 // ScheduleView is a schedule as the faces show it.
 type ScheduleView struct {
@@ -83,7 +102,7 @@ func (s *Scheduler) Schedules(ctx context.Context) ([]ScheduleView, error) {
 			continue
 		}
 		if _, err := s.kindInfo(t); err == nil {
-			byType[t] = store.Schedule{JobType: t, Cron: DefaultCron}
+			byType[t] = store.Schedule{JobType: t, Cron: DefaultCronOf(t)}
 		}
 	}
 	types := make([]string, 0, len(byType))
@@ -300,7 +319,7 @@ func (s *Scheduler) save(ctx context.Context, sch store.Schedule, action string,
 func (s *Scheduler) storedOrDefault(ctx context.Context, jobType string) (store.Schedule, error) {
 	sch, err := s.store.Schedule(ctx, s.store.Reader(), jobType)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Schedule{JobType: jobType, Cron: DefaultCron, Params: json.RawMessage(`{}`)}, nil
+		return store.Schedule{JobType: jobType, Cron: DefaultCronOf(jobType), Params: json.RawMessage(`{}`)}, nil
 	}
 	return sch, err
 }

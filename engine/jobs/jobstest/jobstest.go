@@ -265,8 +265,8 @@ func FillMirrors(t testing.TB, s *store.Store, ds *dataset.Dataset) {
 // customer.
 func NhanhCustomerRow(c dataset.NhanhCustomer) store.NhanhCustomer {
 	return store.NhanhCustomer{ID: c.ID, Type: int(c.Type), Name: c.Name, Mobile: c.Mobile, Email: c.Email,
-		Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, LastBoughtDate: c.LastBoughtDate,
-		RemoteUpdatedAt: c.UpdatedAt}
+		Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, TotalAmountNull: c.TotalAmountNull,
+		LastBoughtDate: c.LastBoughtDate, RemoteUpdatedAt: c.UpdatedAt}
 }
 
 // NhanhProductRow is the mirror row a pull stores for a generated Nhanh
@@ -285,9 +285,13 @@ func NhanhProductRow(p dataset.NhanhProduct) store.NhanhProduct {
 // ShopifyCustomerRow is the mirror row a pull stores for a generated
 // Shopify customer.
 func ShopifyCustomerRow(c dataset.ShopifyCustomer) store.ShopifyCustomer {
-	return store.ShopifyCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
+	row := store.ShopifyCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
 		Phone: c.Phone, DefaultAddressPhone: c.DefaultAddressPhone, Note: c.Note, NumberOfOrders: c.NumberOfOrders,
 		AmountSpent: c.AmountSpent, RemoteUpdatedAt: c.UpdatedAt}
+	if m, ok := c.Metafields["custom.total_spent"]; ok {
+		row.TotalSpent = &m.Value
+	}
+	return row
 }
 
 // ShopifyVariantRow is the mirror row a pull stores for a generated

@@ -29,8 +29,8 @@ func ChangedSince(watermark int64) int64 {
 // NhanhCustomer converts a Nhanh customer to its mirror row.
 func NhanhCustomer(c nhanh.Customer) store.NhanhCustomer {
 	return store.NhanhCustomer{ID: c.ID, Type: c.Type, Name: c.Name, Mobile: c.Mobile, Email: c.Email,
-		Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, LastBoughtDate: c.LastBoughtDate,
-		RemoteUpdatedAt: c.UpdatedAt}
+		Address: c.Address, City: c.CityName, TotalAmount: c.TotalAmount, TotalAmountNull: !c.HasTotalAmount,
+		LastBoughtDate: c.LastBoughtDate, RemoteUpdatedAt: c.UpdatedAt}
 }
 
 // NhanhProduct converts a Nhanh product to its mirror row.
@@ -54,7 +54,17 @@ func NhanhProductStock(p nhanh.Product) store.Stock {
 func ShopifyCustomer(c shopify.Customer) store.ShopifyCustomer {
 	return store.ShopifyCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
 		Phone: c.Phone, DefaultAddressPhone: c.DefaultAddressPhone, Note: c.Note, NumberOfOrders: c.NumberOfOrders,
-		AmountSpent: c.AmountSpent, RemoteUpdatedAt: unixOrZero(c.UpdatedAt)}
+		AmountSpent: c.AmountSpent, TotalSpent: metafieldValue(c.TotalSpent), RemoteUpdatedAt: unixOrZero(c.UpdatedAt)}
+}
+
+// metafieldValue is a metafield's value as the mirror keeps it: nil when
+// the customer has none.
+func metafieldValue(m *shopify.MetafieldValue) *string {
+	if m == nil {
+		return nil
+	}
+	v := m.Value
+	return &v
 }
 
 // ShopifyVariant converts a Shopify variant to its mirror row.

@@ -9,10 +9,18 @@ package pull
 // Each source is one paged pass; every page is stored with the job's
 // checkpoint, so an attempt that runs out of time continues where it
 // stopped. A source whose pass completes moves its watermark, in the
-// transaction of its last page, to the time this run STARTED: anything
-// changed while the run was reading is newer than that and is asked for
-// again next time. A source that fails or is cancelled keeps its
-// watermark; a failure of one source does not stop the other.
+// transaction of its last page, to the newest updatedAt it saw: the
+// source's clock, never this host's (a host clock hours ahead would
+// otherwise skip every change of those hours). A change written while the
+// run was reading is newer than what it saw, or within the overlap. A
+// source that fails or is cancelled keeps its watermark; a failure of one
+// source does not stop the other.
+//
+// After Nhanh's pass, a third pass finds the customers whose spend may
+// have changed without their updatedAt moving: the buyers of the Nhanh
+// orders created or updated since the orders watermark (order/list, 31-day
+// windows), re-read by id into the mirror. Deleted orders are not listed;
+// the nightly full customer pull is the safety net for those.
 
 import (
 	"context"
@@ -23,6 +31,7 @@ import (
 	"log/slog"
 	"time"
 
+	"syncops/clients/extid"
 	"syncops/clients/nhanh"
 	"syncops/engine"
 	"syncops/engine/jobs/mirror"
@@ -35,6 +44,7 @@ const (
 	incrementalShopify          = "shopify"
 	incrementalNhanhWatermark   = "incremental:nhanh_customers"
 	incrementalShopifyWatermark = "incremental:shopify_customers"
+	incrementalOrdersWatermark  = "incremental:nhanh_orders"
 )
 
 // incrementalParams are INCREMENTAL_PULL_CUSTOMERS' parameters.
@@ -54,6 +64,19 @@ type incrementalSide struct {
 	Done      bool      `json:"done,omitempty"`
 	// Failed is why the pass stopped, when it failed.
 	Failed string `json:"failed,omitempty"`
+	// Newest is the newest updatedAt (unix seconds, the source's clock)
+	// the pass has seen: its next watermark.
+	Newest int64 `json:"newest,omitempty"`
+}
+
+// newWatermark is where a completed pass leaves its watermark: the newest
+// source timestamp seen, never earlier than the one it read from; 0 (keep
+// none) when a first run saw nothing.
+func (s *incrementalSide) newWatermark() int64 {
+	if s.FirstRun {
+		return s.Newest
+	}
+	return max(s.Newest, s.Watermark)
 }
 
 // changedSince is where the pass starts (unix seconds), 0 for everything.
@@ -65,10 +88,12 @@ func (s *incrementalSide) changedSince() int64 {
 }
 
 // meta is the side's metadata.
-func (s *incrementalSide) meta(runStart int64) map[string]any {
+func (s *incrementalSide) meta() map[string]any {
 	m := map[string]any{"created": s.Tally.Created, "updated": s.Tally.Updated, "unchanged": s.Tally.Unchanged,
-		"pages": s.Tally.Pages, "firstRun": s.FirstRun, "done": s.Done,
-		"watermarkTo": rfc3339(time.Unix(runStart, 0))}
+		"pages": s.Tally.Pages, "firstRun": s.FirstRun, "done": s.Done}
+	if wm := s.newWatermark(); wm > 0 {
+		m["watermarkTo"] = rfc3339(time.Unix(wm, 0))
+	}
 	if !s.FirstRun {
 		m["watermarkFrom"] = rfc3339(time.Unix(s.Watermark, 0))
 		m["changedSince"] = rfc3339(time.Unix(s.changedSince(), 0))
@@ -82,10 +107,44 @@ func (s *incrementalSide) meta(runStart int64) map[string]any {
 // incrementalState is the incremental pull's checkpoint. Sides are values,
 // so a copy of the state is a snapshot.
 type incrementalState struct {
-	// RunStart (unix seconds) is when the run began: the new watermark.
-	RunStart int64           `json:"runStart"`
-	Nhanh    incrementalSide `json:"nhanh"`
-	Shopify  incrementalSide `json:"shopify"`
+	// RunStart (unix seconds) is when the run began, on this host's clock:
+	// shown, never a watermark.
+	RunStart int64            `json:"runStart"`
+	Nhanh    incrementalSide  `json:"nhanh"`
+	Shopify  incrementalSide  `json:"shopify"`
+	Orders   incrementalOrder `json:"orders"`
+}
+
+// incrementalOrder is the orders pass: the buyers of changed orders.
+type incrementalOrder struct {
+	Enabled      bool  `json:"enabled,omitempty"`
+	Watermark    int64 `json:"watermark,omitempty"`
+	HasWatermark bool  `json:"hasWatermark,omitempty"`
+	From         int64 `json:"from,omitempty"`
+	To           int64 `json:"to,omitempty"`
+	Listed       bool  `json:"listed,omitempty"`
+	// Pending are the buyers not yet re-read.
+	Pending []extid.NhanhCustomerID `json:"pending,omitempty"`
+	Orders  int                     `json:"orders,omitempty"`
+	Buyers  int                     `json:"buyers,omitempty"`
+	// Newest is the newest order createdAt/updatedAt seen (Nhanh's clock).
+	Newest int64     `json:"newest,omitempty"`
+	Tally  pullTally `json:"tally"`
+	Done   bool      `json:"done,omitempty"`
+	Failed string    `json:"failed,omitempty"`
+}
+
+// meta is the orders pass's metadata.
+func (o *incrementalOrder) meta() map[string]any {
+	m := map[string]any{"orders": o.Orders, "buyers": o.Buyers, "reread": o.Tally.Created + o.Tally.Updated + o.Tally.Unchanged,
+		"updated": o.Tally.Updated, "done": o.Done}
+	if o.From > 0 {
+		m["from"], m["to"] = rfc3339(time.Unix(o.From, 0)), rfc3339(time.Unix(o.To, 0))
+	}
+	if o.Failed != "" {
+		m["failed"] = o.Failed
+	}
+	return m
 }
 
 // incrementalPass is one source's pass.
@@ -95,6 +154,8 @@ type incrementalPass[R any] struct {
 	side      func(*incrementalState) *incrementalSide
 	fetch     func(since int64) pageFetcher[R]
 	upsert    upsertFunc[R]
+	// stamp is a row's updatedAt at the source (unix seconds).
+	stamp func(*R) int64
 }
 
 // incrementalPullCustomers pulls the customers changed since the last
@@ -117,16 +178,19 @@ func (d Deps) incrementalPullCustomers(ctx context.Context, r *engine.Run) error
 		fetch: func(since int64) pageFetcher[store.NhanhCustomer] {
 			return d.nhanhCustomerPages(nhanh.CustomerFilter{UpdatedAtFrom: since})
 		},
-		upsert: d.Store.UpsertNhanhCustomers}
+		upsert: d.Store.UpsertNhanhCustomers,
+		stamp:  func(c *store.NhanhCustomer) int64 { return c.RemoteUpdatedAt }}
 	shopifyPass := incrementalPass[store.ShopifyCustomer]{name: incrementalShopify, watermark: incrementalShopifyWatermark,
 		side: func(s *incrementalState) *incrementalSide { return &s.Shopify },
 		fetch: func(since int64) pageFetcher[store.ShopifyCustomer] {
 			return d.shopifyCustomerPages(shopifyChangedSince(since))
 		},
-		upsert: d.Store.UpsertShopifyCustomers}
+		upsert: d.Store.UpsertShopifyCustomers,
+		stamp:  func(c *store.ShopifyCustomer) int64 { return c.RemoteUpdatedAt }}
 
 	for _, run := range []func() error{
 		func() error { return runIncrementalPass(ctx, r, d, st, nhanhPass) },
+		func() error { return d.runOrdersPass(ctx, r, st) },
 		func() error { return runIncrementalPass(ctx, r, d, st, shopifyPass) },
 	} {
 		if err := run(); err != nil && ctx.Err() != nil {
@@ -136,9 +200,9 @@ func (d Deps) incrementalPullCustomers(ctx context.Context, r *engine.Run) error
 	}
 	// Failures of this attempt and of earlier ones are on the sides.
 	var failures []error
-	for _, s := range []*incrementalSide{&st.Nhanh, &st.Shopify} {
-		if s.Failed != "" {
-			failures = append(failures, errors.New(s.Failed))
+	for _, failed := range []string{st.Nhanh.Failed, st.Orders.Failed, st.Shopify.Failed} {
+		if failed != "" {
+			failures = append(failures, errors.New(failed))
 		}
 	}
 	if len(failures) > 0 {
@@ -171,6 +235,13 @@ func (d Deps) startIncremental(ctx context.Context, r *engine.Run, source string
 			return nil, err
 		}
 		*side.s = incrementalSide{Enabled: true, Watermark: wm, FirstRun: !has}
+	}
+	if st.Nhanh.Enabled {
+		wm, has, err := d.Store.Watermark(ctx, d.Store.DB(), incrementalOrdersWatermark)
+		if err != nil {
+			return nil, err
+		}
+		st.Orders = incrementalOrder{Enabled: true, Watermark: wm, HasWatermark: has}
 	}
 	return &st, nil
 }
@@ -210,16 +281,19 @@ func storeIncrementalPage[R any](ctx context.Context, r *engine.Run, d Deps, st 
 		side := pass.side(&after)
 		side.Cursor, side.Done = string(next), last
 		side.Tally.Pages += int64(pages)
+		for i := range rows {
+			side.Newest = max(side.Newest, pass.stamp(&rows[i]))
+		}
 		counts, err := pass.upsert(ctx, tx, rows, now)
 		if err != nil {
 			return err
 		}
 		side.Tally.add(counts)
 		countUpserts(t, counts)
-		if !side.Done {
+		if !side.Done || side.newWatermark() <= 0 {
 			return nil
 		}
-		return d.Store.SetWatermark(ctx, tx, pass.watermark, after.RunStart, now)
+		return d.Store.SetWatermark(ctx, tx, pass.watermark, side.newWatermark(), now)
 	})
 	if err != nil {
 		return err
@@ -254,7 +328,7 @@ func publishIncremental(r *engine.Run, st *incrementalState) {
 		if !s.side.Enabled {
 			continue
 		}
-		r.SetMeta(s.name, s.side.meta(st.RunStart))
+		r.SetMeta(s.name, s.side.meta())
 		total.Pages += s.side.Tally.Pages
 		total.add(store.UpsertCounts{Created: int(s.side.Tally.Created), Updated: int(s.side.Tally.Updated),
 			Unchanged: int(s.side.Tally.Unchanged)})
@@ -268,10 +342,103 @@ func publishIncremental(r *engine.Run, st *incrementalState) {
 	r.SetMeta("unchanged", total.Unchanged)
 	r.SetMeta("pages", total.Pages)
 	r.SetMeta("firstRun", firstRun)
-	r.SetMeta("watermarkTo", rfc3339(time.Unix(st.RunStart, 0)))
+	if st.Orders.Enabled {
+		r.SetMeta("orders", st.Orders.meta())
+	}
+	// The run's watermarkTo is the earliest a completed side moved to.
+	var to int64
+	for _, s := range []*incrementalSide{&st.Nhanh, &st.Shopify} {
+		if wm := s.newWatermark(); s.Enabled && wm > 0 && (to == 0 || wm < to) {
+			to = wm
+		}
+	}
+	if to != 0 {
+		r.SetMeta("watermarkTo", rfc3339(time.Unix(to, 0)))
+	}
 	if from != 0 {
 		r.SetMeta("watermarkFrom", rfc3339(time.Unix(from, 0)))
 	}
+}
+
+// runOrdersPass re-reads the buyers of the Nhanh orders created or updated
+// since the orders watermark, after Nhanh's pass completed (a first run
+// pulled every customer already and only sets the watermark). The
+// watermark moves to the newest order timestamp seen, with the last
+// re-read.
+func (d Deps) runOrdersPass(ctx context.Context, r *engine.Run, st *incrementalState) error {
+	o := &st.Orders
+	if !o.Enabled || o.Done || o.Failed != "" || !st.Nhanh.Done {
+		return nil
+	}
+	if !o.Listed {
+		now := d.Clock.Now()
+		o.From = mirror.OrdersFrom(o.Watermark, o.HasWatermark, st.Nhanh.newWatermark(), now)
+		if !st.Nhanh.FirstRun || o.HasWatermark {
+			found, err := mirror.ReadSpendChanges(ctx, d.Nhanh, o.From, now)
+			if err != nil {
+				if ctx.Err() == nil {
+					o.Failed = fmt.Sprintf("nhanh orders: %v; its watermark stays, so the next run asks again", err)
+					publishIncremental(r, st)
+				}
+				return err
+			}
+			o.To, o.Pending, o.Orders, o.Buyers, o.Newest = found.To, found.Customers, found.Orders, len(found.Customers), found.Newest
+		}
+		o.Listed = true
+		if err := r.Checkpoint(ctx, st); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		publishIncremental(r, st)
+	}
+	for !st.Orders.Done {
+		pending := st.Orders.Pending
+		chunk := pending[:min(nhanh.MaxIDs, len(pending))]
+		var rows []store.NhanhCustomer
+		if len(chunk) > 0 {
+			customers, err := d.Nhanh.CustomersByID(ctx, chunk)
+			if err != nil {
+				if ctx.Err() == nil {
+					st.Orders.Failed = fmt.Sprintf("nhanh customers of changed orders: %v; the orders watermark stays, so the next run asks again", err)
+					publishIncremental(r, st)
+				}
+				return err
+			}
+			for _, c := range customers {
+				rows = append(rows, mirror.NhanhCustomer(c))
+			}
+		}
+		now := d.Clock.Now()
+		var after incrementalState
+		err := r.CheckpointTx(ctx, &after, func(tx *sql.Tx, t *engine.Tally) error {
+			after = *st
+			ao := &after.Orders
+			ao.Pending = pending[len(chunk):]
+			ao.Done = len(ao.Pending) == 0
+			counts, err := d.Store.UpsertNhanhCustomers(ctx, tx, rows, now)
+			if err != nil {
+				return err
+			}
+			ao.Tally.Pages++
+			ao.Tally.add(counts)
+			countUpserts(t, counts)
+			mark := max(ao.Newest, ao.Watermark)
+			if !ao.HasWatermark {
+				// Without orders seen, Nhanh's newest customer updatedAt
+				// is the best reading of its clock.
+				mark = max(mark, after.Nhanh.newWatermark())
+			}
+			if !ao.Done || mark <= 0 {
+				return nil
+			}
+			return d.Store.SetWatermark(ctx, tx, incrementalOrdersWatermark, mark, now)
+		})
+		if err != nil {
+			return err
+		}
+		*st = after
+		publishIncremental(r, st)
+	}
+	return nil
 }
 
 // shopifyChangedSince is the Shopify search for customers updated after

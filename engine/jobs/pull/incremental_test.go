@@ -38,7 +38,8 @@ func (w *pullWorld) watermark(t testing.TB, name string) (int64, bool) {
 }
 
 // TestIncrementalPullTakesOnlyWhatChanged: the first run pulls everything
-// and sets both watermarks to its start; after one customer changes on
+// and sets both watermarks to the newest updatedAt it saw (the sources'
+// clocks); after one customer changes on
 // each side, the next run pulls only those (and what the overlap covers)
 // and moves the watermarks; a run whose Nhanh side fails, or that is
 // cancelled, leaves that side's watermark where it was.
@@ -61,9 +62,9 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 			wmN, ok := w.watermark(t, "incremental:nhanh_customers")
 			require.True(t, ok)
 			wmS, _ := w.watermark(t, "incremental:shopify_customers")
-			require.Equal(t, wmN, wmS, "both move to the run's start")
-			require.GreaterOrEqual(t, wmN, before)
-			require.LessOrEqual(t, wmN, j.StartedAt.Unix()+1, "the start, not the end")
+			require.Equal(t, w.ds.NhanhCustomers[7].UpdatedAt, wmN, "the newest updatedAt Nhanh sent")
+			require.Equal(t, w.ds.ShopifyCustomers[9].UpdatedAt, wmS, "the newest updatedAt Shopify sent")
+			require.Less(t, wmN, before, "the sources' clocks, not the host's")
 			require.Equal(t, time.Unix(wmN, 0).UTC().Format(time.RFC3339), m.WatermarkTo)
 			requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
 			requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
@@ -88,7 +89,7 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 			requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))
 			requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
 			wmN2, _ := w.watermark(t, "incremental:nhanh_customers")
-			require.GreaterOrEqual(t, wmN2, wmN)
+			require.Equal(t, changedN.UpdatedAt, wmN2)
 			require.Equal(t, time.Unix(wmN2, 0).UTC().Format(time.RFC3339), m.WatermarkTo)
 
 			// A run whose Nhanh side cannot authenticate: it fails, Nhanh's

@@ -65,13 +65,23 @@ type customerPush struct {
 	nhanh extid.NhanhCustomerID
 	owner extid.ShopifyCustomerGID
 	value int64
+	// change is the write as the drop brake sees it: Shopify's value (or
+	// the last one written) and value.
+	change valueChange
 }
 
 func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBatch, error) {
+	b, _, err := s.planBatch(ctx, cur)
+	return b, err
+}
+
+// planBatch plans the batch after cur and returns it with its writes, or
+// nil when the scope is done.
+func (s *customerSource) planBatch(ctx context.Context, cur batchCursor) (*syncBatch, []*customerPush, error) {
 	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, customerBatchSize,
 		s.d.Store.CustomerMappings, func(m store.CustomerMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
-		return nil, err
+		return nil, nil, err
 	}
 	nhanhIDs := make([]extid.NhanhCustomerID, 0, len(ms))
 	shopifyIDs := make([]extid.ShopifyCustomerGID, 0, len(ms))
@@ -83,11 +93,11 @@ func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncB
 	}
 	nhanhRows, err := s.d.Store.NhanhCustomerSpends(ctx, s.d.Store.DB(), nhanhIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	gone, err := s.d.Store.DeletedShopifyCustomers(ctx, s.d.Store.DB(), shopifyIDs)
+	shopifyRows, err := s.d.Store.ShopifyCustomerSpends(ctx, s.d.Store.DB(), shopifyIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := &syncBatch{lastID: lastID}
 	for _, id := range missing {
@@ -96,7 +106,7 @@ func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncB
 	var pushes []*customerPush
 	budget := cur.pushBudget
 	for _, m := range ms {
-		it, push := s.plan(m, nhanhRows, gone, &budget)
+		it, push := s.plan(m, nhanhRows, shopifyRows, &budget)
 		b.items = append(b.items, it)
 		if push != nil {
 			pushes = append(pushes, push)
@@ -108,18 +118,23 @@ func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncB
 	b.record = func(ctx context.Context, tx *sql.Tx, at time.Time) error {
 		return s.record(ctx, tx, b.items, pushes, at)
 	}
-	return b, nil
+	return b, pushes, nil
 }
 
-// plan decides what to do with one mapping.
+// plan decides what to do with one mapping. Nhanh's value is the truth;
+// Shopify's current value (as last pulled, reconciled or written) is what
+// a change is measured against: a hand edit there is drift and is
+// corrected whatever the threshold, and a value Shopify already holds is
+// not written again.
 func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.NhanhCustomerID]store.NhanhCustomerSpend,
-	gone map[extid.ShopifyCustomerGID]bool, budget *int64) (*syncItem, *customerPush) {
+	shopifyRows map[extid.ShopifyCustomerGID]store.ShopifyCustomerSpend, budget *int64) (*syncItem, *customerPush) {
 	it := &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != ""}
 	row, inMirror := nhanhRows[m.NhanhID]
 	if inMirror && row.Name != "" {
 		it.name = row.Name
 	}
 	who := fmt.Sprintf("%s (Nhanh customer %d)", it.name, m.NhanhID)
+	shop := shopifyRows[m.ShopifyID]
 	switch {
 	case m.ShopifyID == "":
 		it.failFound(fmt.Sprintf("%s: mapping %d has no Shopify customer: map it first; nothing written", who, m.ID), apierr.ClassValidation)
@@ -130,19 +145,29 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 	case row.Deleted:
 		it.failFound(fmt.Sprintf("%s was deleted in Nhanh: nothing written; delete mapping %d if the customer is gone for good", who, m.ID), apierr.ClassNotFound)
 		return it, nil
-	case gone[m.ShopifyID]:
+	case shop.Deleted:
 		it.failFound(fmt.Sprintf("%s: Shopify customer %s was deleted in Shopify (per the last pull): nothing written; remap or delete mapping %d",
 			who, m.ShopifyID, m.ID), apierr.ClassNotFound)
+		return it, nil
+	case row.Unknown:
+		it.failFound(fmt.Sprintf("%s: Nhanh returned no totalAmount (null or missing): the spend is unknown, not 0; nothing written",
+			who), apierr.ClassValidation)
 		return it, nil
 	}
 	value := roundSpend(row.TotalAmount)
 	it.request = fmt.Sprintf("metafieldsSet owner=%s %s.%s=%d", m.ShopifyID, totalSpentNamespace, totalSpentKey, value)
+	current, currentKnown := shopifySpend(shop.TotalSpent)
+	change := valueChange{new: value, old: current, known: currentKnown}
+	if !currentKnown && m.LastSyncedValue != nil {
+		change.old, change.known = *m.LastSyncedValue, true
+	}
 	if s.scope.mode == syncChanged && m.Status == store.MappingSynced && m.LastSyncedValue != nil {
-		diff := value - *m.LastSyncedValue
-		if diff < 0 {
-			diff = -diff
-		}
-		if diff == 0 || diff < s.threshold {
+		drifted := currentKnown && current != *m.LastSyncedValue
+		switch {
+		case drifted && current == value:
+			it.outcome = outcomeSkip // Shopify already holds Nhanh's value
+			return it, nil
+		case !drifted && (value == *m.LastSyncedValue || abs(value-*m.LastSyncedValue) < s.threshold):
 			it.outcome = outcomeSkip
 			return it, nil
 		}
@@ -154,7 +179,29 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 	if *budget > 0 {
 		*budget--
 	}
-	return it, &customerPush{item: it, nhanh: m.NhanhID, owner: m.ShopifyID, value: value}
+	return it, &customerPush{item: it, nhanh: m.NhanhID, owner: m.ShopifyID, value: value, change: change}
+}
+
+// shopifySpend reads a mirrored custom.total_spent; a value that is not a
+// whole number (a hand edit) is known but matches nothing Nhanh can hold,
+// so it reads as -1: it differs from every value and never counts as a
+// drop.
+func shopifySpend(v *string) (int64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(*v, 10, 64)
+	if err != nil {
+		return -1, true
+	}
+	return n, true
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // send writes the batch's metafields, shopify.MaxMetafieldsPerCall per
@@ -208,14 +255,17 @@ func (s *customerSource) sendChunk(ctx context.Context, chunk []*customerPush) e
 // record stores each settled mapping: the value written, or why not.
 func (s *customerSource) record(ctx context.Context, tx *sql.Tx, items []*syncItem, pushes []*customerPush, at time.Time) error {
 	values := make(map[*syncItem]int64, len(pushes))
+	owners := make(map[*syncItem]extid.ShopifyCustomerGID, len(pushes))
 	for _, p := range pushes {
-		values[p.item] = p.value
+		values[p.item], owners[p.item] = p.value, p.owner
 	}
 	for _, it := range items {
 		var err error
 		switch {
 		case it.outcome == outcomeDone:
-			err = s.d.Store.RecordCustomerSync(ctx, tx, it.mappingID, values[it], at, s.jobID)
+			if err = s.d.Store.RecordCustomerSync(ctx, tx, it.mappingID, values[it], at, s.jobID); err == nil {
+				err = s.d.Store.SetShopifyTotalSpent(ctx, tx, owners[it], strconv.FormatInt(values[it], 10))
+			}
 		case it.outcome == outcomeFail && it.recordable:
 			err = s.d.Store.RecordCustomerSyncFailure(ctx, tx, it.mappingID, it.message, at, s.jobID)
 		}
@@ -243,11 +293,59 @@ func (d Deps) customerThreshold(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
+// spendState is where an auto-sync's search for changed spend stands, and
+// the source timestamps its watermarks move to.
+type spendState struct {
+	// NewestCustomer is the newest customer updatedAt the refresh saw (or
+	// where it started, if it saw none): the next refresh watermark, on
+	// Nhanh's clock.
+	NewestCustomer int64 `json:"newestCustomer,omitempty"`
+	// OrdersFrom and OrdersTo are the range of orders read (unix seconds).
+	OrdersFrom int64 `json:"ordersFrom,omitempty"`
+	OrdersTo   int64 `json:"ordersTo,omitempty"`
+	// OrdersListed says the orders were read; Pending are the buyers not
+	// yet re-read.
+	OrdersListed bool                    `json:"ordersListed,omitempty"`
+	Pending      []extid.NhanhCustomerID `json:"pending,omitempty"`
+	Orders       int                     `json:"orders,omitempty"`
+	Buyers       int                     `json:"buyers,omitempty"`
+	Reread       int                     `json:"reread,omitempty"`
+	Changed      int                     `json:"changed,omitempty"`
+	NewestOrder  int64                   `json:"newestOrder,omitempty"` // the next orders watermark; 0: none seen
+	Reconcile    bool                    `json:"reconcile,omitempty"`
+	ShopifyAfter string                  `json:"shopifyAfter,omitempty"` // reconcile: the Shopify page cursor
+	ShopifyRead  int                     `json:"shopifyRead,omitempty"`
+}
+
+// meta is the search as metadata shows it.
+func (sp *spendState) meta() map[string]any {
+	m := map[string]any{"orders": sp.Orders, "buyers": sp.Buyers, "reread": sp.Reread, "changed": sp.Changed}
+	if sp.OrdersFrom > 0 {
+		m["ordersFrom"] = time.Unix(sp.OrdersFrom, 0).UTC().Format(time.RFC3339)
+		m["ordersTo"] = time.Unix(sp.OrdersTo, 0).UTC().Format(time.RFC3339)
+	}
+	if sp.Reconcile {
+		m["shopifyRead"] = sp.ShopifyRead
+	}
+	return m
+}
+
+// autoSyncOrdersWatermark is the Nhanh order createdAt/updatedAt (unix
+// seconds) up to which an auto-sync has read orders for spend changes.
+const autoSyncOrdersWatermark = "autosync:nhanh_orders"
+
+// Phases of an auto-sync before it sizes its scope.
+const (
+	phaseOrders    = "orders"    // re-reading the buyers of changed orders
+	phaseReconcile = "reconcile" // reading Shopify's current metafields
+)
+
 // refreshNhanhCustomers reads the Nhanh customers changed since the
 // auto-sync watermark (less mirror.ChangeOverlap) into the mirror, a page per
 // checkpoint. Without a watermark it starts at the newest updatedAt the
 // mirror holds, so a first auto-sync after a full pull reads only what
-// changed since; with an empty mirror it reads everything.
+// changed since; with an empty mirror it reads everything. The newest
+// updatedAt it sees becomes the next watermark: Nhanh's clock, never ours.
 func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *syncState) error {
 	if st.Refresh == nil {
 		mark, ok, err := d.Store.Watermark(ctx, d.Store.DB(), autoSyncCustomersWatermark)
@@ -264,6 +362,7 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 			from = mirror.ChangedSince(mark)
 		}
 		st.Refresh = &refreshState{From: from}
+		st.Spend.NewestCustomer = mark
 		r.SetMeta("refresh", st.Refresh.meta())
 		if err := r.Checkpoint(ctx, st); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
@@ -277,8 +376,10 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 				time.Unix(rs.From, 0).UTC().Format(time.RFC3339), err)
 		}
 		rows := make([]store.NhanhCustomer, len(page.Customers))
+		newest := st.Spend.NewestCustomer
 		for i, c := range page.Customers {
 			rows[i] = mirror.NhanhCustomer(c)
+			newest = max(newest, c.UpdatedAt)
 		}
 		// The page, the cursor past it and what it did to the mirror
 		// commit together; st changes only if they do.
@@ -288,10 +389,11 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 		after.Cursor = page.Next
 		phase := st.Phase
 		if page.Next == nil {
-			phase = phaseSize
+			phase = phaseOrders
 		}
 		next := *st
 		next.Phase, next.Refresh = phase, &after
+		next.Spend.NewestCustomer = newest
 		err = r.CheckpointTx(ctx, &next, func(tx *sql.Tx, _ *engine.Tally) error {
 			counts, err := d.Store.UpsertNhanhCustomers(ctx, tx, rows, d.Clock.Now())
 			if err != nil {
@@ -310,4 +412,154 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 		r.SetMeta("refresh", rs.meta())
 	}
 	return nil
+}
+
+// refreshSpendFromOrders finds the customers whose spend may have changed
+// from the orders created or updated since the orders watermark (a
+// customer's updatedAt is not known to move with its totalAmount), re-reads
+// them by id, 100 a call, and stores them in the mirror, a call per
+// checkpoint.
+func (d Deps) refreshSpendFromOrders(ctx context.Context, r *engine.Run, st *syncState) error {
+	sp := &st.Spend
+	if !sp.OrdersListed {
+		mark, ok, err := d.Store.Watermark(ctx, d.Store.DB(), autoSyncOrdersWatermark)
+		if err != nil {
+			return err
+		}
+		now := d.Clock.Now()
+		from := mirror.OrdersFrom(mark, ok, st.Spend.NewestCustomer, now)
+		found, err := mirror.ReadSpendChanges(ctx, d.Nhanh, from, now)
+		if err != nil {
+			return err
+		}
+		sp.OrdersFrom, sp.OrdersTo, sp.OrdersListed = from, found.To, true
+		sp.Pending, sp.Orders, sp.Buyers, sp.NewestOrder = found.Customers, found.Orders, len(found.Customers), found.Newest
+		r.SetMeta("spend", sp.meta())
+		if err := r.Checkpoint(ctx, st); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	for len(st.Spend.Pending) > 0 {
+		chunk := st.Spend.Pending[:min(nhanh.MaxIDs, len(st.Spend.Pending))]
+		customers, err := d.Nhanh.CustomersByID(ctx, chunk)
+		if err != nil {
+			return fmt.Errorf("re-read %d Nhanh customers whose orders changed: %w", len(chunk), err)
+		}
+		rows := make([]store.NhanhCustomer, len(customers))
+		for i, c := range customers {
+			rows[i] = mirror.NhanhCustomer(c)
+		}
+		next := *st
+		next.Spend.Pending = st.Spend.Pending[len(chunk):]
+		next.Spend.Reread += len(rows)
+		err = r.CheckpointTx(ctx, &next, func(tx *sql.Tx, _ *engine.Tally) error {
+			counts, err := d.Store.UpsertNhanhCustomers(ctx, tx, rows, d.Clock.Now())
+			next.Spend.Changed = st.Spend.Changed + counts.Updated + counts.Created
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store re-read Nhanh customers: %w", err)
+		}
+		*st = next
+		r.SetMeta("spend", st.Spend.meta())
+	}
+	return nil
+}
+
+// reconcileShopifySpend reads every Shopify customer's current
+// custom.total_spent (a paged customer read, a page per checkpoint) into
+// the Shopify mirror, so the push compares Nhanh's values with what Shopify
+// holds now (hand edits included) and writes only the differences.
+func (d Deps) reconcileShopifySpend(ctx context.Context, r *engine.Run, st *syncState) error {
+	for st.Phase == phaseReconcile {
+		page, err := d.Shopify.ListCustomers(ctx, "", st.Spend.ShopifyAfter)
+		if err != nil {
+			return fmt.Errorf("reconcile: read Shopify customers: %w", err)
+		}
+		rows := make([]store.ShopifyCustomer, len(page.Customers))
+		for i, c := range page.Customers {
+			rows[i] = mirror.ShopifyCustomer(c)
+		}
+		next := *st
+		next.Spend.ShopifyAfter, next.Spend.ShopifyRead = page.EndCursor, st.Spend.ShopifyRead+len(rows)
+		if !page.HasNextPage {
+			next.Phase = phaseSize
+		}
+		err = r.CheckpointTx(ctx, &next, func(tx *sql.Tx, _ *engine.Tally) error {
+			_, err := d.Store.UpsertShopifyCustomers(ctx, tx, rows, d.Clock.Now())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("reconcile: store Shopify customers: %w", err)
+		}
+		*st = next
+		r.SetMeta("spend", st.Spend.meta())
+	}
+	return nil
+}
+
+// setSpendWatermarks moves the auto-sync's watermarks to the newest source
+// timestamps it saw, in the transaction of its last checkpoint; a
+// watermark with nothing newer seen stays where it is.
+func (d Deps) setSpendWatermarks(ctx context.Context, tx *sql.Tx, sp spendState) error {
+	now := d.Clock.Now()
+	for _, w := range []struct {
+		key    string
+		newest int64
+	}{{autoSyncCustomersWatermark, sp.NewestCustomer}, {autoSyncOrdersWatermark, sp.NewestOrder}} {
+		if w.newest <= 0 {
+			continue
+		}
+		old, ok, err := d.Store.Watermark(ctx, tx, w.key)
+		if err != nil {
+			return err
+		}
+		if ok && old >= w.newest {
+			continue
+		}
+		if err := d.Store.SetWatermark(ctx, tx, w.key, w.newest, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// brakeCustomerSpend plans every write of the run (from the mirrors, no
+// API call) and stops the run before its first write when too many of them
+// would drop sharply (brake.go), unless accept. It runs once, before the
+// push phase.
+func (d Deps) brakeCustomerSpend(ctx context.Context, r *engine.Run, src *customerSource, scope syncScope, accept bool) error {
+	_, upTo, err := d.sizeScope(ctx, store.MappingKindCustomer, scope)
+	if err != nil {
+		return err
+	}
+	cur := batchCursor{upToID: upTo, pushBudget: -1}
+	if scope.pushLimit > 0 {
+		cur.pushBudget = scope.pushLimit
+	}
+	var changes []valueChange
+	for {
+		b, pushes, err := src.planBatch(ctx, cur)
+		if err != nil {
+			return fmt.Errorf("drop brake: plan: %w", err)
+		}
+		if b == nil {
+			break
+		}
+		cur.afterID = b.lastID
+		if cur.pushBudget >= 0 {
+			cur.pushBudget -= b.pushes
+		}
+		for _, p := range pushes {
+			changes = append(changes, p.change)
+		}
+	}
+	counts, err := checkDrops(changes, DefaultDropShare, "customer spend")
+	r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
+		"share": DefaultDropShare, "accepted": accept && err != nil})
+	if err != nil && accept {
+		r.Logger().WarnContext(ctx, "drop brake overridden by acceptDrop", "drops", counts.Drops, "writes", counts.Writes)
+		return nil
+	}
+	return err
 }

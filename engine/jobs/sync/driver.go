@@ -155,6 +155,7 @@ type syncState struct {
 	Phase        string           `json:"phase"`
 	RunStart     int64            `json:"runStart,omitempty"` // unix seconds, the auto-sync watermark to set
 	Refresh      *refreshState    `json:"refresh,omitempty"`
+	Spend        spendState       `json:"spend,omitzero"` // customer auto-sync: orders, reconcile, watermarks
 	UpToID       int64            `json:"upToId"`
 	AfterID      int64            `json:"afterId"`
 	Batch        int              `json:"batch"`

@@ -51,6 +51,10 @@ var (
 		Help: "mapping ids to sync (default: every mapped item)"}
 	limitParam = engine.ParamSpec{Name: "limit", Kind: engine.ParamInt, Min: 0,
 		Help: "at most this many items (0: all)"}
+	acceptDropSpec = engine.ParamSpec{Name: acceptDropParam, Kind: engine.ParamBool,
+		Help: "write even if many values drop sharply (the drop brake would stop the run)"}
+	reconcileSpec = engine.ParamSpec{Name: "reconcile", Kind: engine.ParamBool,
+		Help: "read Shopify's current custom.total_spent first and correct what drifted"}
 )
 
 // Kinds returns the sync job types with their bodies over d.
@@ -58,7 +62,7 @@ func Kinds(d Deps) []engine.Kind {
 	return []engine.Kind{
 		{Type: CustomerSync, Label: "Customer sync", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
 			Description: "Write each mapped customer's Nhanh lifetime spend to custom.total_spent (forced).",
-			Params:      []engine.ParamSpec{idsParam},
+			Params:      []engine.ParamSpec{idsParam, acceptDropSpec},
 			Run:         d.customerSync},
 		{Type: ProductSync, Label: "Product sync", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
 			Description: "Write each mapped product's Nhanh available stock to Shopify inventory (forced).",
@@ -66,7 +70,7 @@ func Kinds(d Deps) []engine.Kind {
 			Run:         d.productSync},
 		{Type: AutoSyncCustomers, Label: "Auto-sync customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
 			Description: "Refresh changed Nhanh customers, then push spend that differs from what Shopify has.",
-			Params:      []engine.ParamSpec{limitParam},
+			Params:      []engine.ParamSpec{limitParam, acceptDropSpec, reconcileSpec},
 			Run:         d.autoSyncCustomers},
 		{Type: AutoSyncProducts, Label: "Auto-sync products", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
 			Description: "Refresh Nhanh stock of mapped products, then push quantities that differ.",
@@ -74,7 +78,7 @@ func Kinds(d Deps) []engine.Kind {
 			Run:         d.autoSyncProducts},
 		{Type: RetryFailedCustomers, Label: "Retry failed customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
 			Description: "Sync again the customer mappings whose last sync failed.",
-			Params:      []engine.ParamSpec{limitParam},
+			Params:      []engine.ParamSpec{limitParam, acceptDropSpec},
 			Run:         d.retryFailedCustomers},
 		{Type: RetryFailedProducts, Label: "Retry failed products", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
 			Description: "Sync again the product mappings whose last sync failed.",

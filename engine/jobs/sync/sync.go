@@ -34,7 +34,7 @@ import (
 // (param ids; default every mapped customer, whatever its status), from the
 // local mirror of Nhanh customers, forced.
 func (d Deps) customerSync(ctx context.Context, r *engine.Run) error {
-	var p syncParams
+	var p customerSyncParams
 	if err := r.Params(&p); err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (d Deps) customerSync(ctx context.Context, r *engine.Run) error {
 	if err != nil {
 		return err
 	}
-	return d.runSync(ctx, r, d.newCustomerSource(r, scope, 0), scope, st, nil)
+	return d.runCustomerSync(ctx, r, d.newCustomerSource(r, scope, 0), scope, st, p.AcceptDrop, nil)
 }
 
 // productSync writes the available stock of the chosen product mappings
@@ -63,15 +63,22 @@ func (d Deps) productSync(ctx context.Context, r *engine.Run) error {
 	return d.runProductSync(ctx, r, scope, false)
 }
 
-// autoSyncCustomers is what the scheduler runs: it reads the Nhanh customers
-// changed since its watermark into the mirror, then writes every mapped
-// customer whose spend moved by at least the threshold since it was last
+// autoSyncCustomers is what the scheduler runs. It finds the customers
+// whose spend may have changed two ways, into the mirror: those whose
+// updatedAt moved since its watermark (edits of any field), and the buyers
+// of the orders created or updated since its orders watermark, re-read by
+// id (a customer's updatedAt is not known to move with its spend). With
+// param reconcile it then reads Shopify's current metafields. Then it
+// writes every mapped customer whose spend differs from Shopify's value
+// (corrected whatever the threshold when Shopify's value drifted from the
+// last write), or moved by at least the threshold since it was last
 // written, or that was never written or is not SYNCED (PENDING and FAILED
 // mappings included: the reference auto-synced only SYNCED ones, §14.11).
-// Param limit caps the writes. The watermark moves to the run's start when
-// the run completes.
+// Param limit caps the writes; the drop brake may stop the run before it
+// writes (param acceptDrop overrides). The watermarks move, when the run
+// completes, to the newest source timestamps seen.
 func (d Deps) autoSyncCustomers(ctx context.Context, r *engine.Run) error {
-	var p syncParams
+	var p customerSyncParams
 	if err := r.Params(&p); err != nil {
 		return err
 	}
@@ -95,20 +102,48 @@ func (d Deps) autoSyncCustomers(ctx context.Context, r *engine.Run) error {
 	src := d.newCustomerSource(r, scope, threshold)
 	if r.RetryOf() != 0 {
 		// A retry writes the failed items from the mirror the original run
-		// refreshed; it does not move the watermark.
-		return d.runSync(ctx, r, src, scope, st, nil)
+		// refreshed; it does not move the watermarks.
+		return d.runCustomerSync(ctx, r, src, scope, st, p.AcceptDrop, nil)
 	}
 	if st.Phase == "" {
-		st.Phase, st.RunStart = phaseRefresh, d.Clock.Now().Unix()
+		st.Phase = phaseRefresh
+		st.Spend.Reconcile = p.Reconcile
 	}
 	if st.Phase == phaseRefresh {
 		if err := d.refreshNhanhCustomers(ctx, r, st); err != nil {
 			return err
 		}
 	}
-	return d.runSync(ctx, r, src, scope, st, func(ctx context.Context, tx *sql.Tx) error {
-		return d.Store.SetWatermark(ctx, tx, autoSyncCustomersWatermark, st.RunStart, d.Clock.Now())
+	if st.Phase == phaseOrders {
+		if err := d.refreshSpendFromOrders(ctx, r, st); err != nil {
+			return err
+		}
+		st.Phase = phaseSize
+		if st.Spend.Reconcile {
+			st.Phase = phaseReconcile
+		}
+	}
+	if st.Phase == phaseReconcile {
+		if err := d.reconcileShopifySpend(ctx, r, st); err != nil {
+			return err
+		}
+	}
+	return d.runCustomerSync(ctx, r, src, scope, st, p.AcceptDrop, func(ctx context.Context, tx *sql.Tx) error {
+		return d.setSpendWatermarks(ctx, tx, st.Spend)
 	})
+}
+
+// runCustomerSync runs a customer sync of scope, behind the drop brake:
+// before the first write of a run (not on a resume past it) every write is
+// planned and the run stops if too many drop sharply, unless acceptDrop.
+func (d Deps) runCustomerSync(ctx context.Context, r *engine.Run, src *customerSource, scope syncScope, st *syncState,
+	acceptDrop bool, finish func(ctx context.Context, tx *sql.Tx) error) error {
+	if st.Phase != phasePush && st.Phase != phaseDone {
+		if err := d.brakeCustomerSpend(ctx, r, src, scope, acceptDrop); err != nil {
+			return err
+		}
+	}
+	return d.runSync(ctx, r, src, scope, st, finish)
 }
 
 // autoSyncProducts reads the live stock of the mapped products from Nhanh
@@ -136,7 +171,7 @@ func (d Deps) autoSyncProducts(ctx context.Context, r *engine.Run) error {
 // failed (param limit: the first that many), as a tracked job (the
 // reference's retry had none, §6.12).
 func (d Deps) retryFailedCustomers(ctx context.Context, r *engine.Run) error {
-	var p syncParams
+	var p customerSyncParams
 	if err := r.Params(&p); err != nil {
 		return err
 	}
@@ -152,7 +187,7 @@ func (d Deps) retryFailedCustomers(ctx context.Context, r *engine.Run) error {
 	if err != nil {
 		return err
 	}
-	return d.runSync(ctx, r, d.newCustomerSource(r, scope, 0), scope, st, nil)
+	return d.runCustomerSync(ctx, r, d.newCustomerSource(r, scope, 0), scope, st, p.AcceptDrop, nil)
 }
 
 // retryFailedProducts writes again the product mappings whose last sync
@@ -187,6 +222,15 @@ func (d Deps) runProductSync(ctx context.Context, r *engine.Run, scope syncScope
 	r.SetMeta("syncMode", locs.mode)
 	r.SetMeta("locations", locs.locationNames())
 	return d.runSync(ctx, r, d.newProductSource(r, scope, locs, live), scope, st, nil)
+}
+
+// customerSyncParams are the parameters of the customer sync kinds.
+type customerSyncParams struct {
+	syncParams
+	// AcceptDrop writes a run the drop brake would stop.
+	AcceptDrop bool `json:"acceptDrop"`
+	// Reconcile (auto-sync) reads Shopify's current metafields first.
+	Reconcile bool `json:"reconcile"`
 }
 
 // resumeSync returns the checkpointed state, or a fresh one.
