@@ -29,8 +29,13 @@ type NhanhProduct struct {
 	// Depots is "available" per depot; an empty map reads back as nil.
 	Depots          map[extid.NhanhDepotID]int64
 	RemoteUpdatedAt int64 // unix seconds
-	DeletedAt       time.Time
-	PulledAt        time.Time
+	// ParentID is Nhanh's parentId as sent: the parent's id for a child,
+	// -2 for a parent product, 0 or -1 for a standalone one.
+	ParentID int64
+	// Combo is true for a combo product (a bundle of other products).
+	Combo     bool
+	DeletedAt time.Time
+	PulledAt  time.Time
 }
 
 // ShopifyVariant is the local copy of one Shopify product variant (matching
@@ -90,24 +95,24 @@ var nhanhProducts = &mirror[extid.NhanhProductID, NhanhProduct]{
 	table: "nhanh_products",
 	key:   "nhanh_id",
 	columns: []string{"code", "barcode", "name", "price", "status", "available", "depots",
-		"remote_updated_at"},
+		"remote_updated_at", "parent_id", "combo"},
 	keyArg: func(id extid.NhanhProductID) any { return int64(id) },
 	keyOf:  func(p *NhanhProduct) extid.NhanhProductID { return p.ID },
 	values: func(p *NhanhProduct) []any {
 		return []any{p.Code, p.Barcode, p.Name, p.Price, int64(p.Status), p.Available,
-			depotsJSON(p.Depots), p.RemoteUpdatedAt}
+			depotsJSON(p.Depots), p.RemoteUpdatedAt, p.ParentID, boolInt(p.Combo)}
 	},
 	deletedAt: func(p *NhanhProduct) time.Time { return p.DeletedAt },
 	scan: func(sc scanner) (NhanhProduct, error) {
 		var p NhanhProduct
 		var depots string
 		var deleted sql.NullInt64
-		var pulled int64
+		var pulled, combo int64
 		if err := sc.Scan(&p.ID, &p.Code, &p.Barcode, &p.Name, &p.Price, &p.Status, &p.Available,
-			&depots, &p.RemoteUpdatedAt, &deleted, &pulled); err != nil {
+			&depots, &p.RemoteUpdatedAt, &p.ParentID, &combo, &deleted, &pulled); err != nil {
 			return p, err
 		}
-		p.DeletedAt, p.PulledAt = fromNullMillis(deleted), FromMillis(pulled)
+		p.DeletedAt, p.PulledAt, p.Combo = fromNullMillis(deleted), FromMillis(pulled), combo != 0
 		var err error
 		p.Depots, err = parseDepots(depots)
 		return p, err
@@ -168,6 +173,43 @@ func (s *Store) CountNhanhProducts(ctx context.Context, q Querier) (int64, error
 // EachNhanhCustomer.
 func (s *Store) EachNhanhProduct(ctx context.Context, q Querier, fn func(NhanhProduct) error) error {
 	return nhanhProducts.each(ctx, q, fn)
+}
+
+// NhanhParentProductIDs returns the live products that are parents: marked
+// as one by their own parentId (-2), or named as the parentId of another
+// live product. Matching needs the whole set before it reads the products,
+// since a child may be listed after its parent.
+func (s *Store) NhanhParentProductIDs(ctx context.Context, q Querier) (map[extid.NhanhProductID]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT nhanh_id FROM nhanh_products WHERE parent_id = $1 AND deleted_at IS NULL
+		UNION SELECT DISTINCT parent_id FROM nhanh_products WHERE parent_id > 0 AND deleted_at IS NULL`, NhanhParentMark)
+	if err != nil {
+		return nil, fmt.Errorf("read nhanh parent products: %w", err)
+	}
+	defer rows.Close()
+	out := map[extid.NhanhProductID]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read nhanh parent products: %w", err)
+		}
+		out[extid.NhanhProductID(id)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read nhanh parent products: %w", err)
+	}
+	return out, nil
+}
+
+// NhanhParentMark is the parentId Nhanh gives a parent product (the
+// client's nhanh.ParentIDParent; the store does not import the client).
+const NhanhParentMark = -2
+
+// boolInt stores a flag as 0 or 1, a value both databases compare alike.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // UpsertShopifyVariants stores a page of pulled variants; see

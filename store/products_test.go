@@ -46,6 +46,9 @@ func TestUpsertNhanhProductsComparesDepots(t *testing.T) {
 		{"price", func(p *store.NhanhProduct) { p.Price = 139000 }, store.UpsertCounts{Updated: 1}},
 		{"status", func(p *store.NhanhProduct) { p.Status = 2 }, store.UpsertCounts{Updated: 1}},
 		{"available", func(p *store.NhanhProduct) { p.Available = 0 }, store.UpsertCounts{Updated: 1}},
+		{"became a parent", func(p *store.NhanhProduct) { p.ParentID = store.NhanhParentMark }, store.UpsertCounts{Updated: 1}},
+		{"became a child", func(p *store.NhanhProduct) { p.ParentID = 77 }, store.UpsertCounts{Updated: 1}},
+		{"became a combo", func(p *store.NhanhProduct) { p.Combo = true }, store.UpsertCounts{Updated: 1}},
 	}
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
@@ -76,6 +79,52 @@ func TestUpsertNhanhProductsComparesDepots(t *testing.T) {
 				require.Equal(t, p, got)
 			})
 		}
+	})
+}
+
+// TestNhanhParentProductIDs: a parent is marked by its own parentId or
+// named by a live child's; a deleted child names no parent, and combos and
+// standalone products (parentId 0 or -1) are not parents.
+func TestNhanhParentProductIDs(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		product := func(id int, parent int64, combo bool) store.NhanhProduct {
+			p := nhanhProduct(id)
+			p.ParentID, p.Combo = parent, combo
+			return p
+		}
+		inTx(t, s, func(tx *sql.Tx) error {
+			_, err := s.UpsertNhanhProducts(ctx, tx, []store.NhanhProduct{
+				product(1, store.NhanhParentMark, false), // a parent by its mark
+				product(2, 1, false),                     // its child
+				product(3, 0, false),                     // a parent only through its child (unmarked)
+				product(4, 3, false),
+				product(5, -1, true), // a combo
+				product(6, 0, false),
+				product(7, 6, false), // a child that is deleted below
+			}, at(1))
+			return err
+		})
+		inTx(t, s, func(tx *sql.Tx) error {
+			_, err := s.UpsertNhanhProducts(ctx, tx, []store.NhanhProduct{
+				product(1, store.NhanhParentMark, false), product(2, 1, false), product(3, 0, false),
+				product(4, 3, false), product(5, -1, true), product(6, 0, false),
+			}, at(5))
+			if err != nil {
+				return err
+			}
+			_, err = s.MarkNhanhProductsDeleted(ctx, tx, at(5), at(5))
+			return err
+		})
+		got, err := s.NhanhParentProductIDs(ctx, s.Reader())
+		require.NoError(t, err)
+		require.Equal(t, map[extid.NhanhProductID]bool{1: true, 3: true}, got)
+
+		combo, err := s.NhanhProduct(ctx, s.Reader(), 5)
+		require.NoError(t, err)
+		require.True(t, combo.Combo)
+		require.Equal(t, int64(-1), combo.ParentID)
 	})
 }
 

@@ -274,7 +274,7 @@ func NhanhCustomerRow(c dataset.NhanhCustomer) store.NhanhCustomer {
 // back) and their sum.
 func NhanhProductRow(p dataset.NhanhProduct) store.NhanhProduct {
 	row := store.NhanhProduct{ID: p.ID, Code: p.Code, Barcode: p.Barcode, Name: p.Name, Price: p.Price,
-		Status: p.Status, RemoteUpdatedAt: p.UpdatedAt}
+		Status: p.Status, RemoteUpdatedAt: p.UpdatedAt, ParentID: p.ParentID, Combo: len(p.Combos) > 0}
 	if len(p.Available) > 0 {
 		row.Depots = maps.Clone(p.Available)
 		row.Available = SumStock(p.Available)

@@ -34,8 +34,8 @@ func Kinds(d Deps) []engine.Kind {
 			Params:      []engine.ParamSpec{dryRunParam},
 			Run:         d.autoMatchCustomers},
 		{Type: AutoMatchProducts, Label: "Auto-match products",
-			Description: "Map unmapped Nhanh products to Shopify variants by SKU, then barcode.",
-			Params:      []engine.ParamSpec{dryRunParam},
+			Description: "Map unmapped Nhanh products to Shopify variants by SKU, then barcode; parent and combo products, and variants of draft or archived products, are left out.",
+			Params:      []engine.ParamSpec{dryRunParam, includeArchivedParam},
 			Run:         d.autoMatchProducts},
 	}
 }

@@ -174,7 +174,8 @@ func matchExpectedCustomerRun(ds *dataset.Dataset, truth *dataset.Truth) matchEx
 
 func checkProductMatch(t *testing.T, b *jobstest.World, ds *dataset.Dataset) {
 	ctx := context.Background()
-	truth := b.Truth()
+	// By default variants of draft and archived products are not candidates.
+	truth := b.Truth().ActiveVariantsOnly(ds)
 	want := matchExpectedProductRun(ds, truth)
 
 	dry := b.Run(t, jobs.AutoMatchProducts, engine.Params{"dryRun": "true"})

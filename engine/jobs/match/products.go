@@ -28,22 +28,27 @@ var productMatchMethods = map[string]string{store.MatchSKU: "matchedBySKU", matc
 // variant's inventory item id, so the first sync needs no lookup (the
 // reference system left it empty).
 func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
-	var params matchParams
+	var params productMatchParams
 	if err := r.Params(&params); err != nil {
 		return err
 	}
 	r.SetMeta("dryRun", params.DryRun)
-	m, err := d.indexProducts(ctx)
+	sell, err := d.newSellable(ctx, params.IncludeArchived)
 	if err != nil {
 		return err
 	}
-	r.SetTotal(int64(len(m.nhanh)) + m.noKey)
-	r.SetMeta("nhanhProducts", int64(len(m.nhanh))+m.noKey)
+	m, err := d.indexProducts(ctx, sell)
+	if err != nil {
+		return err
+	}
+	sell.report(r)
+	r.SetTotal(int64(len(m.nhanh)) + m.noKey + sell.excluded())
+	r.SetMeta("nhanhProducts", int64(len(m.nhanh))+m.noKey+sell.excluded())
 	r.SetMeta("shopifyVariants", m.scanned)
 
 	tally := newMatchTally()
 	tally.noKey = m.noKey
-	r.Skipped(m.noKey)
+	r.Skipped(m.noKey + sell.excluded())
 	w := &mappingWriter[store.ProductMapping]{d: d, r: r, tally: tally, dryRun: params.DryRun,
 		create:  d.Store.CreateProductMappings,
 		nhanhID: func(pm store.ProductMapping) int64 { return int64(pm.NhanhID) },
@@ -96,15 +101,16 @@ type variantRef struct {
 }
 
 // indexProducts reads the unmapped Nhanh products' keys, then streams the
-// Shopify variants and links each to the products it reaches.
-func (d Deps) indexProducts(ctx context.Context) (*productMatch, error) {
+// Shopify variants and links each to the products it reaches; only the
+// rows sell takes for sellable units are keyed.
+func (d Deps) indexProducts(ctx context.Context, sell *sellable) (*productMatch, error) {
 	m := &productMatch{pairs: newPairSet(), bySKU: newKeyIndex[string](), byBarcode: newKeyIndex[string]()}
 	mappedNhanh, err := d.Store.MappedNhanhProducts(ctx, d.Store.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("read product mappings: %w", err)
 	}
 	err = d.Store.EachNhanhProduct(ctx, d.Store.Reader(), func(p store.NhanhProduct) error {
-		if _, mapped := mappedNhanh[p.ID]; !mapped {
+		if _, mapped := mappedNhanh[p.ID]; !mapped && sell.nhanh(p) {
 			m.addNhanh(p)
 		}
 		return nil
@@ -117,7 +123,9 @@ func (d Deps) indexProducts(ctx context.Context) (*productMatch, error) {
 		return nil, fmt.Errorf("read product mappings: %w", err)
 	}
 	err = d.Store.EachShopifyVariant(ctx, d.Store.Reader(), func(v store.ShopifyVariant) error {
-		m.addVariant(v, mappedVariants[v.ID])
+		if sell.variant(v) {
+			m.addVariant(v, mappedVariants[v.ID])
+		}
 		return nil
 	})
 	if err != nil {

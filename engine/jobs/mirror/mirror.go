@@ -36,7 +36,8 @@ func NhanhCustomer(c nhanh.Customer) store.NhanhCustomer {
 // NhanhProduct converts a Nhanh product to its mirror row.
 func NhanhProduct(p nhanh.Product) store.NhanhProduct {
 	return store.NhanhProduct{ID: p.ID, Code: p.Code, Barcode: p.Barcode, Name: p.Name, Price: p.Price,
-		Status: p.Status, Available: p.Available, Depots: p.Depots, RemoteUpdatedAt: p.UpdatedAt}
+		Status: p.Status, Available: p.Available, Depots: p.Depots, RemoteUpdatedAt: p.UpdatedAt,
+		ParentID: p.ParentID, Combo: p.IsCombo()}
 }
 
 // NhanhStock converts a product's stock as product/inventory reports it to

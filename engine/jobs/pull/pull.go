@@ -28,6 +28,13 @@ package pull
 // longer has: it marks every mirror row it did not see since the pass began
 // (kept in the cursor, so a pass resumed days later still counts from its
 // real start) as deleted at the source; a row that comes back is live again.
+// A pass with any operator filter, and the incremental pull, never mark.
+//
+// "Unfiltered" must really mean everything. Nhanh does not document that a
+// customer/list without a type, or a product/list without a status, returns
+// every type or status (clients always send one), so those pulls ask for
+// each customer type and each product status in turn, as parts of one pass
+// (parts.go); the pass is complete, and may mark, only after the last part.
 //
 // The incremental pull (incremental.go) asks each source only for
 // what changed since its watermark and moves the watermark when it

@@ -22,24 +22,52 @@ type pullCase struct {
 	mirror  pullMirror
 	// want is the source's rows the pull must leave in a fresh mirror.
 	want func(ds *dataset.Dataset) any
-	// pages is how many pages (bulk: batches) n rows take.
-	pages func(n int64) int64
+	// pages is how many pages (bulk: batches) the pull takes for n rows of ds.
+	pages func(ds *dataset.Dataset, n int64) int64
 }
 
 func pagesOf(size int64) func(n int64) int64 {
 	return func(n int64) int64 { return max((n+size-1)/size, 1) }
 }
 
+// rowPages is the pages of a pull that asks for its rows in one part.
+func rowPages(pages func(n int64) int64) func(*dataset.Dataset, int64) int64 {
+	return func(_ *dataset.Dataset, n int64) int64 { return pages(n) }
+}
+
 // bulkBatches is the batches of 1,000 a bulk pull stores n rows in: the
 // last batch (perhaps empty) ends the pass.
-func bulkBatches(n int64) int64 { return n/1000 + 1 }
+func bulkBatches(_ *dataset.Dataset, n int64) int64 { return n/1000 + 1 }
+
+// nhanhCustomerPages is the pages of an unfiltered Nhanh customer pull: it
+// asks type by type, and each type takes at least one page.
+func nhanhCustomerPages(ds *dataset.Dataset, _ int64) int64 {
+	byType := map[dataset.NhanhCustomerType]int64{}
+	for _, c := range ds.NhanhCustomers {
+		byType[c.Type]++
+	}
+	return pagesOf(100)(byType[dataset.NhanhRetail]) + pagesOf(100)(byType[dataset.NhanhWholesale]) +
+		pagesOf(100)(byType[dataset.NhanhAgent])
+}
+
+// nhanhProductPages is the pages of a Nhanh product pull: it asks status by
+// status (1 active, 2 inactive) for the listed products.
+func nhanhProductPages(ds *dataset.Dataset, _ int64) int64 {
+	byStatus := map[int]int64{}
+	for _, p := range ds.NhanhProducts {
+		if !p.Deleted {
+			byStatus[p.Status]++
+		}
+	}
+	return pagesOf(100)(byStatus[1]) + pagesOf(100)(byStatus[2])
+}
 
 func pullCases() []pullCase {
 	return []pullCase{
 		{name: "nhanh customers", jobType: jobs.PullNhanhCustomers, stream: jobs.PullNhanhCustomers,
-			mirror: nhanhCustomerMirror, want: nhanhCustomerMirror.want, pages: pagesOf(100)},
+			mirror: nhanhCustomerMirror, want: nhanhCustomerMirror.want, pages: nhanhCustomerPages},
 		{name: "nhanh wholesale customers", jobType: jobs.PullNhanhCustomers, params: engine.Params{"type": "wholesale"},
-			stream: jobs.PullNhanhCustomers + ` {"type":"wholesale"}`, mirror: nhanhCustomerMirror, pages: pagesOf(100),
+			stream: jobs.PullNhanhCustomers + ` {"type":"wholesale"}`, mirror: nhanhCustomerMirror, pages: rowPages(pagesOf(100)),
 			want: func(ds *dataset.Dataset) any {
 				var cs []dataset.NhanhCustomer
 				for _, c := range ds.NhanhCustomers {
@@ -50,19 +78,19 @@ func pullCases() []pullCase {
 				return wantNhanhCustomers(cs)
 			}},
 		{name: "nhanh products", jobType: jobs.PullNhanhProducts, stream: jobs.PullNhanhProducts,
-			mirror: nhanhProductMirror, want: nhanhProductMirror.want, pages: pagesOf(100)},
+			mirror: nhanhProductMirror, want: nhanhProductMirror.want, pages: nhanhProductPages},
 		{name: "shopify customers", jobType: jobs.PullShopifyCustomers, stream: jobs.PullShopifyCustomers,
-			mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: pagesOf(250)},
+			mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: rowPages(pagesOf(250))},
 		{name: "shopify customers in bulk", jobType: jobs.PullShopifyCustomers, params: engine.Params{"bulk": "true"},
 			stream: jobs.PullShopifyCustomers, mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: bulkBatches},
 		{name: "shopify products", jobType: jobs.PullShopifyProducts, stream: jobs.PullShopifyProducts,
-			mirror: shopifyVariantMirror, want: shopifyVariantMirror.want, pages: pagesOf(250)},
+			mirror: shopifyVariantMirror, want: shopifyVariantMirror.want, pages: rowPages(pagesOf(250))},
 		{name: "shopify draft products in bulk", jobType: jobs.PullShopifyProducts,
 			params: engine.Params{"status": "draft", "bulk": "true"}, stream: jobs.PullShopifyProducts + ` {"status":"draft"}`,
 			mirror: shopifyVariantMirror, pages: bulkBatches,
 			want: func(ds *dataset.Dataset) any { return wantShopifyVariants(ds.ShopifyVariants, "DRAFT") }},
 		{name: "shopify archived products", jobType: jobs.PullShopifyProducts, params: engine.Params{"status": "archived"},
-			stream: jobs.PullShopifyProducts + ` {"status":"archived"}`, mirror: shopifyVariantMirror, pages: pagesOf(250),
+			stream: jobs.PullShopifyProducts + ` {"status":"archived"}`, mirror: shopifyVariantMirror, pages: rowPages(pagesOf(250)),
 			want: func(ds *dataset.Dataset) any { return wantShopifyVariants(ds.ShopifyVariants, "ARCHIVED") }},
 	}
 }
@@ -84,7 +112,7 @@ func TestPullsMirrorTheSourceExactly(t *testing.T) {
 				j, m := w.pullRun(t, tc.jobType, tc.params)
 				requireCounts(t, j, m, n, 0, 0)
 				require.Equal(t, tc.stream, m.Stream)
-				require.Equal(t, tc.pages(n), m.Pages)
+				require.Equal(t, tc.pages(w.ds, n), m.Pages)
 				require.Nil(t, m.ResumedFrom)
 				require.False(t, m.StoppedEarly)
 				requireMirror(t, w.Store, tc.mirror, want)
@@ -96,7 +124,7 @@ func TestPullsMirrorTheSourceExactly(t *testing.T) {
 
 				j, m = w.pullRun(t, tc.jobType, tc.params)
 				requireCounts(t, j, m, 0, 0, n)
-				require.Equal(t, tc.pages(n), m.Pages, "a finished stream starts over")
+				require.Equal(t, tc.pages(w.ds, n), m.Pages, "a finished stream starts over")
 				require.Nil(t, m.ResumedFrom)
 				requireMirror(t, w.Store, tc.mirror, want)
 			})

@@ -69,7 +69,7 @@ func TestPullCancelledMidwayResumesFromItsCursor(t *testing.T) {
 				j, m = w.pullRun(t, tc.jobType, tc.params)
 				requireCounts(t, j, m, n-stored, 0, 0)
 				require.Equal(t, &pullResumeMeta{JobID: int64(first), Pulled: stored}, m.ResumedFrom)
-				require.Equal(t, tc.pages(n)-int64(tc.stopped), m.Pages)
+				require.Equal(t, tc.pages(w.ds, n)-int64(tc.stopped), m.Pages)
 				require.Equal(t, n, m.PulledThisPass)
 				require.False(t, m.StoppedEarly)
 				requireMirror(t, w.Store, tc.mirror, want)
@@ -78,7 +78,7 @@ func TestPullCancelledMidwayResumesFromItsCursor(t *testing.T) {
 				j, m = w.pullRun(t, tc.jobType, tc.params)
 				requireCounts(t, j, m, 0, 0, n)
 				require.Nil(t, m.ResumedFrom, "a finished stream starts over")
-				require.Equal(t, tc.pages(n), m.Pages)
+				require.Equal(t, tc.pages(w.ds, n), m.Pages)
 			})
 		}
 	}
@@ -116,12 +116,12 @@ func TestPullFailedMidwayResumesAndRestartStartsOver(t *testing.T) {
 			if restart {
 				requireCounts(t, j2, m, n-400, 0, 400)
 				require.Nil(t, m.ResumedFrom)
-				require.Equal(t, int64(8), m.Pages)
+				require.Equal(t, nhanhCustomerPages(w.ds, n), m.Pages)
 				return
 			}
 			requireCounts(t, j2, m, n-400, 0, 0)
 			require.Equal(t, &pullResumeMeta{JobID: int64(j.ID), Pulled: 400}, m.ResumedFrom)
-			require.Equal(t, int64(4), m.Pages)
+			require.Equal(t, nhanhCustomerPages(w.ds, n)-4, m.Pages)
 		})
 	}
 }
@@ -165,7 +165,7 @@ func TestPullWithOtherFiltersIsAnotherStream(t *testing.T) {
 	n := int64(len(w.ds.NhanhCustomers))
 	j, m := w.pullRun(t, jobs.PullNhanhCustomers, nil)
 	require.Nil(t, m.ResumedFrom)
-	require.Equal(t, int64(8), m.Pages)
+	require.Equal(t, nhanhCustomerPages(w.ds, n), m.Pages)
 	requireCounts(t, j, m, n-200, 0, 200)
 	require.Equal(t, store.PullPaused, w.pullCursor(t, retailStream).State, "the other stream is untouched")
 
@@ -226,7 +226,7 @@ func TestPullContinuesInTheNextAttempt(t *testing.T) {
 	m := decodePullMeta(t, j)
 	n := int64(len(w.ds.NhanhCustomers))
 	requireCounts(t, j, m, n, 0, 0)
-	require.Equal(t, int64(8), m.Pages)
+	require.Equal(t, nhanhCustomerPages(w.ds, n), m.Pages)
 	require.Nil(t, m.ResumedFrom, "the same job continues; it resumes no other")
 	require.False(t, m.StoppedEarly)
 	requireMirror(t, w.Store, nhanhCustomerMirror, wantNhanhCustomers(w.ds.NhanhCustomers))

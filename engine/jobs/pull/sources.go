@@ -151,36 +151,49 @@ func writeArrived[R any](ctx context.Context, pages <-chan fetchedPage[R], write
 }
 
 // nhanhCustomerPages fetches pages of customer/list (100 rows, Nhanh's
-// cap; the client asks for it). Nhanh's next object is passed back exactly
-// as received.
+// cap; the client asks for it) of every type in turn, or of f.Type alone
+// when it is set. Nhanh does not document that a list without a type
+// returns every type (clients always send one), so "all customers" is asked
+// type by type (nhanh.CustomerTypes).
 func (d Deps) nhanhCustomerPages(f nhanh.CustomerFilter) pageFetcher[store.NhanhCustomer] {
-	return func(ctx context.Context, cursor json.RawMessage) (pulledPage[store.NhanhCustomer], error) {
-		page, err := d.Nhanh.ListCustomers(ctx, f, cursor)
-		if err != nil {
-			return pulledPage[store.NhanhCustomer]{}, err
-		}
-		rows := make([]store.NhanhCustomer, len(page.Customers))
-		for i, c := range page.Customers {
-			rows[i] = mirror.NhanhCustomer(c)
-		}
-		return pulledPage[store.NhanhCustomer]{rows: rows, next: page.Next}, nil
+	types := nhanh.CustomerTypes
+	if f.Type != nhanh.CustomerTypeAll {
+		types = []int{f.Type}
 	}
+	return partPages(types, func(typ int) pageFetcher[store.NhanhCustomer] {
+		f := f
+		f.Type = typ
+		return func(ctx context.Context, cursor json.RawMessage) (pulledPage[store.NhanhCustomer], error) {
+			page, err := d.Nhanh.ListCustomers(ctx, f, cursor)
+			if err != nil {
+				return pulledPage[store.NhanhCustomer]{}, fmt.Errorf("customers of type %d: %w", typ, err)
+			}
+			rows := make([]store.NhanhCustomer, len(page.Customers))
+			for i, c := range page.Customers {
+				rows[i] = mirror.NhanhCustomer(c)
+			}
+			return pulledPage[store.NhanhCustomer]{rows: rows, next: page.Next}, nil
+		}
+	})
 }
 
 // nhanhProductPages fetches pages of product/list, each product with its
-// stock per depot.
+// stock per depot, of every status in turn: whether a list without a status
+// returns every status is not documented (nhanh.ProductStatuses).
 func (d Deps) nhanhProductPages() pageFetcher[store.NhanhProduct] {
-	return func(ctx context.Context, cursor json.RawMessage) (pulledPage[store.NhanhProduct], error) {
-		page, err := d.Nhanh.ListProducts(ctx, nhanh.ProductFilter{}, cursor)
-		if err != nil {
-			return pulledPage[store.NhanhProduct]{}, err
+	return partPages(nhanh.ProductStatuses, func(status int) pageFetcher[store.NhanhProduct] {
+		return func(ctx context.Context, cursor json.RawMessage) (pulledPage[store.NhanhProduct], error) {
+			page, err := d.Nhanh.ListProducts(ctx, nhanh.ProductFilter{Status: status}, cursor)
+			if err != nil {
+				return pulledPage[store.NhanhProduct]{}, fmt.Errorf("products of status %d: %w", status, err)
+			}
+			rows := make([]store.NhanhProduct, len(page.Products))
+			for i, p := range page.Products {
+				rows[i] = mirror.NhanhProduct(p)
+			}
+			return pulledPage[store.NhanhProduct]{rows: rows, next: page.Next}, nil
 		}
-		rows := make([]store.NhanhProduct, len(page.Products))
-		for i, p := range page.Products {
-			rows[i] = mirror.NhanhProduct(p)
-		}
-		return pulledPage[store.NhanhProduct]{rows: rows, next: page.Next}, nil
-	}
+	})
 }
 
 // shopifyCustomerPages fetches pages of 250 customers matching query.

@@ -34,6 +34,10 @@ type pullWorldOptions struct {
 	ds *dataset.Dataset
 	// attemptTimeout, when set, replaces every kind's attempt timeout.
 	attemptTimeout time.Duration
+	// omittedFilters makes the Nhanh fake read a missing customer type as
+	// retail and a missing product status as active (the pessimistic
+	// reading of what Nhanh leaves undocumented).
+	omittedFilters bool
 }
 
 // pullWorld is a sandbox served through gates the test can close, a store,
@@ -42,6 +46,7 @@ type pullWorldOptions struct {
 type pullWorld struct {
 	*jobstest.World
 	ds           *dataset.Dataset // the world the sandbox started with
+	sandboxOpts  sandbox.Options  // the sandbox's options, but for its dataset
 	nhanhGate    *pullGate
 	shopifyGate  *pullGate
 	mu           sync.Mutex
@@ -55,9 +60,13 @@ func newPullWorld(t *testing.T, o pullWorldOptions) *pullWorld {
 		o.ds = dataset.Generate(pullWorldConfig)
 	}
 	nhanhGate, shopifyGate := newPullGate("/customer/list", "/product/list"), newPullGate()
-	b := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Sandbox: sandbox.Options{Dataset: o.ds, Seed: pullWorldConfig.Seed},
+	sbOpts := sandbox.Options{Seed: pullWorldConfig.Seed,
+		NhanhOmittedTypeMeansRetail: o.omittedFilters, NhanhOmittedStatusMeansActive: o.omittedFilters}
+	withDataset := sbOpts
+	withDataset.Dataset = o.ds
+	b := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Sandbox: withDataset,
 		Clients: gated(nhanhGate, shopifyGate, ""), NoEngine: true})
-	w := &pullWorld{World: b, ds: o.ds, bodyReturned: map[engine.JobID]chan error{},
+	w := &pullWorld{World: b, ds: o.ds, sandboxOpts: sbOpts, bodyReturned: map[engine.JobID]chan error{},
 		nhanhGate: nhanhGate, shopifyGate: shopifyGate}
 	w.current = b.Deps
 	kinds, err := jobs.Kinds(w.current)
@@ -176,10 +185,13 @@ func (w *pullWorld) bodyResult(t testing.TB, id engine.JobID) error {
 	}
 }
 
-// serve starts another sandbox serving ds and points both clients at it.
+// serve starts another sandbox serving ds, with the world's sandbox
+// options, and points both clients at it.
 func (w *pullWorld) serve(t testing.TB, ds *dataset.Dataset) *sandbox.Sandbox {
 	t.Helper()
-	sb := startSandbox(t, ds)
+	o := w.sandboxOpts
+	o.Dataset, o.Scale = ds, jobstest.DefaultScale
+	sb := jobstest.StartSandbox(t, o)
 	w.use(t, sb)
 	return sb
 }
