@@ -213,8 +213,13 @@ func (g *rateGovernor) reserveShared(ctx context.Context, endpoint string, ew *e
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	// Wake local waiters only if the slot given back was the last local
+	// one: waking them otherwise just sends them to be refused by the
+	// store too, and refused callers waking each other never settle.
+	if ew.inFlight+len(ew.freeAt) == g.limit {
+		ew.broadcast()
+	}
 	ew.inFlight--
-	ew.broadcast()
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return 0, time.Time{}, ctxErr
