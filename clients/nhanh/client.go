@@ -79,11 +79,15 @@ func New(cfg Config) (*Client, error) {
 	q := url.Values{}
 	q.Set("appId", cfg.AppID)
 	q.Set("businessId", cfg.BusinessID)
+	gov := newRateGovernor(cfg.Clock, cfg.WindowLimit, cfg.Window, cfg.WindowMargin, cfg.MaxLockWait)
+	if cfg.Budget != nil {
+		gov.share(cfg.Budget, cfg.AppID, cfg.BusinessID, cfg.RequestTimeout, cfg.Logger)
+	}
 	return &Client{
 		cfg:   cfg,
 		base:  strings.TrimRight(cfg.BaseURL, "/"),
 		query: q.Encode(),
-		gov:   newRateGovernor(cfg.Clock, cfg.WindowLimit, cfg.Window, cfg.WindowMargin, cfg.MaxLockWait),
+		gov:   gov,
 		retry: retry.Policy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax, Clock: cfg.Clock},
 	}, nil
 }
@@ -147,7 +151,7 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (envelope, er
 			lockWaits++
 			// Lock first, so no caller sends while the lock lasts, even when
 			// this one gives up.
-			c.gov.lock(op, c.cfg.Clock.Now().Add(callErr.RetryAfter+c.cfg.WindowMargin))
+			c.gov.lock(ctx, op, c.cfg.Clock.Now().Add(callErr.RetryAfter+c.cfg.WindowMargin))
 			if lockWaits > maxLockWaits || callErr.RetryAfter > c.cfg.MaxLockWait {
 				return envelope{}, callErr
 			}
@@ -219,6 +223,10 @@ func (c *Client) governorError(op string, err error) *apierr.Error {
 		wait := c.cfg.Clock.Until(locked.until)
 		return &apierr.Error{API: apiName, Op: op, Class: apierr.ClassRateLimit, Code: codeRateLimit,
 			Message: "endpoint locked by Nhanh until " + locked.until.UTC().Format(time.RFC3339), RetryAfter: wait, Err: err}
+	}
+	var shared *sharedBudgetError
+	if errors.As(err, &shared) {
+		return &apierr.Error{API: apiName, Op: op, Class: apierr.ClassTransient, Message: shared.Error(), Err: err}
 	}
 	return canceled(op, err)
 }

@@ -72,6 +72,10 @@ type Config struct {
 	BackoffMax  time.Duration
 	// MaxLockWait is the longest ERR_429 lock a call waits out.
 	MaxLockWait time.Duration
+	// Budget, when set, shares the rate windows and locks with every other
+	// process calling Nhanh as this app and business (several instances on
+	// one PostgreSQL database). Nil keeps the budget in this process only.
+	Budget BudgetStore
 }
 
 // Validate reports every setting that is missing or out of range. It never

@@ -2,6 +2,8 @@ package nhanh
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -32,6 +34,15 @@ type rateGovernor struct {
 	limit       int
 	hold        time.Duration
 	maxLockWait time.Duration
+
+	// shared, when set, is the window every process on the database shares
+	// (see BudgetStore); key names this client's app and business in it.
+	// requestTimeout bounds a request, so a slot whose release never comes
+	// (the process died) still leaves the shared window in time.
+	shared         BudgetStore
+	key            BudgetKey
+	requestTimeout time.Duration
+	log            *slog.Logger
 
 	mu        sync.Mutex
 	endpoints map[string]*endpointWindow
@@ -64,6 +75,22 @@ func newRateGovernor(clock clockwork.Clock, limit int, window, margin, maxLockWa
 		maxLockWait: maxLockWait,
 		endpoints:   map[string]*endpointWindow{},
 	}
+}
+
+// share makes the governor draw on store, the window shared by every
+// process calling Nhanh as app and business, before each request.
+func (g *rateGovernor) share(store BudgetStore, appID, businessID string, requestTimeout time.Duration, log *slog.Logger) {
+	g.shared = store
+	g.key = BudgetKey{AppID: appID, BusinessID: businessID}
+	g.requestTimeout = requestTimeout
+	g.log = log
+}
+
+// sharedKey is the BudgetKey of endpoint.
+func (g *rateGovernor) sharedKey(endpoint string) BudgetKey {
+	k := g.key
+	k.Endpoint = endpoint
+	return k
 }
 
 // endpoint returns the state of one endpoint; g.mu must be held.
@@ -121,7 +148,28 @@ func (g *rateGovernor) acquire(ctx context.Context, endpoint string) (release fu
 		case ew.inFlight+len(ew.freeAt) < g.limit:
 			ew.inFlight++
 			g.mu.Unlock()
-			return g.releaser(ew), nil
+			if g.shared == nil {
+				return g.releaser(ew, endpoint, 0), nil
+			}
+			slot, retryAt, err := g.reserveShared(ctx, endpoint, ew, now)
+			if err != nil {
+				return nil, err
+			}
+			if slot != 0 {
+				return g.releaser(ew, endpoint, slot), nil
+			}
+			if start.IsZero() {
+				start = now
+			}
+			// Another process holds the window (or Nhanh locked it): wait
+			// until the store says a slot may free, or for a local change.
+			g.mu.Lock()
+			changed := ew.changed
+			g.mu.Unlock()
+			if err := g.wait(ctx, retryAt, changed); err != nil {
+				return nil, err
+			}
+			continue
 		case len(ew.freeAt) > 0:
 			wake = ew.freeAt[0]
 		}
@@ -153,28 +201,108 @@ func (g *rateGovernor) wait(ctx context.Context, wake time.Time, changed <-chan 
 	return nil
 }
 
-func (g *rateGovernor) releaser(ew *endpointWindow) func() {
+// reserveShared asks the shared store for a slot after the local governor
+// granted one (ew.inFlight already counts it). When the store refuses, the
+// local slot is given back and the time to look again returned; a lock the
+// store reports is adopted locally so this process's other callers wait
+// without asking the store.
+func (g *rateGovernor) reserveShared(ctx context.Context, endpoint string, ew *endpointWindow, now time.Time) (slot int64, retryAt time.Time, err error) {
+	grant, err := g.shared.Reserve(ctx, g.sharedKey(endpoint), now, g.limit, now.Add(g.requestTimeout+g.hold))
+	if err == nil && grant.Granted() {
+		return grant.Slot, time.Time{}, nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	// Wake local waiters only if the slot given back was the last local
+	// one: waking them otherwise just sends them to be refused by the
+	// store too, and refused callers waking each other never settle.
+	if ew.inFlight+len(ew.freeAt) == g.limit {
+		ew.broadcast()
+	}
+	ew.inFlight--
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return 0, time.Time{}, ctxErr
+		}
+		return 0, time.Time{}, &sharedBudgetError{err: err}
+	}
+	if grant.LockedUntil.After(now) {
+		if grant.LockedUntil.After(ew.lockedUntil) {
+			ew.lockedUntil = grant.LockedUntil
+		}
+		if grant.LockedUntil.Sub(now) > g.maxLockWait {
+			return 0, time.Time{}, &lockedError{until: grant.LockedUntil}
+		}
+		return 0, grant.LockedUntil, nil
+	}
+	retryAt = grant.RetryAt
+	if !retryAt.After(now) {
+		// A store that names no time: look again after a short pause
+		// rather than spinning on it.
+		retryAt = now.Add(g.hold / 100)
+	}
+	return 0, retryAt, nil
+}
+
+// sharedBudgetError says the shared budget could not be consulted: no
+// request is sent without it, since sending blind could lock every instance.
+type sharedBudgetError struct{ err error }
+
+func (e *sharedBudgetError) Error() string {
+	return fmt.Sprintf("shared rate budget unavailable: %v", e.err)
+}
+
+func (e *sharedBudgetError) Unwrap() error { return e.err }
+
+// releaser returns the function that frees the local slot and, when slot
+// is set, moves the shared slot's expiry to when the request leaves the
+// window.
+func (g *rateGovernor) releaser(ew *endpointWindow, endpoint string, slot int64) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			g.mu.Lock()
-			defer g.mu.Unlock()
 			// Read the clock under the lock so freeAt stays in order.
 			ew.inFlight--
-			ew.freeAt = append(ew.freeAt, g.clock.Now().Add(g.hold))
+			freeAt := g.clock.Now().Add(g.hold)
+			ew.freeAt = append(ew.freeAt, freeAt)
 			ew.broadcast()
+			g.mu.Unlock()
+			if slot == 0 {
+				return
+			}
+			// A failed release only keeps the slot until its provisional
+			// expiry: the window is under-used for a while, never overrun.
+			// The request's own context may be over, so this one is not it.
+			ctx, cancel := context.WithTimeout(context.Background(), g.requestTimeout)
+			defer cancel()
+			if err := g.shared.Release(ctx, g.sharedKey(endpoint), slot, freeAt); err != nil {
+				g.log.Warn("nhanh shared budget: release failed; the slot stays until its provisional expiry",
+					"endpoint", endpoint, "error", err.Error())
+			}
 		})
 	}
 }
 
-// lock stops all requests to endpoint until until (a lock never shrinks).
-func (g *rateGovernor) lock(endpoint string, until time.Time) {
+// lock stops all requests to endpoint until until (a lock never shrinks),
+// and, with a shared budget, every other process's requests too.
+func (g *rateGovernor) lock(ctx context.Context, endpoint string, until time.Time) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	ew := g.endpoint(endpoint)
 	if until.After(ew.lockedUntil) {
 		ew.lockedUntil = until
 		ew.broadcast()
+	}
+	g.mu.Unlock()
+	if g.shared == nil {
+		return
+	}
+	// The lock must reach the others even when this caller gives up now.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.requestTimeout)
+	defer cancel()
+	if err := g.shared.Lock(lctx, g.sharedKey(endpoint), until); err != nil {
+		g.log.Warn("nhanh shared budget: could not share a lock; other instances learn it from Nhanh",
+			"endpoint", endpoint, "until", until, "error", err.Error())
 	}
 }
 

@@ -137,8 +137,8 @@ func TestGovernorLock(t *testing.T) {
 	b := setupGovernor(t, 10, time.Second, 0)
 	ctx := t.Context()
 	until := b.clock.Now().Add(5 * time.Second)
-	b.gov.lock("e", until)
-	b.gov.lock("e", until.Add(-time.Second)) // a lock never shrinks
+	b.gov.lock(context.Background(), "e", until)
+	b.gov.lock(context.Background(), "e", until.Add(-time.Second)) // a lock never shrinks
 	budget, _ := b.gov.snapshot()
 	require.Equal(t, until, budget["e"].LockedUntil)
 
@@ -160,7 +160,7 @@ func TestGovernorRefusesLongLock(t *testing.T) {
 	t.Parallel()
 	b := setupGovernor(t, 10, time.Second, 0)
 	until := b.clock.Now().Add(2 * time.Minute)
-	b.gov.lock("e", until)
+	b.gov.lock(context.Background(), "e", until)
 	_, err := b.gov.acquire(t.Context(), "e")
 	var locked *lockedError
 	require.ErrorAs(t, err, &locked)

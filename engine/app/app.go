@@ -79,7 +79,14 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	dates := newDateRecorders(clock)
-	nc, sc, clientErr := buildClients(cfg, logger, clock, dates)
+	var budget nhanh.BudgetStore
+	if s.Dialect() == store.Postgres {
+		// Several instances may share this database: they share Nhanh's
+		// windows too. On SQLite one process calls the APIs (see
+		// TakeProcessLease below), so its own governor is the whole budget.
+		budget = NhanhBudget{Store: s}
+	}
+	nc, sc, clientErr := buildClients(cfg, logger, clock, dates, budget)
 	deps := Deps{Config: cfg, Store: s, Nhanh: nc, Shopify: sc, ClientErr: clientErr, Logger: logger, Clock: clock}
 	kindsFn := opts.Kinds
 	if kindsFn == nil {
@@ -115,11 +122,11 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 
 // buildClients builds both API clients; a client whose settings are missing
 // is nil, and the error says what to set.
-func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders) (*nhanh.Client, *shopify.Client, error) {
+func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders, budget nhanh.BudgetStore) (*nhanh.Client, *shopify.Client, error) {
 	var errs []error
 	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
 		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock,
-		HTTPClient: dates.nhanh.Client()})
+		HTTPClient: dates.nhanh.Client(), Budget: budget})
 	if err != nil {
 		nc = nil
 		errs = append(errs, err)

@@ -2,6 +2,7 @@ package nhanhfake
 
 import (
 	"math"
+	"net/http"
 	"time"
 )
 
@@ -80,18 +81,32 @@ func (s *Server) Record() Record {
 	return out
 }
 
+// limitKey is the window a request counts in: Nhanh limits per app,
+// business and endpoint, so every client calling with the same app and
+// business shares it, whichever process it runs in.
+func limitKey(r *http.Request, endpoint string) string {
+	q := r.URL.Query()
+	return q.Get("appId") + "/" + q.Get("businessId") + "/" + endpoint
+}
+
+// limit returns the window of key, created on first use; s.mu is held.
+func (s *Server) limit(key string) *endpointLimit {
+	lim := s.limits[key]
+	if lim == nil {
+		lim = &endpointLimit{}
+		s.limits[key] = lim
+	}
+	return lim
+}
+
 // admit runs the rate rules for one arriving request. It returns the ERR_429
 // reply and true when the request is refused.
-func (s *Server) admit(endpoint string) (envelope, bool) {
+func (s *Server) admit(r *http.Request, endpoint string) (envelope, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Read the clock under the lock so arrival times are recorded in order.
 	now := s.opts.Clock.Now()
-	lim := s.limits[endpoint]
-	if lim == nil {
-		lim = &endpointLimit{}
-		s.limits[endpoint] = lim
-	}
+	lim := s.limit(limitKey(r, endpoint))
 	if s.record.endpoints == nil {
 		s.record.endpoints = map[string]EndpointRecord{}
 	}
@@ -129,11 +144,11 @@ func (s *Server) admit(endpoint string) (envelope, bool) {
 
 // lockChosen locks an endpoint because an injected fault said so. It is the
 // fake's choice, so it is not a violation; calls during it are.
-func (s *Server) lockChosen(endpoint string) envelope {
+func (s *Server) lockChosen(r *http.Request, endpoint string) envelope {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Clock.Now()
-	lim := s.limits[endpoint]
+	lim := s.limit(limitKey(r, endpoint))
 	lim.lockedUntil = now.Add(s.lock)
 	rec := s.record.endpoints[endpoint]
 	rec.Locks++

@@ -233,7 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, failure("ERR_METHOD_NOT_ALLOWED", "Only POST is accepted"))
 		return
 	}
-	if refusal, locked := s.admit(endpoint); locked {
+	if refusal, locked := s.admit(r, endpoint); locked {
 		writeJSON(w, http.StatusOK, refusal)
 		return
 	}

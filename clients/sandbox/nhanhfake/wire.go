@@ -118,11 +118,11 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, endpoint str
 	case fault.Throttle:
 		// The documented ERR_429 body uses "message", and the status is
 		// undocumented: this variant answers 429 with the singular field.
-		env := s.lockChosen(endpoint)
+		env := s.lockChosen(r, endpoint)
 		env.Message, env.Messages = rateLimitMessage, nil
 		writeJSON(w, http.StatusTooManyRequests, env)
 	case fault.Lock:
-		writeJSON(w, http.StatusOK, s.lockChosen(endpoint))
+		writeJSON(w, http.StatusOK, s.lockChosen(r, endpoint))
 	default:
 		return false
 	}
