@@ -251,6 +251,25 @@ func (t *Tally) Fail(f Failure) error {
 	return nil
 }
 
+// FailAll is Fail for many items, written in multi-row statements: a
+// checkpoint that fails tens of thousands of items writes them in a few
+// statements instead of one each.
+func (t *Tally) FailAll(fs []Failure) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	items := make([]store.FailedItem, len(fs))
+	for i, f := range fs {
+		items[i] = t.run.failedItem(f)
+	}
+	if err := t.run.engine.store.UpsertFailedItems(t.ctx, t.tx, items); err != nil {
+		return err
+	}
+	t.delta.Failed += int64(len(fs))
+	t.delta.Processed += int64(len(fs))
+	return nil
+}
+
 // Counters returns the run's counters with this checkpoint's counts so far.
 func (t *Tally) Counters() store.Counters {
 	return addCounters(t.run.Counters(), t.delta)

@@ -499,7 +499,11 @@ func (s *Store) FailedItems(ctx context.Context, q Querier, f FailedItemFilter) 
 }
 
 // CountFailedItems counts the failed items matching f (paging ignored).
+// Without a search the job's kept count answers (keptFailedItemCount).
 func (s *Store) CountFailedItems(ctx context.Context, q Querier, f FailedItemFilter) (int64, error) {
+	if f.Search == "" {
+		return keptFailedItemCount(ctx, q, f.JobID)
+	}
 	f.AfterID = 0
 	where, args := f.where()
 	var n int64

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -37,6 +38,7 @@ type mappingRow struct {
 	LastSyncedAt    time.Time
 	SyncError       string
 	SyncAttempts    int
+	CreatedByJob    int64
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }
@@ -46,24 +48,24 @@ func (t *mappingTable) selectList() string {
 	if t.withItem {
 		cols += ", inventory_item_gid"
 	}
-	return cols + ", status, match_method, last_synced_value, last_synced_at, sync_error, sync_attempts, created_at, updated_at"
+	return cols + ", status, match_method, last_synced_value, last_synced_at, sync_error, sync_attempts, created_by_job, created_at, updated_at"
 }
 
 func (t *mappingTable) scan(sc scanner) (mappingRow, error) {
 	var r mappingRow
 	var shopify sql.NullString
-	var synced sql.NullInt64
+	var synced, createdBy sql.NullInt64
 	var created, updated int64
 	dest := []any{&r.ID, &r.NhanhID, &shopify}
 	if t.withItem {
 		dest = append(dest, &r.InventoryItemID)
 	}
 	dest = append(dest, &r.Status, &r.MatchMethod, &r.LastSyncedValue, &synced, &r.SyncError,
-		&r.SyncAttempts, &created, &updated)
+		&r.SyncAttempts, &createdBy, &created, &updated)
 	if err := sc.Scan(dest...); err != nil {
 		return r, err
 	}
-	r.ShopifyID, r.LastSyncedAt = shopify.String, fromNullMillis(synced)
+	r.ShopifyID, r.LastSyncedAt, r.CreatedByJob = shopify.String, fromNullMillis(synced), createdBy.Int64
 	r.CreatedAt, r.UpdatedAt = FromMillis(created), FromMillis(updated)
 	return r, nil
 }
@@ -81,26 +83,30 @@ func (t *mappingTable) create(ctx context.Context, d Dialect, q Querier, rows []
 // insert writes rows with multi-row statements, turning a unique violation
 // into ErrConflict naming the side.
 func (t *mappingTable) insert(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time) error {
-	cols := []string{t.nhanhCol, t.shopifyCol, "status", "match_method", "created_at", "updated_at"}
-	if t.withItem {
-		cols = append(cols, "inventory_item_gid")
-	}
-	for chunk := range slices.Chunk(rows, rowsPerStatement(d)) {
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + t.table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-		b := binder{dialect: d}
-		for i, r := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			vals := []any{r.NhanhID, sql.NullString{String: r.ShopifyID, Valid: r.ShopifyID != ""},
-				string(r.Status), r.MatchMethod, Millis(now), Millis(now)}
-			if t.withItem {
-				vals = append(vals, r.InventoryItemID)
-			}
-			sb.WriteString("(" + b.list(vals) + ")")
+	perStatement := rowsPerStatement(d)
+	var full *sql.Stmt // the statement for a full chunk, prepared once per call
+	defer func() {
+		if full != nil {
+			_ = full.Close()
 		}
-		if _, err := q.ExecContext(ctx, sb.String(), b.args...); err != nil {
+	}()
+	for chunk := range slices.Chunk(rows, perStatement) {
+		query, args := t.insertStatement(d, chunk, now)
+		var err error
+		switch p, ok := q.(preparer); {
+		case d == SQLite && ok && len(chunk) == perStatement:
+			// As in mirror.write: SQLite would otherwise spend a third of a
+			// bulk insert parsing the same statement again.
+			if full == nil {
+				if full, err = p.PrepareContext(ctx, query); err != nil {
+					return fmt.Errorf("prepare %s mapping insert: %w", t.kind, err)
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		default:
+			_, err = q.ExecContext(ctx, query, args...)
+		}
+		if err != nil {
 			if isUniqueViolation(err) {
 				side := t.shopifyLabel
 				if violatesColumn(err, t.nhanhCol) {
@@ -114,21 +120,89 @@ func (t *mappingTable) insert(ctx context.Context, d Dialect, q Querier, rows []
 	return nil
 }
 
-func (t *mappingTable) checkFree(ctx context.Context, d Dialect, q Querier, rows []mappingRow) error {
+// insertStatement builds the multi-row insert of rows.
+func (t *mappingTable) insertStatement(d Dialect, rows []mappingRow, now time.Time) (string, []any) {
+	cols := []string{t.nhanhCol, t.shopifyCol, "status", "match_method", "created_by_job", "created_at", "updated_at"}
+	if t.withItem {
+		cols = append(cols, "inventory_item_gid")
+	}
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO " + t.table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	b := binder{dialect: d, args: make([]any, 0, len(rows)*len(cols))}
+	for i, r := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		vals := []any{r.NhanhID, sql.NullString{String: r.ShopifyID, Valid: r.ShopifyID != ""},
+			string(r.Status), r.MatchMethod, sql.NullInt64{Int64: r.CreatedByJob, Valid: r.CreatedByJob != 0},
+			Millis(now), Millis(now)}
+		if t.withItem {
+			vals = append(vals, r.InventoryItemID)
+		}
+		sb.WriteString("(" + b.list(vals) + ")")
+	}
+	return sb.String(), b.args
+}
+
+// insertFree inserts rows that the caller has seen free on both sides: rows
+// are validated as create does, but no stored mapping is looked up, so the
+// unique constraints alone refuse one in the way (ErrConflict naming only
+// the side; inTheWay names the mapping).
+func (t *mappingTable) insertFree(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time) error {
+	if _, _, err := t.validate(rows); err != nil {
+		return err
+	}
+	return t.insert(ctx, d, q, rows, now)
+}
+
+// inTheWay returns the stored mappings that share a Nhanh or a Shopify side
+// with one of rows, in id order.
+func (t *mappingTable) inTheWay(ctx context.Context, d Dialect, q Querier, rows []mappingRow) ([]mappingRow, error) {
+	nhanhIDs := make([]any, 0, len(rows))
+	shopifyIDs := make([]any, 0, len(rows))
+	for _, r := range rows {
+		nhanhIDs = append(nhanhIDs, r.NhanhID)
+		if r.ShopifyID != "" {
+			shopifyIDs = append(shopifyIDs, r.ShopifyID)
+		}
+	}
+	found := map[int64]mappingRow{}
+	for _, side := range []struct {
+		col string
+		ids []any
+	}{{t.nhanhCol, nhanhIDs}, {t.shopifyCol, shopifyIDs}} {
+		err := selectIn(ctx, d, q, t.selectList(), t.table, side.col, side.ids, func(sc scanner) error {
+			r, err := t.scan(sc)
+			found[r.ID] = r
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find %s mappings in the way: %w", t.kind, err)
+		}
+	}
+	out := make([]mappingRow, 0, len(found))
+	for _, r := range found {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b mappingRow) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// validate checks rows in memory: ids set, statuses that fit, and no side
+// given twice. It returns the ids of both sides, for the stored check.
+func (t *mappingTable) validate(rows []mappingRow) (nhanhIDs, shopifyIDs []any, err error) {
 	nhanh := make(map[int64]bool, len(rows))
 	shopify := make(map[string]bool, len(rows))
-	var nhanhIDs []any
-	var shopifyIDs []any
 	for _, r := range rows {
 		if r.NhanhID <= 0 {
-			return fmt.Errorf("create %s mapping: no %s id", t.kind, t.nhanhLabel)
+			return nil, nil, fmt.Errorf("create %s mapping: no %s id", t.kind, t.nhanhLabel)
 		}
 		if !r.Status.Valid() || (r.ShopifyID == "") != (r.Status == MappingUnmapped) {
-			return fmt.Errorf("create %s mapping for %s %d: status %q does not fit Shopify side %q",
+			return nil, nil, fmt.Errorf("create %s mapping for %s %d: status %q does not fit Shopify side %q",
 				t.kind, t.nhanhLabel, r.NhanhID, r.Status, r.ShopifyID)
 		}
 		if nhanh[r.NhanhID] {
-			return fmt.Errorf("create %s mapping: %s %d given twice: %w", t.kind, t.nhanhLabel, r.NhanhID, ErrConflict)
+			return nil, nil, fmt.Errorf("create %s mapping: %s %d given twice: %w", t.kind, t.nhanhLabel, r.NhanhID, ErrConflict)
 		}
 		nhanh[r.NhanhID] = true
 		nhanhIDs = append(nhanhIDs, r.NhanhID)
@@ -136,10 +210,20 @@ func (t *mappingTable) checkFree(ctx context.Context, d Dialect, q Querier, rows
 			continue
 		}
 		if shopify[r.ShopifyID] {
-			return fmt.Errorf("create %s mapping: %s %s given twice: %w", t.kind, t.shopifyLabel, r.ShopifyID, ErrConflict)
+			return nil, nil, fmt.Errorf("create %s mapping: %s %s given twice: %w", t.kind, t.shopifyLabel, r.ShopifyID, ErrConflict)
 		}
 		shopify[r.ShopifyID] = true
 		shopifyIDs = append(shopifyIDs, r.ShopifyID)
+	}
+	return nhanhIDs, shopifyIDs, nil
+}
+
+// checkFree validates rows and looks up the stored mappings in their way,
+// naming the first one found.
+func (t *mappingTable) checkFree(ctx context.Context, d Dialect, q Querier, rows []mappingRow) error {
+	nhanhIDs, shopifyIDs, err := t.validate(rows)
+	if err != nil {
+		return err
 	}
 	for _, side := range []struct {
 		col string

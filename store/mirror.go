@@ -20,6 +20,8 @@ type Querier = querier
 const (
 	// maxInParams caps the ids in one IN list.
 	maxInParams = 500
+	// maxArrayParams caps the ids in one PostgreSQL array parameter.
+	maxArrayParams = 10_000
 	// sqliteRowsPerStatement and postgresRowsPerStatement are the rows per
 	// multi-row INSERT. Measured with 100,000 customers: SQLite is flat from
 	// 50 to 200 rows once the statement is prepared; PostgreSQL is bound by
@@ -56,6 +58,49 @@ func (b *binder) bind(v any) string {
 		return "?"
 	}
 	return "$" + strconv.Itoa(len(b.args))
+}
+
+// in returns the condition that col is one of vs and binds them. On
+// PostgreSQL that is "col = ANY($n)" with the values as one array: one
+// statement text whatever the count, which the driver prepares and the server
+// plans once per connection. IN lists of every length seen were each
+// prepared and planned anew, and planned while a freshly filled table still
+// looked empty, as sequential scans: upserts into a fresh table slowed down
+// as it grew. SQLite gets "col IN (?, ...)", which it plans as index lookups
+// whatever its statistics say. vs must all be int64 or all be strings.
+func (b *binder) in(col string, vs []any) string {
+	if b.dialect == SQLite {
+		return col + " IN (" + b.list(vs) + ")"
+	}
+	return col + " = ANY(" + b.bind(pgArray(vs)) + ")"
+}
+
+// pgArray turns values of one type into the typed slice pgx sends as a
+// PostgreSQL array.
+func pgArray(vs []any) any {
+	if len(vs) > 0 {
+		if _, ok := vs[0].(string); ok {
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				out[i], _ = v.(string)
+			}
+			return out
+		}
+	}
+	out := make([]int64, len(vs))
+	for i, v := range vs {
+		out[i], _ = v.(int64)
+	}
+	return out
+}
+
+// inChunk is how many values one in condition takes: SQLite binds each as
+// a parameter, PostgreSQL sends one array.
+func inChunk(d Dialect) int {
+	if d == SQLite {
+		return maxInParams
+	}
+	return maxArrayParams
 }
 
 // list binds every value and returns the placeholders joined by commas.
@@ -157,13 +202,12 @@ func (m *mirror[K, R]) upsert(ctx context.Context, d Dialect, q Querier, rows []
 	return counts, nil
 }
 
-// load reads the stored rows among ids, in IN lists of at most maxInParams.
+// load reads the stored rows among ids (see binder.in).
 func (m *mirror[K, R]) load(ctx context.Context, d Dialect, q Querier, ids []K) (map[K]R, error) {
 	out := make(map[K]R, len(ids))
-	for chunk := range slices.Chunk(ids, maxInParams) {
+	for chunk := range slices.Chunk(ids, inChunk(d)) {
 		b := binder{dialect: d}
-		query := "SELECT " + m.selectList() + " FROM " + m.table +
-			" WHERE " + m.key + " IN (" + b.list(m.keyArgs(chunk)) + ")"
+		query := "SELECT " + m.selectList() + " FROM " + m.table + " WHERE " + b.in(m.key, m.keyArgs(chunk))
 		rows, err := q.QueryContext(ctx, query, b.args...)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", m.table, err)
@@ -183,13 +227,13 @@ func (m *mirror[K, R]) load(ctx context.Context, d Dialect, q Querier, ids []K) 
 	return out, nil
 }
 
-// selectIn runs "SELECT cols FROM table WHERE key IN (...)" over args, in IN
-// lists of at most maxInParams, and hands every row to scan. It serves the
+// selectIn runs "SELECT cols FROM table WHERE key IN (...)" over args (see
+// binder.in) and hands every row to scan. It serves the
 // projections that read a few columns of one batch of rows at once.
 func selectIn(ctx context.Context, d Dialect, q Querier, cols, table, key string, args []any, scan func(scanner) error) error {
-	for chunk := range slices.Chunk(args, maxInParams) {
+	for chunk := range slices.Chunk(args, inChunk(d)) {
 		b := binder{dialect: d}
-		rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE "+key+" IN ("+b.list(chunk)+")", b.args...)
+		rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE "+b.in(key, chunk), b.args...)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", table, err)
 		}
@@ -274,10 +318,10 @@ func (m *mirror[K, R]) writeStatement(d Dialect, rows []*R, pulled int64) (strin
 
 // touch records that unchanged rows were seen by this pull.
 func (m *mirror[K, R]) touch(ctx context.Context, d Dialect, q Querier, ids []K, now time.Time) error {
-	for chunk := range slices.Chunk(ids, maxInParams) {
+	for chunk := range slices.Chunk(ids, inChunk(d)) {
 		b := binder{dialect: d}
 		query := "UPDATE " + m.table + " SET pulled_at = " + b.bind(Millis(now)) +
-			" WHERE " + m.key + " IN (" + b.list(m.keyArgs(chunk)) + ")"
+			" WHERE " + b.in(m.key, m.keyArgs(chunk))
 		if _, err := q.ExecContext(ctx, query, b.args...); err != nil {
 			return fmt.Errorf("touch %s: %w", m.table, err)
 		}

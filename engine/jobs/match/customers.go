@@ -3,7 +3,6 @@ package match
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,11 +27,11 @@ var customerMatchMethods = map[string]string{store.MatchPhone: "matchedByPhone",
 // follows (clients/sandbox/dataset/truth.go).
 func (d Deps) autoMatchCustomers(ctx context.Context, r *engine.Run) error {
 	var params matchParams
-	if err := r.Params(&params); err != nil {
+	state, resumed, err := startMatch(r, &params)
+	if err != nil {
 		return err
 	}
-	r.SetMeta("dryRun", params.DryRun)
-	m, err := d.indexCustomers(ctx)
+	m, err := d.indexCustomers(ctx, int64(r.ID()))
 	if err != nil {
 		return err
 	}
@@ -40,49 +39,130 @@ func (d Deps) autoMatchCustomers(ctx context.Context, r *engine.Run) error {
 	r.SetMeta("nhanhCustomers", int64(m.pairs.lefts())+m.noKey)
 	r.SetMeta("shopifyCustomers", m.scanned)
 	r.SetMeta("phonesIndexed", m.byPhone.len())
-
-	tally := newMatchTally()
-	tally.noKey = m.noKey
-	r.Skipped(m.noKey)
-	w := &mappingWriter[store.CustomerMapping]{d: d, r: r, tally: tally, dryRun: params.DryRun,
-		create:  d.Store.CreateCustomerMappings,
-		nhanhID: func(cm store.CustomerMapping) int64 { return int64(cm.NhanhID) },
-		method:  func(cm store.CustomerMapping) string { return cm.MatchMethod },
+	if !resumed {
+		state.Tally.NoKey = m.noKey
+		r.Skipped(m.noKey)
 	}
-	names := &customerNames{s: d.Store, cache: map[extid.ShopifyCustomerGID]string{}}
-	var decided []pairedRefs
-	err = m.pairs.decide(func(v verdict) error {
-		if v.kind == verdictPaired {
-			decided = append(decided, pairedRefs{left: v.left, right: v.right})
+	state.Tally.report(r, customerMatchMethods)
+
+	w := &batchWriter[store.CustomerMapping]{r: r, dryRun: params.DryRun, methods: customerMatchMethods,
+		state: &state, checkpointed: d.Checkpointed,
+		insert: func(ctx context.Context, q store.Querier, ms []store.CustomerMapping) error {
+			return d.Store.InsertMatchedCustomerMappings(ctx, q, ms, d.Clock.Now())
+		},
+		inTheWay: d.Store.CustomerMappingsInTheWay,
+		nhanhID:  func(cm store.CustomerMapping) int64 { return int64(cm.NhanhID) },
+		method:   func(cm store.CustomerMapping) string { return cm.MatchMethod },
+		describeWay: func(cm, way store.CustomerMapping) string {
+			switch {
+			case way.NhanhID == cm.NhanhID:
+				return fmt.Sprintf("Nhanh customer %d has mapping %d", cm.NhanhID, way.ID)
+			case way.ShopifyID == cm.ShopifyID:
+				return fmt.Sprintf("Shopify customer %s is already mapped to Nhanh customer %d (mapping %d)",
+					cm.ShopifyID, way.NhanhID, way.ID)
+			}
+			return ""
+		},
+	}
+	var verdicts []verdict
+	var last int64
+	flush := func() error {
+		if len(verdicts) == 0 {
 			return nil
 		}
-		return m.reportUnmatched(ctx, r, tally, names, v)
-	})
-	if err == nil {
-		err = m.writePairs(ctx, w, decided)
-	}
-	tally.report(r, customerMatchMethods)
-	return err
-}
-
-// pairedRefs is one decided pair.
-type pairedRefs struct{ left, right int32 }
-
-// writePairs creates the mappings in the order of their Shopify ids: the
-// unique index on them is the largest an insert updates, and filling it in
-// order instead of all over saves SQLite about a third of the time
-// (measured with 450,000 mappings). Shopify ids of one shop have the same
-// number of digits, so numeric order is the index's text order.
-func (m *customerMatch) writePairs(ctx context.Context, w *mappingWriter[store.CustomerMapping], pairs []pairedRefs) error {
-	slices.SortFunc(pairs, func(a, b pairedRefs) int { return cmp.Compare(m.shopify.nums[a.right], m.shopify.nums[b.right]) })
-	for _, p := range pairs {
-		err := w.add(ctx, store.CustomerMapping{NhanhID: m.nhanh[p.left], ShopifyID: m.shopify.gid(p.right),
-			Status: store.MappingPending, MatchMethod: m.method(p.left)})
+		if err := timeUp(ctx); err != nil {
+			return err
+		}
+		b, err := m.batch(ctx, d.Store, int64(r.ID()), verdicts, last)
 		if err != nil {
 			return err
 		}
+		verdicts = verdicts[:0]
+		return w.commit(ctx, b)
 	}
-	return w.flush(ctx)
+	size := cmp.Or(d.BatchSize, matchBatch)
+	err = m.pairs.decide(func(v verdict) error {
+		id := int64(m.nhanh[v.left])
+		if id <= state.Done || m.isOwn(v.left) {
+			return nil // decided by an earlier attempt of this job
+		}
+		verdicts, last = append(verdicts, v), id
+		if len(verdicts) >= size {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return err
+}
+
+// batch turns the verdicts of a batch of Nhanh customers into the mappings
+// to create, in the order of their Shopify ids (the unique index on them is
+// the largest an insert updates, and filling it in order saves SQLite about
+// a third of the time; Shopify ids of one shop have the same number of
+// digits, so numeric order is the index's text order), and the failed items.
+func (m *customerMatch) batch(ctx context.Context, s *store.Store, job int64, vs []verdict, last int64) (*batch[store.CustomerMapping], error) {
+	b := &batch[store.CustomerMapping]{last: last}
+	names, err := m.names(ctx, s, vs)
+	if err != nil {
+		return nil, err
+	}
+	var paired []verdict
+	for _, v := range vs {
+		if v.kind == verdictPaired {
+			if owner, ok := m.shopify.own[v.right]; ok {
+				// Mapped by an earlier attempt of this job to another
+				// customer: a mirror changed between the attempts.
+				b.tally.AlreadyMapped++
+				b.failures = append(b.failures, matchFailure(int64(m.nhanh[v.left]), "match by "+m.key(v.left),
+					fmt.Sprintf("no unmapped Shopify customer has %s: %s is already mapped to Nhanh customer %d",
+						m.key(v.left), m.describe(names, []int32{v.right})[0], owner)))
+				continue
+			}
+			paired = append(paired, v)
+			continue
+		}
+		if f, ok := m.unmatched(&b.tally, names, v); ok {
+			b.failures = append(b.failures, f)
+		} else {
+			b.skipped++
+		}
+	}
+	slices.SortFunc(paired, func(a, b verdict) int { return cmp.Compare(m.shopify.nums[a.right], m.shopify.nums[b.right]) })
+	b.mappings = make([]store.CustomerMapping, len(paired))
+	for i, v := range paired {
+		b.mappings[i] = store.CustomerMapping{NhanhID: m.nhanh[v.left], ShopifyID: m.shopify.gid(v.right),
+			Status: store.MappingPending, MatchMethod: m.method(v.left), CreatedByJob: job}
+	}
+	return b, nil
+}
+
+// names reads the names of the Shopify customers the failures among vs
+// will name, in one query; the match itself keeps no names in memory.
+func (m *customerMatch) names(ctx context.Context, s *store.Store, vs []verdict) (map[extid.ShopifyCustomerGID]string, error) {
+	var gids []extid.ShopifyCustomerGID
+	for _, v := range vs {
+		switch v.kind {
+		case verdictAmbiguous, verdictTakenAlready:
+			for _, rt := range v.named {
+				gids = append(gids, m.shopify.gid(rt))
+			}
+		case verdictConflict, verdictPaired:
+			if _, own := m.shopify.own[v.right]; v.kind == verdictConflict || own {
+				gids = append(gids, m.shopify.gid(v.right))
+			}
+		}
+	}
+	if len(gids) == 0 {
+		return nil, nil
+	}
+	names, err := s.ShopifyCustomerNames(ctx, s.Reader(), gids)
+	if err != nil {
+		return nil, fmt.Errorf("read the names of Shopify customers: %w", err)
+	}
+	return names, nil
 }
 
 // customerMatch is the in-memory state of one customer match: the unmapped
@@ -96,8 +176,9 @@ type customerMatch struct {
 	byPhone *keyIndex[phone.Number]
 	byEmail *keyIndex[string]
 	shopify customerRefs
-	noKey   int64 // unmapped Nhanh customers with neither a number nor an e-mail
-	scanned int64 // Shopify customers read
+	noKey   int64  // unmapped Nhanh customers with neither a number nor an e-mail
+	scanned int64  // Shopify customers read
+	own     []bool // per left, when the job resumes: mapped by an earlier attempt
 
 	nums  []phone.Number // scratch
 	lefts []int32        // scratch
@@ -105,18 +186,20 @@ type customerMatch struct {
 
 // indexCustomers reads the unmapped Nhanh customers' keys, then streams the
 // Shopify customers' contacts and links each Shopify customer to the Nhanh
-// customers it reaches.
-func (d Deps) indexCustomers(ctx context.Context) (*customerMatch, error) {
+// customers it reaches. Mappings made by job (an earlier attempt of the
+// running one) count as not made yet.
+func (d Deps) indexCustomers(ctx context.Context, job int64) (*customerMatch, error) {
 	m := &customerMatch{pairs: newPairSet(), emails: map[int32]string{},
 		byPhone: newKeyIndex[phone.Number](), byEmail: newKeyIndex[string](),
-		shopify: customerRefs{odd: map[int32]extid.ShopifyCustomerGID{}, mappedTo: map[int32]extid.NhanhCustomerID{}}}
-	err := d.Store.EachUnmappedNhanhCustomer(ctx, d.Store.Reader(), func(k store.NhanhCustomerKeys) {
-		m.addNhanh(k.ID, k.Mobile, k.Email)
+		shopify: customerRefs{odd: map[int32]extid.ShopifyCustomerGID{}, mappedTo: map[int32]extid.NhanhCustomerID{},
+			own: map[int32]extid.NhanhCustomerID{}}}
+	err := d.Store.EachUnmappedNhanhCustomer(ctx, d.Store.Reader(), job, func(k store.NhanhCustomerKeys) {
+		m.addNhanh(k.ID, k.Mobile, k.Email, k.Own)
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = d.Store.EachShopifyCustomerContact(ctx, d.Store.Reader(), func(c store.ShopifyCustomerContact) {
+	err = d.Store.EachShopifyCustomerContact(ctx, d.Store.Reader(), job, func(c store.ShopifyCustomerContact) {
 		m.scanned++
 		m.nums = phone.AppendAll(m.nums[:0], c.Phone)
 		m.nums = phone.AppendAll(m.nums, c.AddressPhone)
@@ -129,7 +212,7 @@ func (d Deps) indexCustomers(ctx context.Context) (*customerMatch, error) {
 	return m, nil
 }
 
-func (m *customerMatch) addNhanh(id extid.NhanhCustomerID, mobile, email string) {
+func (m *customerMatch) addNhanh(id extid.NhanhCustomerID, mobile, email string, own bool) {
 	m.nums = distinctNumbers(phone.AppendAll(m.nums[:0], mobile))
 	email = emailKey(email)
 	if len(m.nums) == 0 && email == "" {
@@ -138,6 +221,12 @@ func (m *customerMatch) addNhanh(id extid.NhanhCustomerID, mobile, email string)
 	}
 	l := m.pairs.addLeft()
 	m.nhanh = append(m.nhanh, id)
+	if own && m.own == nil {
+		m.own = make([]bool, l, l+1)
+	}
+	if m.own != nil {
+		m.own = append(m.own, own)
+	}
 	if len(m.nums) == 0 {
 		m.phone = append(m.phone, 0)
 		m.emails[l] = email
@@ -165,11 +254,14 @@ func (m *customerMatch) link(c store.ShopifyCustomerContact, nums []phone.Number
 	if len(m.lefts) == 0 {
 		return
 	}
-	r := m.shopify.add(c.ID, c.MappedTo)
+	r := m.shopify.add(c.ID, c.MappedTo, c.Own)
 	for _, l := range distinct(m.lefts) {
-		m.pairs.link(l, r, c.MappedTo != 0)
+		m.pairs.link(l, r, c.MappedTo != 0 && !c.Own)
 	}
 }
+
+// isOwn reports whether left l was mapped by an earlier attempt of the job.
+func (m *customerMatch) isOwn(l int32) bool { return int(l) < len(m.own) && m.own[l] }
 
 // method is how left l matches: by phone, or by e-mail when it has no number.
 func (m *customerMatch) method(l int32) string {
@@ -187,111 +279,75 @@ func (m *customerMatch) key(l int32) string {
 	return "phone " + m.phone[l].String()
 }
 
-// reportUnmatched counts a Nhanh customer left without a mapping and, when
-// an operator can resolve it, records a failed item saying how.
-func (m *customerMatch) reportUnmatched(ctx context.Context, r *engine.Run, t *matchTally, names *customerNames, v verdict) error {
+// unmatched counts a Nhanh customer left without a mapping and, when an
+// operator can resolve it, returns the failed item saying how.
+func (m *customerMatch) unmatched(t *matchTally, names map[extid.ShopifyCustomerGID]string, v verdict) (engine.Failure, bool) {
 	key := m.key(v.left)
 	var msg string
 	switch v.kind {
 	case verdictNone:
-		t.noCandidate++
-		r.Skipped(1)
-		return nil
+		t.NoCandidate++
+		return engine.Failure{}, false
 	case verdictAmbiguous:
-		t.ambiguous++
-		described, err := m.describe(ctx, names, v.named)
-		if err != nil {
-			return err
-		}
+		t.Ambiguous++
 		msg = fmt.Sprintf("%s is on %s: %s; map this customer by hand", key,
-			plural(v.count, "Shopify customer", "Shopify customers"), listNamed(described, v.count))
+			plural(v.count, "Shopify customer", "Shopify customers"), listNamed(m.describe(names, v.named), v.count))
 	case verdictConflict:
-		t.conflicts++
-		described, err := m.describe(ctx, names, []int32{v.right})
-		if err != nil {
-			return err
-		}
+		t.Conflicts++
 		rivals := make([]string, len(v.rivals))
 		for i, l := range v.rivals {
 			rivals[i] = fmt.Sprintf("%d (%s)", m.nhanh[l], m.key(l))
 		}
 		msg = fmt.Sprintf("Shopify customer %s, found by %s, is also the only match of %s: %s; "+
-			"none of them was mapped: map the right one by hand", described[0], key,
+			"none of them was mapped: map the right one by hand", m.describe(names, []int32{v.right})[0], key,
 			plural(v.count, "other Nhanh customer", "other Nhanh customers"), listNamed(rivals, v.count))
-	case verdictTakenAlready:
-		t.alreadyMapped++
-		described, err := m.describe(ctx, names, v.named)
-		if err != nil {
-			return err
-		}
+	default: // verdictTakenAlready
+		t.AlreadyMapped++
+		described := m.describe(names, v.named)
 		for i, rt := range v.named {
 			described[i] += fmt.Sprintf(" is already mapped to Nhanh customer %d", m.shopify.mappedTo[rt])
 		}
 		msg = fmt.Sprintf("no unmapped Shopify customer has %s: %s", key, strings.Join(described, "; "))
-	default:
-		return fmt.Errorf("customer match: unexpected verdict %d", v.kind)
 	}
-	return matchFailure(ctx, r, int64(m.nhanh[v.left]), "match by "+key, msg)
+	return matchFailure(int64(m.nhanh[v.left]), "match by "+key, msg), true
 }
 
-// describe names Shopify customers for a message: "gid (Nguyễn Thị Lan)".
-func (m *customerMatch) describe(ctx context.Context, names *customerNames, rights []int32) ([]string, error) {
+// describe names Shopify customers for a message: "gid (Nguyễn Thị Lan)". A
+// customer deleted since it was read is named by its id alone.
+func (m *customerMatch) describe(names map[extid.ShopifyCustomerGID]string, rights []int32) []string {
 	out := make([]string, len(rights))
 	for i, rt := range rights {
 		gid := m.shopify.gid(rt)
-		name, err := names.name(ctx, gid)
-		if err != nil {
-			return nil, err
-		}
 		out[i] = string(gid)
-		if name != "" {
+		if name := names[gid]; name != "" {
 			out[i] += " (" + name + ")"
 		}
 	}
-	return out, nil
-}
-
-// customerNames looks up the names of the few Shopify customers a failure
-// names; the match itself keeps no names in memory.
-type customerNames struct {
-	s     *store.Store
-	cache map[extid.ShopifyCustomerGID]string
-}
-
-func (n *customerNames) name(ctx context.Context, gid extid.ShopifyCustomerGID) (string, error) {
-	if name, ok := n.cache[gid]; ok {
-		return name, nil
-	}
-	c, err := n.s.ShopifyCustomer(ctx, n.s.Reader(), gid)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// Deleted since it was read: the id alone still identifies it.
-	case err != nil:
-		return "", fmt.Errorf("read Shopify customer %s: %w", gid, err)
-	}
-	// Vietnamese order: family and middle names (LastName) before the given name.
-	name := strings.TrimSpace(c.LastName + " " + c.FirstName)
-	n.cache[gid] = name
-	return name, nil
+	return out
 }
 
 // customerRefs numbers the Shopify customers reached by some Nhanh
 // customer, keeping only the numeric part of each GID (a GID of another
-// shape is kept whole) and, for those already mapped, the Nhanh customer.
+// shape is kept whole) and, for those already mapped, the Nhanh customer:
+// in mappedTo, or in own when the running job mapped it.
 type customerRefs struct {
 	nums     []int64
 	odd      map[int32]extid.ShopifyCustomerGID
 	mappedTo map[int32]extid.NhanhCustomerID
+	own      map[int32]extid.NhanhCustomerID
 }
 
-func (t *customerRefs) add(id extid.ShopifyCustomerGID, mappedTo extid.NhanhCustomerID) int32 {
+func (t *customerRefs) add(id extid.ShopifyCustomerGID, mappedTo extid.NhanhCustomerID, own bool) int32 {
 	r := int32(len(t.nums))
 	n, err := extid.ParseTypedGID(string(id), extid.ResourceCustomer)
 	if err != nil {
 		n, t.odd[r] = 0, id
 	}
 	t.nums = append(t.nums, n)
-	if mappedTo != 0 {
+	switch {
+	case mappedTo != 0 && own:
+		t.own[r] = mappedTo
+	case mappedTo != 0:
 		t.mappedTo[r] = mappedTo
 	}
 	return r

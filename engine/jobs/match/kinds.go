@@ -5,6 +5,8 @@
 package match
 
 import (
+	"context"
+
 	"github.com/jonboulle/clockwork"
 
 	"syncops/engine"
@@ -21,6 +23,12 @@ const (
 type Deps struct {
 	Store *store.Store
 	Clock clockwork.Clock
+	// BatchSize is how many Nhanh records are decided per checkpoint; zero
+	// means matchBatch.
+	BatchSize int
+	// Checkpointed, when set, is called after each batch commits with the
+	// id of the last Nhanh record decided; tests end an attempt there.
+	Checkpointed func(ctx context.Context, done int64)
 }
 
 var dryRunParam = engine.ParamSpec{Name: "dryRun", Kind: engine.ParamBool,

@@ -11,10 +11,34 @@ package match
 //	shared match     -> failed item on each claimant ("conflicts")
 //	target mapped    -> failed item naming the mapping in the way ("alreadyMapped")
 //
-// A rerun leaves mapped Nhanh records alone, so it needs no checkpoint: an
-// interrupted run is simply started again. Since mapped Shopify records are
-// not candidates, a rerun after mappings were made (by hand or by the run
-// before) may pair a record whose other candidates have been taken since.
+// Resuming. The outcomes are written in batches of Nhanh records in id
+// order, each batch's mappings, failed items, counters, metadata and
+// checkpoint ("every record up to id N is decided") in one transaction
+// (engine.Run.CheckpointTx), so an attempt that ends (its time budget, a
+// shutdown, a crash) leaves either all of a batch or none of it. The next
+// attempt of the same job reads the mirrors again and decides again, but
+// takes the mappings the job itself created as not made yet (they record
+// the job that made them): with the mirrors unchanged it reaches exactly the
+// decisions of the attempt before, skips the records up to the checkpoint,
+// and ends with the counters and failed items of an uninterrupted run. Every
+// record is decided once, by the attempt that commits its batch:
+//   - a mapping created by an earlier attempt is counted once, by the batch
+//     that created it, and never found "in the way" later;
+//   - a failed item is written with its batch, so an attempt that ends
+//     before committing leaves none behind; the attempt that redoes the
+//     batch decides the record again (it may pair it, if a mirror changed
+//     meanwhile) and only its decision is kept;
+//   - if a mirror changed between attempts, records after the checkpoint
+//     are decided on the new data, those before it keep their outcome.
+//
+// A new job (a rerun) is different: it leaves mapped Nhanh records alone,
+// and since mapped Shopify records are not candidates, it may pair a record
+// whose other candidates have been taken since.
+//
+// Conflicts are found in memory: matching has read every mapping, so a pair
+// it decides has both sides free. The unique constraints remain the safety
+// net against a mapping made meanwhile by someone else; a batch they refuse
+// is written again with the mappings in the way looked up and named.
 
 import (
 	"context"
@@ -23,125 +47,222 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"syncops/clients/apierr"
 	"syncops/engine"
 	"syncops/store"
 )
 
-// mappingWriteBatch is how many mappings are created per transaction.
-// SQLite writes every page a transaction dirtied once per commit, and new
-// mappings land all over the unique index of Shopify ids: measured with
-// 450,000 mappings, 1,000 per transaction took 17 s, 10,000 took 8 s and
-// 50,000 took 6.5 s. A batch of this size holds the single writer for well
-// under a second.
-const mappingWriteBatch = 25_000
+// matchBatch is how many Nhanh records are decided per checkpoint. SQLite
+// writes every page a transaction dirtied once per commit, and new mappings
+// land all over the unique index of Shopify ids, so fewer, larger batches
+// write less; a batch of this size still commits in well under a second on
+// either database, so an attempt's time budget is never overrun by much.
+const matchBatch = 50_000
 
 // matchParams are the parameters of both auto-match kinds.
 type matchParams struct {
 	DryRun bool `json:"dryRun"`
 }
 
-// matchTally counts the outcome of every Nhanh record considered.
-type matchTally struct {
-	matched       map[string]int64 // by match method
-	noCandidate   int64
-	noKey         int64
-	ambiguous     int64
-	conflicts     int64
-	alreadyMapped int64
-	created       int64
+func (p *matchParams) dryRun() bool { return p.DryRun }
+
+// matchState is an auto-match checkpoint.
+type matchState struct {
+	// Done is the id of the last Nhanh record decided: every record up to it
+	// has its outcome committed.
+	Done int64 `json:"done"`
+	// Tally is the outcome so far.
+	Tally matchTally `json:"tally"`
 }
 
-func newMatchTally() *matchTally { return &matchTally{matched: map[string]int64{}} }
+// matchTally counts the outcome of every Nhanh record considered.
+type matchTally struct {
+	Matched       map[string]int64 `json:"matched"` // by match method
+	NoCandidate   int64            `json:"noCandidate"`
+	NoKey         int64            `json:"noKey"`
+	Ambiguous     int64            `json:"ambiguous"`
+	Conflicts     int64            `json:"conflicts"`
+	AlreadyMapped int64            `json:"alreadyMapped"`
+	Created       int64            `json:"created"`
+}
 
 // report writes the tally into the job's metadata under stable keys;
 // methods names the match methods of the kind (each gets matchedBy<Method>).
 func (t *matchTally) report(r *engine.Run, methods map[string]string) {
 	for method, key := range methods {
-		r.SetMeta(key, t.matched[method])
+		r.SetMeta(key, t.Matched[method])
 	}
-	r.SetMeta("noCandidate", t.noCandidate)
-	r.SetMeta("noKey", t.noKey)
-	r.SetMeta("ambiguous", t.ambiguous)
-	r.SetMeta("conflicts", t.conflicts)
-	r.SetMeta("alreadyMapped", t.alreadyMapped)
-	r.SetMeta("created", t.created)
+	r.SetMeta("noCandidate", t.NoCandidate)
+	r.SetMeta("noKey", t.NoKey)
+	r.SetMeta("ambiguous", t.Ambiguous)
+	r.SetMeta("conflicts", t.Conflicts)
+	r.SetMeta("alreadyMapped", t.AlreadyMapped)
+	r.SetMeta("created", t.Created)
 }
 
-// matchFailure records one Nhanh record an operator must look at.
-func matchFailure(ctx context.Context, r *engine.Run, nhanhID int64, request, message string) error {
-	return r.Fail(ctx, engine.Failure{Key: strconv.FormatInt(nhanhID, 10), Message: message,
-		Class: apierr.ClassValidation, Request: request})
+func (t matchTally) clone() matchTally {
+	c := t
+	c.Matched = make(map[string]int64, len(t.Matched))
+	for k, v := range t.Matched {
+		c.Matched[k] = v
+	}
+	return c
 }
 
-// mappingWriter creates mappings in batches, one transaction each, and
-// counts them as they commit. With dryRun it only counts.
-type mappingWriter[M any] struct {
-	d       Deps
+// startMatch reads an auto-match run's parameters into params and returns
+// its checkpoint, and whether it resumes one.
+func startMatch(r *engine.Run, params interface{ dryRun() bool }) (matchState, bool, error) {
+	if err := r.Params(params); err != nil {
+		return matchState{}, false, err
+	}
+	r.SetMeta("dryRun", params.dryRun())
+	var state matchState
+	resumed, err := r.Resume(&state)
+	if err != nil {
+		return state, false, err
+	}
+	if state.Tally.Matched == nil {
+		state.Tally.Matched = map[string]int64{}
+	}
+	return state, resumed, nil
+}
+
+// matchFailure is the failed item of one Nhanh record an operator must
+// look at.
+func matchFailure(nhanhID int64, request, message string) engine.Failure {
+	return engine.Failure{Key: strconv.FormatInt(nhanhID, 10), Message: message,
+		Class: apierr.ClassValidation, Request: request}
+}
+
+// batchWriter commits the outcome of a batch of Nhanh records with a
+// checkpoint. M is the mapping type.
+type batchWriter[M any] struct {
 	r       *engine.Run
-	tally   *matchTally
 	dryRun  bool
-	create  func(ctx context.Context, q store.Querier, ms []M, now time.Time) error
-	nhanhID func(M) int64
-	method  func(M) string
-	pending []M
+	methods map[string]string
+	state   *matchState
+	// insert writes mappings the match saw free; inTheWay finds the stored
+	// mappings that refused them.
+	insert   func(ctx context.Context, q store.Querier, ms []M) error
+	inTheWay func(ctx context.Context, q store.Querier, ms []M) ([]M, error)
+	nhanhID  func(M) int64
+	method   func(M) string
+	// describeWay says why m cannot be created because of mapping way.
+	describeWay func(m, way M) string
+	// checkpointed, when set, is called after each batch commits.
+	checkpointed func(ctx context.Context, done int64)
 }
 
-func (w *mappingWriter[M]) add(ctx context.Context, m M) error {
-	w.pending = append(w.pending, m)
-	if len(w.pending) >= mappingWriteBatch {
-		return w.flush(ctx)
+// batch is the outcome of one batch of Nhanh records.
+type batch[M any] struct {
+	last     int64 // the last Nhanh id decided
+	mappings []M
+	failures []engine.Failure
+	skipped  int64
+	tally    matchTally // the batch's own counts (no Matched, no Created: counted as written)
+}
+
+// commit writes b with its checkpoint. When the unique constraints refuse
+// the mappings (a mapping made meanwhile by someone else), the transaction
+// is rolled back and the batch written again with the mappings in the way
+// looked up: only the records they block fail, saying which mapping blocks.
+func (w *batchWriter[M]) commit(ctx context.Context, b *batch[M]) error {
+	err := w.commitChecked(ctx, b, false)
+	if errors.Is(err, store.ErrConflict) {
+		err = w.commitChecked(ctx, b, true)
+	}
+	if err != nil {
+		return err
+	}
+	if w.checkpointed != nil {
+		w.checkpointed(ctx, b.last)
 	}
 	return nil
 }
 
-// flush writes the pending mappings.
-func (w *mappingWriter[M]) flush(ctx context.Context) error {
-	batch := w.pending
-	w.pending = w.pending[:0]
-	if len(batch) == 0 {
-		return nil
-	}
-	if w.dryRun {
-		w.counted(batch)
-		return nil
-	}
-	return w.write(ctx, batch)
-}
-
-// write creates ms in one transaction. When they meet a mapping created
-// meanwhile by someone else (an operator mapping by hand while the job ran),
-// the halves are written apart until the mappings in the way are found;
-// only those fail.
-func (w *mappingWriter[M]) write(ctx context.Context, ms []M) error {
-	now := w.d.Clock.Now()
-	err := w.d.Store.InTx(ctx, func(tx *sql.Tx) error { return w.create(ctx, tx, ms, now) })
-	switch {
-	case err == nil:
-		w.counted(ms)
-		w.tally.created += int64(len(ms))
-		return nil
-	case !errors.Is(err, store.ErrConflict):
-		return err
-	case len(ms) > 1:
-		half := len(ms) / 2
-		if err := w.write(ctx, ms[:half]); err != nil {
+func (w *batchWriter[M]) commitChecked(ctx context.Context, b *batch[M], lookUp bool) error {
+	state := &matchState{Done: b.last}
+	return w.r.CheckpointTx(ctx, state, func(tx *sql.Tx, t *engine.Tally) error {
+		tally := w.state.Tally.clone()
+		addTally(&tally, b.tally)
+		mappings, failures := b.mappings, b.failures
+		if !w.dryRun && lookUp {
+			var blocked []engine.Failure
+			var err error
+			mappings, blocked, err = w.setAsideBlocked(ctx, tx, mappings)
+			if err != nil {
+				return err
+			}
+			tally.AlreadyMapped += int64(len(blocked))
+			failures = append(append([]engine.Failure(nil), failures...), blocked...)
+		}
+		if !w.dryRun && len(mappings) > 0 {
+			if err := w.insert(ctx, tx, mappings); err != nil {
+				return err
+			}
+			tally.Created += int64(len(mappings))
+		}
+		for _, m := range mappings {
+			tally.Matched[w.method(m)]++
+		}
+		if err := t.FailAll(failures); err != nil {
 			return err
 		}
-		return w.write(ctx, ms[half:])
-	}
-	w.tally.alreadyMapped++
-	msg := "mapped meanwhile by someone else, so it was not matched automatically: " + err.Error()
-	return matchFailure(ctx, w.r, w.nhanhID(ms[0]), "create mapping", msg)
+		t.Succeeded(int64(len(mappings)))
+		t.Skipped(b.skipped)
+		state.Tally = tally
+		tally.report(w.r, w.methods)
+		w.state.Done, w.state.Tally = state.Done, tally
+		return nil
+	})
 }
 
-func (w *mappingWriter[M]) counted(ms []M) {
-	for _, m := range ms {
-		w.tally.matched[w.method(m)]++
+// setAsideBlocked splits ms into those still free and failures for those a
+// stored mapping blocks.
+func (w *batchWriter[M]) setAsideBlocked(ctx context.Context, q store.Querier, ms []M) ([]M, []engine.Failure, error) {
+	way, err := w.inTheWay(ctx, q, ms)
+	if err != nil {
+		return nil, nil, err
 	}
-	w.r.Succeeded(int64(len(ms)))
+	var free []M
+	var blocked []engine.Failure
+	for _, m := range ms {
+		var reasons []string
+		for _, o := range way {
+			if why := w.describeWay(m, o); why != "" {
+				reasons = append(reasons, why)
+			}
+		}
+		if len(reasons) == 0 {
+			free = append(free, m)
+			continue
+		}
+		msg := "mapped meanwhile by someone else, so it was not matched automatically: " + strings.Join(reasons, "; ")
+		blocked = append(blocked, matchFailure(w.nhanhID(m), "create mapping", msg))
+	}
+	return free, blocked, nil
+}
+
+// timeUp returns the context's error once it is done: the attempt's time
+// is up (or the job is stopping), and the next attempt continues from the
+// checkpoint. It asks Done, not Err, which a fake clock's context answers
+// only once done.
+func timeUp(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+		return nil
+	}
+}
+
+func addTally(t *matchTally, b matchTally) {
+	t.NoCandidate += b.NoCandidate
+	t.NoKey += b.NoKey
+	t.Ambiguous += b.Ambiguous
+	t.Conflicts += b.Conflicts
+	t.AlreadyMapped += b.AlreadyMapped
 }
 
 // listNamed joins up to maxNamed descriptions and says how many more there

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,15 +30,15 @@ var productMatchMethods = map[string]string{store.MatchSKU: "matchedBySKU", matc
 // reference system left it empty).
 func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
 	var params productMatchParams
-	if err := r.Params(&params); err != nil {
+	state, resumed, err := startMatch(r, &params)
+	if err != nil {
 		return err
 	}
-	r.SetMeta("dryRun", params.DryRun)
 	sell, err := d.newSellable(ctx, params.IncludeArchived)
 	if err != nil {
 		return err
 	}
-	m, err := d.indexProducts(ctx, sell)
+	m, err := d.indexProducts(ctx, int64(r.ID()), sell)
 	if err != nil {
 		return err
 	}
@@ -45,32 +46,99 @@ func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
 	r.SetTotal(int64(len(m.nhanh)) + m.noKey + sell.excluded())
 	r.SetMeta("nhanhProducts", int64(len(m.nhanh))+m.noKey+sell.excluded())
 	r.SetMeta("shopifyVariants", m.scanned)
+	if !resumed {
+		state.Tally.NoKey = m.noKey
+		r.Skipped(m.noKey + sell.excluded())
+	}
+	state.Tally.report(r, productMatchMethods)
 
-	tally := newMatchTally()
-	tally.noKey = m.noKey
-	r.Skipped(m.noKey + sell.excluded())
-	w := &mappingWriter[store.ProductMapping]{d: d, r: r, tally: tally, dryRun: params.DryRun,
-		create:  d.Store.CreateProductMappings,
-		nhanhID: func(pm store.ProductMapping) int64 { return int64(pm.NhanhID) },
-		method:  func(pm store.ProductMapping) string { return pm.MatchMethod },
+	w := &batchWriter[store.ProductMapping]{r: r, dryRun: params.DryRun, methods: productMatchMethods,
+		state: &state, checkpointed: d.Checkpointed,
+		insert: func(ctx context.Context, q store.Querier, ms []store.ProductMapping) error {
+			return d.Store.InsertMatchedProductMappings(ctx, q, ms, d.Clock.Now())
+		},
+		inTheWay: d.Store.ProductMappingsInTheWay,
+		nhanhID:  func(pm store.ProductMapping) int64 { return int64(pm.NhanhID) },
+		method:   func(pm store.ProductMapping) string { return pm.MatchMethod },
+		describeWay: func(pm, way store.ProductMapping) string {
+			switch {
+			case way.NhanhID == pm.NhanhID:
+				return fmt.Sprintf("Nhanh product %d has mapping %d", pm.NhanhID, way.ID)
+			case way.ShopifyID == pm.ShopifyID:
+				return fmt.Sprintf("Shopify variant %s is already mapped to Nhanh product %d (mapping %d)",
+					pm.ShopifyID, way.NhanhID, way.ID)
+			}
+			return ""
+		},
+	}
+	b := &batch[store.ProductMapping]{}
+	size := cmp.Or(d.BatchSize, matchBatch)
+	decided := 0
+	flush := func() error {
+		if decided == 0 {
+			return nil
+		}
+		if err := timeUp(ctx); err != nil {
+			return err
+		}
+		if err := w.commit(ctx, b); err != nil {
+			return err
+		}
+		b, decided = &batch[store.ProductMapping]{}, 0
+		return nil
 	}
 	err = m.pairs.decide(func(v verdict) error {
-		if v.kind == verdictPaired {
-			left, right := m.nhanh[v.left], m.variants[v.right]
-			method := store.MatchSKU
-			if left.sku == "" || right.sku == "" {
-				method = matchBarcode
-			}
-			return w.add(ctx, store.ProductMapping{NhanhID: left.id, ShopifyID: right.id,
-				InventoryItemID: right.item, Status: store.MappingPending, MatchMethod: method})
+		left := m.nhanh[v.left]
+		if int64(left.id) <= state.Done || left.own {
+			return nil // decided by an earlier attempt of this job
 		}
-		return d.reportUnmatchedProduct(ctx, r, tally, m, v)
+		b.last, decided = int64(left.id), decided+1
+		if err := d.decideProduct(ctx, m, b, v, int64(r.ID())); err != nil {
+			return err
+		}
+		if decided >= size {
+			return flush()
+		}
+		return nil
 	})
 	if err == nil {
-		err = w.flush(ctx)
+		err = flush()
 	}
-	tally.report(r, productMatchMethods)
 	return err
+}
+
+// decideProduct adds the outcome of verdict v to batch b.
+func (d Deps) decideProduct(ctx context.Context, m *productMatch, b *batch[store.ProductMapping], v verdict, job int64) error {
+	left := m.nhanh[v.left]
+	if v.kind != verdictPaired {
+		f, ok, err := d.unmatchedProduct(ctx, &b.tally, m, v)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+			b.failures = append(b.failures, f)
+		default:
+			b.skipped++
+		}
+		return nil
+	}
+	right := m.variants[v.right]
+	if right.own != 0 {
+		// Mapped by an earlier attempt of this job to another product: a
+		// mirror changed between the attempts.
+		b.tally.AlreadyMapped++
+		b.failures = append(b.failures, matchFailure(int64(left.id), "match by "+m.key(v.left),
+			fmt.Sprintf("no unmapped Shopify variant matches %s: %s is already mapped to Nhanh product %d",
+				m.key(v.left), m.describe([]int32{v.right})[0], right.own)))
+		return nil
+	}
+	method := store.MatchSKU
+	if left.sku == "" || right.sku == "" {
+		method = matchBarcode
+	}
+	b.mappings = append(b.mappings, store.ProductMapping{NhanhID: left.id, ShopifyID: right.id,
+		InventoryItemID: right.item, Status: store.MappingPending, MatchMethod: method, CreatedByJob: job})
+	return nil
 }
 
 // productMatch is the in-memory state of one product match. Catalogues are
@@ -90,6 +158,7 @@ type productMatch struct {
 type nhanhProductKeys struct {
 	id           extid.NhanhProductID
 	sku, barcode string // as compared
+	own          bool   // mapped by an earlier attempt of the running job
 }
 
 type variantRef struct {
@@ -97,30 +166,35 @@ type variantRef struct {
 	item     extid.ShopifyInventoryItemGID
 	sku      string // as compared
 	label    string
-	mappedTo extid.NhanhProductID
+	mappedTo extid.NhanhProductID // mapped by someone else than the running job
+	own      extid.NhanhProductID // mapped by an earlier attempt of the running job
 }
 
 // indexProducts reads the unmapped Nhanh products' keys, then streams the
 // Shopify variants and links each to the products it reaches; only the
-// rows sell takes for sellable units are keyed.
-func (d Deps) indexProducts(ctx context.Context, sell *sellable) (*productMatch, error) {
+// rows sell takes for sellable units are keyed. Mappings made by job (an
+// earlier attempt of the running one) count as not made yet.
+func (d Deps) indexProducts(ctx context.Context, job int64, sell *sellable) (*productMatch, error) {
 	m := &productMatch{pairs: newPairSet(), bySKU: newKeyIndex[string](), byBarcode: newKeyIndex[string]()}
-	mappedNhanh, err := d.Store.MappedNhanhProducts(ctx, d.Store.Reader())
+	mappedNhanh := map[extid.NhanhProductID]bool{} // true: by the running job
+	mappedVariants := map[extid.ShopifyVariantGID]store.ProductMappingSides{}
+	err := d.Store.EachProductMappingSides(ctx, d.Store.Reader(), job, func(pm store.ProductMappingSides) {
+		mappedNhanh[pm.NhanhID] = pm.Own
+		if pm.ShopifyID != "" {
+			mappedVariants[pm.ShopifyID] = pm
+		}
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read product mappings: %w", err)
+		return nil, err
 	}
 	err = d.Store.EachNhanhProduct(ctx, d.Store.Reader(), func(p store.NhanhProduct) error {
-		if _, mapped := mappedNhanh[p.ID]; !mapped && sell.nhanh(p) {
-			m.addNhanh(p)
+		if own, mapped := mappedNhanh[p.ID]; (!mapped || own) && sell.nhanh(p) {
+			m.addNhanh(p, own)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read Nhanh products: %w", err)
-	}
-	mappedVariants, err := d.Store.MappedShopifyVariants(ctx, d.Store.Reader())
-	if err != nil {
-		return nil, fmt.Errorf("read product mappings: %w", err)
 	}
 	err = d.Store.EachShopifyVariant(ctx, d.Store.Reader(), func(v store.ShopifyVariant) error {
 		if sell.variant(v) {
@@ -134,8 +208,8 @@ func (d Deps) indexProducts(ctx context.Context, sell *sellable) (*productMatch,
 	return m, nil
 }
 
-func (m *productMatch) addNhanh(p store.NhanhProduct) {
-	k := nhanhProductKeys{id: p.ID, sku: productKey(p.Code), barcode: productKey(p.Barcode)}
+func (m *productMatch) addNhanh(p store.NhanhProduct, own bool) {
+	k := nhanhProductKeys{id: p.ID, sku: productKey(p.Code), barcode: productKey(p.Barcode), own: own}
 	if k.sku == "" && k.barcode == "" {
 		m.noKey++
 		return
@@ -150,7 +224,7 @@ func (m *productMatch) addNhanh(p store.NhanhProduct) {
 	}
 }
 
-func (m *productMatch) addVariant(v store.ShopifyVariant, mappedTo extid.NhanhProductID) {
+func (m *productMatch) addVariant(v store.ShopifyVariant, mapping store.ProductMappingSides) {
 	m.scanned++
 	sku, barcode := productKey(v.SKU), productKey(v.Barcode)
 	m.lefts = m.lefts[:0]
@@ -170,10 +244,15 @@ func (m *productMatch) addVariant(v store.ShopifyVariant, mappedTo extid.NhanhPr
 		return
 	}
 	r := int32(len(m.variants))
-	m.variants = append(m.variants, variantRef{id: v.ID, item: v.InventoryItemID, sku: sku,
-		label: variantLabel(v), mappedTo: mappedTo})
+	ref := variantRef{id: v.ID, item: v.InventoryItemID, sku: sku, label: variantLabel(v)}
+	if mapping.Own {
+		ref.own = mapping.NhanhID
+	} else {
+		ref.mappedTo = mapping.NhanhID
+	}
+	m.variants = append(m.variants, ref)
 	for _, l := range distinct(m.lefts) {
-		m.pairs.link(l, r, mappedTo != 0)
+		m.pairs.link(l, r, ref.mappedTo != 0)
 	}
 }
 
@@ -197,22 +276,21 @@ func (m *productMatch) describe(rights []int32) []string {
 	return out
 }
 
-// reportUnmatchedProduct counts a Nhanh product left without a mapping and,
-// when an operator can resolve it, records a failed item saying how.
-func (d Deps) reportUnmatchedProduct(ctx context.Context, r *engine.Run, t *matchTally, m *productMatch, v verdict) error {
+// unmatchedProduct counts a Nhanh product left without a mapping and, when
+// an operator can resolve it, returns the failed item saying how.
+func (d Deps) unmatchedProduct(ctx context.Context, t *matchTally, m *productMatch, v verdict) (engine.Failure, bool, error) {
 	key := m.key(v.left)
 	var msg string
 	switch v.kind {
 	case verdictNone:
-		t.noCandidate++
-		r.Skipped(1)
-		return nil
+		t.NoCandidate++
+		return engine.Failure{}, false, nil
 	case verdictAmbiguous:
-		t.ambiguous++
+		t.Ambiguous++
 		msg = fmt.Sprintf("%s matches %s: %s; map this product by hand or make the SKUs unique", key,
 			plural(v.count, "Shopify variant", "Shopify variants"), listNamed(m.describe(v.named), v.count))
 	case verdictConflict:
-		t.conflicts++
+		t.Conflicts++
 		rivals := make([]string, len(v.rivals))
 		for i, l := range v.rivals {
 			rivals[i] = fmt.Sprintf("%d (%s)", m.nhanh[l].id, m.key(l))
@@ -221,14 +299,14 @@ func (d Deps) reportUnmatchedProduct(ctx context.Context, r *engine.Run, t *matc
 			"none of them was mapped: map the right one by hand", m.describe([]int32{v.right})[0], key,
 			plural(v.count, "other Nhanh product", "other Nhanh products"), listNamed(rivals, v.count))
 	case verdictTakenAlready:
-		t.alreadyMapped++
+		t.AlreadyMapped++
 		described := m.describe(v.named)
 		for i, rt := range v.named {
 			owner := m.variants[rt].mappedTo
 			described[i] += fmt.Sprintf(" is already mapped to Nhanh product %d", owner)
 			gone, err := d.nhanhProductGone(ctx, owner)
 			if err != nil {
-				return err
+				return engine.Failure{}, false, err
 			}
 			if gone {
 				described[i] += ", which Nhanh no longer lists: delete that mapping first"
@@ -236,9 +314,9 @@ func (d Deps) reportUnmatchedProduct(ctx context.Context, r *engine.Run, t *matc
 		}
 		msg = fmt.Sprintf("no unmapped Shopify variant matches %s: %s", key, strings.Join(described, "; "))
 	default:
-		return fmt.Errorf("product match: unexpected verdict %d", v.kind)
+		return engine.Failure{}, false, fmt.Errorf("product match: unexpected verdict %d", v.kind)
 	}
-	return matchFailure(ctx, r, int64(m.nhanh[v.left].id), "match by "+key, msg)
+	return matchFailure(int64(m.nhanh[v.left].id), "match by "+key, msg), true, nil
 }
 
 // nhanhProductGone reports whether the Nhanh product is deleted at Nhanh
