@@ -1,12 +1,11 @@
 package scheduler
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/go-co-op/gocron/v2"
+	"github.com/robfig/cron/v3"
 )
 
 // Off is the spec that disables a schedule (its cron expression is kept).
@@ -55,8 +54,14 @@ type tickSchedule interface {
 	Next(t time.Time) time.Time
 }
 
-// parseSpec parses an operator's cron expression in loc. Cron expressions
-// go through gocron's own parser, so what validates is what runs.
+// cronParser reads 5-field expressions, 6-field ones with seconds first, and
+// descriptors (@hourly, @daily, ...). @every is ours (everySchedule).
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month |
+	cron.Dow | cron.Descriptor)
+
+// parseSpec parses an operator's cron expression in loc. The schedule it
+// returns is the one the scheduler's timers follow, so what validates is
+// what runs.
 func parseSpec(spec string, loc *time.Location, now time.Time) (tickSchedule, error) {
 	spec = strings.TrimSpace(spec)
 	switch {
@@ -68,34 +73,34 @@ func parseSpec(spec string, loc *time.Location, now time.Time) (tickSchedule, er
 	if rest, ok := cutPrefixFold(spec, "@every"); ok {
 		return parseEvery(spec, rest, loc)
 	}
-	c := gocron.NewDefaultCron(true)
-	if err := c.IsValid(spec, loc, now); err != nil {
-		return nil, &CronError{Spec: spec, Reason: cronReason(err)}
+	sched, err := cronParser.Parse(spec)
+	if err != nil {
+		return nil, &CronError{Spec: spec, Reason: err.Error()}
 	}
-	return c, nil
+	zoned := zonedSchedule{schedule: sched, loc: loc}
+	if zoned.Next(now).IsZero() {
+		return nil, &CronError{Spec: spec, Reason: "it never fires (no such date)"}
+	}
+	return zoned, nil
 }
+
+// zonedSchedule reads a cron schedule's fields in loc, whatever zone the
+// time it is asked about is in (an expression that names its own zone with
+// CRON_TZ= keeps it).
+type zonedSchedule struct {
+	schedule cron.Schedule
+	loc      *time.Location
+}
+
+// Next returns the first tick strictly after t, or the zero time when
+// there is none within the parser's search (five years).
+func (z zonedSchedule) Next(t time.Time) time.Time { return z.schedule.Next(t.In(z.loc)) }
 
 func cutPrefixFold(s, prefix string) (string, bool) {
 	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
 		return "", false
 	}
 	return s[len(prefix):], true
-}
-
-// cronReason turns gocron's joined error into the parser's own words.
-func cronReason(err error) string {
-	if errors.Is(err, gocron.ErrCronJobInvalid) {
-		return "it never fires (no such date)"
-	}
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		for _, e := range joined.Unwrap() {
-			if !errors.Is(e, gocron.ErrCronJobParse) {
-				return e.Error()
-			}
-		}
-	}
-	return err.Error()
 }
 
 func parseEvery(spec, rest string, loc *time.Location) (tickSchedule, error) {
@@ -154,13 +159,3 @@ func nextRuns(s tickSchedule, from time.Time, n int, loc *time.Location) []time.
 	}
 	return out
 }
-
-// gocronCron hands an already parsed schedule to gocron, so gocron fires on
-// exactly the ticks the scheduler computes (including aligned @every ones).
-type gocronCron struct{ schedule tickSchedule }
-
-// IsValid accepts: the spec was parsed before the job was built.
-func (g gocronCron) IsValid(string, *time.Location, time.Time) error { return nil }
-
-// Next returns the first tick after lastRun.
-func (g gocronCron) Next(lastRun time.Time) time.Time { return g.schedule.Next(lastRun) }

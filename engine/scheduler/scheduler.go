@@ -1,15 +1,17 @@
-// Package scheduler starts jobs on the operator's schedules: one named gocron
-// job per enabled schedule, in the operator's time zone, whose tick does
-// nothing but call engine.Start with the tick's scheduled time.
+// Package scheduler starts jobs on the operator's schedules: one timer per
+// enabled schedule, in the operator's time zone, whose tick does nothing but
+// call engine.Start with the tick's scheduled time. Cron expressions are
+// read by robfig/cron's parser; the timers run on the injected clock, so
+// tests drive them with a fake one.
 //
 // Schedules live in the database, so every face (console, SSH, CLI) edits
 // them through this package and every running instance follows: each one
-// polls the schedules' version and rebuilds the gocron jobs that changed.
+// polls the schedules' version and rebuilds the timers that changed.
 //
 //	New ──> idle ──Start──> running ──Stop──> stopped
 //	                          │  ▲
 //	                          └──┘ every ReloadInterval: poll SchedulesVersion,
-//	                               rebuild the changed gocron jobs
+//	                               rebuild the changed timers
 //
 // A tick has four outcomes:
 //
@@ -34,7 +36,6 @@ import (
 	"time"
 	_ "time/tzdata" // the default zone must load on hosts without a zoneinfo database
 
-	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
 
 	"syncops/engine"
@@ -74,8 +75,8 @@ type Config struct {
 	// OnTick, when set, is called after every tick with its outcome (for
 	// metrics and tests). It runs on the tick's goroutine; keep it short.
 	OnTick func(Tick)
-	// OnReload, when set, is called after a reload rebuilt the gocron jobs
-	// of the listed job types.
+	// OnReload, when set, is called after a reload rebuilt the timers of the
+	// listed job types.
 	OnReload func(changed []string)
 }
 
@@ -129,13 +130,14 @@ type Scheduler struct {
 	clock  clockwork.Clock
 	logger *slog.Logger
 
-	// reloadMu serialises reloads (the poll loop, Set, Start) so the gocron
-	// jobs always match one reading of the table. Take it before mu.
+	// reloadMu serialises reloads (the poll loop, Set, Start) so the timers
+	// always match one reading of the table. Take it before mu.
 	reloadMu sync.Mutex
 
 	mu          sync.Mutex
 	state       runState
-	gocron      gocron.Scheduler
+	runCtx      context.Context // parent of every timer; cancelled by Stop
+	stopTimers  context.CancelFunc
 	entries     map[string]*entry // by job type
 	version     store.ScheduleVersion
 	haveVersion bool
@@ -151,8 +153,9 @@ type entry struct {
 	params   engine.Params
 	paramKey string // the stored parameters, to notice edits
 	schedule tickSchedule
-	job      gocron.Job
-	armedAt  time.Time // when the gocron job was built
+	stop     context.CancelFunc // ends the timer
+	done     chan struct{}      // closed when the timer (and a tick in progress) ended
+	armedAt  time.Time          // when the timer was started
 	lastTick time.Time // the last tick handled; guarded by Scheduler.mu
 }
 
@@ -186,20 +189,14 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		s.reloadMu.Unlock()
 		return ErrStopped
 	}
-	gs, err := gocron.NewScheduler(gocron.WithClock(s.clock), gocron.WithLocation(s.loc))
-	if err != nil {
-		s.mu.Unlock()
-		s.reloadMu.Unlock()
-		return fmt.Errorf("scheduler: %w", err)
-	}
-	gs.Start()
-	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	runCtx, stopTimers := context.WithCancel(context.WithoutCancel(ctx))
+	loopCtx, cancel := context.WithCancel(runCtx)
 	done := make(chan struct{})
-	s.gocron, s.state, s.stopLoop, s.loopDone = gs, stateRunning, cancel, done
+	s.runCtx, s.stopTimers, s.state, s.stopLoop, s.loopDone = runCtx, stopTimers, stateRunning, cancel, done
 	s.mu.Unlock()
 	go s.pollLoop(loopCtx, done) // its first reload waits for this one
 
-	err = s.reloadLocked(ctx, true)
+	err := s.reloadLocked(ctx, true)
 	s.reloadMu.Unlock()
 	if err == nil {
 		s.logger.InfoContext(ctx, "scheduler started", slog.String("timezone", s.loc.String()),
@@ -208,15 +205,20 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	// Undo, unless a concurrent Stop already took it down.
 	s.mu.Lock()
-	ours := s.state == stateRunning && s.gocron == gs
+	ours := s.state == stateRunning && s.runCtx == runCtx
+	var armed map[string]*entry
 	if ours {
-		s.gocron, s.state, s.entries, s.haveVersion, s.stopLoop, s.loopDone = nil, stateIdle, map[string]*entry{}, false, nil, nil
+		armed = s.entries
+		s.runCtx, s.stopTimers, s.state, s.entries, s.haveVersion, s.stopLoop, s.loopDone =
+			nil, nil, stateIdle, map[string]*entry{}, false, nil, nil
 	}
 	s.mu.Unlock()
 	if ours {
-		cancel()
+		stopTimers()
 		<-done
-		_ = gs.Shutdown()
+		for _, en := range armed {
+			<-en.done
+		}
 	}
 	return err
 }
@@ -232,22 +234,34 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	}
 	wasRunning := s.state == stateRunning
 	s.state = stateStopped
-	gs, cancel, done := s.gocron, s.stopLoop, s.loopDone
+	stopTimers, cancel, done := s.stopTimers, s.stopLoop, s.loopDone
 	s.mu.Unlock()
 	if !wasRunning {
 		return nil
 	}
+	// Cancel every timer before waiting for anything, so no new tick starts
+	// even when Stop runs out of time waiting for one in progress.
 	cancel()
+	stopTimers()
 	var errs []error
 	select {
 	case <-done:
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("scheduler: stop: reload loop: %w", ctx.Err()))
 	}
-	// Shut gocron down even when out of time: it stops its timers first, so
-	// no tick fires after Stop returns.
-	if err := gs.ShutdownWithContext(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("scheduler: stop: %w", err))
+	// The reload loop has ended (or Stop is out of time): the entries no
+	// longer change.
+	s.reloadMu.Lock()
+	s.mu.Lock()
+	armed := s.entries
+	s.mu.Unlock()
+	s.reloadMu.Unlock()
+	for jobType, en := range armed {
+		select {
+		case <-en.done:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("scheduler: stop: tick of %s in progress: %w", jobType, ctx.Err()))
+		}
 	}
 	if len(errs) == 0 {
 		s.logger.InfoContext(ctx, "scheduler stopped")
@@ -285,7 +299,7 @@ func (s *Scheduler) pollLoop(ctx context.Context, done chan<- struct{}) {
 	}
 }
 
-// reload rebuilds the gocron jobs whose schedule changed since the last
+// reload rebuilds the timers whose schedule changed since the last
 // reload (all of them when force is set).
 func (s *Scheduler) reload(ctx context.Context, force bool) error {
 	s.reloadMu.Lock()
@@ -295,7 +309,7 @@ func (s *Scheduler) reload(ctx context.Context, force bool) error {
 
 func (s *Scheduler) reloadLocked(ctx context.Context, force bool) error {
 	s.mu.Lock()
-	gs, running, last, have := s.gocron, s.state == stateRunning, s.version, s.haveVersion
+	runCtx, running, last, have := s.runCtx, s.state == stateRunning, s.version, s.haveVersion
 	current := make(map[string]*entry, len(s.entries))
 	for t, en := range s.entries {
 		current[t] = en
@@ -325,27 +339,20 @@ func (s *Scheduler) reloadLocked(ctx context.Context, force bool) error {
 			delete(wanted, jobType) // unchanged: keep its job and its tick history
 			continue
 		}
-		// The only error is ErrJobNotFound: already gone, which is the goal.
-		_ = gs.RemoveJob(en.job.ID())
+		// Wait for the timer to end, so when reload returns no removed
+		// schedule can fire any more.
+		en.stop()
+		<-en.done
 		delete(current, jobType)
 		changed = append(changed, jobType)
 	}
 	for jobType, en := range wanted {
-		if err := s.arm(gs, en); err != nil {
-			if !errors.Is(err, ErrStopped) {
-				s.logger.ErrorContext(ctx, "cannot schedule", slog.String("type", jobType), slog.Any("error", err))
-			}
-			continue
-		}
+		s.arm(runCtx, en)
 		current[jobType] = en
 		if !slices.Contains(changed, jobType) {
 			changed = append(changed, jobType)
 		}
 	}
-	// RemoveJob only queues the removal; a Jobs call is served after it, so
-	// when reload returns no removed job can fire any more.
-	_ = gs.Jobs()
-
 	s.mu.Lock()
 	s.entries, s.version, s.haveVersion = current, v, true
 	s.mu.Unlock()
@@ -390,20 +397,37 @@ func (s *Scheduler) wantedEntries(ctx context.Context, rows []store.Schedule) ma
 	return wanted
 }
 
-// arm builds the gocron job of an entry.
-func (s *Scheduler) arm(gs gocron.Scheduler, en *entry) error {
-	en.armedAt = s.clock.Now()
-	job, err := gs.NewJob(gocron.CronJob(en.cron, true),
-		gocron.NewTask(func(ctx context.Context) { s.tick(ctx, en) }),
-		gocron.WithName(en.jobType),
-		gocron.WithCronImplementation(gocronCron{schedule: en.schedule}),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule))
-	if err != nil {
-		return err
+// arm starts the timer of an entry.
+func (s *Scheduler) arm(runCtx context.Context, en *entry) {
+	ctx, stop := context.WithCancel(runCtx)
+	en.armedAt, en.stop, en.done = s.clock.Now(), stop, make(chan struct{})
+	go s.fire(ctx, en)
+}
+
+// fire is an entry's timer: it sleeps until the schedule's next tick, ticks,
+// and sleeps again. A tick runs to its end even when the timer is stopped
+// meanwhile (Stop waits for it). A tick that outlasts the next one makes the
+// timer skip to the tick after: ticks are never queued behind a slow one.
+func (s *Scheduler) fire(ctx context.Context, en *entry) {
+	defer close(en.done)
+	var last time.Time // the tick the timer last fired for
+	for {
+		from := s.clock.Now()
+		if last.After(from) { // the timer fired a little early
+			from = last
+		}
+		next := en.schedule.Next(from)
+		if next.IsZero() {
+			return
+		}
+		timer := s.clock.NewTimer(next.Sub(s.clock.Now()))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.Chan():
+		}
+		last = next
+		s.tick(context.WithoutCancel(ctx), en)
 	}
-	if job == nil { // gocron answers nil, nil when it is shutting down
-		return ErrStopped
-	}
-	en.job = job
-	return nil
 }

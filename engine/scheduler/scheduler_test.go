@@ -181,7 +181,7 @@ func TestTwoInstancesStartOneJobPerTick(t *testing.T) {
 
 			ticks := []time.Time{local(1, 22, 2, 0), local(1, 22, 4, 0), local(1, 22, 6, 0)}
 			for i, at := range ticks {
-				b.advanceTo(t, at, 4) // two reload tickers, two gocron timers
+				b.advanceTo(t, at, 4) // two reload tickers, two schedule timers
 				outcomes := map[scheduler.Outcome]int{}
 				var started engine.JobID
 				for _, in := range []*instance{b.instance, second} {

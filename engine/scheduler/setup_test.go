@@ -116,7 +116,7 @@ func (b *bundle) newInstanceOn(t *testing.T, clock *clockwork.FakeClock) *instan
 }
 
 // advanceTo moves the clock to at once waiters timers are registered (the
-// reload ticker and one gocron timer per armed schedule, per instance).
+// reload ticker and one schedule timer per armed schedule, per instance).
 func (b *bundle) advanceTo(t *testing.T, at time.Time, waiters int) {
 	t.Helper()
 	advance(t, b.clock, at, waiters)

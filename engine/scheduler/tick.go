@@ -91,9 +91,8 @@ func (s *Scheduler) tick(ctx context.Context, en *entry) {
 	}
 	s.mu.Unlock()
 	if !due {
-		// gocron can fire a singleton job again for a tick it just ran when
-		// the run ends before its rescheduling (seen with a frozen test
-		// clock); that is no tick.
+		// The timer fired for a tick already handled (a wall clock stepped
+		// back after the tick); that is no tick.
 		s.logger.DebugContext(ctx, "repeated timer ignored", slog.String("type", en.jobType), slog.Time("now", now))
 		return
 	}
@@ -121,7 +120,7 @@ func (s *Scheduler) tick(ctx context.Context, en *entry) {
 	}
 }
 
-// scheduledTick is the tick gocron is firing at now: the latest tick not
+// scheduledTick is the tick the timer is firing for at now: the latest tick not
 // after now (give or take earlyFire), which is the one every instance
 // computes for this firing however late its timer is. It is not due when it
 // was already handled. Call with s.mu held.
