@@ -156,7 +156,7 @@ type entry struct {
 	stop     context.CancelFunc // ends the timer
 	done     chan struct{}      // closed when the timer (and a tick in progress) ended
 	armedAt  time.Time          // when the timer was started
-	lastTick time.Time // the last tick handled; guarded by Scheduler.mu
+	lastTick time.Time          // the last tick handled; guarded by Scheduler.mu
 }
 
 // New builds a scheduler; it runs nothing until Start. The CLI builds one
