@@ -14,6 +14,7 @@ import (
 
 	"syncops/clients/apierr"
 	"syncops/engine"
+	"syncops/internal/testbin"
 	"syncops/store"
 )
 
@@ -39,11 +40,7 @@ func TestMain(m *testing.M) {
 	if dsn := os.Getenv(childDSNEnv); dsn != "" {
 		os.Exit(runChildWorker(dsn, os.Getenv(childMarkerEnv)))
 	}
-	code := m.Run()
-	if killBinDir != "" {
-		_ = os.RemoveAll(killBinDir)
-	}
-	os.Exit(code)
+	os.Exit(testbin.Main(m))
 }
 
 // checkpointingKind counts through crashItems, checkpointing every

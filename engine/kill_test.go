@@ -10,9 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/clients/sandbox"
+	"syncops/internal/testbin"
 	"syncops/store"
 	"syncops/store/storetest"
 )
@@ -44,30 +43,8 @@ const (
 	killNhanhPace = 40 * time.Millisecond
 )
 
-// The binary is built once per test run, into a directory removed at exit.
-var (
-	killBinOnce sync.Once
-	killBinPath string
-	killBinErr  error
-	killBinDir  string
-)
-
-func killBinary(t *testing.T) string {
-	t.Helper()
-	killBinOnce.Do(func() {
-		killBinDir, killBinErr = os.MkdirTemp("", "syncops-kill-")
-		if killBinErr != nil {
-			return
-		}
-		killBinPath = filepath.Join(killBinDir, "syncops")
-		out, err := exec.Command("go", "build", "-o", killBinPath, "syncops").CombinedOutput()
-		if err != nil {
-			killBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, killBinErr)
-	return killBinPath
-}
+// killBinary is the syncops binary, built once per test run (testbin).
+func killBinary(t *testing.T) string { return testbin.Path(t) }
 
 // killWorld is one sandbox and one database shared by every run of the
 // binary in a test.
