@@ -126,7 +126,7 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates 
 	var errs []error
 	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
 		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock,
-		HTTPClient: dates.nhanh.Client(), Budget: budget})
+		HTTPClient: dates.nhanh.Client(), Budget: budget, Window: cfg.Nhanh.RateWindow})
 	if err != nil {
 		nc = nil
 		errs = append(errs, err)
