@@ -138,7 +138,7 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 			ep := sb.Endpoints()
 			cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
 				AccessToken: app.Secret(ep.NhanhToken), SecretKey: app.Secret(ep.NhanhSecretKey),
-				RateWindow: sb.Nhanh().Record().Window}
+				RateWindow: sb.Nhanh().Window()}
 			cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
 				AccessToken: app.Secret(ep.ShopifyToken)}
 			note := "from SYNCOPS_DB"
