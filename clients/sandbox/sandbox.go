@@ -88,6 +88,10 @@ type Options struct {
 	ShopifyAPIVersion string
 	// Clock drives the fakes' limits; nil is the real clock.
 	Clock clockwork.Clock
+	// ShopifyBulkDelay is how long (on Clock) a Shopify bulk operation runs
+	// before it completes; 0 completes it at the first poll. A delay longer
+	// than a job's attempt models the exports of a large shop.
+	ShopifyBulkDelay time.Duration
 	// Living switches on a generated world's trading-shop hard cases (null
 	// totals and stock, untracked and not-stocked items, parent and combo
 	// products); all off by default. Ignored when Dataset is given.
@@ -266,6 +270,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Scale:       opts.Scale,
 		Faults:      injector(opts.Faults, faultSeed, shopifyFaultStream),
 		Clock:       opts.Clock,
+		BulkDelay:   opts.ShopifyBulkDelay,
 	})
 
 	sb.date = &dateStamper{clock: opts.Clock}

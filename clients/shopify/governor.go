@@ -184,9 +184,16 @@ func (g *costGovernor) refill(now time.Time) {
 	if !g.known || !now.After(g.at) {
 		return
 	}
-	g.available = min(g.maximum, g.available+g.restoreRate*now.Sub(g.at).Seconds())
+	g.available = roundPoints(min(g.maximum, g.available+g.restoreRate*now.Sub(g.at).Seconds()))
 	g.at = now
 }
+
+// roundPoints rounds a refilled level to a billionth of a point. Refills
+// summed in many small steps drift by a few ulps from the same level
+// reached in one step (Shopify's own arithmetic, or the sandbox's); on a
+// common grid an estimate of exactly 15 points is not 14.999999999999998
+// on the other side, and a request sent the moment it fits is not refused.
+func roundPoints(p float64) float64 { return math.Round(p*1e9) / 1e9 }
 
 // broadcast wakes every waiter; the caller holds g.mu.
 func (g *costGovernor) broadcast() {

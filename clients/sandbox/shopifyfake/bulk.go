@@ -117,6 +117,7 @@ func (s *Server) resolveBulkRun(rc *requestContext, f *ast.Field) (any, float64,
 	}
 	op.rc.vars = nil
 	s.bulkOps = append(s.bulkOps, op)
+	s.rec.BulkStarted++
 	return bulkPayload(op), 0, nil
 }
 
@@ -145,6 +146,10 @@ func connectionNodeSelection(f *ast.Field) ast.SelectionSet {
 // advanceBulk completes op once BulkDelay has passed on the clock, writing
 // its result file from the data as it is then. The caller holds s.mu.
 func (s *Server) advanceBulk(op *bulkOperation) {
+	if op.status == "CANCELING" {
+		op.status = "CANCELED"
+		return
+	}
 	if op.status != "CREATED" && op.status != "RUNNING" {
 		return
 	}
@@ -196,4 +201,53 @@ func (s *Server) sortedCustomers() []int {
 		return cmp.Compare(gidNumber(string(s.customers[a].ID)), gidNumber(string(s.customers[b].ID)))
 	})
 	return order
+}
+
+// resolveBulkCancel starts cancelling a running bulk operation: it is
+// CANCELING until the next time anyone looks, then CANCELED. One that has
+// ended is refused with a user error, as Shopify does. The caller holds s.mu.
+func (s *Server) resolveBulkCancel(rc *requestContext, f *ast.Field) (any, float64, error) {
+	id := stringArg(f, "id", rc.vars)
+	for _, op := range s.bulkOps {
+		if op.id != id {
+			continue
+		}
+		s.advanceBulk(op)
+		if op.status != "CREATED" && op.status != "RUNNING" {
+			return map[string]any{"__typename": "BulkOperationCancelPayload", "bulkOperation": op.object(),
+				"userErrors": []any{map[string]any{"__typename": "UserError", "field": nil,
+					"message": "A bulk operation cannot be canceled when it is " + lower(op.status) + "."}}}, 0, nil
+		}
+		op.status = "CANCELING"
+		s.rec.BulkCancelled++
+		return map[string]any{"__typename": "BulkOperationCancelPayload", "bulkOperation": op.object(), "userErrors": []any{}}, 0, nil
+	}
+	return map[string]any{"__typename": "BulkOperationCancelPayload", "bulkOperation": nil,
+		"userErrors": []any{map[string]any{"__typename": "UserError", "field": []any{"id"}, "message": "Bulk operation does not exist"}}}, 0, nil
+}
+
+// resolveCustomersCount counts the customers matching the query argument.
+// The caller holds s.mu.
+func (s *Server) resolveCustomersCount(rc *requestContext, f *ast.Field) (any, float64, error) {
+	filter := parseSearch(stringArg(f, "query", rc.vars))
+	n := 0
+	for i := range s.customers {
+		if filter.customer(&s.customers[i]) {
+			n++
+		}
+	}
+	return map[string]any{"__typename": "Count", "count": n, "precision": "EXACT"}, 0, nil
+}
+
+// resolveVariantsCount counts the variants matching the query argument.
+// The caller holds s.mu.
+func (s *Server) resolveVariantsCount(rc *requestContext, f *ast.Field) (any, float64, error) {
+	filter := parseSearch(stringArg(f, "query", rc.vars))
+	n := 0
+	for i := range s.variants {
+		if filter.variant(&s.variants[i]) {
+			n++
+		}
+	}
+	return map[string]any{"__typename": "Count", "count": n, "precision": "EXACT"}, 0, nil
 }

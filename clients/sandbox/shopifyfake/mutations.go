@@ -24,6 +24,7 @@ func (s *Server) mutationResolvers() map[string]resolver {
 		"metafieldsSet":          s.resolveMetafieldsSet,
 		"inventorySetQuantities": s.resolveInventorySet,
 		"bulkOperationRunQuery":  s.resolveBulkRun,
+		"bulkOperationCancel":    s.resolveBulkCancel,
 		"inventoryActivate":      s.resolveInventoryActivate,
 		// setup.go
 		"metafieldDefinitionCreate": s.resolveMetafieldDefinitionCreate,

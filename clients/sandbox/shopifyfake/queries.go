@@ -25,6 +25,8 @@ func (s *Server) queryResolvers() map[string]resolver {
 		"shop":                 s.resolveShop,
 		"node":                 s.resolveNode,
 		"currentBulkOperation": s.resolveCurrentBulkOperation,
+		"customersCount":       s.resolveCustomersCount,
+		"productVariantsCount": s.resolveVariantsCount,
 		"nodes":                s.resolveNodes,
 		// setup.go
 		"currentAppInstallation": s.resolveAppInstallation,
@@ -170,7 +172,7 @@ func (s *Server) resolveCustomers(rc *requestContext, f *ast.Field) (any, float6
 	conn := connection("Customer", keys, page, info, func(pos int) map[string]any {
 		return customerObject(rc, &s.customers[matched[pos]])
 	})
-	return conn, float64(first - int64(len(page))), nil
+	return conn, float64(first-int64(len(page))) * nodeCost(f, rc.vars), nil
 }
 
 func (s *Server) resolveVariants(rc *requestContext, f *ast.Field) (any, float64, error) {
@@ -191,7 +193,7 @@ func (s *Server) resolveVariants(rc *requestContext, f *ast.Field) (any, float64
 	conn := connection("ProductVariant", keys, page, info, func(pos int) map[string]any {
 		return variantObject(&s.variants[matched[pos]])
 	})
-	return conn, float64(first - int64(len(page))), nil
+	return conn, float64(first-int64(len(page))) * nodeCost(f, rc.vars), nil
 }
 
 func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float64, error) {
@@ -228,7 +230,7 @@ func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float6
 		obj["isActive"] = s.locationActive(s.locations[shown[pos]].ID)
 		return obj
 	})
-	return conn, float64(first - int64(len(page))), nil
+	return conn, float64(first-int64(len(page))) * nodeCost(f, rc.vars), nil
 }
 
 func argMissing(f *ast.Field, name string) bool { return f.Arguments.ForName(name) == nil }

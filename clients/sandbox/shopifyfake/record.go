@@ -18,8 +18,15 @@ type Record struct {
 	// Throttles counts requests answered THROTTLED because the bucket could
 	// not pay them: the client's violations. Injected throttles are not
 	// counted here but in InjectedFaults.
-	Throttles      int
-	InjectedFaults map[fault.Kind]int
+	Throttles int
+	// MaxCostExceeded counts requests refused because their requested cost
+	// exceeded the single-query maximum (MAX_COST_EXCEEDED): also the
+	// client's fault.
+	MaxCostExceeded int
+	// BulkStarted counts bulk operations started; BulkCancelled those
+	// cancelled; BulkDownloads the result downloads begun.
+	BulkStarted, BulkCancelled, BulkDownloads int
+	InjectedFaults                            map[fault.Kind]int
 	// Operations counts requests per top-level field (customers,
 	// metafieldsSet, ...).
 	Operations map[string]int

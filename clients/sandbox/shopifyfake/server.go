@@ -314,6 +314,9 @@ func (s *Server) serveBulkFile(w http.ResponseWriter, r *http.Request, n string)
 		}
 	}
 	f, scripted := s.takeScripted("download")
+	if found {
+		s.rec.BulkDownloads++
+	}
 	s.mu.Unlock()
 	if !found {
 		http.Error(w, "NoSuchKey", http.StatusNotFound)
