@@ -55,6 +55,11 @@ const (
 	SettingCustomerThreshold = jobsync.SettingCustomerThreshold
 	// DefaultCustomerThreshold is the reference system's 1,000 VND.
 	DefaultCustomerThreshold = jobsync.DefaultCustomerThreshold
+	// SettingBulkThreshold is the smallest record count for which a full
+	// Shopify pull without the bulk parameter uses a bulk export.
+	SettingBulkThreshold = pull.SettingBulkThreshold
+	// DefaultBulkThreshold is SettingBulkThreshold's default.
+	DefaultBulkThreshold = pull.DefaultBulkThreshold
 	// IncrementalOverlap is how far before the watermark an incremental pull
 	// (or an auto-sync's refresh) starts again, so a change written while
 	// the last run was reading is not missed.

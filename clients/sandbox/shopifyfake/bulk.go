@@ -118,6 +118,7 @@ func (s *Server) resolveBulkRun(rc *requestContext, f *ast.Field) (any, float64,
 	op.rc.vars = nil
 	s.bulkOps = append(s.bulkOps, op)
 	s.rec.BulkStarted++
+	s.rec.BulkMaxRunning = max(s.rec.BulkMaxRunning, running+1)
 	return bulkPayload(op), 0, nil
 }
 

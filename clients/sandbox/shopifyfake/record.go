@@ -24,9 +24,10 @@ type Record struct {
 	// client's fault.
 	MaxCostExceeded int
 	// BulkStarted counts bulk operations started; BulkCancelled those
-	// cancelled; BulkDownloads the result downloads begun.
-	BulkStarted, BulkCancelled, BulkDownloads int
-	InjectedFaults                            map[fault.Kind]int
+	// cancelled; BulkDownloads the result downloads begun; BulkMaxRunning
+	// is the most that ran at once.
+	BulkStarted, BulkCancelled, BulkDownloads, BulkMaxRunning int
+	InjectedFaults                                            map[fault.Kind]int
 	// Operations counts requests per top-level field (customers,
 	// metafieldsSet, ...).
 	Operations map[string]int
