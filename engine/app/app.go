@@ -80,13 +80,15 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	dates := newDateRecorders(clock)
 	var budget nhanh.BudgetStore
+	var bucket shopify.BucketStore
 	if s.Dialect() == store.Postgres {
 		// Several instances may share this database: they share Nhanh's
-		// windows too. On SQLite one process calls the APIs (see
-		// TakeProcessLease below), so its own governor is the whole budget.
-		budget = NhanhBudget{Store: s}
+		// windows and Shopify's bucket too. On SQLite one process calls the
+		// APIs (see store.TakeProcessLease), so its own governors are the
+		// whole budget.
+		budget, bucket = NhanhBudget{Store: s}, ShopifyBucket{Store: s}
 	}
-	nc, sc, clientErr := buildClients(cfg, logger, clock, dates, budget)
+	nc, sc, clientErr := buildClients(cfg, logger, clock, dates, budget, bucket)
 	deps := Deps{Config: cfg, Store: s, Nhanh: nc, Shopify: sc, ClientErr: clientErr, Logger: logger, Clock: clock}
 	kindsFn := opts.Kinds
 	if kindsFn == nil {
@@ -122,7 +124,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 
 // buildClients builds both API clients; a client whose settings are missing
 // is nil, and the error says what to set.
-func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders, budget nhanh.BudgetStore) (*nhanh.Client, *shopify.Client, error) {
+func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders, budget nhanh.BudgetStore, bucket shopify.BucketStore) (*nhanh.Client, *shopify.Client, error) {
 	var errs []error
 	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
 		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock,
@@ -133,7 +135,7 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates 
 	}
 	sc, err := shopify.New(shopify.Config{Shop: cfg.Shopify.Shop, BaseURL: cfg.Shopify.BaseURL, APIVersion: cfg.Shopify.APIVersion,
 		AccessToken: cfg.Shopify.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "shopify")), Clock: clock,
-		HTTPClient: dates.shopify.Client()})
+		HTTPClient: dates.shopify.Client(), Bucket: bucket})
 	if err != nil {
 		sc = nil
 		errs = append(errs, err)
