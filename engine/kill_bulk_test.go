@@ -9,6 +9,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +119,41 @@ func TestKilledBinaryBulkImportStoresEveryRowOnce(t *testing.T) {
 			require.Equal(t, 2, fake.BulkDownloads, "read once before the kill and on after it")
 		})
 	}
+}
+
+// TestSecondProcessOnSQLiteIsRefused: with the service running jobs on a
+// SQLite database, a second process that would run jobs too (a run without
+// --detach) stops with a message that says why and what to do instead,
+// while a --detach run hands its job to the service.
+func TestSecondProcessOnSQLiteIsRefused(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	w := newKillWorld(t, store.SQLite)
+	var dsn string
+	for _, kv := range w.env {
+		if v, ok := strings.CutPrefix(kv, "SYNCOPS_DB="); ok {
+			dsn = v
+		}
+	}
+	svc := w.service(t)
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(dsn + ".jobs-lock")
+		return err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(svc.Process.Pid)
+	}, 30*time.Second, 10*time.Millisecond, "the service takes the job lease")
+
+	cmd := exec.Command(killBinary(t), "run", "pull_nhanh_products")
+	cmd.Env = append(os.Environ(), w.env...)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the second process must not run jobs: %s", out)
+	require.Contains(t, string(out), fmt.Sprintf("another syncops process (pid %d) is running jobs", svc.Process.Pid))
+	require.Contains(t, string(out), "only one process may call the APIs")
+
+	id := w.startJob(t, "pull_nhanh_products")
+	require.Eventually(t, func() bool {
+		rec, err := w.s.Job(context.Background(), w.s.Reader(), id)
+		require.NoError(t, err)
+		return rec.Status == store.JobCompleted
+	}, time.Minute, 20*time.Millisecond, "the detached job runs in the service")
 }

@@ -34,6 +34,9 @@ type App struct {
 	// probes watch the APIs for the doctor and the status bar: the Nhanh
 	// token's expiry and the Date headers (see doctor.go).
 	probes apiProbes
+	// releaseLease gives up this process's SQLite job lease (see
+	// store.TakeProcessLease); a no-op otherwise.
+	releaseLease func()
 }
 
 // Options change how Build assembles the app.
@@ -78,6 +81,15 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	releaseLease := func() {}
+	if !opts.NoWorkers {
+		// With SQLite one process runs jobs: a second one would draw on
+		// the same API limits without knowing of the first.
+		if releaseLease, err = s.TakeProcessLease(); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
 	dates := newDateRecorders(clock)
 	var budget nhanh.BudgetStore
 	var bucket shopify.BucketStore
@@ -96,6 +108,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	kinds, err := kindsFn(deps)
 	if err != nil {
+		releaseLease()
 		_ = s.Close()
 		return nil, err
 	}
@@ -103,23 +116,27 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
 		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin})
 	if err != nil {
+		releaseLease()
 		_ = s.Close()
 		return nil, err
 	}
 	var loc *time.Location // nil: the scheduler's default zone
 	if cfg.Timezone != "" {
 		if loc, err = time.LoadLocation(cfg.Timezone); err != nil {
+			releaseLease()
 			_ = s.Close()
 			return nil, fmt.Errorf("SYNCOPS_TIMEZONE: %w", err)
 		}
 	}
 	sch, err := scheduler.New(scheduler.Config{Engine: e, Store: s, Location: loc, Clock: clock, Logger: logger})
 	if err != nil {
+		releaseLease()
 		_ = s.Close()
 		return nil, err
 	}
 	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
-		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)}}, nil
+		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)},
+		releaseLease: releaseLease}, nil
 }
 
 // buildClients builds both API clients; a client whose settings are missing
@@ -147,7 +164,11 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates 
 // checkpoint until ctx ends) and closes the database. Stopping twice is
 // harmless, so a face that stopped them itself may still call Close.
 func (a *App) Close(ctx context.Context) error {
-	return errors.Join(a.Scheduler.Stop(ctx), a.Engine.Stop(ctx), a.Store.Close())
+	err := errors.Join(a.Scheduler.Stop(ctx), a.Engine.Stop(ctx), a.Store.Close())
+	if a.releaseLease != nil {
+		a.releaseLease()
+	}
+	return err
 }
 
 // productionKinds are the thirteen job types. Without working API settings
