@@ -132,6 +132,9 @@ func TestPullsMirrorTheSourceExactly(t *testing.T) {
 				require.Equal(t, tc.pages(w.ds, n), m.Pages, "a finished stream starts over")
 				require.Nil(t, m.ResumedFrom)
 				requireMirror(t, w.Store, tc.mirror, want)
+				rec := w.Sandbox.Shopify().Record()
+				require.Zero(t, rec.MaxCostExceeded, "no page asked for more than the query maximum")
+				require.Zero(t, rec.Throttles, "no request was throttled")
 			})
 		}
 	}
