@@ -57,6 +57,8 @@ const (
 	ShopifyPrefix = "/shopify"
 	// BulkResultPrefix serves the Shopify fake's bulk query results.
 	BulkResultPrefix = "/bulk/"
+	// StagedUploadPath takes the Shopify fake's staged uploads.
+	StagedUploadPath = "/staged-uploads"
 )
 
 // readHeaderTimeout bounds a slow client on the shared server; request
@@ -286,6 +288,8 @@ func (sb *Sandbox) serve(ln net.Listener) {
 	// The Shopify fake links bulk results at <host>/bulk/<n>.jsonl, without
 	// the prefix (real Shopify links a storage host, not the API path).
 	mux.Handle(BulkResultPrefix, sb.shopify)
+	// Staged uploads of bulk mutation variables go to <host>/staged-uploads.
+	mux.Handle(StagedUploadPath, sb.shopify)
 	// Requests share a context that Close cancels, so handlers stalled by a
 	// Timeout fault return at once instead of holding the shutdown.
 	reqCtx, cancelReqs := context.WithCancel(context.Background())

@@ -118,6 +118,20 @@ const variantsCountDocument = `query ProductVariantsCount($query: String) {
   productVariantsCount(query: $query) { count precision }
 }`
 
+const stagedUploadsDocument = `mutation StagedUploadsCreate($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets { url resourceUrl parameters { name value } }
+    userErrors { field message }
+  }
+}`
+
+const bulkRunMutationDocument = `mutation BulkOperationRunMutation($mutation: String!, $path: String!) {
+  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $path) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}`
+
 const bulkPollDocument = `query BulkOperation($id: ID!) {
   node(id: $id) {
     ... on BulkOperation { id status errorCode objectCount url partialDataUrl }
@@ -146,18 +160,21 @@ const bulkVariantsTemplate = `{
 }`
 
 var (
-	opCustomers      = operation{name: "customers", document: customersDocument, nodeCost: customerNodeCost}
-	opVariants       = variantsOperation("", 0)
-	opLocations      = operation{name: "locations", document: locationsDocument, cost: 1 + 2 + PageSize, nodeCost: 1, overhead: 1}
-	opMetafieldsSet  = operation{name: "metafieldsSet", document: metafieldsSetDocument, cost: mutationCost}
-	opInventorySet   = operation{name: "inventorySetQuantities", document: inventorySetDocument, cost: mutationCost}
-	opBulkRun        = operation{name: "bulkOperationRunQuery", document: bulkRunDocument, cost: mutationCost}
-	opBulkPoll       = operation{name: "bulkOperation", document: bulkPollDocument, cost: 1}
-	opBulkCancel     = operation{name: "bulkOperationCancel", document: bulkCancelDocument, cost: mutationCost}
-	opCustomersCount = operation{name: "customersCount", document: customersCountDocument, cost: 1}
-	opVariantsCount  = operation{name: "productVariantsCount", document: variantsCountDocument, cost: 1}
+	opCustomers       = operation{name: "customers", document: customersDocument, nodeCost: customerNodeCost}
+	opVariants        = variantsOperation("", 0)
+	opLocations       = operation{name: "locations", document: locationsDocument, cost: 1 + 2 + PageSize, nodeCost: 1, overhead: 1}
+	opMetafieldsSet   = operation{name: "metafieldsSet", document: metafieldsSetDocument, cost: mutationCost}
+	opInventorySet    = operation{name: "inventorySetQuantities", document: inventorySetDocument, cost: mutationCost}
+	opBulkRun         = operation{name: "bulkOperationRunQuery", document: bulkRunDocument, cost: mutationCost}
+	opBulkPoll        = operation{name: "bulkOperation", document: bulkPollDocument, cost: 1}
+	opBulkCancel      = operation{name: "bulkOperationCancel", document: bulkCancelDocument, cost: mutationCost}
+	opCustomersCount  = operation{name: "customersCount", document: customersCountDocument, cost: 1}
+	opVariantsCount   = operation{name: "productVariantsCount", document: variantsCountDocument, cost: 1}
+	opStagedUploads   = operation{name: "stagedUploadsCreate", document: stagedUploadsDocument, cost: mutationCost}
+	opBulkRunMutation = operation{name: "bulkOperationRunMutation", document: bulkRunMutationDocument, cost: mutationCost}
 )
 
 // documents lists every fixed document, for the schema test.
 var documents = []operation{opCustomers, opVariants, opLocations, opMetafieldsSet, opInventorySet, opBulkRun, opBulkPoll,
-	opInventoryActivate, opBulkCancel, opCustomersCount, opVariantsCount}
+	opInventoryActivate, opBulkCancel, opCustomersCount, opVariantsCount, opStagedUploads, opBulkRunMutation,
+	{name: "metafieldsSet", document: bulkMetafieldsMutation}}

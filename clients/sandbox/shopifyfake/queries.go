@@ -303,15 +303,17 @@ func (s *Server) resolveNode(rc *requestContext, f *ast.Field) (any, float64, er
 }
 
 func (s *Server) resolveCurrentBulkOperation(rc *requestContext, f *ast.Field) (any, float64, error) {
-	if t := stringArg(f, "type", rc.vars); t != "" && t != "QUERY" {
-		return nil, 0, nil // the fake runs no bulk mutations
+	kind := stringArg(f, "type", rc.vars)
+	if kind == "" {
+		kind = "QUERY"
 	}
-	if len(s.bulkOps) == 0 {
-		return nil, 0, nil
+	for i := len(s.bulkOps) - 1; i >= 0; i-- {
+		if op := s.bulkOps[i]; op.kind == kind {
+			s.advanceBulk(op)
+			return op.object(), 0, nil
+		}
 	}
-	op := s.bulkOps[len(s.bulkOps)-1]
-	s.advanceBulk(op)
-	return op.object(), 0, nil
+	return nil, 0, nil
 }
 
 // nullable is nil for an empty string, as Shopify sends absent values.

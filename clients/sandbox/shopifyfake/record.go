@@ -27,7 +27,10 @@ type Record struct {
 	// cancelled; BulkDownloads the result downloads begun; BulkMaxRunning
 	// is the most that ran at once.
 	BulkStarted, BulkCancelled, BulkDownloads, BulkMaxRunning int
-	InjectedFaults                                            map[fault.Kind]int
+	// BulkMutations counts bulk mutations started; StagedUploads the
+	// variable files uploaded for them.
+	BulkMutations, StagedUploads int
+	InjectedFaults               map[fault.Kind]int
 	// Operations counts requests per top-level field (customers,
 	// metafieldsSet, ...).
 	Operations map[string]int

@@ -100,6 +100,8 @@ type Server struct {
 	bulkOps     []*bulkOperation
 	script      []ScriptedFault
 	groupSeq    int
+	staged      map[string][]byte // staged uploads by key
+	stagedSeq   int
 	serverErrs  int
 	setup       setupState // scopes, metafield definitions, inactive locations (setup.go)
 }
@@ -144,6 +146,7 @@ func New(ds *dataset.Dataset, opts Options) *Server {
 		variantByItem: map[extid.ShopifyInventoryItemGID]int{},
 		locationByID:  map[extid.ShopifyLocationGID]int{},
 		idempotency:   map[string]idempotentResult{},
+		staged:        map[string][]byte{},
 	}
 	if ds != nil {
 		s.copyDataset(ds)
@@ -224,6 +227,10 @@ var (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m := bulkPath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodGet {
 		s.serveBulkFile(w, r, m[1])
+		return
+	}
+	if r.URL.Path == stagedPrefix && r.Method == http.MethodPost {
+		s.serveStagedUpload(w, r)
 		return
 	}
 	m := graphqlPath.FindStringSubmatch(r.URL.Path)
