@@ -94,6 +94,10 @@ type Options struct {
 	// before it completes; 0 completes it at the first poll. A delay longer
 	// than a job's attempt models the exports of a large shop.
 	ShopifyBulkDelay time.Duration
+	// ShopifyPagingCap, when positive, ends Shopify's customer and variant
+	// connections after that many objects (shopifyfake.PagingCapStorefront
+	// models the 25,000 cap); off by default.
+	ShopifyPagingCap int
 	// Living switches on a generated world's trading-shop hard cases (null
 	// totals and stock, untracked and not-stocked items, parent and combo
 	// products); all off by default. Ignored when Dataset is given.
@@ -273,6 +277,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Faults:      injector(opts.Faults, faultSeed, shopifyFaultStream),
 		Clock:       opts.Clock,
 		BulkDelay:   opts.ShopifyBulkDelay,
+		PagingCap:   opts.ShopifyPagingCap,
 	})
 
 	sb.date = &dateStamper{clock: opts.Clock}

@@ -91,7 +91,9 @@ func pageArgs(f *ast.Field, vars map[string]any) (first int64, after *sortKey, r
 
 // paginate sorts keys, skips to after and returns up to first positions
 // and the connection's pageInfo.
-func paginate(keys []sortKey, first int64, after *sortKey, reverse bool) ([]int, map[string]any) {
+// A positive limit models a paging cap: the connection ends, silently, after
+// that many objects.
+func paginate(keys []sortKey, first int64, after *sortKey, reverse bool, limit int) ([]int, map[string]any) {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
@@ -107,6 +109,9 @@ func paginate(keys []sortKey, first int64, after *sortKey, reverse bool) ([]int,
 	})
 	if reverse {
 		slices.Reverse(order)
+	}
+	if limit > 0 && len(order) > limit {
+		order = order[:limit]
 	}
 	start := 0
 	if after != nil {
@@ -168,7 +173,7 @@ func (s *Server) resolveCustomers(rc *requestContext, f *ast.Field) (any, float6
 		matched = append(matched, i)
 		keys = append(keys, k)
 	}
-	page, info := paginate(keys, first, after, reverse)
+	page, info := paginate(keys, first, after, reverse, s.opts.PagingCap)
 	conn := connection("Customer", keys, page, info, func(pos int) map[string]any {
 		return customerObject(rc, &s.customers[matched[pos]])
 	})
@@ -189,7 +194,7 @@ func (s *Server) resolveVariants(rc *requestContext, f *ast.Field) (any, float64
 			keys = append(keys, sortKey{a: gidNumber(string(v.ID))})
 		}
 	}
-	page, info := paginate(keys, first, after, reverse)
+	page, info := paginate(keys, first, after, reverse, s.opts.PagingCap)
 	conn := connection("ProductVariant", keys, page, info, func(pos int) map[string]any {
 		return variantObject(&s.variants[matched[pos]])
 	})
@@ -224,7 +229,7 @@ func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float6
 			keys[i] = sortKey{a: int64(slices.Index(sorted, names[i])), b: keys[i].a}
 		}
 	}
-	page, info := paginate(keys, first, after, reverse)
+	page, info := paginate(keys, first, after, reverse, 0)
 	conn := connection("Location", keys, page, info, func(pos int) map[string]any {
 		obj := locationObject(&s.locations[shown[pos]])
 		obj["isActive"] = s.locationActive(s.locations[shown[pos]].ID)

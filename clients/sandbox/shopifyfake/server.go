@@ -77,7 +77,16 @@ type Options struct {
 	// BulkDelay is how long (on Clock) a bulk operation runs before it
 	// completes; 0 completes it at the first poll.
 	BulkDelay time.Duration
+	// PagingCap, when positive, ends the customers and productVariants
+	// connections after that many objects without saying so, as the
+	// 25,000-object cap Shopify introduced for the Storefront API would
+	// (PagingCapStorefront). Whether Admin connections have such a cap is
+	// unverified; bulk exports have none.
+	PagingCap int
 }
+
+// PagingCapStorefront is the Storefront API's paging cap.
+const PagingCapStorefront = 25000
 
 // Server is the fake. It implements http.Handler and is safe for
 // concurrent use.

@@ -91,27 +91,32 @@ func (d Deps) bulkThreshold(ctx context.Context) (int64, error) {
 // chooseMode decides between pages and a bulk export for a new pull:
 // explicit when the bulk parameter is set, else by Shopify's count against
 // the threshold (a count that stopped early is taken as large).
-func chooseMode[R any](ctx context.Context, r *engine.Run, d Deps, bulk *bool, src *bulkSource[R]) (string, error) {
+// The exact count is returned too (0 when not counted or not exact).
+func chooseMode[R any](ctx context.Context, r *engine.Run, d Deps, bulk *bool, src *bulkSource[R]) (string, int64, error) {
 	if bulk != nil {
 		if *bulk {
-			return pullModeBulk, nil
+			return pullModeBulk, 0, nil
 		}
-		return pullModePages, nil
+		return pullModePages, 0, nil
 	}
 	threshold, err := d.bulkThreshold(ctx)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	n, err := src.count(ctx)
 	if err != nil {
-		return "", fmt.Errorf("count the records to choose between pages and a bulk export (set bulk to choose yourself): %w", err)
+		return "", 0, fmt.Errorf("count the records to choose between pages and a bulk export (set bulk to choose yourself): %w", err)
 	}
 	r.SetMeta("counted", n.N)
+	exact := n.N
+	if n.AtLeast {
+		exact = 0
+	}
 	if n.N >= threshold || (n.AtLeast && n.N < threshold) {
 		r.Logger().InfoContext(ctx, "large pull: using a bulk export", slog.Int64("count", n.N), slog.Int64("threshold", threshold))
-		return pullModeBulk, nil
+		return pullModeBulk, exact, nil
 	}
-	return pullModePages, nil
+	return pullModePages, exact, nil
 }
 
 // runExport stores a bulk export: it takes the shop's bulk lane and starts

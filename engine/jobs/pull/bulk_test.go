@@ -12,6 +12,7 @@ import (
 
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 	"syncops/store/storetest"
 )
@@ -190,4 +191,34 @@ func TestPullModeFollowsTheCount(t *testing.T) {
 			requireCounts(t, j, pm, int64(len(w.ds.ShopifyCustomers)), 0, 0)
 		})
 	}
+}
+
+// TestPagingCapIsNoticedAndBulkAvoidsIt: with connections that stop after
+// 300 objects (the sandbox's model of a paging cap), a paged pull of a
+// mirror that already holds every customer ends short of Shopify's count:
+// it says by how much and marks nothing deleted. The bulk export, which
+// has no cap, reads every customer.
+func TestPagingCapIsNoticedAndBulkAvoidsIt(t *testing.T) {
+	t.Parallel()
+	const pagingCap = 300
+	w := newPullWorld(t, pullWorldOptions{shopifyPagingCap: pagingCap})
+	jobstest.FillMirrors(t, w.Store, w.ds)
+	n := int64(len(w.ds.ShopifyCustomers))
+
+	j, pm := w.pullRun(t, jobs.PullShopifyCustomers, nil)
+	var short struct {
+		ShortOfCount int64 `json:"shortOfCount"`
+	}
+	require.NoError(t, json.Unmarshal(j.Metadata, &short))
+	require.Equal(t, n-pagingCap, short.ShortOfCount)
+	require.Equal(t, int64(pagingCap), pm.PulledThisPass)
+	require.Nil(t, pm.DeletedAtSource, "a pass short of the count marks nothing deleted")
+	live, err := w.Store.CountShopifyCustomers(context.Background(), w.Store.Reader())
+	require.NoError(t, err)
+	require.Equal(t, n, live)
+
+	j, pm = w.pullRun(t, jobs.PullShopifyCustomers, engine.Params{"bulk": "true"})
+	require.Equal(t, n, pm.PulledThisPass)
+	requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
+	require.NotContains(t, string(j.Metadata), "shortOfCount")
 }

@@ -87,6 +87,9 @@ type streamPullState struct {
 	Pulled      int64            `json:"pulled"`
 	Tally       pullTally        `json:"tally"`
 	ResumedFrom *pullResumedFrom `json:"resumedFrom,omitempty"`
+	// Counted is the source's exact count of the rows this pass reads,
+	// taken when it began; 0 when not counted.
+	Counted int64 `json:"counted,omitempty"`
 	// Mode is how this job pulls: pullModePages or pullModeBulk.
 	Mode string `json:"mode,omitempty"`
 	// Exports counts the bulk operations this job started.
@@ -172,15 +175,19 @@ func (sp *streamPull[R]) start(ctx context.Context) (*streamPullState, error) {
 		}
 		return &st, nil
 	}
-	mode := pullModePages
+	mode, counted := pullModePages, int64(0)
 	if sp.spec.bulk != nil {
-		m, err := chooseMode(ctx, sp.r, sp.d, sp.spec.bulkParam, sp.spec.bulk)
+		m, n, err := chooseMode(ctx, sp.r, sp.d, sp.spec.bulkParam, sp.spec.bulk)
 		if err != nil {
 			return nil, err
 		}
-		mode = m
+		mode, counted = m, n
 	}
-	return sp.claim(ctx, mode)
+	claimed, err := sp.claim(ctx, mode)
+	if err == nil && claimed.Pulled == 0 {
+		claimed.Counted = counted // a resumed pass began before this count
+	}
+	return claimed, err
 }
 
 // claim takes the stream for this job. It resumes the stream's cursor when
@@ -260,7 +267,7 @@ func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, row
 	also func(tx *sql.Tx, after *streamPullState) error) error {
 	now := sp.d.Clock.Now()
 	var after streamPullState
-	deleted := int64(-1)
+	deleted, short := int64(-1), int64(0)
 	err := sp.r.CheckpointTx(ctx, &after, func(tx *sql.Tx, t *engine.Tally) error {
 		// st moves only if the checkpoint commits.
 		after = *st
@@ -286,7 +293,13 @@ func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, row
 			state = store.PullDone
 			// A pass that received nothing marks nothing: an empty answer is
 			// likelier a wrong grant or shop than a source emptied for real.
-			if sp.unfiltered && after.Pulled > 0 {
+			// Nor does one that received fewer rows than the source counted
+			// when it began: the source may have stopped paging early (a
+			// paging cap) rather than lost those rows.
+			if after.Counted > 0 && after.Pulled < after.Counted {
+				short = after.Counted - after.Pulled
+			}
+			if sp.unfiltered && after.Pulled > 0 && short == 0 {
 				if deleted, err = sp.spec.markDeleted(ctx, tx, store.FromMillis(after.PassStart), now); err != nil {
 					return err
 				}
@@ -300,6 +313,12 @@ func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, row
 	*st = after
 	if deleted >= 0 {
 		sp.deletedAtSource = deleted
+	}
+	if short > 0 {
+		sp.r.SetMeta("shortOfCount", short)
+		sp.r.Logger().WarnContext(ctx, "the pass received fewer rows than the source counted; nothing marked deleted "+
+			"(a paging cap? try bulk=true)", slog.String("stream", sp.stream), slog.Int64("counted", after.Counted),
+			slog.Int64("pulled", after.Pulled))
 	}
 	sp.publish(st)
 	return nil

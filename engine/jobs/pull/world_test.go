@@ -40,6 +40,8 @@ type pullWorldOptions struct {
 	omittedFilters bool
 	// shopifyBulkDelay is how long the Shopify fake's bulk operations run.
 	shopifyBulkDelay time.Duration
+	// shopifyPagingCap ends the Shopify fake's connections early.
+	shopifyPagingCap int
 }
 
 // pullWorld is a sandbox served through gates the test can close, a store,
@@ -64,7 +66,7 @@ func newPullWorld(t *testing.T, o pullWorldOptions) *pullWorld {
 	nhanhGate, shopifyGate := newPullGate("/customer/list", "/product/list"), newPullGate()
 	sbOpts := sandbox.Options{Seed: pullWorldConfig.Seed,
 		NhanhOmittedTypeMeansRetail: o.omittedFilters, NhanhOmittedStatusMeansActive: o.omittedFilters,
-		ShopifyBulkDelay: o.shopifyBulkDelay}
+		ShopifyBulkDelay: o.shopifyBulkDelay, ShopifyPagingCap: o.shopifyPagingCap}
 	withDataset := sbOpts
 	withDataset.Dataset = o.ds
 	b := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Sandbox: withDataset,
