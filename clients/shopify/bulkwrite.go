@@ -32,6 +32,50 @@ const bulkMetafieldsMutation = `mutation BulkMetafieldsSet($metafields: [Metafie
   }
 }`
 
+// bulkInventoryMutation is the mutation each line of a bulk inventory
+// write runs with: one quantity and its own idempotency key a line.
+const bulkInventoryMutation = `mutation BulkInventorySet($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    userErrors { field message code }
+  }
+}`
+
+// StartBulkInventory uploads quantities as the variables of a bulk
+// mutation of inventorySetQuantities, one quantity a line with its
+// compare-and-set and an idempotency key derived like SetInventory's,
+// starts it and returns its id.
+func (c *Client) StartBulkInventory(ctx context.Context, quantities []InventoryQuantity, opts InventoryOptions) (string, error) {
+	reason := opts.Reason
+	if reason == "" {
+		reason = DefaultInventoryReason
+	}
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	for _, q := range quantities {
+		input := inventorySetInput{Name: "available", Reason: reason, ReferenceDocumentURI: opts.ReferenceDocumentURI,
+			Quantities: []inventoryQuantityVar{{InventoryItemID: string(q.InventoryItemID), LocationID: string(q.LocationID),
+				Quantity: q.Quantity, ChangeFromQuantity: q.ChangeFromQuantity}}}
+		key, err := idempotencyKey(opts.KeyPrefix, input)
+		if err == nil {
+			err = enc.Encode(map[string]any{"input": input, "key": key})
+		}
+		if err != nil {
+			return "", c.newError(opBulkUpload, apierr.ClassValidation, 0, "", "encode bulk variables", err)
+		}
+	}
+	path, err := c.stageUpload(ctx, body.Bytes())
+	if err != nil {
+		return "", err
+	}
+	return c.runBulkMutation(ctx, bulkInventoryMutation, path)
+}
+
+// BulkInventoryResults reads the result file of a completed bulk
+// inventory mutation of n quantities: one result per quantity, in order.
+func (c *Client) BulkInventoryResults(ctx context.Context, url string, n int) ([]ItemResult, error) {
+	return c.bulkResults(ctx, url, n, opInventorySet.name)
+}
+
 // StartBulkMetafields uploads inputs as the variables of a bulk mutation
 // of metafieldsSet, one metafield a line, starts it and returns its id.
 // Shopify runs one bulk mutation per shop at a time: past that the error is
@@ -56,15 +100,19 @@ func (c *Client) StartBulkMetafields(ctx context.Context, inputs []MetafieldInpu
 // input whose line has no result (the operation stopped early) fails with
 // class unknown: whether it was written is not known.
 func (c *Client) BulkMetafieldResults(ctx context.Context, url string, n int) ([]ItemResult, error) {
+	return c.bulkResults(ctx, url, n, opMetafieldsSet.name)
+}
+
+// bulkResults reads the per-line results of a bulk mutation of field (one
+// input a line) into one result per input.
+func (c *Client) bulkResults(ctx context.Context, url string, n int, field string) ([]ItemResult, error) {
 	results := make([]ItemResult, n)
 	seen := make([]bool, n)
 	if url != "" {
 		err := c.downloadBulk(ctx, url, 0, func(_ int64, line []byte) error {
 			var r struct {
-				Data struct {
-					MetafieldsSet *struct {
-						UserErrors []userError `json:"userErrors"`
-					} `json:"metafieldsSet"`
+				Data map[string]*struct {
+					UserErrors []userError `json:"userErrors"`
 				} `json:"data"`
 				Errors     gqlErrors `json:"errors"`
 				LineNumber *int      `json:"__lineNumber"`
@@ -78,14 +126,15 @@ func (c *Client) BulkMetafieldResults(ctx context.Context, url string, n int) ([
 			}
 			seen[i] = true
 			results[i].Index = i
+			payload := r.Data[field]
 			switch {
 			case len(r.Errors) > 0:
-				results[i].Err = c.newError(opMetafieldsSet.name, apierr.ClassValidation, http.StatusOK, r.Errors[0].Extensions.Code, r.Errors[0].Message, nil)
-			case r.Data.MetafieldsSet == nil:
-				results[i].Err = c.newError(opMetafieldsSet.name, apierr.ClassUnknown, http.StatusOK, "", "", errUserErrorsWithoutPayload)
-			case len(r.Data.MetafieldsSet.UserErrors) > 0:
-				ue := r.Data.MetafieldsSet.UserErrors[0]
-				results[i].Err = c.newError(opMetafieldsSet.name, apierr.ClassValidation, http.StatusOK, ue.Code, userErrorMessage(ue), nil)
+				results[i].Err = c.newError(field, apierr.ClassValidation, http.StatusOK, r.Errors[0].Extensions.Code, r.Errors[0].Message, nil)
+			case payload == nil:
+				results[i].Err = c.newError(field, apierr.ClassUnknown, http.StatusOK, "", "", errUserErrorsWithoutPayload)
+			case len(payload.UserErrors) > 0:
+				ue := payload.UserErrors[0]
+				results[i].Err = c.newError(field, apierr.ClassValidation, http.StatusOK, ue.Code, userErrorMessage(ue), nil)
 			}
 			return nil
 		})
@@ -95,7 +144,7 @@ func (c *Client) BulkMetafieldResults(ctx context.Context, url string, n int) ([
 	}
 	for i := range results {
 		if !seen[i] {
-			results[i] = ItemResult{Index: i, Err: c.newError(opMetafieldsSet.name, apierr.ClassUnknown, http.StatusOK, "",
+			results[i] = ItemResult{Index: i, Err: c.newError(field, apierr.ClassUnknown, http.StatusOK, "",
 				"the bulk mutation gave no result for this input", nil)}
 		}
 	}

@@ -45,3 +45,37 @@ func TestSetMetafieldsInBulk(t *testing.T) {
 	require.Zero(t, rec.Operations["metafieldsSet"], "no metafieldsSet request: the operation ran them")
 	require.Less(t, rec.Points, 50.0, "a handful of requests, whatever the number of metafields")
 }
+
+// TestSetInventoryInBulk writes quantities through a bulk mutation, each
+// line with its compare-and-set: the quantities whose changeFromQuantity
+// matches are written, a stale one fails alone with Shopify's code.
+func TestSetInventoryInBulk(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{variants: 40, autoAdvance: true})
+	loc := b.ds.ShopifyLocations[0].ID
+	var qs []shopify.InventoryQuantity
+	for i, v := range b.ds.ShopifyVariants {
+		from := v.Available[loc]
+		if i == 3 {
+			from += 99 // stale: Shopify holds another quantity
+		}
+		qs = append(qs, shopify.InventoryQuantity{InventoryItemID: v.InventoryItemID, LocationID: loc,
+			Quantity: int64(100 + i), ChangeFromQuantity: &from})
+	}
+	id, err := b.client.StartBulkInventory(b.ctx, qs, shopify.InventoryOptions{KeyPrefix: "bulk-test"})
+	require.NoError(t, err)
+	op, err := b.client.AwaitBulk(b.ctx, id, nil)
+	require.NoError(t, err)
+	results, err := b.client.BulkInventoryResults(b.ctx, op.URL, len(qs))
+	require.NoError(t, err)
+	for i, r := range results {
+		if i == 3 {
+			require.Error(t, r.Err)
+			continue
+		}
+		require.NoError(t, r.Err, "quantity %d", i)
+	}
+	rec := b.fake.Record()
+	require.Len(t, rec.InventoryWrites, len(qs)-1)
+	require.Zero(t, rec.Operations["inventorySetQuantities"], "the operation ran them, not requests")
+}

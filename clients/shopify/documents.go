@@ -177,4 +177,4 @@ var (
 // documents lists every fixed document, for the schema test.
 var documents = []operation{opCustomers, opVariants, opLocations, opMetafieldsSet, opInventorySet, opBulkRun, opBulkPoll,
 	opInventoryActivate, opBulkCancel, opCustomersCount, opVariantsCount, opStagedUploads, opBulkRunMutation,
-	{name: "metafieldsSet", document: bulkMetafieldsMutation}}
+	{name: "metafieldsSet", document: bulkMetafieldsMutation}, {name: "inventorySetQuantities", document: bulkInventoryMutation}}
