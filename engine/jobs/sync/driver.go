@@ -23,6 +23,9 @@ const (
 	// customerBatchSize is the mappings per checkpoint of a customer sync:
 	// ten metafieldsSet calls of 25.
 	customerBatchSize = 250
+	// customerBulkBatchSize is the mappings per checkpoint of a customer
+	// sync that writes through bulk mutations: one operation each.
+	customerBulkBatchSize = 5000
 	// productBatchSize is the mappings per checkpoint of a product sync: one
 	// Nhanh product/inventory call carries 100 ids.
 	productBatchSize = 100
@@ -163,6 +166,14 @@ type syncState struct {
 	Pushed       int64            `json:"pushed"`
 	Deferred     int64            `json:"deferred"`
 	Errors       []syncErrorEntry `json:"errors,omitempty"`
+	// Bulk says the writes go through bulk mutations (the scope reached
+	// SettingBulkWriteThreshold when it was sized).
+	Bulk bool `json:"bulk,omitempty"`
+}
+
+// bulkWriter is a source that can write through Shopify bulk mutations.
+type bulkWriter interface {
+	useBulk(on bool)
 }
 
 // inflightBatch is a batch whose writes are under way.
@@ -195,11 +206,27 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 			return err
 		}
 		st.Phase, st.UpToID = phasePush, upTo
+		if _, ok := src.(bulkWriter); ok {
+			threshold, err := d.bulkWriteThreshold(ctx)
+			if err != nil {
+				return err
+			}
+			st.Bulk = total >= threshold
+		}
+		if bw, ok := src.(bulkWriter); ok {
+			bw.useBulk(st.Bulk)
+		}
 		st.TotalBatches = int((total + int64(src.batchSize()) - 1) / int64(src.batchSize()))
 		r.SetTotal(total)
 		d.publishSyncMeta(r, st, r.Counters())
 		if err := r.Checkpoint(ctx, st); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	if bw, ok := src.(bulkWriter); ok {
+		bw.useBulk(st.Bulk)
+		if st.Bulk {
+			r.SetMeta("writeMode", "bulk")
 		}
 	}
 	if st.Phase == phasePush {
@@ -373,4 +400,21 @@ func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c store.Counters) {
 	if st.Deferred > 0 {
 		r.SetMeta("deferredByLimit", st.Deferred)
 	}
+}
+
+// bulkWriteThreshold reads SettingBulkWriteThreshold.
+func (d Deps) bulkWriteThreshold(ctx context.Context) (int64, error) {
+	text, ok, err := d.Store.Setting(ctx, d.Store.Reader(), SettingBulkWriteThreshold)
+	if err != nil {
+		return 0, err
+	}
+	if !ok || text == "" {
+		return DefaultBulkWriteThreshold, nil
+	}
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("setting %s is %q, not a whole number of items >= 0: fix it (default %d)",
+			SettingBulkWriteThreshold, text, DefaultBulkWriteThreshold)
+	}
+	return v, nil
 }
