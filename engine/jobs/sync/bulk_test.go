@@ -64,3 +64,31 @@ func TestCustomerSyncWritesInBulkAboveTheThreshold(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkCustomerWriteOutlivesItsAttempts: Shopify runs the bulk mutation
+// longer than two attempts' time. The first attempt starts it; the next
+// ones plan the same batch, find its operation in the lane and poll it: one
+// operation, one staged upload, every value written once and right.
+func TestBulkCustomerWriteOutlivesItsAttempts(t *testing.T) {
+	t.Parallel()
+	w := newSyncWorld(t, worldOptions{customers: 300, attemptTimeout: time.Second, shopifyBulkDelay: 2500 * time.Millisecond})
+	ctx := context.Background()
+	require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingBulkWriteThreshold, "1", time.Now()))
+	pairs := w.matchedCustomers()
+	w.mapCustomers(t, pairs)
+
+	j := w.Run(t, jobs.CustomerSync, nil)
+	requireCompleted(t, j)
+	require.Equal(t, j.Total, j.Successful)
+	attempts, err := w.Engine.Attempts(ctx, j.ID)
+	require.NoError(t, err)
+	t.Logf("%d attempts", len(attempts))
+	rec := w.Sandbox.Shopify().Record()
+	require.Equal(t, 1, rec.BulkMutations, "one operation, polled across attempts")
+	require.Equal(t, 1, rec.StagedUploads)
+	require.Len(t, rec.MetafieldWrites, len(pairs), "each value written once")
+	for nid, gid := range pairs {
+		mf, _ := w.Sandbox.Shopify().Metafield(gid, "custom.total_spent")
+		require.Equal(t, strconv.FormatInt(w.truth.ExpectedTotalSpent[nid], 10), mf.Value)
+	}
+}

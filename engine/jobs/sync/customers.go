@@ -251,17 +251,18 @@ func (s *customerSource) sendChunk(ctx context.Context, chunk []*customerPush) e
 }
 
 // sendBulk writes the batch's metafields with one bulk mutation (a staged
-// upload, then bulkOperationRunMutation, polled to its end) and settles each
-// item from its line's result. A batch stopped mid-operation is planned and
-// written again by the next attempt: setting a metafield to the value it
-// holds changes nothing.
+// upload, then bulkOperationRunMutation, polled to its end; bulkwrite.go)
+// and settles each item from its line's result. A batch stopped while its
+// operation runs resumes that operation when planned again with the same
+// values; otherwise it is written again, and setting a metafield to the
+// value it holds changes nothing.
 func (s *customerSource) sendBulk(ctx context.Context, pushes []*customerPush) error {
 	inputs := make([]shopify.MetafieldInput, len(pushes))
 	for k, p := range pushes {
 		inputs[k] = shopify.MetafieldInput{OwnerID: string(p.owner), Namespace: totalSpentNamespace,
 			Key: totalSpentKey, Type: totalSpentType, Value: strconv.FormatInt(p.value, 10)}
 	}
-	results, err := s.d.Shopify.SetMetafieldsInBulk(ctx, inputs)
+	results, err := s.writeMetafieldsInBulk(ctx, inputs)
 	return settleCustomerPushes(pushes, results, err)
 }
 

@@ -231,6 +231,14 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 	}
 	if st.Phase == phasePush {
 		if err := d.pushBatches(ctx, r, src, scope, st); err != nil {
+			if st.Bulk && ctx.Err() != nil {
+				// A bulk mutation runs on Shopify's side past the attempt's
+				// budget: checkpoint the place (unchanged) so the next attempt
+				// plans the batch again and polls that operation.
+				if cerr := r.Checkpoint(context.WithoutCancel(ctx), st); cerr != nil {
+					r.Logger().WarnContext(ctx, "could not checkpoint a bulk write in progress", "error", cerr)
+				}
+			}
 			return err
 		}
 	}
