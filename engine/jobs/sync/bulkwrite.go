@@ -79,9 +79,9 @@ func (s *customerSource) writeMetafieldsInBulk(ctx context.Context, inputs []sho
 func (s *customerSource) takeMutationLane(ctx context.Context, lane, digest string) (string, error) {
 	for {
 		var holder int64
-		var resume string
+		var resume, abandoned string
 		err := s.d.Store.InTx(ctx, func(tx *sql.Tx) error {
-			holder, resume = 0, ""
+			holder, resume, abandoned = 0, "", ""
 			l, err := s.d.Store.LockBulkLane(ctx, tx, lane)
 			if err != nil {
 				return err
@@ -93,18 +93,24 @@ func (s *customerSource) takeMutationLane(ctx context.Context, lane, digest stri
 					return nil
 				}
 			}
-			if l.JobID == s.jobID {
-				if opID, d, ok := strings.Cut(l.OperationID, " "); ok && d == digest {
-					resume = opID
-					return nil
-				}
+			opID, d, _ := strings.Cut(l.OperationID, " ")
+			if l.JobID == s.jobID && opID != "" && d == digest {
+				resume = opID
+				return nil
 			}
+			abandoned = opID // another batch's, or an ended job's: nobody will read it
 			return s.d.Store.SetBulkLane(ctx, tx, store.BulkLane{Shop: lane, JobID: s.jobID, UpdatedAt: s.d.Clock.Now()})
 		})
 		if err != nil {
 			return "", fmt.Errorf("take the bulk mutation lane: %w", err)
 		}
 		if holder == 0 {
+			if abandoned != "" {
+				// Shopify runs one bulk mutation at a time: stop the old one.
+				if err := s.d.Shopify.CancelBulk(ctx, abandoned); err != nil && ctx.Err() == nil {
+					return "", fmt.Errorf("cancel abandoned bulk mutation %s: %w", abandoned, err)
+				}
+			}
 			return resume, nil
 		}
 		select {
