@@ -12,8 +12,6 @@ import (
 	"syncops/store/storetest"
 )
 
-
-
 func TestSyncDiffsPageSearchAndTotals(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
