@@ -48,7 +48,7 @@ Vietnamese names correctly. Exit code 2 when the job is not a sync preview.
 For preview job 42: syncops diff 42 --search "đặng" --action write, or
 syncops diff 42 --csv > preview.csv for a spreadsheet.`,
 		Example: `  syncops run customer_sync --param dryRun=true --json`,
-		Args: cobra.ExactArgs(1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseJobID(args[0])
 			if err != nil {
