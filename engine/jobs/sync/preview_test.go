@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -427,3 +428,95 @@ func (w *syncWorld) shopifyMetafield(id extid.ShopifyCustomerGID) (string, bool)
 }
 
 func ptr(v int64) *int64 { return &v }
+
+// TestEverySyncKindPreviews runs each sync kind as a preview over a world
+// where a few mappings of each side failed before: none sends a mutation
+// or changes a mapping, and each keeps a diff line for every mapping in its
+// scope.
+func TestEverySyncKindPreviews(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind       string
+		products   bool
+		failedOnly bool // the scope is the mappings whose last sync failed
+	}{
+		{jobs.CustomerSync, false, false},
+		{jobs.AutoSyncCustomers, false, false},
+		{jobs.RetryFailedCustomers, false, true},
+		{jobs.ProductSync, true, false},
+		{jobs.AutoSyncProducts, true, false},
+		{jobs.RetryFailedProducts, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			t.Parallel()
+			w := newSyncWorld(t, worldOptions{})
+			ctx := context.Background()
+			var mappings []int64
+			if tt.products {
+				for _, id := range w.mapProducts(t, w.matchedProducts()) {
+					mappings = append(mappings, id)
+				}
+			} else {
+				for _, id := range w.mapCustomers(t, w.matchedCustomers()) {
+					mappings = append(mappings, id)
+				}
+			}
+			slices.Sort(mappings)
+			failed := mappings[:3]
+			require.NoError(t, w.Store.InTx(ctx, func(tx *sql.Tx) error {
+				for _, id := range failed {
+					var err error
+					if tt.products {
+						err = w.Store.RecordProductSyncFailure(ctx, tx, id, "earlier failure", w.Deps.Clock.Now(), 1)
+					} else {
+						err = w.Store.RecordCustomerSyncFailure(ctx, tx, id, "earlier failure", w.Deps.Clock.Now(), 1)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+			state := func() string {
+				var out []any
+				var err error
+				if tt.products {
+					var ms []store.ProductMapping
+					ms, err = w.Store.ProductMappings(ctx, w.Store.Reader(), store.MappingFilter{})
+					out = append(out, ms)
+				} else {
+					var ms []store.CustomerMapping
+					ms, err = w.Store.CustomerMappings(ctx, w.Store.Reader(), store.MappingFilter{})
+					out = append(out, ms)
+				}
+				require.NoError(t, err)
+				raw, err := json.Marshal(out)
+				require.NoError(t, err)
+				return string(raw)
+			}
+			before := state()
+
+			j := w.Run(t, tt.kind, engine.Params{"dryRun": "true"})
+			requireCompleted(t, j)
+			requireNoShopifyWrites(t, w)
+			require.Equal(t, before, state(), "a preview changes no mapping")
+
+			scope := mappings
+			if tt.failedOnly {
+				scope = failed
+			}
+			lines, totals := diffOf(t, w, j.ID)
+			require.EqualValues(t, len(scope), totals.Items)
+			require.EqualValues(t, len(scope), j.Total)
+			for _, id := range scope {
+				found := false
+				for k := range lines {
+					found = found || strings.HasPrefix(k, strconv.FormatInt(id, 10)+"/")
+				}
+				require.True(t, found, "mapping %d has a line", id)
+			}
+			require.Positive(t, totals.Writes)
+		})
+	}
+}
