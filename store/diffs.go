@@ -135,7 +135,9 @@ func (f DiffFilter) where(paged bool) (string, []any) {
 	if paged && (f.AfterMappingID > 0 || f.AfterLocation != "") {
 		args = append(args, f.AfterMappingID, f.AfterLocation)
 		n := len(args)
-		conds = append(conds, fmt.Sprintf("(mapping_id > $%d OR (mapping_id = $%d AND location_gid > $%d))", n-1, n-1, n))
+		// A row value comparison walks the primary key on both databases
+		// (PostgreSQL scanned with the equivalent OR).
+		conds = append(conds, fmt.Sprintf("(mapping_id, location_gid) > ($%d, $%d)", n-1, n))
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
