@@ -34,7 +34,7 @@ func diffOf(t testing.TB, w *syncWorld, id engine.JobID) (map[string]engine.Diff
 		require.NoError(t, err)
 		totals = page.Totals
 		for _, it := range page.Items {
-			k := fmt.Sprintf("%d/%s", it.MappingID, it.Location)
+			k := engineKey(it.MappingID, it.Location)
 			require.NotContains(t, out, k, "a line is listed once")
 			out[k] = it
 		}
@@ -45,6 +45,9 @@ func diffOf(t testing.TB, w *syncWorld, id engine.JobID) (map[string]engine.Diff
 		after = *page.Next
 	}
 }
+
+// engineKey names a diff line in diffOf's map: "mapping/location".
+func engineKey(mapping int64, location string) string { return fmt.Sprintf("%d/%s", mapping, location) }
 
 // expectTotals sums up expected lines as the diff's totals must.
 type expectTotals struct{ engine.DiffTotals }
