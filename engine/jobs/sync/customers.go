@@ -171,6 +171,9 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 			return it, nil
 		case !drifted && (value == *m.LastSyncedValue || abs(value-*m.LastSyncedValue) < s.threshold):
 			it.outcome = outcomeSkip
+			if value != *m.LastSyncedValue {
+				it.lines[0].note = fmt.Sprintf("moved %+d since the last write, under the %d VND threshold", value-*m.LastSyncedValue, s.threshold)
+			}
 			return it, nil
 		}
 	}

@@ -157,8 +157,11 @@ func (s *productSource) readCurrentLevels(ctx context.Context, ms []store.Produc
 				l.note = "not stocked at this location in Shopify"
 			default:
 				l.old, l.oldSource = &level, engine.OldFromShopify
-				if !inv.Tracked {
+				switch {
+				case !inv.Tracked:
 					l.note = "Shopify does not track this item's inventory"
+				case it.outcome == outcomeSkip && level != l.new:
+					l.note = "Shopify's value differs from the last write, but Nhanh's did not change: this run would not write it"
 				}
 			}
 		}

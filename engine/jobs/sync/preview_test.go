@@ -361,9 +361,9 @@ func TestAutoSyncPreviewsKeepUnchangedAndDeferredAndMoveNoWatermark(t *testing.T
 	before := marks()
 
 	// Two customers' spend moves in the mirror; a limit of one write defers
-	// the second.
+	// the second. A third moves less than the threshold.
 	nids := slices.Sorted(maps.Keys(pairs))
-	moved := nids[:2]
+	moved, nudged := nids[:2], nids[3]
 	require.NoError(t, w.Store.InTx(ctx, func(tx *sql.Tx) error {
 		var rows []store.NhanhCustomer
 		for _, nid := range moved {
@@ -371,6 +371,9 @@ func TestAutoSyncPreviewsKeepUnchangedAndDeferredAndMoveNoWatermark(t *testing.T
 			row.TotalAmount += 50_000
 			rows = append(rows, row)
 		}
+		row := jobstestNhanhCustomer(w, nudged)
+		row.TotalAmount += 400
+		rows = append(rows, row)
 		_, err := w.Store.UpsertNhanhCustomers(ctx, tx, rows, w.Deps.Clock.Now())
 		return err
 	}))
@@ -391,6 +394,11 @@ func TestAutoSyncPreviewsKeepUnchangedAndDeferredAndMoveNoWatermark(t *testing.T
 	it = lines[fmt.Sprintf("%d/", mappingOf[nids[2]])]
 	require.Equal(t, engine.DiffUnchanged, it.Action)
 	require.Equal(t, it.Old, it.New)
+	require.Empty(t, it.Reason)
+	it = lines[fmt.Sprintf("%d/", mappingOf[nudged])]
+	require.Equal(t, engine.DiffUnchanged, it.Action)
+	require.Equal(t, int64(400), *it.New-*it.Old)
+	require.Contains(t, it.Reason, "+400 since the last write, under the 1000 VND threshold")
 	require.Equal(t, engine.DiffTotals{Lines: int64(len(pairs)), Items: int64(len(pairs)), Writes: 1, Up: 1, SumUp: 50_000,
 		Net: 50_000, Skipped: 1, Unchanged: int64(len(pairs) - 2)}, totals)
 
@@ -522,4 +530,36 @@ func TestEverySyncKindPreviews(t *testing.T) {
 			require.Positive(t, totals.Writes)
 		})
 	}
+}
+
+// TestAutoSyncProductsPreviewShowsDriftItWouldNotCorrect: after an
+// auto-sync, Shopify's stock moves by hand; the preview reads the live
+// level, shows the line unchanged (Nhanh did not move) and says why.
+func TestAutoSyncProductsPreviewShowsDriftItWouldNotCorrect(t *testing.T) {
+	t.Parallel()
+	w := newSyncWorld(t, worldOptions{})
+	pairs := w.matchedProducts()
+	mappingOf := w.mapProducts(t, pairs)
+	requireCompleted(t, w.Run(t, jobs.AutoSyncProducts, nil))
+	primary := w.truth.PrimaryLocation
+	var drifted extid.NhanhProductID
+	for _, nid := range slices.Sorted(maps.Keys(pairs)) {
+		if w.Sandbox.Shopify().Restock(w.variant(pairs[nid]).InventoryItemID, primary, 5) {
+			drifted = nid
+			break
+		}
+	}
+	require.NotZero(t, drifted)
+	mutations := w.Sandbox.Shopify().Record().Mutations
+
+	j := w.Run(t, jobs.AutoSyncProducts, engine.Params{"dryRun": "true"})
+	requireCompleted(t, j)
+	require.Equal(t, mutations, w.Sandbox.Shopify().Record().Mutations)
+	lines, totals := diffOf(t, w, j.ID)
+	it := lines[engineKey(mappingOf[drifted], string(primary))]
+	require.Equal(t, engine.DiffUnchanged, it.Action)
+	require.Equal(t, engine.OldFromShopify, it.OldSource)
+	require.Equal(t, int64(5), *it.Old-*it.New)
+	require.Contains(t, it.Reason, "differs from the last write")
+	require.Zero(t, totals.Writes, "nothing moved in Nhanh")
 }
