@@ -1,0 +1,7 @@
+-- A write lane: kinds that write the same Shopify values (inventory) never
+-- run at the same time, across processes. A job in a lane carries its name;
+-- of the active jobs of one lane, only the oldest (lowest id) runs, the
+-- others wait behind it or are refused (engine.LaneParam). NULL: no lane
+-- (other kinds, and previews, which write nothing).
+ALTER TABLE jobs ADD COLUMN lane TEXT;
+CREATE INDEX jobs_active_lane ON jobs (lane, id) WHERE lane IS NOT NULL AND status IN ('PENDING', 'RUNNING');
