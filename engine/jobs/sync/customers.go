@@ -578,18 +578,5 @@ func (d Deps) brakeCustomerSpend(ctx context.Context, r *engine.Run, src *custom
 			changes = append(changes, p.change)
 		}
 	}
-	counts, err := checkDrops(changes, DefaultDropShare, "customer spend")
-	if r.DryRun() {
-		// A preview shows what the brake would do and goes on to the diff.
-		r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
-			"share": DefaultDropShare, "wouldStop": err != nil && !accept})
-		return nil
-	}
-	r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
-		"share": DefaultDropShare, "accepted": accept && err != nil})
-	if err != nil && accept {
-		r.Logger().WarnContext(ctx, "drop brake overridden by acceptDrop", "drops", counts.Drops, "writes", counts.Writes)
-		return nil
-	}
-	return err
+	return d.applyBrake(ctx, r, changes, "customer spend", accept)
 }

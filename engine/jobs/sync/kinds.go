@@ -32,6 +32,11 @@ const (
 	SettingCustomerThreshold = "customer_sync_threshold_vnd"
 	// DefaultCustomerThreshold is the reference system's 1,000 VND.
 	DefaultCustomerThreshold = 1000
+	// SettingInventoryActivate ("true"/"false", default false): a product
+	// sync stocks an item at a mapped location where Shopify does not stock
+	// it (inventoryActivate) and writes its quantity there, instead of
+	// skipping that location with a reason naming it.
+	SettingInventoryActivate = "inventory_activate_at_mapped_locations"
 )
 
 // InventoryLane is the write lane of every kind that writes Shopify
