@@ -77,14 +77,14 @@ type syncItem struct {
 	name      string // the customer or product, for messages and the error list
 	request   string // summary of the write, for the failed item
 	outcome   outcome
-	deferred  bool         // skipped because the push limit was reached
-	message   string       // why it failed
+	deferred  bool   // skipped because the push limit was reached
+	message   string // why it failed
 	// skipReason says why the item, or some of its locations, was skipped
 	// for a reason the operator can act on (untracked, not stocked there):
 	// shown in the job's metadata (skips), never a failure.
 	skipReason string
-	err       error        // the underlying error, for the failure class
-	class     apierr.Class // the failure class when there is no error (a missing row, say)
+	err        error        // the underlying error, for the failure class
+	class      apierr.Class // the failure class when there is no error (a missing row, say)
 	// recordable says the failure can be recorded on the mapping (it exists
 	// and has a Shopify side).
 	recordable bool

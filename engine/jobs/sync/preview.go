@@ -120,4 +120,3 @@ func (p locationPlan) lines(q, lastWritten map[extid.ShopifyLocationGID]int64) [
 	}
 	return out
 }
-
