@@ -144,7 +144,10 @@ type syncErrorEntry struct {
 
 // refreshState is where an auto-sync's source refresh stands.
 type refreshState struct {
-	From      int64           `json:"from"` // updatedAtFrom asked of Nhanh, unix seconds
+	From int64 `json:"from"` // updatedAtFrom asked of Nhanh, unix seconds
+	// Type is the customer type being read (nhanh.CustomerTypes, each asked
+	// for explicitly); 0 is the first. Cursor is Nhanh's within it.
+	Type      int             `json:"type,omitempty"`
 	Cursor    json.RawMessage `json:"cursor,omitempty"`
 	Pages     int             `json:"pages"`
 	Read      int             `json:"read"`
