@@ -70,12 +70,22 @@ func (d Deps) planLocations(ctx context.Context) (locationPlan, error) {
 // quantities is the stock to write at each location. A depot with negative
 // stock (sold ahead of what it holds) counts as 0 in its location's sum:
 // its shortfall is not taken from the other depots of the location, whose
-// stock is really there. Without location mappings the product's Nhanh
-// total goes to the primary location, and a negative total is written as 0.
+// stock is really there. Without location mappings the primary location
+// takes the sum over every depot Nhanh lists, the same way (or Nhanh's
+// total, at least 0, when it lists none).
 func (p locationPlan) quantities(available int64, depots map[extid.NhanhDepotID]int64) map[extid.ShopifyLocationGID]int64 {
 	out := make(map[extid.ShopifyLocationGID]int64, len(p.locations))
 	if p.mode == modePrimary {
-		out[p.locations[0]] = max(available, 0)
+		// The primary location's sum is every depot's.
+		if len(depots) == 0 {
+			out[p.locations[0]] = max(available, 0)
+			return out
+		}
+		var sum int64
+		for _, n := range depots {
+			sum += max(n, 0)
+		}
+		out[p.locations[0]] = sum
 		return out
 	}
 	for _, loc := range p.locations {
