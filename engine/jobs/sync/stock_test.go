@@ -157,6 +157,17 @@ func TestProductSyncOnItemsShopifyOrNhanhCannotGive(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, int64(37), rows[c.inactive].Depots[firstDepot(w, c.inactive)])
 
+			// A preview shows the same skips as lines with their reason.
+			pj := w.Run(t, jobs.ProductSync, engine.Params{"dryRun": "true"})
+			requireCompleted(t, pj)
+			lines, _ := diffOf(t, w, pj.ID)
+			for id, why := range map[extid.NhanhProductID]string{c.notStocked: "not stocked", c.untracked: "does not track"} {
+				line := lines[engineKey(mappingOf[id], string(primary))]
+				require.Equal(t, engine.DiffSkipped, line.Action, "product %d", id)
+				require.Contains(t, line.Reason, why)
+				require.Nil(t, line.New)
+			}
+
 			require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jsync.SettingInventoryActivate, "true", time.Now()))
 			j := w.Run(t, jobs.ProductSync, nil)
 			requireCompleted(t, j)
@@ -232,6 +243,29 @@ func TestProductSyncStockDropBrake(t *testing.T) {
 					require.Zero(t, got, "product %d written to 0 once accepted", nid)
 				}
 			}
+		})
+	}
+}
+
+// TestInventoryWritersShareOneLane: every kind that writes Shopify
+// inventory takes the inventory lane and lets the operator choose to wait
+// or be refused; the customer kinds write no inventory and take none.
+func TestInventoryWritersShareOneLane(t *testing.T) {
+	t.Parallel()
+	writers := map[string]bool{jsync.ProductSync: true, jsync.AutoSyncProducts: true, jsync.RetryFailedProducts: true}
+	kinds := jsync.Kinds(jsync.Deps{})
+	require.Len(t, kinds, 6)
+	for _, k := range kinds {
+		t.Run(k.Type, func(t *testing.T) {
+			t.Parallel()
+			takesParam := slices.ContainsFunc(k.Params, func(p engine.ParamSpec) bool { return p.Name == engine.LaneParam })
+			if writers[k.Type] {
+				require.Equal(t, jsync.InventoryLane, k.Lane)
+				require.True(t, takesParam, "whenBusy")
+				return
+			}
+			require.Empty(t, k.Lane)
+			require.False(t, takesParam)
 		})
 	}
 }
