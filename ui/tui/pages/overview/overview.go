@@ -383,6 +383,9 @@ func (p *Page) conflictKey(msg tea.KeyPressMsg) tea.Cmd {
 	c := p.conflict
 	switch msg.String() {
 	case "f":
+		if c.err.Lane != "" {
+			return nil // a lane refusal: forcing would not start it
+		}
 		p.conflict = nil
 		return action.Start(p.env, c.kind, c.params, true)
 	case "w", "enter":
