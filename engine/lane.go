@@ -18,7 +18,9 @@ import (
 // that writes Shopify inventory) name one lane (Kind.Lane); their jobs never
 // run at the same time, on one process or several sharing the database, so
 // an older read of the source can never overwrite a newer one. Of the
-// PENDING or RUNNING jobs of a lane only the oldest runs (store.LaneHead);
+// PENDING or RUNNING jobs of a lane only the oldest runs (store.LaneHead),
+// once it holds the lane's lock (store.AcquireLane, a compare-and-set that
+// also covers a job whose Start committed after a newer one's);
 // a job started while another holds the lane either waits behind it or is
 // refused with its id, as LaneParam says:
 //
@@ -108,7 +110,15 @@ func (w *jobWorker) awaitLane(ctx context.Context, rec store.JobRecord) error {
 		return err
 	}
 	if head.ID == rec.ID {
-		return nil
+		// The head takes the lane's lock: a job with a higher id that
+		// committed first (its Start raced this one's) may hold it still.
+		holder, err := e.store.AcquireLane(ctx, e.store.DB(), lane, rec.ID, e.clock.Now())
+		if err != nil || holder == rec.ID {
+			return err
+		}
+		if head, err = e.store.Job(ctx, e.store.Reader(), holder); err != nil {
+			return err
+		}
 	}
 	id := JobID(rec.ID)
 	if refusesWhenBusy(rec.Params) {

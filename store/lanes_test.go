@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -58,3 +59,41 @@ func TestLaneHeadIsTheOldestActiveJobOfTheLane(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
+
+// TestAcquireLaneIsACompareAndSet: a lane is held by one job at a time; it
+// passes on only once its holder has ended, whatever the job ids' order.
+func TestAcquireLaneIsACompareAndSet(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		for _, id := range []int64{10, 11} {
+			insertJob(t, s, id, "W", "W "+itoa(id), t0)
+		}
+		tests := []struct {
+			name   string
+			job    int64
+			finish int64 // a job to end first; 0: none
+			want   int64
+		}{
+			{"a free lane goes to the first caller, a later id", 11, 0, 11},
+			{"the holder keeps it", 11, 0, 11},
+			{"a lower id does not take it from an active holder", 10, 0, 11},
+			{"an ended holder hands it on", 10, 11, 10},
+			{"the new holder keeps it", 10, 0, 10},
+		}
+		for _, tc := range tests {
+			if tc.finish != 0 {
+				require.NoError(t, s.FinishJob(ctx, s.DB(), tc.finish, store.JobCompleted, store.Counters{}, json.RawMessage(`{}`), "", t0))
+			}
+			got, err := s.AcquireLane(ctx, s.DB(), "inventory", tc.job, t0)
+			require.NoError(t, err, tc.name)
+			require.Equal(t, tc.want, got, tc.name)
+		}
+		got, err := s.AcquireLane(ctx, s.DB(), "other", 11, t0)
+		require.NoError(t, err)
+		require.Equal(t, int64(11), got, "lanes are independent")
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
