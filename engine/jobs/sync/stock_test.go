@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,8 +236,30 @@ func TestProductSyncStockDropBrake(t *testing.T) {
 			require.Positive(t, m.DropBrake.ToZero)
 			require.Greater(t, float64(m.DropBrake.Drops), jsync.DefaultDropShare*float64(m.DropBrake.Writes))
 
-			j = w.Run(t, jobs.ProductSync, engine.Params{"acceptDrop": "true"})
+			// A preview says the brake would stop, and still lists the drops.
+			pj := w.Run(t, jobs.ProductSync, engine.Params{"dryRun": "true"})
+			requireCompleted(t, pj)
+			var pm struct {
+				DropBrake struct {
+					WouldStop bool `json:"wouldStop"`
+				} `json:"dropBrake"`
+			}
+			require.NoError(t, json.Unmarshal(pj.Metadata, &pm))
+			require.True(t, pm.DropBrake.WouldStop)
+			_, totals := diffOf(t, w, pj.ID)
+			require.Positive(t, totals.ToZero)
+			require.Equal(t, before, w.Sandbox.Shopify().Record().Mutations, "a preview writes nothing")
+
+			id, err := w.Engine.Start(context.Background(), jobs.ProductSync, engine.Params{"acceptDrop": "true"},
+				engine.StartOptions{Actor: engine.Actor{Name: "ops", Kind: engine.ActorCLI}})
+			require.NoError(t, err)
+			j = w.Wait(t, id)
 			requireCompleted(t, j)
+			audit, err := w.Engine.Audit(context.Background(), engine.AuditFilter{})
+			require.NoError(t, err)
+			require.True(t, slices.ContainsFunc(audit, func(e engine.AuditEntry) bool {
+				return e.JobID == int64(id) && e.Action == "job.start" && strings.Contains(e.Detail, `"acceptDrop":true`)
+			}), "the accepted drop is audited with the start: %+v", audit)
 			require.Positive(t, j.Successful)
 			for nid, vid := range pairs {
 				if got, ok := w.Sandbox.Shopify().Available(w.variant(vid).InventoryItemID, w.truth.PrimaryLocation); ok {
