@@ -110,6 +110,9 @@ func (p *Page) ShortHelp() []key.Binding {
 	case p.conflict != nil:
 		w := key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch"))
 		c := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave it"))
+		if p.conflict.err.Lane != "" {
+			return []key.Binding{w, c} // a lane refusal cannot be forced
+		}
 		return []key.Binding{k.Force, w, c}
 	}
 	return []key.Binding{k.Start, k.Watch, k.Cancel, k.Retry, k.Copy}
