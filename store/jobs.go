@@ -531,33 +531,6 @@ func (s *Store) FailedItemKeys(ctx context.Context, q Querier, jobID int64) ([]s
 	return out, rows.Err()
 }
 
-// DeleteJobsFinishedBefore removes finished jobs (and, by cascade, their
-// attempts and failed items) completed before t. It returns how many.
-func (s *Store) DeleteJobsFinishedBefore(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		// Delete children explicitly: SQLite only cascades with foreign_keys on,
-		// and being explicit costs nothing on PostgreSQL.
-		const finished = `SELECT id FROM jobs WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND completed_at < $1`
-		if _, err := tx.ExecContext(ctx, `DELETE FROM job_failed_items WHERE job_id IN (`+finished+`)`, Millis(t)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM job_attempts WHERE job_id IN (`+finished+`)`, Millis(t)); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND completed_at < $1`, Millis(t))
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("delete old jobs: %w", err)
-	}
-	return n, nil
-}
-
 // ClaimScheduledTick records that the tick of a schedule at tickAt started
 // job jobID. It fails with ErrConflict when another instance already claimed
 // that tick.
