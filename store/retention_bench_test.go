@@ -96,7 +96,7 @@ func seedFailedItems(b *testing.B, s *store.Store, t0 time.Time, jobs, perJob in
 			items = items[:0]
 			for k := i; k < min(i+chunk, perJob); k++ {
 				items = append(items, store.FailedItem{JobID: id, ItemKey: fmt.Sprint(k),
-					Message: fmt.Sprintf("Shopify refused customer %d: phone has already been taken", k),
+					Message:    fmt.Sprintf("Shopify refused customer %d: phone has already been taken", k),
 					ErrorClass: "validation", CreatedAt: t0})
 			}
 			require.NoError(b, s.InTx(ctx, func(tx *sql.Tx) error { return s.UpsertFailedItems(ctx, tx, items) }))
