@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,4 +77,53 @@ func TestHubForgetsFinishedJobs(t *testing.T) {
 	defer h.mu.Unlock()
 	require.Empty(t, h.lastSeen, "nothing is kept for no subscriber")
 	require.Empty(t, h.finished)
+}
+
+// The follower reads rows changed in the millisecond of its watermark again
+// on the next tick; a finished job the hub has forgotten must not be
+// published a second time then.
+func TestFollowerDoesNotRepublishForgottenJobs(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, store.SQLite)
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	e, err := New(Config{Store: s, NoWorkers: true, Clock: clock,
+		Kinds: []Kind{{Type: "NOOP", Run: func(context.Context, *Run) error { return nil }}}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	events, stop := e.Subscribe()
+	t.Cleanup(stop)
+	require.NoError(t, clock.BlockUntilContext(ctx, 1), "the follower's ticker")
+	insert := func(id int64, at time.Time) {
+		require.NoError(t, s.InsertJob(ctx, s.DB(), store.JobRecord{ID: id, Type: "NOOP",
+			UniqueKey: fmt.Sprint("k", id), CreatedAt: at}))
+	}
+	next := func() Job {
+		select {
+		case ev := <-events:
+			return ev.Job
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+			return Job{}
+		}
+	}
+	t0 := clock.Now()
+	insert(1, t0)
+	_, err = s.CancelJobRecord(ctx, s.DB(), 1, "by ops", t0)
+	require.NoError(t, err)
+	insert(2, t0)
+	clock.Advance(e.cfg.FollowInterval)
+	got := []JobID{next().ID, next().ID}
+	require.ElementsMatch(t, []JobID{1, 2}, got, "the follower read both")
+
+	clock.Advance(e.hub.grace() + time.Second)
+	e.hub.publish(Job{ID: 99, Type: "NOOP", Status: StatusRunning, UpdatedAt: clock.Now()})
+	require.Equal(t, JobID(99), next().ID)
+	e.hub.mu.Lock()
+	_, remembered := e.hub.lastSeen[1]
+	e.hub.mu.Unlock()
+	require.False(t, remembered, "job 1 is forgotten")
+
+	insert(3, clock.Now())
+	clock.Advance(e.cfg.FollowInterval)
+	require.Equal(t, JobID(3), next().ID, "job 1, read again at the watermark, is not published again")
 }
