@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -25,14 +26,35 @@ type maintenanceWorker struct {
 
 func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
 	e := w.engine
-	n, err := e.store.DeleteJobsFinishedBefore(ctx, e.clock.Now().Add(-e.cfg.Retention))
-	if err != nil {
+	if err := e.prune(ctx); err != nil {
 		return err
 	}
-	if n > 0 {
-		e.logger.InfoContext(ctx, "retention removed finished jobs", slog.Int64("jobs", n), slog.Duration("older_than", e.cfg.Retention))
-	}
 	return e.reconcile(ctx)
+}
+
+// Timeout lets a pruning pass over a large backlog run longer than River's
+// default job timeout; each of its batches has its own short timeout.
+func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration {
+	return maintenanceTimeout
+}
+
+// maintenanceTimeout bounds one maintenance run. A pass cut short keeps
+// what it deleted and the next run goes on.
+const maintenanceTimeout = 30 * time.Minute
+
+// prune applies retention: history older than Config.Retention goes, in
+// short batches (store.PruneHistory), so jobs writing meanwhile wait for one
+// batch at most.
+func (e *Engine) prune(ctx context.Context) error {
+	res, err := e.store.PruneHistory(ctx, store.PruneOptions{Before: e.clock.Now().Add(-e.cfg.Retention)})
+	if res.Jobs+res.FailedItems+res.SyncDiffs+res.SyncLog+res.ScheduledTicks > 0 {
+		e.logger.InfoContext(ctx, "retention pruned history",
+			slog.Int64("jobs", res.Jobs), slog.Int64("attempts", res.Attempts),
+			slog.Int64("failed_items", res.FailedItems), slog.Int64("sync_diffs", res.SyncDiffs), slog.Int64("sync_log", res.SyncLog),
+			slog.Int64("scheduled_ticks", res.ScheduledTicks), slog.Int("batches", res.Batches),
+			slog.Duration("longest_hold", res.LongestHold), slog.Duration("older_than", e.cfg.Retention))
+	}
+	return err
 }
 
 // reconcile fails tracked jobs that are still active although River will

@@ -35,8 +35,8 @@ func insertJobs(t testing.TB, s *store.Store, jobs []seedJob) {
 	require.NoError(t, s.InTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO jobs (id, type, params, unique_key, status, total, processed,
 			successful, failed, skipped, metadata, error, attempt, retry_of, requested_by, created_at, started_at,
-			completed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			$17, $18, $19)`)
+			completed_at, updated_at, error_search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+			$14, $15, $16, $17, $18, $19, $20)`)
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,8 @@ func insertJobs(t testing.TB, s *store.Store, jobs []seedJob) {
 			}
 			if _, err := stmt.ExecContext(ctx, j.ID, j.Type, params, fmt.Sprintf("%s %s #%d", j.Type, params, j.ID),
 				j.Status, j.Total, j.Processed, j.OK, j.Failed, j.Skipped, meta, j.Error, j.Attempt, retryOf, j.By,
-				millis(j.Created), nullMillis(j.Started), nullMillis(j.Completed), millis(j.Created)); err != nil {
+				millis(j.Created), nullMillis(j.Started), nullMillis(j.Completed), millis(j.Created),
+				store.FoldSearch(j.Error)); err != nil {
 				return err
 			}
 		}
@@ -69,28 +70,24 @@ func insertJobs(t testing.TB, s *store.Store, jobs []seedJob) {
 	}))
 }
 
-// insertFailures writes n failed items of job id in one transaction.
+// insertFailures writes n failed items of job id in one transaction,
+// through the store so their search column is filled; item i is given
+// 1+i%3 times, which counts as that many tries.
 func insertFailures(t testing.TB, s *store.Store, id int64, n int, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	classes := []string{"validation", "not_found", "rate_limit", "transient"}
-	require.NoError(t, s.InTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO job_failed_items (job_id, item_key, message, error_class,
-			request, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`)
-		if err != nil {
-			return err
+	items := make([]store.FailedItem, 0, 2*n)
+	for i := 1; i <= n; i++ {
+		key := fmt.Sprintf("sku-%06d", i)
+		for range 1 + i%3 {
+			items = append(items, store.FailedItem{JobID: id, ItemKey: key,
+				Message:    fmt.Sprintf("variant %s: inventory item not found on Shopify", key),
+				ErrorClass: classes[i%len(classes)], Request: fmt.Sprintf("inventorySetQuantities item=%s location=5001", key),
+				CreatedAt: at})
 		}
-		defer stmt.Close()
-		for i := 1; i <= n; i++ {
-			key := fmt.Sprintf("sku-%06d", i)
-			if _, err := stmt.ExecContext(ctx, id, key, fmt.Sprintf("variant %s: inventory item not found on Shopify", key),
-				classes[i%len(classes)], fmt.Sprintf("inventorySetQuantities item=%s location=5001", key),
-				1+i%3, millis(at)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	}
+	require.NoError(t, s.InTx(ctx, func(tx *sql.Tx) error { return s.UpsertFailedItems(ctx, tx, items) }))
 }
 
 // insertAttempt records one attempt of a seeded job.
