@@ -429,7 +429,7 @@ func (r *Run) startFlusher(ctx context.Context, cancelled func()) (stop func()) 
 // CANCELLED), for the case where River's cancel signal has not arrived yet.
 func (r *Run) cancelledInDB(ctx context.Context) bool {
 	rec, err := r.engine.store.Job(ctx, r.engine.store.Reader(), int64(r.id))
-	return err == nil && rec.Status == StatusCancelled
+	return err == nil && rec.Status == store.JobCancelled
 }
 
 func (r *Run) logAttrs() []any {

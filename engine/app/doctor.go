@@ -158,7 +158,7 @@ func migrateIfAsked(ctx context.Context, s *store.Store, opts DoctorOptions) (mi
 		return false, false, err
 	}
 	detail := fmt.Sprintf("migrated the database from schema version %d to %d", have, latest)
-	if err := s.AddAudit(ctx, s.DB(), store.AuditEntry{At: opts.Clock.Now(), Actor: opts.Actor.Name, ActorKind: opts.Actor.Kind,
+	if err := s.AddAudit(ctx, s.DB(), store.AuditEntry{At: opts.Clock.Now(), Actor: opts.Actor.Name, ActorKind: store.ActorKind(opts.Actor.Kind),
 		Action: "doctor.fix", Detail: detail}); err != nil {
 		return true, true, err
 	}

@@ -228,13 +228,13 @@ func TestDoctorChecksFail(t *testing.T) {
 
 // mapFirstDepot maps a depot to a location through the CLI and returns the
 // location; the doctor's locations check then passes until it is broken.
-func (w *doctorWorld) mapFirstDepot(t *testing.T) extidLocation {
+func (w *doctorWorld) mapFirstDepot(t *testing.T) locationID {
 	t.Helper()
 	res := w.run(t, "", "locations", "--json")
 	require.Equal(t, cli.ExitOK, res.code, res.stderr)
 	var v struct {
 		Depots    []struct{ ID int64 }
-		Locations []struct{ ID extidLocation }
+		Locations []struct{ ID locationID }
 	}
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &v))
 	require.NotEmpty(t, v.Depots)

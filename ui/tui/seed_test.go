@@ -20,7 +20,7 @@ import (
 type seedJob struct {
 	ID                                    int64
 	Type                                  string
-	Status                                store.JobStatus
+	Status                                engine.Status
 	Params, Metadata, Error, By           string
 	Total, Processed, OK, Failed, Skipped int64
 	Created, Started, Completed           time.Time // zero: not set
@@ -120,13 +120,13 @@ func nullMillis(t time.Time) sql.NullInt64 {
 // history is a small seeded history: one job of each outcome.
 func history(t testing.TB, b *bundle) {
 	insertJobs(t, b.store, []seedJob{
-		{ID: 1, Type: "STEPPED", Status: store.JobCompleted, Params: `{"n":10}`, Total: 10, Processed: 10, OK: 9, Skipped: 1,
+		{ID: 1, Type: "STEPPED", Status: engine.StatusCompleted, Params: `{"n":10}`, Total: 10, Processed: 10, OK: 9, Skipped: 1,
 			Metadata: `{"itemsPerSecond":0.2}`, Created: t0.Add(-2 * time.Hour), Started: t0.Add(-2 * time.Hour),
 			Completed: t0.Add(-2*time.Hour + 65*time.Second), By: "scheduler:scheduler", Attempt: 1},
-		{ID: 2, Type: "FAILING_ITEMS", Status: store.JobCompleted, Params: `{"n":20}`, Total: 20, Processed: 20, OK: 16,
+		{ID: 2, Type: "FAILING_ITEMS", Status: engine.StatusCompleted, Params: `{"n":20}`, Total: 20, Processed: 20, OK: 16,
 			Failed: 4, Created: t0.Add(-30 * time.Minute), Started: t0.Add(-30 * time.Minute),
 			Completed: t0.Add(-29 * time.Minute), By: "local:ops", Attempt: 1},
-		{ID: 3, Type: "STEPPED", Status: store.JobRunning, Params: `{"mode":"delta","n":1000}`, Total: 1000,
+		{ID: 3, Type: "STEPPED", Status: engine.StatusRunning, Params: `{"mode":"delta","n":1000}`, Total: 1000,
 			Processed: 400, OK: 390, Failed: 10, Metadata: `{"etaSeconds":48,"itemsPerSecond":12.5,"pull":{"cursor":"c-17","pages":4}}`,
 			Created: t0.Add(-32 * time.Second), Started: t0.Add(-32 * time.Second), By: "ssh:alice", Attempt: 2},
 	})
@@ -171,21 +171,21 @@ func manyJobs(n int) []seedJob {
 	jobs := make([]seedJob, 0, n)
 	for i := 1; i <= n; i++ {
 		created := t0.Add(-time.Duration(n-i+1) * 10 * time.Minute)
-		j := seedJob{ID: int64(i), Type: types[i%len(types)], Status: store.JobCompleted, Params: fmt.Sprintf(`{"n":%d}`, 10+i%7),
+		j := seedJob{ID: int64(i), Type: types[i%len(types)], Status: engine.StatusCompleted, Params: fmt.Sprintf(`{"n":%d}`, 10+i%7),
 			Total: 100, Processed: 100, OK: 100, Created: created, Started: created.Add(time.Second),
 			Completed: created.Add(time.Duration(40+i%50) * time.Second), By: "scheduler:scheduler", Attempt: 1}
 		switch {
 		case i == n:
-			j.Status, j.Processed, j.OK, j.Completed = store.JobPending, 0, 0, time.Time{}
+			j.Status, j.Processed, j.OK, j.Completed = engine.StatusPending, 0, 0, time.Time{}
 			j.Started, j.Attempt = time.Time{}, 0
 		case i == n-1:
-			j.Status, j.Processed, j.OK, j.Completed = store.JobRunning, 37, 37, time.Time{}
+			j.Status, j.Processed, j.OK, j.Completed = engine.StatusRunning, 37, 37, time.Time{}
 		case i%20 == 0:
-			j.Status, j.Processed, j.OK, j.Error = store.JobFailed, 3, 3, "shopify customers: 401 invalid token"
+			j.Status, j.Processed, j.OK, j.Error = engine.StatusFailed, 3, 3, "shopify customers: 401 invalid token"
 		case i%10 == 0:
-			j.Status, j.Processed, j.OK, j.Error = store.JobFailed, 50, 50, "nhanh customer/list: ERR_429 locked for 30s"
+			j.Status, j.Processed, j.OK, j.Error = engine.StatusFailed, 50, 50, "nhanh customer/list: ERR_429 locked for 30s"
 		case i%7 == 0:
-			j.Status, j.Processed, j.OK, j.Error = store.JobCancelled, 12, 12, "cancelled by ssh:alice"
+			j.Status, j.Processed, j.OK, j.Error = engine.StatusCancelled, 12, 12, "cancelled by ssh:alice"
 		case i%3 == 0:
 			j.OK, j.Failed = 95, 5
 		}
