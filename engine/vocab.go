@@ -247,3 +247,22 @@ func FromStore(err error) error {
 	}
 	return err
 }
+
+// APIBudget is one external API's live rate budget, as a status bar shows
+// it (engine/app fills it from the API clients' governors).
+type APIBudget struct {
+	API       string
+	Available float64
+	Capacity  float64
+	// Unit is BudgetPoints or BudgetRequests.
+	Unit string
+	// LockedUntil, when in the future, means the API refuses calls until
+	// then (Nhanh's ERR_429 lock).
+	LockedUntil time.Time
+}
+
+// API budget units.
+const (
+	BudgetPoints   = "points"   // Shopify's GraphQL cost points
+	BudgetRequests = "requests" // Nhanh's requests per window
+)
