@@ -20,7 +20,7 @@ import (
 type serveOptions struct {
 	noTUI   bool
 	sandbox *demo.Sandbox // non-nil in demo mode
-	dbNote  string           // extra words about the database, for the banner
+	dbNote  string        // extra words about the database, for the banner
 }
 
 // serve builds the app with workers and runs the console or the headless
