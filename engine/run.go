@@ -139,7 +139,7 @@ type Failure struct {
 	// Message says what went wrong, for an operator.
 	Message string
 	// Class is the error class; derived from Err when empty.
-	Class apierr.Class
+	Class ErrorClass
 	// Request summarises the request that failed (never with secrets).
 	Request string
 	// Err is the underlying error, if any; its text is used when Message is empty.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"syncops/clients/apierr"
 	"syncops/store"
 )
 
@@ -265,4 +266,19 @@ type APIBudget struct {
 const (
 	BudgetPoints   = "points"   // Shopify's GraphQL cost points
 	BudgetRequests = "requests" // Nhanh's requests per window
+)
+
+// ErrorClass is how an item's failure should be handled (Failure.Class):
+// the API clients' classes, named here for the engine's callers.
+type ErrorClass = apierr.Class
+
+// Error classes.
+const (
+	ClassAuth       = apierr.ClassAuth       // credentials rejected: an operator must act
+	ClassRateLimit  = apierr.ClassRateLimit  // over the API's limit
+	ClassNotFound   = apierr.ClassNotFound   // the record does not exist on the remote side
+	ClassValidation = apierr.ClassValidation // the remote side (or the data) refused the input
+	ClassTransient  = apierr.ClassTransient  // 5xx, timeouts, broken bodies
+	ClassCanceled   = apierr.ClassCanceled   // the caller's context ended
+	ClassUnknown    = apierr.ClassUnknown
 )

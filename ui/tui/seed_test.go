@@ -2,7 +2,6 @@ package tui_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -10,111 +9,31 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
+	"syncops/engine/enginetest"
 	"syncops/engine/scheduler"
-	"syncops/store"
 	"syncops/ui/tui"
 )
 
 // seedJob is a job row written straight to the database, for views of
 // history that tests do not want to run job by job.
-type seedJob struct {
-	ID                                    int64
-	Type                                  string
-	Status                                engine.Status
-	Params, Metadata, Error, By           string
-	Total, Processed, OK, Failed, Skipped int64
-	Created, Started, Completed           time.Time // zero: not set
-	RetryOf                               int64
-	Attempt                               int
-}
+type seedJob = enginetest.Job
 
 // insertJobs writes jobs in one transaction.
-func insertJobs(t testing.TB, s *store.Store, jobs []seedJob) {
+func insertJobs(t testing.TB, db *enginetest.DB, jobs []seedJob) {
 	t.Helper()
-	ctx := context.Background()
-	require.NoError(t, s.InTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO jobs (id, type, params, unique_key, status, total, processed,
-			successful, failed, skipped, metadata, error, attempt, retry_of, requested_by, created_at, started_at,
-			completed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			$17, $18, $19)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		// River numbers the jobs it inserts after the highest id in its
-		// table: a finished placeholder at the highest seeded id keeps
-		// jobs started by the test after the seeded ones.
-		var top int64
-		for _, j := range jobs {
-			top = max(top, j.ID)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO river_job (id, kind, max_attempts, state, finalized_at)
-			VALUES ($1, 'seed_placeholder', 1, 'discarded', CURRENT_TIMESTAMP)
-			ON CONFLICT (id) DO NOTHING`, top); err != nil {
-			return err
-		}
-		for _, j := range jobs {
-			params, meta := or(j.Params, "{}"), or(j.Metadata, "{}")
-			var retryOf sql.NullInt64
-			if j.RetryOf != 0 {
-				retryOf = sql.NullInt64{Int64: j.RetryOf, Valid: true}
-			}
-			if _, err := stmt.ExecContext(ctx, j.ID, j.Type, params, fmt.Sprintf("%s %s #%d", j.Type, params, j.ID),
-				j.Status, j.Total, j.Processed, j.OK, j.Failed, j.Skipped, meta, j.Error, j.Attempt, retryOf, j.By,
-				millis(j.Created), nullMillis(j.Started), nullMillis(j.Completed), millis(j.Created)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	db.SeedJobs(t, jobs)
 }
 
 // insertFailures writes n failed items of job id in one transaction.
-func insertFailures(t testing.TB, s *store.Store, id int64, n int, at time.Time) {
+func insertFailures(t testing.TB, db *enginetest.DB, id int64, n int, at time.Time) {
 	t.Helper()
-	ctx := context.Background()
-	classes := []string{"validation", "not_found", "rate_limit", "transient"}
-	require.NoError(t, s.InTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO job_failed_items (job_id, item_key, message, error_class,
-			request, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i := 1; i <= n; i++ {
-			key := fmt.Sprintf("sku-%06d", i)
-			if _, err := stmt.ExecContext(ctx, id, key, fmt.Sprintf("variant %s: inventory item not found on Shopify", key),
-				classes[i%len(classes)], fmt.Sprintf("inventorySetQuantities item=%s location=5001", key),
-				1+i%3, millis(at)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	db.SeedFailures(t, id, n, at)
 }
 
 // insertAttempt records one attempt of a seeded job.
-func insertAttempt(t testing.TB, s *store.Store, id int64, n int, started, finished time.Time, outcome, errText string) {
+func insertAttempt(t testing.TB, db *enginetest.DB, id int64, n int, started, finished time.Time, outcome, errText string) {
 	t.Helper()
-	_, err := s.DB().Exec(`INSERT INTO job_attempts (job_id, attempt, started_at, finished_at, outcome, error)
-		VALUES ($1, $2, $3, $4, $5, $6)`, id, n, millis(started), nullMillis(finished), outcome, errText)
-	require.NoError(t, err)
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-func nullMillis(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+	db.SeedAttempt(t, id, n, started, finished, outcome, errText)
 }
 
 // history is a small seeded history: one job of each outcome.
@@ -150,7 +69,7 @@ func budgets(clock interface{ Now() time.Time }) func() []tui.Budget {
 // enabled hourly schedule for STEPPED and a disabled one for WAITER.
 func realScheduler(t testing.TB) func(b *bundle) tui.ScheduleSource {
 	return func(b *bundle) tui.ScheduleSource {
-		s, err := scheduler.New(scheduler.Config{Engine: b.engine, Store: b.store, Location: zone, Clock: b.clock})
+		s, err := scheduler.New(scheduler.Config{Engine: b.engine, Store: b.store.Store(), Location: zone, Clock: b.clock})
 		require.NoError(t, err)
 		ctx := context.Background()
 		admin := engine.Actor{Name: "admin", Kind: engine.ActorCLI}
