@@ -13,25 +13,25 @@ import (
 
 // DatabaseName names the database for status bars and logs: its dialect
 // and where it is, never a password.
-func (a *App) DatabaseName() string { return a.Store.Describe() }
+func (a *App) DatabaseName() string { return a.db.Describe() }
 
 // Ping checks that the database answers, for health checks.
-func (a *App) Ping(ctx context.Context) error { return a.Store.Ping(ctx) }
+func (a *App) Ping(ctx context.Context) error { return a.db.Ping(ctx) }
 
 // Budgets returns each configured API's live rate budget: Shopify's cost
 // points, and Nhanh's busiest endpoint (the one that explains a slow job).
 // It is cheap and safe for concurrent use.
 func (a *App) Budgets() []engine.APIBudget {
 	var out []engine.APIBudget
-	if a.Shopify != nil {
-		s := a.Shopify.Stats()
+	if a.shopifyClient != nil {
+		s := a.shopifyClient.Stats()
 		if s.Maximum > 0 {
 			out = append(out, engine.APIBudget{API: "Shopify", Available: s.Available, Capacity: s.Maximum, Unit: engine.BudgetPoints})
 		}
 	}
-	if a.Nhanh != nil {
+	if a.nhanhClient != nil {
 		var worst *engine.APIBudget
-		for _, b := range a.Nhanh.Stats().Endpoints {
+		for _, b := range a.nhanhClient.Stats().Endpoints {
 			cand := engine.APIBudget{API: "Nhanh", Available: float64(b.Limit - b.Used), Capacity: float64(b.Limit),
 				Unit: engine.BudgetRequests, LockedUntil: b.LockedUntil}
 			if worst == nil || cand.LockedUntil.After(worst.LockedUntil) || cand.Available < worst.Available {
@@ -50,11 +50,11 @@ func (a *App) Budgets() []engine.APIBudget {
 // scheduler's.
 func (a *App) MetricsSources() metrics.Sources {
 	src := metrics.Sources{NhanhTokenSecondsLeft: a.NhanhTokenSecondsLeft}
-	if a.Nhanh != nil {
-		src.Nhanh = a.Nhanh.Stats
+	if a.nhanhClient != nil {
+		src.Nhanh = a.nhanhClient.Stats
 	}
-	if a.Shopify != nil {
-		src.Shopify = a.Shopify.Stats
+	if a.shopifyClient != nil {
+		src.Shopify = a.shopifyClient.Stats
 	}
 	return src
 }
