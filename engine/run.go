@@ -184,10 +184,10 @@ func (r *Run) SetMeta(key string, v any) {
 }
 
 // Counters returns the current counters.
-func (r *Run) Counters() store.Counters {
+func (r *Run) Counters() Counters {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.counters
+	return countersFromStore(r.counters)
 }
 
 // Resume decodes the state of the last checkpoint into v and reports
@@ -271,8 +271,10 @@ func (t *Tally) FailAll(fs []Failure) error {
 }
 
 // Counters returns the run's counters with this checkpoint's counts so far.
-func (t *Tally) Counters() store.Counters {
-	return addCounters(t.run.Counters(), t.delta)
+func (t *Tally) Counters() Counters {
+	t.run.mu.Lock()
+	defer t.run.mu.Unlock()
+	return countersFromStore(addCounters(t.run.counters, t.delta))
 }
 
 func addCounters(a, b store.Counters) store.Counters {
