@@ -33,9 +33,14 @@ const (
 	StatusCancelled Status = "CANCELLED"
 )
 
-// Statuses lists every status in the order of the state machine.
-func Statuses() []Status {
-	return []Status{StatusPending, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled}
+// Valid reports whether s is one of the statuses above (faces check
+// operator input with it).
+func (s Status) Valid() bool {
+	switch s {
+	case StatusPending, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled:
+		return true
+	}
+	return false
 }
 
 // Terminal reports whether the status is final.
