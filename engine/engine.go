@@ -18,7 +18,10 @@
 //	             └──────── Cancel / force ─────────┴──> CANCELLED
 //
 // Single flight: a job's unique key is its type and canonical parameters; a
-// partial unique index admits one PENDING or RUNNING job per key.
+// partial unique index admits one PENDING or RUNNING job per key. A preview
+// (DryRunParam) has its own key, so it runs beside the job it previews.
+//
+// A sync preview's diff: Engine.Diff pages, searches and sums it up.
 package engine
 
 import (

@@ -532,7 +532,7 @@ func (s *Store) FailedItemKeys(ctx context.Context, q Querier, jobID int64) ([]s
 }
 
 // DeleteJobsFinishedBefore removes finished jobs (and, by cascade, their
-// attempts and failed items) completed before t. It returns how many.
+// attempts, failed items and preview diffs) completed before t. It returns how many.
 func (s *Store) DeleteJobsFinishedBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
@@ -540,6 +540,9 @@ func (s *Store) DeleteJobsFinishedBefore(ctx context.Context, t time.Time) (int6
 		// and being explicit costs nothing on PostgreSQL.
 		const finished = `SELECT id FROM jobs WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND completed_at < $1`
 		if _, err := tx.ExecContext(ctx, `DELETE FROM job_failed_items WHERE job_id IN (`+finished+`)`, Millis(t)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_diffs WHERE job_id IN (`+finished+`)`, Millis(t)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM job_attempts WHERE job_id IN (`+finished+`)`, Millis(t)); err != nil {

@@ -184,6 +184,7 @@ func TestReadsWriteNothing(t *testing.T) {
 		reflect.TypeFor[engine.ListFilter]():        reflect.ValueOf(engine.ListFilter{Limit: 10}),
 		reflect.TypeFor[engine.FailureFilter]():     reflect.ValueOf(engine.FailureFilter{JobID: int64(w.failed), Limit: 10}),
 		reflect.TypeFor[engine.AuditFilter]():       reflect.ValueOf(engine.AuditFilter{Limit: 10}),
+		reflect.TypeFor[engine.DiffFilter]():        reflect.ValueOf(engine.DiffFilter{Job: w.failed, Search: "x"}),
 		reflect.TypeFor[extid.NhanhDepotID]():       reflect.ValueOf(w.depots[0]),
 		reflect.TypeFor[time.Time]():                reflect.ValueOf(time.Now()),
 		reflect.TypeFor[extid.ShopifyLocationGID](): reflect.ValueOf(w.loc),

@@ -27,6 +27,7 @@ func (s *Server) v1Routes() []route {
 		{method: http.MethodPost, pattern: "/v1/jobs/{id}/cancel", mutating: true, handler: s.cancelJob},
 		{method: http.MethodPost, pattern: "/v1/jobs/{id}/retry", mutating: true, handler: s.retryJob},
 		{method: http.MethodGet, pattern: "/v1/jobs/{id}/failures", handler: s.listFailures},
+		{method: http.MethodGet, pattern: "/v1/jobs/{id}/diff", handler: s.listDiff},
 		{method: http.MethodGet, pattern: "/v1/jobs/{id}/events", stream: true, handler: s.jobEvents},
 		{method: http.MethodGet, pattern: "/v1/events", stream: true, handler: s.allEvents},
 		{method: http.MethodGet, pattern: "/v1/schedules", handler: s.listSchedules},

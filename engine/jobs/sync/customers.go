@@ -128,7 +128,8 @@ func (s *customerSource) planBatch(ctx context.Context, cur batchCursor) (*syncB
 // not written again.
 func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.NhanhCustomerID]store.NhanhCustomerSpend,
 	shopifyRows map[extid.ShopifyCustomerGID]store.ShopifyCustomerSpend, budget *int64) (*syncItem, *customerPush) {
-	it := &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != ""}
+	it := &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != "",
+		nhanhID: strconv.FormatInt(int64(m.NhanhID), 10), shopifyID: string(m.ShopifyID)}
 	row, inMirror := nhanhRows[m.NhanhID]
 	if inMirror && row.Name != "" {
 		it.name = row.Name
@@ -161,6 +162,7 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 	if !currentKnown && m.LastSyncedValue != nil {
 		change.old, change.known = *m.LastSyncedValue, true
 	}
+	it.lines = []diffLine{spendLine(shop.TotalSpent, m.LastSyncedValue, value)}
 	if s.scope.mode == syncChanged && m.Status == store.MappingSynced && m.LastSyncedValue != nil {
 		drifted := currentKnown && current != *m.LastSyncedValue
 		switch {
@@ -169,6 +171,9 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 			return it, nil
 		case !drifted && (value == *m.LastSyncedValue || abs(value-*m.LastSyncedValue) < s.threshold):
 			it.outcome = outcomeSkip
+			if value != *m.LastSyncedValue {
+				it.lines[0].note = fmt.Sprintf("moved %+d since the last write, under the %d VND threshold", value-*m.LastSyncedValue, s.threshold)
+			}
 			return it, nil
 		}
 	}
@@ -195,6 +200,25 @@ func shopifySpend(v *string) (int64, bool) {
 		return -1, true
 	}
 	return n, true
+}
+
+// spendLine is a customer's line of a preview's diff: Shopify's value as
+// the mirror holds it (the last pull, reconcile or write), else the value
+// last written, and the value to write.
+func spendLine(mirrored *string, lastWritten *int64, value int64) diffLine {
+	l := diffLine{new: value}
+	switch {
+	case mirrored != nil:
+		if current, err := strconv.ParseInt(*mirrored, 10, 64); err == nil {
+			l.old, l.oldSource = &current, engine.OldFromMirror
+		} else {
+			l.note = fmt.Sprintf("Shopify holds %q, not a whole number", *mirrored)
+		}
+	case lastWritten != nil:
+		last := *lastWritten
+		l.old, l.oldSource = &last, engine.OldFromLastWrite
+	}
+	return l
 }
 
 func abs(v int64) int64 {
@@ -555,6 +579,12 @@ func (d Deps) brakeCustomerSpend(ctx context.Context, r *engine.Run, src *custom
 		}
 	}
 	counts, err := checkDrops(changes, DefaultDropShare, "customer spend")
+	if r.DryRun() {
+		// A preview shows what the brake would do and goes on to the diff.
+		r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
+			"share": DefaultDropShare, "wouldStop": err != nil && !accept})
+		return nil
+	}
 	r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
 		"share": DefaultDropShare, "accepted": accept && err != nil})
 	if err != nil && accept {

@@ -84,6 +84,11 @@ type syncItem struct {
 	// recordable says the failure can be recorded on the mapping (it exists
 	// and has a Shopify side).
 	recordable bool
+
+	// nhanhID and shopifyID name the mapping's two sides, and lines the
+	// values its write sets, for a preview's diff (preview.go).
+	nhanhID, shopifyID string
+	lines              []diffLine
 }
 
 func (it *syncItem) fail(msg string, err error) {
@@ -216,6 +221,10 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 	st.Phase = phaseDone
 	d.publishSyncMeta(r, st, r.Counters())
 	err := r.CheckpointTx(context.WithoutCancel(ctx), st, func(tx *sql.Tx, _ *engine.Tally) error {
+		if r.DryRun() {
+			// A preview moves nothing finish would (watermarks).
+			return d.publishPreviewTotals(context.WithoutCancel(ctx), r, tx)
+		}
 		if finish == nil {
 			return nil
 		}
@@ -255,6 +264,9 @@ func (d Deps) pushBatches(ctx context.Context, r *engine.Run, src syncSource, sc
 		}
 		if b == nil {
 			break
+		}
+		if r.DryRun() {
+			d.previewBatch(int64(r.ID()), b) // the sink: the diff instead of Shopify
 		}
 		cur.afterID = b.lastID
 		if cur.pushBudget >= 0 {

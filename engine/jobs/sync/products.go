@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,10 +110,12 @@ type productSource struct {
 	// (auto-sync: Nhanh's updatedAt ignores stock changes, so the mirror may
 	// be stale); otherwise the mirror's stock is written.
 	live bool
+	// preview reads Shopify's current levels for the diff (preview.go).
+	preview bool
 }
 
 func (d Deps) newProductSource(r *engine.Run, scope syncScope, locs locationPlan, live bool) *productSource {
-	return &productSource{d: d, jobID: int64(r.ID()), scope: scope, locs: locs, live: live}
+	return &productSource{d: d, jobID: int64(r.ID()), scope: scope, locs: locs, live: live, preview: r.DryRun()}
 }
 
 func (s *productSource) kind() store.MappingKind { return store.MappingKindProduct }
@@ -184,6 +187,11 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 		}
 	}
 	slices.SortFunc(b.items, func(x, y *syncItem) int { return cmp.Compare(x.mappingID, y.mappingID) })
+	if s.preview {
+		if err := s.readCurrentLevels(ctx, ms, variants, b.items); err != nil {
+			return nil, err
+		}
+	}
 	b.pushes = int64(len(pushes))
 	// The key prefix names the job and the batch; the client adds a hash of
 	// each call's content, so a resumed attempt that sends this batch again
@@ -285,7 +293,8 @@ func (s *productSource) listedProducts(ctx context.Context, ids []extid.NhanhPro
 // plan decides what to do with one mapping.
 func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, variants map[extid.ShopifyVariantGID]store.ShopifyVariantItem,
 	stockErr error, budget *int64) (*syncItem, *productPush) {
-	it := &syncItem{mappingID: m.ID, name: cmp.Or(snap.name, fmt.Sprintf("Nhanh product %d", m.NhanhID)), recordable: m.ShopifyID != ""}
+	it := &syncItem{mappingID: m.ID, name: cmp.Or(snap.name, fmt.Sprintf("Nhanh product %d", m.NhanhID)), recordable: m.ShopifyID != "",
+		nhanhID: strconv.FormatInt(int64(m.NhanhID), 10), shopifyID: string(m.ShopifyID)}
 	who := fmt.Sprintf("%s (Nhanh product %d)", it.name, m.NhanhID)
 	variant, inMirror := variants[m.ShopifyID]
 	item := cmp.Or(m.InventoryItemID, variant.InventoryItemID)
@@ -317,6 +326,7 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 		parts = append(parts, fmt.Sprintf("%s=%d", loc, q[loc]))
 	}
 	it.request = fmt.Sprintf("inventorySetQuantities item=%s available %s", item, strings.Join(parts, " "))
+	it.lines = s.locs.lines(q, m.LastSyncedValue)
 	if s.scope.mode == syncChanged && m.Status == store.MappingSynced && m.LastSyncedValue != nil && maps.Equal(m.LastSyncedValue, q) {
 		it.outcome = outcomeSkip
 		return it, nil
