@@ -182,7 +182,7 @@ type DiffPage struct {
 func (e *Engine) Diff(ctx context.Context, f DiffFilter) (DiffPage, error) {
 	rec, err := e.store.Job(ctx, e.store.Reader(), int64(f.Job))
 	if err != nil {
-		return DiffPage{}, fmt.Errorf("diff of job %d: %w", f.Job, err)
+		return DiffPage{}, fmt.Errorf("diff of job %d: %w", f.Job, FromStore(err))
 	}
 	if !isDryRun(rec.Params) || !e.hasDiff(rec.Type) {
 		return DiffPage{}, fmt.Errorf("diff of job %d (%s): %w", f.Job, rec.Type, ErrNoDiff)
@@ -242,7 +242,7 @@ func (e *Engine) Diff(ctx context.Context, f DiffFilter) (DiffPage, error) {
 // (key "preview", written with its last checkpoint), so paging a finished
 // diff does not sum it up again: 100,000 lines took about 100 ms on SQLite.
 func keptDiffTotals(rec store.JobRecord) (DiffTotals, bool) {
-	if rec.Status != StatusCompleted {
+	if rec.Status != store.JobCompleted {
 		return DiffTotals{}, false
 	}
 	var meta struct {

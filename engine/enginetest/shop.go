@@ -147,3 +147,10 @@ func (w *World) MapPulledCustomers(t testing.TB, shopifyIDs ...string) []Custome
 	}
 	return out
 }
+
+// ExpectedTotalSpent is the spend a customer sync must write for a Nhanh
+// customer of the generated shop, and whether the generator knows one.
+func (s *Shop) ExpectedTotalSpent(nhanhCustomerID int64) (int64, bool) {
+	v, ok := s.Truth().ExpectedTotalSpent[extid.NhanhCustomerID(nhanhCustomerID)]
+	return v, ok
+}
