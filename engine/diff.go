@@ -161,7 +161,7 @@ type DiffFilter struct {
 	// Actions keeps only these actions; empty keeps all.
 	Actions []DiffAction
 	After   DiffCursor
-	// Limit is the page size (store.DefaultJobListLimit when 0).
+	// Limit is the page size (DefaultListLimit when 0).
 	Limit int
 }
 
@@ -199,7 +199,7 @@ func (e *Engine) Diff(ctx context.Context, f DiffFilter) (DiffPage, error) {
 		sf.Actions = append(sf.Actions, store.DiffAction(a))
 	}
 	if sf.Limit <= 0 {
-		sf.Limit = store.DefaultJobListLimit
+		sf.Limit = DefaultListLimit
 	}
 	// One more than asked says whether a next page exists.
 	sf.Limit++
