@@ -300,8 +300,6 @@ func (e *ConflictError) Error() string {
 
 // Sentinel errors callers branch on.
 var (
-	// ErrNotFound: no such job.
-	ErrNotFound = store.ErrNotFound
 	// ErrNotActive: the job already finished (for Cancel).
 	ErrNotActive = errors.New("job is not pending or running")
 	// ErrStillActive: the job has not finished (for Retry).

@@ -61,8 +61,8 @@ func (e *Engine) prune(ctx context.Context) error {
 // never run them again (discarded after too many rescues, or deleted), so
 // nothing stays PENDING or RUNNING without a worker to finish it.
 func (e *Engine) reconcile(ctx context.Context) error {
-	for _, status := range []Status{StatusPending, StatusRunning} {
-		recs, err := e.store.ListJobs(ctx, e.store.Reader(), store.JobFilter{Statuses: []Status{status}, Limit: 1000})
+	for _, status := range []store.JobStatus{store.JobPending, store.JobRunning} {
+		recs, err := e.store.ListJobs(ctx, e.store.Reader(), store.JobFilter{Statuses: []store.JobStatus{status}, Limit: 1000})
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (e *Engine) reconcile(ctx context.Context) error {
 				continue
 			}
 			msg := "job lost: " + reason
-			if err := e.store.FinishJob(ctx, e.store.DB(), rec.ID, StatusFailed, rec.Counters, rec.Metadata, msg, e.clock.Now()); err != nil {
+			if err := e.store.FinishJob(ctx, e.store.DB(), rec.ID, store.JobFailed, rec.Counters, rec.Metadata, msg, e.clock.Now()); err != nil {
 				return err
 			}
 			e.logger.WarnContext(ctx, "reconciled lost job", slog.Int64("job_id", rec.ID), slog.String("reason", reason))

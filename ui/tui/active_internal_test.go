@@ -7,8 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
-	"syncops/store"
-	"syncops/store/storetest"
+	"syncops/engine/enginetest"
 	"syncops/ui/tui/page"
 )
 
@@ -39,7 +38,7 @@ func TestActiveJobsDropFinishedJobs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+			e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), NoWorkers: true})
 			require.NoError(t, err)
 			m := New(Options{Engine: e, Clock: clockwork.NewFakeClock()})
 			t.Cleanup(m.Close)

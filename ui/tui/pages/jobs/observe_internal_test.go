@@ -6,8 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
-	"syncops/store"
-	"syncops/store/storetest"
+	"syncops/engine/enginetest"
 	"syncops/ui/tui/page"
 )
 
@@ -16,7 +15,7 @@ import (
 // (before, every job the console ever saw stayed in the map).
 func TestObserveForgetsFinishedJobs(t *testing.T) {
 	t.Parallel()
-	e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+	e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), NoWorkers: true})
 	require.NoError(t, err)
 	p := New(&page.Env{Engine: e})
 	job := func(st engine.Status) engine.Job { return engine.Job{ID: 1, Type: "X", Status: st} }
