@@ -161,7 +161,7 @@ type DiffFilter struct {
 	// Actions keeps only these actions; empty keeps all.
 	Actions []DiffAction
 	After   DiffCursor
-	// Limit is the page size (store.DefaultJobListLimit when 0).
+	// Limit is the page size (DefaultListLimit when 0).
 	Limit int
 }
 
@@ -182,7 +182,7 @@ type DiffPage struct {
 func (e *Engine) Diff(ctx context.Context, f DiffFilter) (DiffPage, error) {
 	rec, err := e.store.Job(ctx, e.store.Reader(), int64(f.Job))
 	if err != nil {
-		return DiffPage{}, fmt.Errorf("diff of job %d: %w", f.Job, err)
+		return DiffPage{}, fmt.Errorf("diff of job %d: %w", f.Job, FromStore(err))
 	}
 	if !isDryRun(rec.Params) || !e.hasDiff(rec.Type) {
 		return DiffPage{}, fmt.Errorf("diff of job %d (%s): %w", f.Job, rec.Type, ErrNoDiff)
@@ -199,7 +199,7 @@ func (e *Engine) Diff(ctx context.Context, f DiffFilter) (DiffPage, error) {
 		sf.Actions = append(sf.Actions, store.DiffAction(a))
 	}
 	if sf.Limit <= 0 {
-		sf.Limit = store.DefaultJobListLimit
+		sf.Limit = DefaultListLimit
 	}
 	// One more than asked says whether a next page exists.
 	sf.Limit++
@@ -242,7 +242,7 @@ func (e *Engine) Diff(ctx context.Context, f DiffFilter) (DiffPage, error) {
 // (key "preview", written with its last checkpoint), so paging a finished
 // diff does not sum it up again: 100,000 lines took about 100 ms on SQLite.
 func keptDiffTotals(rec store.JobRecord) (DiffTotals, bool) {
-	if rec.Status != StatusCompleted {
+	if rec.Status != store.JobCompleted {
 		return DiffTotals{}, false
 	}
 	var meta struct {

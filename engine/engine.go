@@ -78,7 +78,9 @@ type Config struct {
 	// FollowInterval is how often subscribers' view of jobs run by other
 	// processes is refreshed from the database.
 	FollowInterval time.Duration
-	// Retention is how long finished jobs and their failed items are kept.
+	// Retention is how long history is kept: finished jobs with their
+	// attempts and failed items, the sync log and scheduled-tick claims
+	// (store.PruneHistory).
 	Retention time.Duration
 	// AttemptTimeout is the default time budget of one attempt.
 	AttemptTimeout time.Duration
@@ -306,8 +308,6 @@ func (e *ConflictError) Error() string {
 
 // Sentinel errors callers branch on.
 var (
-	// ErrNotFound: no such job.
-	ErrNotFound = store.ErrNotFound
 	// ErrNotActive: the job already finished (for Cancel).
 	ErrNotActive = errors.New("job is not pending or running")
 	// ErrStillActive: the job has not finished (for Retry).

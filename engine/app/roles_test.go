@@ -156,14 +156,14 @@ func TestViewersAreRefusedEveryChange(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range names { // one world: not parallel
 		call := mutatingCalls[name](t, w)
-		before := snapshot(t, w.app.Store.DB())
+		before := snapshot(t, app.DatabaseOf(w.app).DB())
 		for _, v := range viewers {
 			err := call(ctx, v)
 			require.ErrorIs(t, err, engine.ErrForbidden, "%s by %s", name, v)
-			require.Equal(t, before, snapshot(t, w.app.Store.DB()), "%s by %s changed the database", name, v)
+			require.Equal(t, before, snapshot(t, app.DatabaseOf(w.app).DB()), "%s by %s changed the database", name, v)
 		}
 		require.NoError(t, call(ctx, operator), "%s by an operator", name)
-		require.NotEqual(t, before, snapshot(t, w.app.Store.DB()), "%s by an operator changed nothing", name)
+		require.NotEqual(t, before, snapshot(t, app.DatabaseOf(w.app).DB()), "%s by an operator changed nothing", name)
 	}
 }
 
@@ -204,13 +204,13 @@ func TestReadsWriteNothing(t *testing.T) {
 			require.True(t, ok, "%s takes a %s: add a fixture for it", name, in)
 			args[i] = v
 		}
-		before := snapshot(t, w.app.Store.DB())
+		before := snapshot(t, app.DatabaseOf(w.app).DB())
 		for _, out := range m.Call(args) {
 			if out.Kind() == reflect.Func && out.Type().NumIn() == 0 && !out.IsNil() {
 				out.Call(nil) // Subscribe's stop
 			}
 		}
-		require.Equal(t, before, snapshot(t, w.app.Store.DB()),
+		require.Equal(t, before, snapshot(t, app.DatabaseOf(w.app).DB()),
 			"%s takes no engine.Actor but changed the database: give it one and refuse viewers", name)
 	}
 }

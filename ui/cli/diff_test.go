@@ -11,36 +11,22 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/extid"
-	"syncops/clients/sandbox"
 	"syncops/engine"
+	"syncops/engine/enginetest"
 	"syncops/ui/cli"
 )
 
 // shopWorld is a sandbox shop and a data directory configured for it
 // through the environment, run with the production job types.
 type shopWorld struct {
-	sb  *sandbox.Sandbox
+	sb  *enginetest.Shop
 	env map[string]string
 }
 
 func setupShop(t *testing.T) *shopWorld {
 	t.Helper()
-	sb, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, Customers: 40, Products: 10, Scale: 50})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close(context.Background()) })
-	ep := sb.Endpoints()
-	return &shopWorld{sb: sb, env: map[string]string{
-		"SYNCOPS_DATA_DIR":             t.TempDir(),
-		"SYNCOPS_NHANH_BASE_URL":       ep.NhanhBaseURL,
-		"SYNCOPS_NHANH_APP_ID":         ep.NhanhAppID,
-		"SYNCOPS_NHANH_BUSINESS_ID":    ep.NhanhBusinessID,
-		"SYNCOPS_NHANH_ACCESS_TOKEN":   ep.NhanhToken,
-		"SYNCOPS_SHOPIFY_SHOP":         ep.ShopifyShop,
-		"SYNCOPS_SHOPIFY_BASE_URL":     ep.ShopifyBaseURL,
-		"SYNCOPS_SHOPIFY_API_VERSION":  ep.ShopifyAPIVersion,
-		"SYNCOPS_SHOPIFY_ACCESS_TOKEN": ep.ShopifyToken,
-	}}
+	sb := enginetest.StartShop(t, enginetest.ShopOptions{Seed: 3, Customers: 40, Products: 10, Scale: 50})
+	return &shopWorld{sb: sb, env: sb.Env(t.TempDir())}
 }
 
 func (w *shopWorld) run(t *testing.T, args ...string) result {
@@ -95,7 +81,6 @@ func TestPreviewThroughTheCLI(t *testing.T) {
 	require.Equal(t, job.ID.String(), diff.Job)
 	require.Equal(t, job.Diff, diff.Totals)
 	require.Len(t, diff.Items, int(diff.Totals.Lines))
-	truth := w.sb.Truth()
 	writes := 0
 	for _, it := range diff.Items {
 		if it.Action != engine.DiffWrite {
@@ -104,7 +89,9 @@ func TestPreviewThroughTheCLI(t *testing.T) {
 		writes++
 		nid, err := strconv.ParseInt(it.NhanhID, 10, 64)
 		require.NoError(t, err)
-		require.Equal(t, truth.ExpectedTotalSpent[extid.NhanhCustomerID(nid)], *it.New, "Nhanh customer %d", nid)
+		want, ok := w.sb.ExpectedTotalSpent(nid)
+		require.True(t, ok, "Nhanh customer %d has a spend", nid)
+		require.Equal(t, want, *it.New, "Nhanh customer %d", nid)
 	}
 	require.EqualValues(t, job.Diff.Writes, writes)
 

@@ -224,9 +224,7 @@ func newJobsCmd(e *env) *cobra.Command {
 			f := engine.ListFilter{Types: types, Limit: limit, BeforeID: before}
 			for _, s := range statuses {
 				st := engine.Status(strings.ToUpper(s))
-				switch st {
-				case engine.StatusPending, engine.StatusRunning, engine.StatusCompleted, engine.StatusFailed, engine.StatusCancelled:
-				default:
+				if !st.Valid() {
 					return refused(fmt.Errorf("--status %q: want pending, running, completed, failed or cancelled", s))
 				}
 				f.Statuses = append(f.Statuses, st)

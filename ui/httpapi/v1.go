@@ -217,9 +217,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	f.Types = splitList(q["type"])
 	for _, st := range splitList(q["status"]) {
 		status := engine.Status(strings.ToUpper(st))
-		switch status {
-		case engine.StatusPending, engine.StatusRunning, engine.StatusCompleted, engine.StatusFailed, engine.StatusCancelled:
-		default:
+		if !status.Valid() {
 			s.fail(w, r, badRequest("status %q: want PENDING, RUNNING, COMPLETED, FAILED or CANCELLED", st))
 			return
 		}

@@ -388,7 +388,7 @@ func classOrValidation(err error) apierr.Class {
 
 // publishSyncMeta writes the progress metadata of the original request:
 // currentBatch, totalBatches and results.
-func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c store.Counters) {
+func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c engine.Counters) {
 	errs := st.Errors
 	if errs == nil {
 		errs = []syncErrorEntry{}
