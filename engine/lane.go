@@ -86,7 +86,7 @@ func (e *Engine) enterLane(ctx context.Context, tx *sql.Tx, id JobID, lane strin
 		case err != nil:
 			return err
 		default:
-			return &ConflictError{Type: head.Type, Existing: JobID(head.ID), Status: head.Status, Lane: lane}
+			return &ConflictError{Type: head.Type, Existing: JobID(head.ID), Status: Status(head.Status), Lane: lane}
 		}
 	}
 	return e.store.SetJobLane(ctx, tx, int64(id), lane)
@@ -122,9 +122,9 @@ func (w *jobWorker) awaitLane(ctx context.Context, rec store.JobRecord) error {
 	}
 	id := JobID(rec.ID)
 	if refusesWhenBusy(rec.Params) {
-		msg := (&ConflictError{Type: head.Type, Existing: JobID(head.ID), Status: head.Status, Lane: lane}).Error()
+		msg := (&ConflictError{Type: head.Type, Existing: JobID(head.ID), Status: Status(head.Status), Lane: lane}).Error()
 		err := w.finalWrite(ctx, id, "refuse the job", func(tx *sql.Tx) error {
-			return e.store.FinishJob(ctx, tx, rec.ID, StatusFailed, rec.Counters, rec.Metadata, msg, e.clock.Now())
+			return e.store.FinishJob(ctx, tx, rec.ID, store.JobFailed, rec.Counters, rec.Metadata, msg, e.clock.Now())
 		})
 		e.hub.publishJob(ctx, id)
 		return river.JobCancel(errors.Join(errors.New(msg), err))
