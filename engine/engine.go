@@ -21,6 +21,11 @@
 // partial unique index admits one PENDING or RUNNING job per key. A preview
 // (DryRunParam) has its own key, so it runs beside the job it previews.
 //
+// Write lanes (lane.go): kinds that write the same target values (Shopify
+// inventory) share a Kind.Lane, and their jobs run one at a time across
+// every process on the database; a second writer waits behind the first or
+// is refused with its id (LaneParam). Previews take no lane.
+//
 // A sync preview's diff: Engine.Diff pages, searches and sums it up.
 package engine
 
