@@ -191,6 +191,9 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 			UniqueKey: key, RetryOf: int64(opts.retryOf), RequestedBy: opts.Actor.String(), CreatedAt: now}); err != nil {
 			return err
 		}
+		if err := e.enterLane(ctx, tx, id, laneOf(k, canonical), canonical); err != nil {
+			return err
+		}
 		action := "job.start"
 		if opts.retryOf != 0 {
 			action = "job.retry"
@@ -202,6 +205,9 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 		}
 		return e.audit(ctx, tx, opts.Actor, action, id, detail, now)
 	})
+	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+		return 0, ce
+	}
 	if errors.Is(err, store.ErrConflict) {
 		old, getErr := e.store.ActiveJobByKey(ctx, e.store.DB(), key)
 		if getErr != nil {

@@ -33,6 +33,10 @@ type Kind struct {
 	// Diff says a preview of the kind (DryRunParam) keeps a diff of what it
 	// would write, which Engine.Diff reads.
 	Diff bool
+	// Lane, when set, is the write lane the kind's jobs take (lane.go): jobs
+	// of kinds with the same lane never run at the same time. A kind with a
+	// lane should take LaneParamSpec.
+	Lane string
 	// Run is the body.
 	Run func(ctx context.Context, run *Run) error
 }

@@ -72,6 +72,13 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	if err != nil {
 		return fmt.Errorf("load job %d: %w", id, err)
 	}
+	if !rec.Status.Terminal() {
+		// A job of a write lane runs only at the lane's head.
+		if err := w.awaitLane(ctx, rec); err != nil {
+			return err
+		}
+		rec.Metadata = deleteMetaKey(rec.Metadata, "waitingFor")
+	}
 	attempt, started, err := e.store.StartJobAttempt(ctx, e.store.DB(), job.ID, e.clock.Now())
 	if err != nil {
 		return err

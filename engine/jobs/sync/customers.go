@@ -394,9 +394,15 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 	}
 	rs := st.Refresh
 	for st.Phase == phaseRefresh {
-		page, err := d.Nhanh.ListCustomers(ctx, nhanh.CustomerFilter{UpdatedAtFrom: rs.From}, rs.Cursor)
+		// Every customer type is asked for explicitly, one after the other:
+		// whether leaving the type out means all types is not documented.
+		typ := rs.Type
+		if !slices.Contains(nhanh.CustomerTypes, typ) {
+			typ = nhanh.CustomerTypes[0]
+		}
+		page, err := d.Nhanh.ListCustomers(ctx, nhanh.CustomerFilter{UpdatedAtFrom: rs.From, Type: typ}, rs.Cursor)
 		if err != nil {
-			return fmt.Errorf("read Nhanh customers changed since %s: %w",
+			return fmt.Errorf("read Nhanh customers (type %d) changed since %s: %w", typ,
 				time.Unix(rs.From, 0).UTC().Format(time.RFC3339), err)
 		}
 		rows := make([]store.NhanhCustomer, len(page.Customers))
@@ -410,10 +416,14 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 		after := *rs
 		after.Pages++
 		after.Read += len(rows)
-		after.Cursor = page.Next
+		after.Type, after.Cursor = typ, page.Next
 		phase := st.Phase
 		if page.Next == nil {
-			phase = phaseOrders
+			if i := slices.Index(nhanh.CustomerTypes, typ); i+1 < len(nhanh.CustomerTypes) {
+				after.Type = nhanh.CustomerTypes[i+1] // the next type, from its first page
+			} else {
+				phase = phaseOrders
+			}
 		}
 		next := *st
 		next.Phase, next.Refresh = phase, &after
@@ -578,18 +588,5 @@ func (d Deps) brakeCustomerSpend(ctx context.Context, r *engine.Run, src *custom
 			changes = append(changes, p.change)
 		}
 	}
-	counts, err := checkDrops(changes, DefaultDropShare, "customer spend")
-	if r.DryRun() {
-		// A preview shows what the brake would do and goes on to the diff.
-		r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
-			"share": DefaultDropShare, "wouldStop": err != nil && !accept})
-		return nil
-	}
-	r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
-		"share": DefaultDropShare, "accepted": accept && err != nil})
-	if err != nil && accept {
-		r.Logger().WarnContext(ctx, "drop brake overridden by acceptDrop", "drops", counts.Drops, "writes", counts.Writes)
-		return nil
-	}
-	return err
+	return d.applyBrake(ctx, r, changes, "customer spend", accept)
 }

@@ -1,13 +1,11 @@
 package sync
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"time"
 
-	"syncops/clients/apierr"
 	"syncops/clients/extid"
 	"syncops/engine"
 	"syncops/store"
@@ -39,6 +37,7 @@ type diffLine struct {
 	oldSource              string
 	new                    int64
 	note                   string // why old is not known, when it matters
+	skipped                string // why this location is not written ("": it is)
 }
 
 // previewBatch turns a planned batch into a preview of itself: its writes
@@ -81,6 +80,12 @@ func (it *syncItem) diffRows(jobID int64) []store.DiffRow {
 	for _, l := range it.lines {
 		r := base
 		r.Action, r.Location, r.LocationName = action, l.location, l.locationName
+		if l.skipped != "" {
+			r.Action, r.Reason = store.DiffSkipped, "skipped: "+l.skipped
+			r.New = nil
+			rows = append(rows, r)
+			continue
+		}
 		r.Old, r.OldSource, r.Reason = l.old, l.oldSource, l.note
 		r.New = &l.new
 		rows = append(rows, r)
@@ -114,57 +119,4 @@ func (p locationPlan) lines(q, lastWritten map[extid.ShopifyLocationGID]int64) [
 		out = append(out, l)
 	}
 	return out
-}
-
-// readCurrentLevels reads Shopify's current available quantity of the
-// batch's items at the planned locations (one query per
-// shopify.MaxInventoryItemsPerCall items, no write) and makes it the old
-// value of each line. A read that fails for any reason but auth or
-// cancellation leaves the last written values, saying why.
-func (s *productSource) readCurrentLevels(ctx context.Context, ms []store.ProductMapping,
-	variants map[extid.ShopifyVariantGID]store.ShopifyVariantItem, items []*syncItem) error {
-	itemOf := make(map[int64]extid.ShopifyInventoryItemGID, len(ms))
-	var wanted []extid.ShopifyInventoryItemGID
-	for _, m := range ms {
-		if item := cmp.Or(m.InventoryItemID, variants[m.ShopifyID].InventoryItemID); item != "" {
-			itemOf[m.ID] = item
-			wanted = append(wanted, item)
-		}
-	}
-	if len(wanted) == 0 {
-		return nil
-	}
-	levels, err := s.d.Shopify.InventoryLevels(ctx, wanted, s.locs.locations)
-	if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
-		return err
-	}
-	for _, it := range items {
-		item, ok := itemOf[it.mappingID]
-		if !ok {
-			continue
-		}
-		inv, known := levels[item]
-		for i := range it.lines {
-			l := &it.lines[i]
-			switch level, stocked := inv.Levels[extid.ShopifyLocationGID(l.location)]; {
-			case err != nil:
-				l.note = fmt.Sprintf("Shopify's current level could not be read (%v)", err)
-			case !known:
-				l.old, l.oldSource = nil, ""
-				l.note = fmt.Sprintf("Shopify does not know inventory item %s", item)
-			case !stocked:
-				l.old, l.oldSource = nil, ""
-				l.note = "not stocked at this location in Shopify"
-			default:
-				l.old, l.oldSource = &level, engine.OldFromShopify
-				switch {
-				case !inv.Tracked:
-					l.note = "Shopify does not track this item's inventory"
-				case it.outcome == outcomeSkip && level != l.new:
-					l.note = "Shopify's value differs from the last write, but Nhanh's did not change: this run would not write it"
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -60,6 +60,9 @@ func TestProductPreviewResumesAfterTheProcessStops(t *testing.T) {
 	pairs := w.matchedProducts()
 	require.Greater(t, len(pairs), 500, "several batches of 100")
 	mappingOf := w.mapProducts(t, pairs)
+	// The drop brake's planning pass reads every batch's levels once before
+	// the push pass reads them again: hold the push pass's fourth.
+	hold.holdAt = int64((len(pairs)+99)/100) + 4
 
 	id, err := w.Engine.Start(ctx, jobs.ProductSync, engine.Params{"dryRun": "true"}, engine.StartOptions{})
 	require.NoError(t, err)

@@ -532,10 +532,12 @@ func TestEverySyncKindPreviews(t *testing.T) {
 	}
 }
 
-// TestAutoSyncProductsPreviewShowsDriftItWouldNotCorrect: after an
-// auto-sync, Shopify's stock moves by hand; the preview reads the live
-// level, shows the line unchanged (Nhanh did not move) and says why.
-func TestAutoSyncProductsPreviewShowsDriftItWouldNotCorrect(t *testing.T) {
+// TestAutoSyncProductsCorrectsShopifySideDrift: after an auto-sync,
+// Shopify's stock moves behind our back (a restock from a cancelled
+// Shopify order). The preview reads the live level and shows the write
+// that corrects it; the auto-sync then writes exactly that line and
+// nothing else, and Shopify holds Nhanh's value again.
+func TestAutoSyncProductsCorrectsShopifySideDrift(t *testing.T) {
 	t.Parallel()
 	w := newSyncWorld(t, worldOptions{})
 	pairs := w.matchedProducts()
@@ -557,9 +559,16 @@ func TestAutoSyncProductsPreviewShowsDriftItWouldNotCorrect(t *testing.T) {
 	require.Equal(t, mutations, w.Sandbox.Shopify().Record().Mutations)
 	lines, totals := diffOf(t, w, j.ID)
 	it := lines[engineKey(mappingOf[drifted], string(primary))]
-	require.Equal(t, engine.DiffUnchanged, it.Action)
+	require.Equal(t, engine.DiffWrite, it.Action)
 	require.Equal(t, engine.OldFromShopify, it.OldSource)
 	require.Equal(t, int64(5), *it.Old-*it.New)
-	require.Contains(t, it.Reason, "differs from the last write")
-	require.Zero(t, totals.Writes, "nothing moved in Nhanh")
+	require.Contains(t, it.Reason, "drift")
+	require.EqualValues(t, 1, totals.Writes, "only the drifted level differs")
+
+	j = w.Run(t, jobs.AutoSyncProducts, nil)
+	requireCompleted(t, j)
+	require.EqualValues(t, 1, j.Successful, "only the drifted mapping is written")
+	level, ok := w.Sandbox.Shopify().Available(w.variant(pairs[drifted]).InventoryItemID, primary)
+	require.True(t, ok)
+	require.Equal(t, *it.New, level, "Shopify holds Nhanh's value again")
 }
