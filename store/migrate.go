@@ -38,6 +38,12 @@ func (s *Store) migrationLock(ctx context.Context) (func(), error) {
 	return lockFile(s.dsn + ".migrate-lock")
 }
 
+// migrationFills are the parts of migrations that SQL cannot do, by
+// version: run in the migration's transaction right after its SQL.
+var migrationFills = map[int]func(context.Context, *sql.Tx) error{
+	7: refoldSearchColumns,
+}
+
 //go:embed migrations
 var migrationFiles embed.FS
 
@@ -120,6 +126,11 @@ func (s *Store) migrateOurs(ctx context.Context, logger *slog.Logger) error {
 			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
+			}
+			if fill := migrationFills[m.Version]; fill != nil {
+				if err := fill(ctx, tx); err != nil {
+					return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
+				}
 			}
 			if _, err := tx.ExecContext(ctx,
 				`INSERT INTO syncops_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,

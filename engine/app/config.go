@@ -31,7 +31,7 @@ type Config struct {
 	DataDir       string        `yaml:"data_dir" env:"SYNCOPS_DATA_DIR" help:"directory for the SQLite database and the SSH host key"`
 	DB            string        `yaml:"db" env:"SYNCOPS_DB" help:"database: empty for SQLite in the data dir, a file path, or a postgres:// DSN"`
 	Timezone      string        `yaml:"timezone" env:"SYNCOPS_TIMEZONE" help:"time zone of schedules (default Asia/Ho_Chi_Minh)"`
-	Retention     time.Duration `yaml:"retention" env:"SYNCOPS_RETENTION" help:"how long finished jobs are kept (default 720h)"`
+	Retention     time.Duration `yaml:"retention" env:"SYNCOPS_RETENTION" help:"how long job history is kept: finished jobs, their failed items, the sync log (default 720h)"`
 	Workers       int           `yaml:"workers" env:"SYNCOPS_WORKERS" help:"jobs run at once by this process (default 8)"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"SYNCOPS_SHUTDOWN_GRACE" help:"time running jobs get to checkpoint on shutdown (default 30s)"`
 	MetricsAddr   string        `yaml:"metrics_addr" env:"SYNCOPS_METRICS_ADDR" help:"address for /metrics and /healthz in headless mode"`

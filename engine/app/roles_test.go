@@ -156,14 +156,14 @@ func TestViewersAreRefusedEveryChange(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range names { // one world: not parallel
 		call := mutatingCalls[name](t, w)
-		before := snapshot(t, w.app.Store.DB())
+		before := snapshot(t, app.DatabaseOf(w.app).DB())
 		for _, v := range viewers {
 			err := call(ctx, v)
 			require.ErrorIs(t, err, engine.ErrForbidden, "%s by %s", name, v)
-			require.Equal(t, before, snapshot(t, w.app.Store.DB()), "%s by %s changed the database", name, v)
+			require.Equal(t, before, snapshot(t, app.DatabaseOf(w.app).DB()), "%s by %s changed the database", name, v)
 		}
 		require.NoError(t, call(ctx, operator), "%s by an operator", name)
-		require.NotEqual(t, before, snapshot(t, w.app.Store.DB()), "%s by an operator changed nothing", name)
+		require.NotEqual(t, before, snapshot(t, app.DatabaseOf(w.app).DB()), "%s by an operator changed nothing", name)
 	}
 }
 
@@ -184,6 +184,7 @@ func TestReadsWriteNothing(t *testing.T) {
 		reflect.TypeFor[engine.ListFilter]():        reflect.ValueOf(engine.ListFilter{Limit: 10}),
 		reflect.TypeFor[engine.FailureFilter]():     reflect.ValueOf(engine.FailureFilter{JobID: int64(w.failed), Limit: 10}),
 		reflect.TypeFor[engine.AuditFilter]():       reflect.ValueOf(engine.AuditFilter{Limit: 10}),
+		reflect.TypeFor[engine.DiffFilter]():        reflect.ValueOf(engine.DiffFilter{Job: w.failed, Search: "x"}),
 		reflect.TypeFor[extid.NhanhDepotID]():       reflect.ValueOf(w.depots[0]),
 		reflect.TypeFor[time.Time]():                reflect.ValueOf(time.Now()),
 		reflect.TypeFor[extid.ShopifyLocationGID](): reflect.ValueOf(w.loc),
@@ -203,13 +204,13 @@ func TestReadsWriteNothing(t *testing.T) {
 			require.True(t, ok, "%s takes a %s: add a fixture for it", name, in)
 			args[i] = v
 		}
-		before := snapshot(t, w.app.Store.DB())
+		before := snapshot(t, app.DatabaseOf(w.app).DB())
 		for _, out := range m.Call(args) {
 			if out.Kind() == reflect.Func && out.Type().NumIn() == 0 && !out.IsNil() {
 				out.Call(nil) // Subscribe's stop
 			}
 		}
-		require.Equal(t, before, snapshot(t, w.app.Store.DB()),
+		require.Equal(t, before, snapshot(t, app.DatabaseOf(w.app).DB()),
 			"%s takes no engine.Actor but changed the database: give it one and refuse viewers", name)
 	}
 }

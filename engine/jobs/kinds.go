@@ -60,6 +60,10 @@ const (
 	SettingBulkThreshold = pull.SettingBulkThreshold
 	// DefaultBulkThreshold is SettingBulkThreshold's default.
 	DefaultBulkThreshold = pull.DefaultBulkThreshold
+	// SettingInventoryActivate ("true"/"false", default false): product
+	// syncs stock an item at a mapped location where Shopify does not stock
+	// it (inventoryActivate), instead of skipping that location.
+	SettingInventoryActivate = jobsync.SettingInventoryActivate
 	// IncrementalOverlap is how far before the watermark an incremental pull
 	// (or an auto-sync's refresh) starts again, so a change written while
 	// the last run was reading is not missed.

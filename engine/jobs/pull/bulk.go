@@ -282,7 +282,7 @@ func (sp *streamPull[R]) abandonBulk(ctx context.Context, st *streamPullState) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullStopTimeout)
 	defer cancel()
 	rec, err := sp.d.Store.Job(wctx, sp.d.Store.Reader(), int64(sp.r.ID()))
-	if err != nil || rec.Status != engine.StatusCancelled {
+	if err != nil || rec.Status != store.JobCancelled {
 		return // stopped for another reason: a later attempt resumes the operation
 	}
 	sp.cancelBulk(wctx, st.BulkOp)

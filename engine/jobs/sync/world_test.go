@@ -52,17 +52,24 @@ type worldOptions struct {
 	attemptTimeout time.Duration
 	// shopifyBulkDelay is how long the Shopify fake's bulk operations run.
 	shopifyBulkDelay time.Duration
+	// strictNhanh makes the Nhanh fake read a missing customer type as
+	// retail and a missing product status as active, so a sync that leaves
+	// a filter out misses records.
+	strictNhanh bool
+	// truth goes with ds when ds was generated with its truth.
+	truth *dataset.Truth
 }
 
 func newSyncWorld(t testing.TB, o worldOptions) *syncWorld {
 	t.Helper()
-	ds, truth := o.ds, (*dataset.Truth)(nil)
+	ds, truth := o.ds, o.truth
 	if ds == nil {
 		ds, truth = dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: jobstest.DefaultSeed,
 			Customers: cmp.Or(o.customers, jobstest.DefaultCustomers), Products: cmp.Or(o.products, jobstest.DefaultProducts)})
 	}
 	world := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Clients: o.clients, NoEngine: o.attemptTimeout > 0,
 		Sandbox: sandbox.Options{Dataset: ds, Scale: o.scale, Faults: o.faults, Clock: o.apiClock,
+			NhanhOmittedTypeMeansRetail: o.strictNhanh, NhanhOmittedStatusMeansActive: o.strictNhanh,
 			ShopifyBulkDelay: o.shopifyBulkDelay}})
 	if o.attemptTimeout > 0 {
 		kinds, err := jobs.Kinds(world.Deps)
