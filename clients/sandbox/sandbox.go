@@ -57,6 +57,8 @@ const (
 	ShopifyPrefix = "/shopify"
 	// BulkResultPrefix serves the Shopify fake's bulk query results.
 	BulkResultPrefix = "/bulk/"
+	// StagedUploadPath takes the Shopify fake's staged uploads.
+	StagedUploadPath = "/staged-uploads"
 )
 
 // readHeaderTimeout bounds a slow client on the shared server; request
@@ -88,6 +90,14 @@ type Options struct {
 	ShopifyAPIVersion string
 	// Clock drives the fakes' limits; nil is the real clock.
 	Clock clockwork.Clock
+	// ShopifyBulkDelay is how long (on Clock) a Shopify bulk operation runs
+	// before it completes; 0 completes it at the first poll. A delay longer
+	// than a job's attempt models the exports of a large shop.
+	ShopifyBulkDelay time.Duration
+	// ShopifyPagingCap, when positive, ends Shopify's customer and variant
+	// connections after that many objects (shopifyfake.PagingCapStorefront
+	// models the 25,000 cap); off by default.
+	ShopifyPagingCap int
 	// Living switches on a generated world's trading-shop hard cases (null
 	// totals and stock, untracked and not-stocked items, parent and combo
 	// products); all off by default. Ignored when Dataset is given.
@@ -266,6 +276,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Scale:       opts.Scale,
 		Faults:      injector(opts.Faults, faultSeed, shopifyFaultStream),
 		Clock:       opts.Clock,
+		BulkDelay:   opts.ShopifyBulkDelay,
+		PagingCap:   opts.ShopifyPagingCap,
 	})
 
 	sb.date = &dateStamper{clock: opts.Clock}
@@ -281,6 +293,8 @@ func (sb *Sandbox) serve(ln net.Listener) {
 	// The Shopify fake links bulk results at <host>/bulk/<n>.jsonl, without
 	// the prefix (real Shopify links a storage host, not the API path).
 	mux.Handle(BulkResultPrefix, sb.shopify)
+	// Staged uploads of bulk mutation variables go to <host>/staged-uploads.
+	mux.Handle(StagedUploadPath, sb.shopify)
 	// Requests share a context that Close cancels, so handlers stalled by a
 	// Timeout fault return at once instead of holding the shutdown.
 	reqCtx, cancelReqs := context.WithCancel(context.Background())

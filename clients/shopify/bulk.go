@@ -81,14 +81,28 @@ func (c *Client) bulkExport(ctx context.Context, inner string, each func(line []
 	if err != nil {
 		return err
 	}
-	op, err := c.awaitBulk(ctx, id)
+	op, err := c.awaitBulk(ctx, id, nil)
 	if err != nil {
 		return err
 	}
 	if op.URL == nil || *op.URL == "" {
 		return nil // Shopify gives no file when nothing matched
 	}
-	return c.downloadBulk(ctx, *op.URL, each)
+	return c.downloadBulk(ctx, *op.URL, 0, func(_ int64, line []byte) error { return each(line) })
+}
+
+// pollBulk reads operation id once.
+func (c *Client) pollBulk(ctx context.Context, id string) (bulkOperation, error) {
+	var data struct {
+		Node *bulkOperation `json:"node"`
+	}
+	if err := c.do(ctx, opBulkPoll, map[string]any{"id": id}, &data); err != nil {
+		return bulkOperation{}, err
+	}
+	if data.Node == nil {
+		return bulkOperation{}, c.newError(opBulkPoll.name, apierr.ClassNotFound, http.StatusOK, "", "bulk operation "+id+" not found", nil)
+	}
+	return *data.Node, nil
 }
 
 func (c *Client) startBulk(ctx context.Context, inner string) (string, error) {
@@ -126,18 +140,16 @@ func (c *Client) startBulk(ctx context.Context, inner string) (string, error) {
 
 // awaitBulk polls the operation until it ends: at once, then every
 // BulkPollInterval on the clock.
-func (c *Client) awaitBulk(ctx context.Context, id string) (bulkOperation, error) {
+func (c *Client) awaitBulk(ctx context.Context, id string, onPoll func(BulkOperation)) (bulkOperation, error) {
 	for {
-		var data struct {
-			Node *bulkOperation `json:"node"`
-		}
-		if err := c.do(ctx, opBulkPoll, map[string]any{"id": id}, &data); err != nil {
+		op, err := c.pollBulk(ctx, id)
+		if err != nil {
 			return bulkOperation{}, err
 		}
-		if data.Node == nil {
-			return bulkOperation{}, c.newError(opBulkPoll.name, apierr.ClassNotFound, http.StatusOK, "", "bulk operation "+id+" not found", nil)
+		if onPoll != nil {
+			onPoll(op.public())
 		}
-		switch op := *data.Node; op.Status {
+		switch op.Status {
 		case bulkCompleted:
 			return op, nil
 		case bulkFailed, bulkCanceled, bulkExpired:
@@ -160,12 +172,14 @@ func (c *Client) awaitBulk(ctx context.Context, id string) (bulkOperation, error
 	}
 }
 
-// downloadBulk streams the JSONL result to each, line by line. A transfer
-// that breaks is resumed by downloading again and skipping the lines
-// already delivered, up to MaxAttempts times. The result URL is a signed
-// link to storage outside the shop: the access token is never sent there.
-func (c *Client) downloadBulk(ctx context.Context, url string, each func(line []byte) error) error {
-	delivered := 0
+// downloadBulk streams the JSONL result to each, line by line, after the
+// first skip lines; each also gets the number of lines read up to and
+// including its line, the position to resume after. A transfer that breaks
+// is resumed by downloading again and skipping the lines already read, up
+// to MaxAttempts times. The result URL is a signed link to storage outside
+// the shop: the access token is never sent there.
+func (c *Client) downloadBulk(ctx context.Context, url string, skip int64, each func(seen int64, line []byte) error) error {
+	delivered := skip
 	for attempt := 1; ; attempt++ {
 		n, err := c.streamLines(ctx, url, delivered, each)
 		delivered += n
@@ -195,8 +209,8 @@ type callbackError struct{ err error }
 func (e callbackError) Error() string { return e.err.Error() }
 
 // streamLines downloads url once, skips the first skip lines and hands the
-// rest to each. It returns how many new lines it delivered.
-func (c *Client) streamLines(ctx context.Context, url string, skip int, each func([]byte) error) (int, error) {
+// rest to each. It returns how many new lines it read.
+func (c *Client) streamLines(ctx context.Context, url string, skip int64, each func(int64, []byte) error) (int64, error) {
 	dlCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(dlCtx, http.MethodGet, url, nil)
@@ -221,7 +235,7 @@ func (c *Client) streamLines(ctx context.Context, url string, skip int, each fun
 	body := newIdleReader(resp.Body, c.cfg.RequestTimeout, cancel)
 	defer body.stop()
 	r := bufio.NewReaderSize(body, 64<<10)
-	seen, delivered := 0, 0
+	seen, delivered := int64(0), int64(0)
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 && (err == nil || errors.Is(err, io.EOF)) {
@@ -231,7 +245,7 @@ func (c *Client) streamLines(ctx context.Context, url string, skip int, each fun
 			}
 			seen++
 			if seen > skip {
-				if ok, lerr := deliverLine(line, each); lerr != nil {
+				if ok, lerr := deliverLine(line, func(l []byte) error { return each(seen, l) }); lerr != nil {
 					return delivered, lerr
 				} else if ok {
 					delivered++

@@ -51,6 +51,10 @@ func New(cfg Config) (*Client, error) {
 			Clock: cfg.Clock},
 		log: cfg.Logger.With("api", apiName, "shop", cfg.Shop),
 	}
+	if cfg.Bucket != nil {
+		c.gov.shared, c.gov.shop, c.gov.log = cfg.Bucket, cfg.Shop, c.log
+		c.gov.pendingFor = 2 * cfg.RequestTimeout
+	}
 	c.customerPageSize.Store(PageSize)
 	c.variantPageSize.Store(PageSize)
 	return c, nil

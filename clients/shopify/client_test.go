@@ -22,7 +22,7 @@ import (
 
 func TestListCustomersPagesThroughEveryone(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{customers: 600})
+	b := setup(t, setupOptions{customers: 600, autoAdvance: true})
 	var got []shopify.Customer
 	pages := 0
 	after := ""
@@ -37,7 +37,9 @@ func TestListCustomersPagesThroughEveryone(t *testing.T) {
 		require.NotEmpty(t, page.EndCursor)
 		after = page.EndCursor
 	}
-	require.Equal(t, 3, pages, "600 customers at 250 a page")
+	require.Equal(t, 4, pages, "600 customers at 166 a page: (1000-2)/6, each with five object fields")
+	require.Zero(t, b.fake.Record().MaxCostExceeded)
+	require.Zero(t, b.fake.Record().Throttles)
 	require.Len(t, got, 600)
 	seen := map[extid.ShopifyCustomerGID]bool{}
 	for i, c := range got {
@@ -56,7 +58,7 @@ func TestListCustomersPagesThroughEveryone(t *testing.T) {
 		DefaultAddressPhone: want.DefaultAddressPhone, NumberOfOrders: want.NumberOfOrders, AmountSpent: want.AmountSpent,
 		UpdatedAt: time.Unix(want.UpdatedAt, 0).UTC(),
 	}, c42)
-	require.Equal(t, int64(3), b.client.Stats().Requests)
+	require.Equal(t, int64(4), b.client.Stats().Requests)
 	require.Zero(t, b.fake.Record().Throttles)
 }
 
@@ -90,7 +92,7 @@ func TestListCustomersUpdatedSince(t *testing.T) {
 
 func TestListVariantsPagesAndFilters(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{variants: 400})
+	b := setup(t, setupOptions{variants: 400, autoAdvance: true})
 	cases := []struct {
 		query string
 		want  int
@@ -393,12 +395,12 @@ func TestCancelWhileTheGovernorWaits(t *testing.T) {
 	b := setup(t, setupOptions{customers: 5, fake: shopifyfake.Options{InitialFill: 15.0 / 2000}})
 	_, err := b.client.SetMetafields(b.ctx, []shopify.MetafieldInput{totalSpent(b.ds.ShopifyCustomers[0].ID, "1")})
 	require.NoError(t, err)
-	require.InDelta(t, 5, b.client.Stats().Available, 1e-6)
+	require.InDelta(t, 4, b.client.Stats().Available, 1e-6, "one customer's metafield costs 10 + 1")
 
 	ctx, cancel := context.WithCancel(b.ctx)
 	done := make(chan error, 1)
 	go func() {
-		_, err := b.client.ListCustomers(ctx, "", "") // requests 252 points: a 2.47 s wait
+		_, err := b.client.ListCustomers(ctx, "", "") // requests 998 points: a 9.94 s wait
 		done <- err
 	}()
 	require.NoError(t, b.fc.BlockUntilContext(b.ctx, 1))
@@ -435,8 +437,10 @@ func TestGovernorWaitsInsteadOfBeingThrottled(t *testing.T) {
 
 func TestPageShrinksWhenAFullPageCostsTooMuch(t *testing.T) {
 	t.Parallel()
-	// A shop whose cap refuses 250-record pages (2 + 250 > 200).
-	b := setup(t, setupOptions{customers: 300, fake: shopifyfake.Options{MaxQueryCost: 200}})
+	// A shop whose cap (200) refuses the pages planned for Shopify's 1,000:
+	// 166 customers (998), then 83 (500) and 41 (248) are refused, 20
+	// (122) fit.
+	b := setup(t, setupOptions{customers: 100, autoAdvance: true, fake: shopifyfake.Options{MaxQueryCost: 200}})
 	total, pages := 0, 0
 	for after := ""; ; {
 		page, err := b.client.ListCustomers(b.ctx, "", after)
@@ -448,9 +452,10 @@ func TestPageShrinksWhenAFullPageCostsTooMuch(t *testing.T) {
 		}
 		after = page.EndCursor
 	}
-	require.Equal(t, 300, total)
-	require.Equal(t, 3, pages, "125 a page after one refusal")
-	require.Equal(t, 4, b.fake.Record().Operations["customers"])
+	require.Equal(t, 100, total)
+	require.Equal(t, 5, pages, "20 a page after three refusals")
+	require.Equal(t, 8, b.fake.Record().Operations["customers"])
+	require.Equal(t, 3, b.fake.Record().MaxCostExceeded)
 }
 
 // TestTransientFailureHonoursRetryAfter: a 503 that names its wait is not

@@ -76,6 +76,10 @@ type Config struct {
 	RetryMaxDelay  time.Duration
 	// BulkPollInterval is how often a running bulk operation is polled.
 	BulkPollInterval time.Duration
+	// Bucket, when set, shares the shop's cost bucket with every other
+	// process calling it (several instances on one PostgreSQL database);
+	// nil paces on this process's own estimate alone.
+	Bucket BucketStore
 }
 
 // Validate reports every problem with the configuration. Each message names

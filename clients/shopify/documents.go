@@ -4,9 +4,20 @@ package shopify
 // one of them (and the bulk queries built from them) against the Admin API
 // schema plus testdata/overlay-2026.graphql.
 
-// PageSize is the number of records per page: Shopify's maximum for a
-// connection's first argument.
+// PageSize is the largest number of records per page: Shopify's maximum
+// for a connection's first argument. A page holds fewer when its nodes are
+// too costly for MaxQueryCost (operation.maxPage).
 const PageSize = 250
+
+// MaxQueryCost is Shopify's cap on one query's requested cost, whatever
+// the plan: a query above it is refused with MAX_COST_EXCEEDED.
+const MaxQueryCost = 1000
+
+// customerNodeCost is the cost of one node of customerFields: the node and
+// its five object fields (defaultEmailAddress, defaultPhoneNumber,
+// defaultAddress, amountSpent, the metafield). A page of them holds
+// (1000-2)/6 = 166 customers.
+const customerNodeCost = 1 + 5
 
 // mutationCost is Shopify's default requested cost of a mutation.
 const mutationCost = 10
@@ -92,6 +103,35 @@ const bulkRunDocument = `mutation BulkOperationRunQuery($query: String!) {
   }
 }`
 
+const bulkCancelDocument = `mutation BulkOperationCancel($id: ID!) {
+  bulkOperationCancel(id: $id) {
+    bulkOperation { status }
+    userErrors { field message }
+  }
+}`
+
+const customersCountDocument = `query CustomersCount($query: String) {
+  customersCount(query: $query) { count precision }
+}`
+
+const variantsCountDocument = `query ProductVariantsCount($query: String) {
+  productVariantsCount(query: $query) { count precision }
+}`
+
+const stagedUploadsDocument = `mutation StagedUploadsCreate($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets { url resourceUrl parameters { name value } }
+    userErrors { field message }
+  }
+}`
+
+const bulkRunMutationDocument = `mutation BulkOperationRunMutation($mutation: String!, $path: String!) {
+  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $path) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}`
+
 const bulkPollDocument = `query BulkOperation($id: ID!) {
   node(id: $id) {
     ... on BulkOperation { id status errorCode objectCount url partialDataUrl }
@@ -120,15 +160,21 @@ const bulkVariantsTemplate = `{
 }`
 
 var (
-	opCustomers     = operation{name: "customers", document: customersDocument, cost: 2 + PageSize}
-	opVariants      = variantsOperation("")
-	opLocations     = operation{name: "locations", document: locationsDocument, cost: 1 + 2 + PageSize}
-	opMetafieldsSet = operation{name: "metafieldsSet", document: metafieldsSetDocument, cost: mutationCost}
-	opInventorySet  = operation{name: "inventorySetQuantities", document: inventorySetDocument, cost: mutationCost}
-	opBulkRun       = operation{name: "bulkOperationRunQuery", document: bulkRunDocument, cost: mutationCost}
-	opBulkPoll      = operation{name: "bulkOperation", document: bulkPollDocument, cost: 1}
+	opCustomers       = operation{name: "customers", document: customersDocument, nodeCost: customerNodeCost}
+	opVariants        = variantsOperation("", 0)
+	opLocations       = operation{name: "locations", document: locationsDocument, cost: 1 + 2 + PageSize, nodeCost: 1, overhead: 1}
+	opMetafieldsSet   = operation{name: "metafieldsSet", document: metafieldsSetDocument, cost: mutationCost}
+	opInventorySet    = operation{name: "inventorySetQuantities", document: inventorySetDocument, cost: mutationCost}
+	opBulkRun         = operation{name: "bulkOperationRunQuery", document: bulkRunDocument, cost: mutationCost}
+	opBulkPoll        = operation{name: "bulkOperation", document: bulkPollDocument, cost: 1}
+	opBulkCancel      = operation{name: "bulkOperationCancel", document: bulkCancelDocument, cost: mutationCost}
+	opCustomersCount  = operation{name: "customersCount", document: customersCountDocument, cost: 1}
+	opVariantsCount   = operation{name: "productVariantsCount", document: variantsCountDocument, cost: 1}
+	opStagedUploads   = operation{name: "stagedUploadsCreate", document: stagedUploadsDocument, cost: mutationCost}
+	opBulkRunMutation = operation{name: "bulkOperationRunMutation", document: bulkRunMutationDocument, cost: mutationCost}
 )
 
 // documents lists every fixed document, for the schema test.
 var documents = []operation{opCustomers, opVariants, opLocations, opMetafieldsSet, opInventorySet, opBulkRun, opBulkPoll,
-	opInventoryActivate}
+	opInventoryActivate, opBulkCancel, opCustomersCount, opVariantsCount, opStagedUploads, opBulkRunMutation,
+	{name: "metafieldsSet", document: bulkMetafieldsMutation}, {name: "inventorySetQuantities", document: bulkInventoryMutation}}

@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"sync"
 	"time"
@@ -32,6 +33,14 @@ import (
 // bucket, so only one request is let through at a time.
 type costGovernor struct {
 	clock clockwork.Clock
+	// shared, when set, is the bucket shared with other processes calling
+	// shop (see BucketStore); log notes its failures.
+	shared BucketStore
+	shop   string
+	log    *slog.Logger
+	// pendingFor is how long a shared reservation counts as pending if its
+	// process dies before settling it.
+	pendingFor time.Duration
 
 	mu          sync.Mutex
 	known       bool
@@ -53,6 +62,8 @@ type reservation struct {
 	// settledBefore is costGovernor.settled when the request was sent:
 	// requests settled after that may have been charged after it.
 	settledBefore float64
+	// token is the request's pending entry in the shared bucket; 0: none.
+	token int64
 }
 
 // bucketStatus is Shopify's extensions.cost.throttleStatus.
@@ -81,9 +92,48 @@ func (g *costGovernor) estimate(op string, static float64) float64 {
 	return static
 }
 
-// acquire waits until the bucket can pay cost, then reserves it. It returns
-// ctx's error if ctx ends first.
+// acquire waits until the bucket can pay cost, then reserves it: in this
+// process's estimate and, when shared, in the bucket every process shares
+// (taken there too, or the local reservation is given back and the wait
+// begins again). It returns ctx's error if ctx ends first.
 func (g *costGovernor) acquire(ctx context.Context, cost float64) (reservation, error) {
+	for {
+		res, err := g.acquireLocal(ctx, cost)
+		if err != nil || g.shared == nil {
+			return res, err
+		}
+		token, wait, ok := g.takeShared(ctx, res.cost)
+		if ok {
+			res.token = token
+			return res, nil
+		}
+		g.giveBack(res)
+		start := g.clock.Now()
+		err = waitFor(ctx, g.clock, wait, nil)
+		g.mu.Lock()
+		g.waited += g.clock.Since(start)
+		g.mu.Unlock()
+		if err != nil {
+			return reservation{}, err
+		}
+	}
+}
+
+// giveBack undoes a reservation that was never sent.
+func (g *costGovernor) giveBack(r reservation) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.inflight--
+	g.pending -= r.cost
+	if g.known {
+		g.available = min(g.maximum, g.available+r.cost)
+	}
+	g.broadcast()
+}
+
+// acquireLocal waits until this process's estimate can pay cost, then
+// reserves it.
+func (g *costGovernor) acquireLocal(ctx context.Context, cost float64) (reservation, error) {
 	start := g.clock.Now()
 	for {
 		g.mu.Lock()
@@ -125,8 +175,23 @@ func (g *costGovernor) grant(cost float64, now, start time.Time) reservation {
 
 // settle releases r once its reply is in. status is the reply's
 // throttleStatus (nil when the reply had none) and requested its
-// requestedQueryCost, learned as op's future estimate.
+// requestedQueryCost, learned as op's future estimate. A new estimate is
+// shared with the other processes when a BucketStore is set.
 func (g *costGovernor) settle(r reservation, op string, status *bucketStatus, requested float64) {
+	known := g.settleLocal(r, op, status, requested)
+	if g.shared == nil {
+		return
+	}
+	var observed *SharedBucket
+	if known {
+		observed = &SharedBucket{Maximum: status.MaximumAvailable, Available: status.CurrentlyAvailable, RestoreRate: status.RestoreRate}
+	}
+	g.settleShared(r.token, observed)
+}
+
+// settleLocal is settle on this process's estimate; it reports whether the
+// reply carried the bucket's state.
+func (g *costGovernor) settleLocal(r reservation, op string, status *bucketStatus, requested float64) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.inflight--
@@ -142,13 +207,14 @@ func (g *costGovernor) settle(r reservation, op string, status *bucketStatus, re
 	if status == nil || status.MaximumAvailable <= 0 || status.RestoreRate <= 0 {
 		// Nothing learned. The request may or may not have been charged;
 		// keeping the reservation spent is the safe assumption.
-		return
+		return false
 	}
 	g.known = true
 	g.maximum = status.MaximumAvailable
 	g.restoreRate = status.RestoreRate
 	g.available = min(status.CurrentlyAvailable-g.pending-answeredMeanwhile, g.maximum)
 	g.at = g.clock.Now()
+	return true
 }
 
 // drain records that Shopify refused a request for lack of points without
@@ -184,9 +250,16 @@ func (g *costGovernor) refill(now time.Time) {
 	if !g.known || !now.After(g.at) {
 		return
 	}
-	g.available = min(g.maximum, g.available+g.restoreRate*now.Sub(g.at).Seconds())
+	g.available = roundPoints(min(g.maximum, g.available+g.restoreRate*now.Sub(g.at).Seconds()))
 	g.at = now
 }
+
+// roundPoints rounds a refilled level to a billionth of a point. Refills
+// summed in many small steps drift by a few ulps from the same level
+// reached in one step (Shopify's own arithmetic, or the sandbox's); on a
+// common grid an estimate of exactly 15 points is not 14.999999999999998
+// on the other side, and a request sent the moment it fits is not refused.
+func roundPoints(p float64) float64 { return math.Round(p*1e9) / 1e9 }
 
 // broadcast wakes every waiter; the caller holds g.mu.
 func (g *costGovernor) broadcast() {

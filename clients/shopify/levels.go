@@ -126,7 +126,7 @@ func (c *Client) ListVariantsAt(ctx context.Context, query, after string, locati
 	if locations == nil {
 		locs = nil
 	}
-	op := variantsOperation(levelSelection(locs))
+	op := variantsOperation(levelSelection(locs), len(locs))
 	var data struct {
 		ProductVariants struct {
 			Nodes    []variantNode `json:"nodes"`

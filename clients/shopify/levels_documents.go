@@ -37,10 +37,15 @@ func levelSelection(locations []string) string {
 	return b.String()
 }
 
+// variantNodeCost is the cost of one node of variantFields reading levels
+// at n locations: the node, product and inventoryItem, and per location the
+// level and its quantities.
+func variantNodeCost(n int) float64 { return 3 + 2*float64(n) }
+
 // variantsOperation is the paged variant query reading levels at the given
-// locations' selection.
-func variantsOperation(levels string) operation {
-	return operation{name: "productVariants", document: fmt.Sprintf(variantsDocumentTemplate, levels), cost: 2 + PageSize}
+// locations' selection (levels, for n locations).
+func variantsOperation(levels string, n int) operation {
+	return operation{name: "productVariants", document: fmt.Sprintf(variantsDocumentTemplate, levels), nodeCost: variantNodeCost(n)}
 }
 
 // inventoryItemsTemplate reads inventory items by id with their levels at

@@ -22,7 +22,7 @@ func TestLevelDocumentsValidateAgainstSchema(t *testing.T) {
 	for name, locs := range locationSets {
 		levels := levelSelection(locs)
 		docs := map[string]string{
-			"variants page":   variantsOperation(levels).document,
+			"variants page":   variantsOperation(levels, len(locs)).document,
 			"bulk variants":   fmt.Sprintf(bulkVariantsTemplate, queryArgument("product_status:active"), levels),
 			"inventory items": inventoryItemsOperation(levels).document,
 		}
@@ -55,7 +55,7 @@ func TestLevelVariablesMatchSchema(t *testing.T) {
 	}{
 		{inventoryItemsOperation(levelSelection([]string{"gid://shopify/Location/1"})), map[string]any{"ids": []string{"gid://shopify/InventoryItem/1"}}},
 		{opInventoryActivate, map[string]any{"inventoryItemId": "gid://shopify/InventoryItem/1", "locationId": "gid://shopify/Location/1"}},
-		{variantsOperation(levelSelection([]string{"gid://shopify/Location/1"})), pageVars("", "", 50)},
+		{variantsOperation(levelSelection([]string{"gid://shopify/Location/1"}), 1), pageVars("", "", 50)},
 	}
 	for _, tc := range cases {
 		doc, errs := gqlparser.LoadQueryWithRules(s, tc.op.document, nil)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"syncops/clients/apierr"
+	"syncops/clients/extid"
 )
 
 // MaxMetafieldsPerCall is metafieldsSet's documented limit.
@@ -18,6 +19,30 @@ type MetafieldInput struct {
 	Key       string
 	Type      string
 	Value     string
+}
+
+// metafieldOwnerWeights are metafieldsSet's per-owner costs by owner type
+// since 2026-09-15: each distinct owner of one invocation adds its type's
+// weight to the base mutation cost; other types add nothing.
+var metafieldOwnerWeights = map[string]float64{"Order": 10, "Product": 4, "Customer": 1, "Collection": 1, "Shop": 1}
+
+// MetafieldsSetCost is the requested cost of one metafieldsSet call for
+// metafields of owners (GIDs): 10 plus the weight of each distinct owner's
+// type, so 25 customers cost 35 points. It plans the governor's reservation
+// and the spend sync's pace.
+func MetafieldsSetCost(owners []string) float64 {
+	cost := float64(mutationCost)
+	seen := make(map[string]bool, len(owners))
+	for _, o := range owners {
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		if resource, _, err := extid.ParseGID(o); err == nil {
+			cost += metafieldOwnerWeights[resource]
+		}
+	}
+	return cost
 }
 
 type metafieldsSetVar struct {
@@ -49,7 +74,12 @@ func (c *Client) SetMetafields(ctx context.Context, inputs []MetafieldInput) ([]
 				UserErrors []userError `json:"userErrors"`
 			} `json:"metafieldsSet"`
 		}
-		if err := c.do(ctx, opMetafieldsSet, map[string]any{"metafields": vars}, &data); err != nil {
+		owners := make([]string, len(vars))
+		for k, v := range vars {
+			owners[k] = v.OwnerID
+		}
+		op := opMetafieldsSet.withCost(MetafieldsSetCost(owners))
+		if err := c.do(ctx, op, map[string]any{"metafields": vars}, &data); err != nil {
 			return nil, err
 		}
 		if data.MetafieldsSet == nil {

@@ -124,19 +124,20 @@ func markPrimary(locs []Location, primary string) {
 	}
 }
 
-// listPage fetches one page of op into out. Shopify refuses a query whose
-// requested cost exceeds its single-query cap (MAX_COST_EXCEEDED); how it
-// prices nested objects per node is not documented precisely, so when a
-// full page is refused the page size is halved until one is accepted, and
+// listPage fetches one page of op into out. The page holds as many
+// records as keep the document's requested cost within Shopify's
+// single-query cap (op.maxPage), and the governor reserves exactly that
+// cost. Should Shopify price a document above our reckoning and refuse it
+// (MAX_COST_EXCEEDED), the page size is halved until one is accepted, and
 // remembered in size for the next pages. Cursors do not depend on it.
 func (c *Client) listPage(ctx context.Context, op operation, size *atomic.Int64, query, after string, out any) error {
 	for {
-		n := size.Load()
-		err := c.do(ctx, op, pageVars(query, after, n), out)
+		n := min(size.Load(), op.maxPage())
+		err := c.do(ctx, op.withCost(op.pageCost(n)), pageVars(query, after, n), out)
 		if err == nil || n <= 1 || !hasErrorCode(err, codeMaxCostExceeded) {
 			return err
 		}
-		size.CompareAndSwap(n, n/2)
+		size.CompareAndSwap(size.Load(), n/2)
 		c.log.Warn("shopify page too costly, asking for fewer records", "op", op.name, "page_size", n/2)
 	}
 }

@@ -43,8 +43,50 @@ type operation struct {
 	name     string
 	document string
 	// cost is the requested cost to reserve before Shopify has told us:
-	// connections cost 2 + first, mutations 10, objects 1.
+	// connections cost 2 + first x the cost of a node, mutations 10 (see
+	// metafieldsSetCost), objects 1.
 	cost float64
+	// costKey is the key under which the governor learns the requested
+	// cost Shopify reports; name when empty. Operations whose cost depends
+	// on the call (page size, owners) key it by the planned cost.
+	costKey string
+	// nodeCost, for a paged query, is the cost of one node of its
+	// connection: 1 plus each object field selected on it. overhead is the
+	// cost of the rest of the document. Page sizes come from them.
+	nodeCost, overhead float64
+}
+
+// key is the governor's key for op's cost.
+func (op operation) key() string {
+	if op.costKey != "" {
+		return op.costKey
+	}
+	return op.name
+}
+
+// withCost is op planned to cost cost, learned under its own key.
+func (op operation) withCost(cost float64) operation {
+	op.cost = cost
+	op.costKey = fmt.Sprintf("%s/%g", op.name, cost)
+	return op
+}
+
+// maxPage is the largest page of a paged op whose requested cost stays
+// within MaxQueryCost: the connection's 2 and the overhead, then as many
+// nodes as fit, at most PageSize.
+func (op operation) maxPage() int64 {
+	if op.nodeCost <= 0 {
+		return PageSize
+	}
+	return max(1, min(PageSize, int64((MaxQueryCost-2-op.overhead)/op.nodeCost)))
+}
+
+// pageCost is the requested cost of a page of n nodes of op.
+func (op operation) pageCost(n int64) float64 {
+	if op.nodeCost <= 0 {
+		return op.cost
+	}
+	return 2 + float64(n)*op.nodeCost + op.overhead
 }
 
 type gqlRequest struct {
@@ -183,7 +225,7 @@ func (c *Client) do(ctx context.Context, op operation, vars map[string]any, out 
 
 // attempt is one paced round trip: reserve cost, send, settle, classify.
 func (c *Client) attempt(ctx context.Context, op operation, body []byte) (json.RawMessage, *apierr.Error) {
-	res, err := c.gov.acquire(ctx, c.gov.estimate(op.name, op.cost))
+	res, err := c.gov.acquire(ctx, c.gov.estimate(op.key(), op.cost))
 	if err != nil {
 		return nil, c.newError(op.name, apierr.ClassCanceled, 0, "", "", err)
 	}
@@ -199,7 +241,7 @@ func (c *Client) attempt(ctx context.Context, op operation, body []byte) (json.R
 	if cost := env.Extensions.Cost; cost != nil {
 		bucket, requested = &cost.ThrottleStatus, cost.RequestedQueryCost
 	}
-	c.gov.settle(res, op.name, bucket, requested)
+	c.gov.settle(res, op.key(), bucket, requested)
 
 	if sendErr != nil {
 		if ctx.Err() != nil {

@@ -37,6 +37,9 @@ type App struct {
 	// probes watch the APIs for the doctor and the status bar: the Nhanh
 	// token's expiry and the Date headers (see doctor.go).
 	probes apiProbes
+	// releaseLease gives up this process's SQLite job lease (see
+	// store.TakeProcessLease); a no-op otherwise.
+	releaseLease func()
 }
 
 // Options change how Build assembles the app.
@@ -81,15 +84,26 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	releaseLease := func() {}
+	if !opts.NoWorkers {
+		// With SQLite one process runs jobs: a second one would draw on
+		// the same API limits without knowing of the first.
+		if releaseLease, err = s.TakeProcessLease(); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
 	dates := newDateRecorders(clock)
 	var budget nhanh.BudgetStore
+	var bucket shopify.BucketStore
 	if s.Dialect() == store.Postgres {
 		// Several instances may share this database: they share Nhanh's
-		// windows too. On SQLite one process calls the APIs (see
-		// TakeProcessLease below), so its own governor is the whole budget.
-		budget = NhanhBudget{Store: s}
+		// windows and Shopify's bucket too. On SQLite one process calls the
+		// APIs (see store.TakeProcessLease), so its own governors are the
+		// whole budget.
+		budget, bucket = NhanhBudget{Store: s}, ShopifyBucket{Store: s}
 	}
-	nc, sc, clientErr := buildClients(cfg, logger, clock, dates, budget)
+	nc, sc, clientErr := buildClients(cfg, logger, clock, dates, budget, bucket)
 	deps := Deps{Config: cfg, Store: s, Nhanh: nc, Shopify: sc, ClientErr: clientErr, Logger: logger, Clock: clock}
 	kindsFn := opts.Kinds
 	if kindsFn == nil {
@@ -97,6 +111,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	kinds, err := kindsFn(deps)
 	if err != nil {
+		releaseLease()
 		_ = s.Close()
 		return nil, err
 	}
@@ -104,28 +119,32 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
 		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin})
 	if err != nil {
+		releaseLease()
 		_ = s.Close()
 		return nil, err
 	}
 	var loc *time.Location // nil: the scheduler's default zone
 	if cfg.Timezone != "" {
 		if loc, err = time.LoadLocation(cfg.Timezone); err != nil {
+			releaseLease()
 			_ = s.Close()
 			return nil, fmt.Errorf("SYNCOPS_TIMEZONE: %w", err)
 		}
 	}
 	sch, err := scheduler.New(scheduler.Config{Engine: e, Store: s, Location: loc, Clock: clock, Logger: logger})
 	if err != nil {
+		releaseLease()
 		_ = s.Close()
 		return nil, err
 	}
 	return &App{Config: cfg, db: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
-		nhanhClient: nc, shopifyClient: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)}}, nil
+		nhanhClient: nc, shopifyClient: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)},
+		releaseLease: releaseLease}, nil
 }
 
 // buildClients builds both API clients; a client whose settings are missing
 // is nil, and the error says what to set.
-func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders, budget nhanh.BudgetStore) (*nhanh.Client, *shopify.Client, error) {
+func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates dateRecorders, budget nhanh.BudgetStore, bucket shopify.BucketStore) (*nhanh.Client, *shopify.Client, error) {
 	var errs []error
 	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
 		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock,
@@ -136,7 +155,7 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates 
 	}
 	sc, err := shopify.New(shopify.Config{Shop: cfg.Shopify.Shop, BaseURL: cfg.Shopify.BaseURL, APIVersion: cfg.Shopify.APIVersion,
 		AccessToken: cfg.Shopify.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "shopify")), Clock: clock,
-		HTTPClient: dates.shopify.Client()})
+		HTTPClient: dates.shopify.Client(), Bucket: bucket})
 	if err != nil {
 		sc = nil
 		errs = append(errs, err)
@@ -148,7 +167,11 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates 
 // checkpoint until ctx ends) and closes the database. Stopping twice is
 // harmless, so a face that stopped them itself may still call Close.
 func (a *App) Close(ctx context.Context) error {
-	return errors.Join(a.Scheduler.Stop(ctx), a.Engine.Stop(ctx), a.db.Close())
+	err := errors.Join(a.Scheduler.Stop(ctx), a.Engine.Stop(ctx), a.db.Close())
+	if a.releaseLease != nil {
+		a.releaseLease()
+	}
+	return err
 }
 
 // productionKinds are the thirteen job types. Without working API settings

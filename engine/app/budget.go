@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"syncops/clients/nhanh"
+	"syncops/clients/shopify"
 	"syncops/store"
 )
 
@@ -42,4 +43,37 @@ func (b NhanhBudget) Release(ctx context.Context, key nhanh.BudgetKey, slot int6
 // Lock stops every instance's requests to the endpoint until until.
 func (b NhanhBudget) Lock(ctx context.Context, key nhanh.BudgetKey, until time.Time) error {
 	return b.Store.LockBudget(ctx, b.Store.DB(), nhanhBudgetKey(key), until)
+}
+
+// shopifyBucketAPI is the api column of Shopify's shared cost bucket.
+const shopifyBucketAPI = "shopify"
+
+// ShopifyBucket shares Shopify's cost bucket between every instance on one
+// database: it is the shopify.BucketStore of Build on PostgreSQL, one row
+// per shop (store.TakeBucketPoints, store.ObserveBucket).
+type ShopifyBucket struct {
+	Store *store.Store
+}
+
+var _ shopify.BucketStore = ShopifyBucket{}
+
+// Take takes cost points from the shop's shared bucket when it holds them
+// and records the request pending (store.TakeSharedBucket).
+func (b ShopifyBucket) Take(ctx context.Context, shop string, cost float64, now, expires time.Time) (shopify.BucketGrant, error) {
+	got, err := b.Store.TakeSharedBucket(ctx, shopifyBucketAPI, shop, cost, now, expires)
+	if err != nil {
+		return shopify.BucketGrant{}, err
+	}
+	return shopify.BucketGrant{Taken: got.Taken, Known: got.Known, Token: got.Pending,
+		Bucket: shopify.SharedBucket{Maximum: got.Bucket.Maximum, Available: got.Bucket.Available, RestoreRate: got.Bucket.RestoreRate}}, nil
+}
+
+// Settle ends a pending request and records what its reply said about the
+// bucket, less every instance's requests still pending.
+func (b ShopifyBucket) Settle(ctx context.Context, shop string, token int64, observed *shopify.SharedBucket, now time.Time) error {
+	var o *store.Bucket
+	if observed != nil {
+		o = &store.Bucket{Maximum: observed.Maximum, Available: observed.Available, RestoreRate: observed.RestoreRate}
+	}
+	return b.Store.SettleSharedBucket(ctx, shopifyBucketAPI, shop, token, o, now)
 }

@@ -168,7 +168,7 @@ func migrateIfAsked(ctx context.Context, s *store.Store, opts DoctorOptions) (mi
 // diagnoseWithoutApp checks what can be checked without a built app.
 func diagnoseWithoutApp(ctx context.Context, cfg Config, deps doctor.Deps, run doctor.RunOptions) (doctor.Report, error) {
 	dates := newDateRecorders(deps.Clock)
-	nc, sc, clientErr := buildClients(cfg, deps.Logger, deps.Clock, dates, nil)
+	nc, sc, clientErr := buildClients(cfg, deps.Logger, deps.Clock, dates, nil, nil)
 	deps.Nhanh, deps.Shopify, deps.NhanhErr, deps.ShopifyErr = nc, sc, clientErr, clientErr
 	deps.NhanhDate, deps.ShopifyDate = dates.nhanh, dates.shopify
 	deps.Token = newTokenWatcher(cfg, deps.Clock, deps.Logger)

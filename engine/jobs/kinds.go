@@ -55,6 +55,11 @@ const (
 	SettingCustomerThreshold = jobsync.SettingCustomerThreshold
 	// DefaultCustomerThreshold is the reference system's 1,000 VND.
 	DefaultCustomerThreshold = jobsync.DefaultCustomerThreshold
+	// SettingBulkThreshold is the smallest record count for which a full
+	// Shopify pull without the bulk parameter uses a bulk export.
+	SettingBulkThreshold = pull.SettingBulkThreshold
+	// DefaultBulkThreshold is SettingBulkThreshold's default.
+	DefaultBulkThreshold = pull.DefaultBulkThreshold
 	// SettingInventoryActivate ("true"/"false", default false): product
 	// syncs stock an item at a mapped location where Shopify does not stock
 	// it (inventoryActivate), instead of skipping that location.

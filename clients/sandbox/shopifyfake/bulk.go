@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -16,8 +18,11 @@ import (
 
 // bulkOperation is one bulk query and, once complete, its JSONL result.
 type bulkOperation struct {
-	id, number  string
-	status      string
+	id, number string
+	kind       string // QUERY or MUTATION
+	status     string
+	// lines are a mutation's uploaded variables, one JSON object a line.
+	lines       [][]byte
 	query       string
 	root        string // customers or productVariants
 	doc         *ast.QueryDocument
@@ -35,7 +40,7 @@ func (op *bulkOperation) object() map[string]any {
 		"__typename":      "BulkOperation",
 		"id":              op.id,
 		"status":          op.status,
-		"type":            "QUERY",
+		"type":            op.kind,
 		"query":           op.query,
 		"errorCode":       nil,
 		"createdAt":       op.created.UTC().Format(time.RFC3339),
@@ -102,7 +107,7 @@ func (s *Server) resolveBulkRun(rc *requestContext, f *ast.Field) (any, float64,
 	running := 0
 	for _, op := range s.bulkOps {
 		s.advanceBulk(op)
-		if op.status == "CREATED" || op.status == "RUNNING" {
+		if op.kind == "QUERY" && (op.status == "CREATED" || op.status == "RUNNING") {
 			running++
 		}
 	}
@@ -111,12 +116,14 @@ func (s *Server) resolveBulkRun(rc *requestContext, f *ast.Field) (any, float64,
 	}
 	number := strconv.Itoa(len(s.bulkOps) + 1)
 	op := &bulkOperation{
-		id: "gid://shopify/BulkOperation/" + number, number: number, status: "CREATED",
+		id: "gid://shopify/BulkOperation/" + number, number: number, kind: "QUERY", status: "CREATED",
 		query: inner, root: root.Name, doc: doc, nodeSel: nodeSel,
 		filter: parseSearch(stringArg(root, "query", nil)), rc: *rc, created: s.clock.Now(),
 	}
 	op.rc.vars = nil
 	s.bulkOps = append(s.bulkOps, op)
+	s.rec.BulkStarted++
+	s.rec.BulkMaxRunning = max(s.rec.BulkMaxRunning, running+1)
 	return bulkPayload(op), 0, nil
 }
 
@@ -145,12 +152,20 @@ func connectionNodeSelection(f *ast.Field) ast.SelectionSet {
 // advanceBulk completes op once BulkDelay has passed on the clock, writing
 // its result file from the data as it is then. The caller holds s.mu.
 func (s *Server) advanceBulk(op *bulkOperation) {
+	if op.status == "CANCELING" {
+		op.status = "CANCELED"
+		return
+	}
 	if op.status != "CREATED" && op.status != "RUNNING" {
 		return
 	}
 	now := s.clock.Now()
 	if now.Sub(op.created) < s.opts.BulkDelay {
 		op.status = "RUNNING"
+		return
+	}
+	if op.kind == "MUTATION" {
+		s.runBulkMutation(op, now)
 		return
 	}
 	var objects []map[string]any
@@ -196,4 +211,188 @@ func (s *Server) sortedCustomers() []int {
 		return cmp.Compare(gidNumber(string(s.customers[a].ID)), gidNumber(string(s.customers[b].ID)))
 	})
 	return order
+}
+
+// resolveBulkCancel starts cancelling a running bulk operation: it is
+// CANCELING until the next time anyone looks, then CANCELED. One that has
+// ended is refused with a user error, as Shopify does. The caller holds s.mu.
+func (s *Server) resolveBulkCancel(rc *requestContext, f *ast.Field) (any, float64, error) {
+	id := stringArg(f, "id", rc.vars)
+	for _, op := range s.bulkOps {
+		if op.id != id {
+			continue
+		}
+		s.advanceBulk(op)
+		if op.status != "CREATED" && op.status != "RUNNING" {
+			return map[string]any{"__typename": "BulkOperationCancelPayload", "bulkOperation": op.object(),
+				"userErrors": []any{map[string]any{"__typename": "UserError", "field": nil,
+					"message": "A bulk operation cannot be canceled when it is " + lower(op.status) + "."}}}, 0, nil
+		}
+		op.status = "CANCELING"
+		s.rec.BulkCancelled++
+		return map[string]any{"__typename": "BulkOperationCancelPayload", "bulkOperation": op.object(), "userErrors": []any{}}, 0, nil
+	}
+	return map[string]any{"__typename": "BulkOperationCancelPayload", "bulkOperation": nil,
+		"userErrors": []any{map[string]any{"__typename": "UserError", "field": []any{"id"}, "message": "Bulk operation does not exist"}}}, 0, nil
+}
+
+// resolveCustomersCount counts the customers matching the query argument.
+// The caller holds s.mu.
+func (s *Server) resolveCustomersCount(rc *requestContext, f *ast.Field) (any, float64, error) {
+	filter := parseSearch(stringArg(f, "query", rc.vars))
+	n := 0
+	for i := range s.customers {
+		if filter.customer(&s.customers[i]) {
+			n++
+		}
+	}
+	return map[string]any{"__typename": "Count", "count": n, "precision": "EXACT"}, 0, nil
+}
+
+// resolveVariantsCount counts the variants matching the query argument.
+// The caller holds s.mu.
+func (s *Server) resolveVariantsCount(rc *requestContext, f *ast.Field) (any, float64, error) {
+	filter := parseSearch(stringArg(f, "query", rc.vars))
+	n := 0
+	for i := range s.variants {
+		if filter.variant(&s.variants[i]) {
+			n++
+		}
+	}
+	return map[string]any{"__typename": "Count", "count": n, "precision": "EXACT"}, 0, nil
+}
+
+// resolveStagedUploads hands out upload targets on this server for bulk
+// mutation variables. The caller holds s.mu.
+func (s *Server) resolveStagedUploads(rc *requestContext, f *ast.Field) (any, float64, error) {
+	raw, _ := argValue(f, "input", rc.vars)
+	inputs, _ := raw.([]any)
+	targets := make([]any, 0, len(inputs))
+	for _, in := range inputs {
+		m, _ := in.(map[string]any)
+		if m["resource"] != "BULK_MUTATION_VARIABLES" {
+			return map[string]any{"__typename": "StagedUploadsCreatePayload", "stagedTargets": nil,
+				"userErrors": []any{map[string]any{"__typename": "UserError", "field": []any{"input"},
+					"message": "The sandbox stages bulk mutation variables only."}}}, 0, nil
+		}
+		s.stagedSeq++
+		key := "tmp/bulk/" + strconv.Itoa(s.stagedSeq) + "/bulk_op_vars.jsonl"
+		targets = append(targets, map[string]any{"__typename": "StagedMediaUploadTarget",
+			"url": rc.base + stagedPrefix, "resourceUrl": nil,
+			"parameters": []any{map[string]any{"__typename": "StagedUploadParameter", "name": "key", "value": key},
+				map[string]any{"__typename": "StagedUploadParameter", "name": "Content-Type", "value": "text/jsonl"}}})
+	}
+	return map[string]any{"__typename": "StagedUploadsCreatePayload", "stagedTargets": targets, "userErrors": []any{}}, 0, nil
+}
+
+// stagedPrefix is where the fake takes staged uploads (multipart POSTs,
+// as Shopify's storage does).
+const stagedPrefix = "/staged-uploads"
+
+// serveStagedUpload stores an uploaded file under its key.
+func (s *Server) serveStagedUpload(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseMultipartForm(64 << 20); err != nil {
+		http.Error(w, "bad upload: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	key := r.FormValue("key")
+	file, _, err := r.FormFile("file")
+	if key == "" || err != nil {
+		http.Error(w, "upload needs key and file", http.StatusBadRequest)
+		return
+	}
+	defer file.Close()
+	body, err := io.ReadAll(file)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.staged[key] = body
+	s.rec.StagedUploads++
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusCreated)
+}
+
+// resolveBulkRunMutation starts a bulk mutation over staged variables:
+// metafieldsSet or inventorySetQuantities, one call per line. One bulk
+// mutation runs per shop at a time. The caller holds s.mu.
+func (s *Server) resolveBulkRunMutation(rc *requestContext, f *ast.Field) (any, float64, error) {
+	payload := func(op *bulkOperation, msg string) map[string]any {
+		var o any
+		if op != nil {
+			o = op.object()
+		}
+		errs := []any{}
+		if msg != "" {
+			errs = append(errs, map[string]any{"__typename": "BulkMutationUserError", "field": nil, "message": msg, "code": nil})
+		}
+		return map[string]any{"__typename": "BulkOperationRunMutationPayload", "bulkOperation": o, "userErrors": errs}
+	}
+	text := stringArg(f, "mutation", rc.vars)
+	doc, err := parser.ParseQuery(&ast.Source{Input: text})
+	if err != nil || len(doc.Operations) != 1 || doc.Operations[0].Operation != ast.Mutation || len(doc.Operations[0].SelectionSet) != 1 {
+		return payload(nil, "Invalid bulk mutation: one mutation with one field."), 0, nil
+	}
+	root, ok := doc.Operations[0].SelectionSet[0].(*ast.Field)
+	if !ok || (root.Name != "metafieldsSet" && root.Name != "inventorySetQuantities") {
+		return payload(nil, "The sandbox runs bulk mutations of metafieldsSet or inventorySetQuantities only."), 0, nil
+	}
+	body, ok := s.staged[stringArg(f, "stagedUploadPath", rc.vars)]
+	if !ok {
+		return payload(nil, "The staged upload path is not valid."), 0, nil
+	}
+	for _, op := range s.bulkOps {
+		s.advanceBulk(op)
+		if op.kind == "MUTATION" && (op.status == "CREATED" || op.status == "RUNNING") {
+			return payload(nil, "A bulk mutation operation for this app and shop is already in progress."), 0, nil
+		}
+	}
+	number := strconv.Itoa(len(s.bulkOps) + 1)
+	op := &bulkOperation{id: "gid://shopify/BulkOperation/" + number, number: number, kind: "MUTATION", status: "CREATED",
+		query: text, root: root.Name, doc: doc, rc: *rc, created: s.clock.Now()}
+	op.rc.vars = nil
+	for _, line := range bytes.Split(body, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) > 0 {
+			op.lines = append(op.lines, line)
+		}
+	}
+	s.bulkOps = append(s.bulkOps, op)
+	s.rec.BulkMutations++
+	return payload(op, ""), 0, nil
+}
+
+// runBulkMutation runs every line of a bulk mutation, as Shopify does once
+// it gets to it, and writes one result line per input line. The caller
+// holds s.mu.
+func (s *Server) runBulkMutation(op *bulkOperation, now time.Time) {
+	var buf bytes.Buffer
+	for i, line := range op.lines {
+		result := map[string]any{"__lineNumber": i}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		var vars map[string]any
+		if err := dec.Decode(&vars); err != nil {
+			result["errors"] = []any{map[string]any{"message": "Invalid JSON on line " + strconv.Itoa(i)}}
+		} else {
+			rc := op.rc
+			rc.vars, rc.doc = vars, op.doc
+			data, _, errs := s.execute(&rc, op.doc.Operations[0])
+			result["data"] = data
+			if len(errs) > 0 {
+				list := make([]any, len(errs))
+				for k, e := range errs {
+					list[k] = e.wire()
+				}
+				result["errors"] = list
+			}
+		}
+		b, _ := json.Marshal(result)
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	op.file = buf.Bytes()
+	op.objectCount = len(op.lines)
+	op.status = "COMPLETED"
+	op.completed = now
 }

@@ -94,6 +94,7 @@ func (s *Server) handle(r *http.Request, version string, body []byte) (int, any,
 
 	requested := requestedCost(op, req.Variables)
 	if requested > s.opts.MaxQueryCost {
+		s.rec.MaxCostExceeded++
 		reply := errorsReply(&gqlError{
 			Message: fmt.Sprintf("Query cost is %.0f, which exceeds the single query max cost limit (%.0f).", requested, s.opts.MaxQueryCost),
 			Code:    "MAX_COST_EXCEEDED",

@@ -21,10 +21,13 @@ import (
 
 func (s *Server) mutationResolvers() map[string]resolver {
 	return map[string]resolver{
-		"metafieldsSet":          s.resolveMetafieldsSet,
-		"inventorySetQuantities": s.resolveInventorySet,
-		"bulkOperationRunQuery":  s.resolveBulkRun,
-		"inventoryActivate":      s.resolveInventoryActivate,
+		"metafieldsSet":            s.resolveMetafieldsSet,
+		"inventorySetQuantities":   s.resolveInventorySet,
+		"bulkOperationRunQuery":    s.resolveBulkRun,
+		"bulkOperationCancel":      s.resolveBulkCancel,
+		"stagedUploadsCreate":      s.resolveStagedUploads,
+		"bulkOperationRunMutation": s.resolveBulkRunMutation,
+		"inventoryActivate":        s.resolveInventoryActivate,
 		// setup.go
 		"metafieldDefinitionCreate": s.resolveMetafieldDefinitionCreate,
 	}

@@ -25,6 +25,8 @@ func (s *Server) queryResolvers() map[string]resolver {
 		"shop":                 s.resolveShop,
 		"node":                 s.resolveNode,
 		"currentBulkOperation": s.resolveCurrentBulkOperation,
+		"customersCount":       s.resolveCustomersCount,
+		"productVariantsCount": s.resolveVariantsCount,
 		"nodes":                s.resolveNodes,
 		// setup.go
 		"currentAppInstallation": s.resolveAppInstallation,
@@ -89,7 +91,9 @@ func pageArgs(f *ast.Field, vars map[string]any) (first int64, after *sortKey, r
 
 // paginate sorts keys, skips to after and returns up to first positions
 // and the connection's pageInfo.
-func paginate(keys []sortKey, first int64, after *sortKey, reverse bool) ([]int, map[string]any) {
+// A positive limit models a paging cap: the connection ends, silently, after
+// that many objects.
+func paginate(keys []sortKey, first int64, after *sortKey, reverse bool, limit int) ([]int, map[string]any) {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
@@ -105,6 +109,9 @@ func paginate(keys []sortKey, first int64, after *sortKey, reverse bool) ([]int,
 	})
 	if reverse {
 		slices.Reverse(order)
+	}
+	if limit > 0 && len(order) > limit {
+		order = order[:limit]
 	}
 	start := 0
 	if after != nil {
@@ -166,11 +173,11 @@ func (s *Server) resolveCustomers(rc *requestContext, f *ast.Field) (any, float6
 		matched = append(matched, i)
 		keys = append(keys, k)
 	}
-	page, info := paginate(keys, first, after, reverse)
+	page, info := paginate(keys, first, after, reverse, s.opts.PagingCap)
 	conn := connection("Customer", keys, page, info, func(pos int) map[string]any {
 		return customerObject(rc, &s.customers[matched[pos]])
 	})
-	return conn, float64(first - int64(len(page))), nil
+	return conn, float64(first-int64(len(page))) * nodeCost(f, rc.vars), nil
 }
 
 func (s *Server) resolveVariants(rc *requestContext, f *ast.Field) (any, float64, error) {
@@ -187,11 +194,11 @@ func (s *Server) resolveVariants(rc *requestContext, f *ast.Field) (any, float64
 			keys = append(keys, sortKey{a: gidNumber(string(v.ID))})
 		}
 	}
-	page, info := paginate(keys, first, after, reverse)
+	page, info := paginate(keys, first, after, reverse, s.opts.PagingCap)
 	conn := connection("ProductVariant", keys, page, info, func(pos int) map[string]any {
 		return variantObject(&s.variants[matched[pos]])
 	})
-	return conn, float64(first - int64(len(page))), nil
+	return conn, float64(first-int64(len(page))) * nodeCost(f, rc.vars), nil
 }
 
 func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float64, error) {
@@ -222,13 +229,13 @@ func (s *Server) resolveLocations(rc *requestContext, f *ast.Field) (any, float6
 			keys[i] = sortKey{a: int64(slices.Index(sorted, names[i])), b: keys[i].a}
 		}
 	}
-	page, info := paginate(keys, first, after, reverse)
+	page, info := paginate(keys, first, after, reverse, 0)
 	conn := connection("Location", keys, page, info, func(pos int) map[string]any {
 		obj := locationObject(&s.locations[shown[pos]])
 		obj["isActive"] = s.locationActive(s.locations[shown[pos]].ID)
 		return obj
 	})
-	return conn, float64(first - int64(len(page))), nil
+	return conn, float64(first-int64(len(page))) * nodeCost(f, rc.vars), nil
 }
 
 func argMissing(f *ast.Field, name string) bool { return f.Arguments.ForName(name) == nil }
@@ -301,15 +308,17 @@ func (s *Server) resolveNode(rc *requestContext, f *ast.Field) (any, float64, er
 }
 
 func (s *Server) resolveCurrentBulkOperation(rc *requestContext, f *ast.Field) (any, float64, error) {
-	if t := stringArg(f, "type", rc.vars); t != "" && t != "QUERY" {
-		return nil, 0, nil // the fake runs no bulk mutations
+	kind := stringArg(f, "type", rc.vars)
+	if kind == "" {
+		kind = "QUERY"
 	}
-	if len(s.bulkOps) == 0 {
-		return nil, 0, nil
+	for i := len(s.bulkOps) - 1; i >= 0; i-- {
+		if op := s.bulkOps[i]; op.kind == kind {
+			s.advanceBulk(op)
+			return op.object(), 0, nil
+		}
 	}
-	op := s.bulkOps[len(s.bulkOps)-1]
-	s.advanceBulk(op)
-	return op.object(), 0, nil
+	return nil, 0, nil
 }
 
 // nullable is nil for an empty string, as Shopify sends absent values.

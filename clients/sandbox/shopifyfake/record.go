@@ -18,8 +18,19 @@ type Record struct {
 	// Throttles counts requests answered THROTTLED because the bucket could
 	// not pay them: the client's violations. Injected throttles are not
 	// counted here but in InjectedFaults.
-	Throttles      int
-	InjectedFaults map[fault.Kind]int
+	Throttles int
+	// MaxCostExceeded counts requests refused because their requested cost
+	// exceeded the single-query maximum (MAX_COST_EXCEEDED): also the
+	// client's fault.
+	MaxCostExceeded int
+	// BulkStarted counts bulk operations started; BulkCancelled those
+	// cancelled; BulkDownloads the result downloads begun; BulkMaxRunning
+	// is the most that ran at once.
+	BulkStarted, BulkCancelled, BulkDownloads, BulkMaxRunning int
+	// BulkMutations counts bulk mutations started; StagedUploads the
+	// variable files uploaded for them.
+	BulkMutations, StagedUploads int
+	InjectedFaults               map[fault.Kind]int
 	// Operations counts requests per top-level field (customers,
 	// metafieldsSet, ...).
 	Operations map[string]int

@@ -77,7 +77,16 @@ type Options struct {
 	// BulkDelay is how long (on Clock) a bulk operation runs before it
 	// completes; 0 completes it at the first poll.
 	BulkDelay time.Duration
+	// PagingCap, when positive, ends the customers and productVariants
+	// connections after that many objects without saying so, as the
+	// 25,000-object cap Shopify introduced for the Storefront API would
+	// (PagingCapStorefront). Whether Admin connections have such a cap is
+	// unverified; bulk exports have none.
+	PagingCap int
 }
+
+// PagingCapStorefront is the Storefront API's paging cap.
+const PagingCapStorefront = 25000
 
 // Server is the fake. It implements http.Handler and is safe for
 // concurrent use.
@@ -100,6 +109,8 @@ type Server struct {
 	bulkOps     []*bulkOperation
 	script      []ScriptedFault
 	groupSeq    int
+	staged      map[string][]byte // staged uploads by key
+	stagedSeq   int
 	serverErrs  int
 	setup       setupState // scopes, metafield definitions, inactive locations (setup.go)
 }
@@ -144,6 +155,7 @@ func New(ds *dataset.Dataset, opts Options) *Server {
 		variantByItem: map[extid.ShopifyInventoryItemGID]int{},
 		locationByID:  map[extid.ShopifyLocationGID]int{},
 		idempotency:   map[string]idempotentResult{},
+		staged:        map[string][]byte{},
 	}
 	if ds != nil {
 		s.copyDataset(ds)
@@ -224,6 +236,10 @@ var (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m := bulkPath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodGet {
 		s.serveBulkFile(w, r, m[1])
+		return
+	}
+	if r.URL.Path == stagedPrefix && r.Method == http.MethodPost {
+		s.serveStagedUpload(w, r)
 		return
 	}
 	m := graphqlPath.FindStringSubmatch(r.URL.Path)
@@ -314,6 +330,9 @@ func (s *Server) serveBulkFile(w http.ResponseWriter, r *http.Request, n string)
 		}
 	}
 	f, scripted := s.takeScripted("download")
+	if found {
+		s.rec.BulkDownloads++
+	}
 	s.mu.Unlock()
 	if !found {
 		http.Error(w, "NoSuchKey", http.StatusNotFound)

@@ -155,20 +155,20 @@ func TestConnectionShapesAndCost(t *testing.T) {
 	require.Equal(t, dig(r.Data, "customers", "edges", 3, "cursor"), dig(r.Data, "customers", "pageInfo", "endCursor"))
 	require.Equal(t, true, dig(r.Data, "customers", "pageInfo", "hasNextPage"))
 	cost := r.Extensions.Cost
-	require.Equal(t, 6.0, cost.RequestedQueryCost, "2 + first")
-	require.Equal(t, 6.0, *cost.ActualQueryCost)
+	require.Equal(t, 14.0, cost.RequestedQueryCost, "2 + first x (1 + two object fields)")
+	require.Equal(t, 14.0, *cost.ActualQueryCost)
 	require.Equal(t, 2000.0, cost.ThrottleStatus.MaximumAvailable)
 	require.Equal(t, 100.0, cost.ThrottleStatus.RestoreRate)
-	require.Equal(t, 1994.0, cost.ThrottleStatus.CurrentlyAvailable)
+	require.Equal(t, 1986.0, cost.ThrottleStatus.CurrentlyAvailable)
 
 	// The last page: 6 of 250 asked for come back, the rest is refunded.
 	after := dig(r.Data, "customers", "pageInfo", "endCursor")
 	r = b.post(t, "2026-10", q, map[string]any{"first": 250, "after": after})
 	require.Len(t, dig(r.Data, "customers", "nodes"), 6)
 	require.Equal(t, false, dig(r.Data, "customers", "pageInfo", "hasNextPage"))
-	require.Equal(t, 252.0, r.Extensions.Cost.RequestedQueryCost)
-	require.Equal(t, 8.0, *r.Extensions.Cost.ActualQueryCost)
-	require.Equal(t, 1986.0, r.Extensions.Cost.ThrottleStatus.CurrentlyAvailable)
+	require.Equal(t, 752.0, r.Extensions.Cost.RequestedQueryCost)
+	require.Equal(t, 20.0, *r.Extensions.Cost.ActualQueryCost)
+	require.Equal(t, 1966.0, r.Extensions.Cost.ThrottleStatus.CurrentlyAvailable)
 }
 
 func TestQueryArgumentsFilterAndSort(t *testing.T) {

@@ -59,12 +59,12 @@ func (w *benchWriter) run(s *store.Store) func(ctx context.Context, r *engine.Ru
 		sp := &streamPull[store.NhanhCustomer]{d: d, r: r, stream: PullNhanhCustomers, deletedAtSource: -1,
 			spec: streamPullSpec[store.NhanhCustomer]{jobType: PullNhanhCustomers,
 				upsert: s.UpsertNhanhCustomers, markDeleted: s.MarkNhanhCustomersDeleted}}
-		st, err := sp.claim(ctx)
+		st, err := sp.claim(ctx, pullModePages)
 		if err != nil {
 			return err
 		}
 		write := func(ctx context.Context, rows []store.NhanhCustomer, next json.RawMessage, last bool, pages int) error {
-			return sp.storeRows(ctx, st, rows, next, last, pages)
+			return sp.storeRows(ctx, st, rows, next, last, pages, nil)
 		}
 		for {
 			select {

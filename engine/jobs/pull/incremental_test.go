@@ -58,7 +58,7 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 			require.True(t, m.FirstRun)
 			require.Empty(t, m.WatermarkFrom)
 			require.True(t, m.Nhanh.FirstRun && m.Nhanh.Done && m.Shopify.FirstRun && m.Shopify.Done)
-			require.Equal(t, [2]int64{nhanhCustomerPages(w.ds, nN), pagesOf(250)(nS)}, [2]int64{m.Nhanh.Pages, m.Shopify.Pages})
+			require.Equal(t, [2]int64{nhanhCustomerPages(w.ds, nN), pagesOf(shopifyCustomerPage)(nS)}, [2]int64{m.Nhanh.Pages, m.Shopify.Pages})
 			wmN, ok := w.watermark(t, "incremental:nhanh_customers")
 			require.True(t, ok)
 			wmS, _ := w.watermark(t, "incremental:shopify_customers")

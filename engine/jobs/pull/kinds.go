@@ -41,7 +41,8 @@ var (
 	restartParam = engine.ParamSpec{Name: "restart", Kind: engine.ParamBool,
 		Help: "start from the beginning instead of resuming a stopped pull"}
 	bulkParam = engine.ParamSpec{Name: "bulk", Kind: engine.ParamBool,
-		Help: "use a Shopify bulk export (for large shops)"}
+		Help: "true: a Shopify bulk export; false: pages; unset: a bulk export when Shopify counts at least " +
+			SettingBulkThreshold + " records (default 10000)"}
 )
 
 // Kinds returns the pull job types with their bodies over d.

@@ -67,15 +67,16 @@ type pullNhanhCustomersParams struct {
 
 // pullShopifyCustomersParams are PULL_SHOPIFY_CUSTOMERS' parameters.
 type pullShopifyCustomersParams struct {
-	Query   string `json:"query"`
-	Bulk    bool   `json:"bulk"`
-	Restart bool   `json:"restart"`
+	Query string `json:"query"`
+	// Bulk: true a bulk export, false pages, unset the count decides.
+	Bulk    *bool `json:"bulk"`
+	Restart bool  `json:"restart"`
 }
 
 // pullShopifyProductsParams are PULL_SHOPIFY_PRODUCTS' parameters.
 type pullShopifyProductsParams struct {
 	Status  string `json:"status"`
-	Bulk    bool   `json:"bulk"`
+	Bulk    *bool  `json:"bulk"`
 	Restart bool   `json:"restart"`
 }
 
@@ -117,8 +118,8 @@ func (d Deps) pullNhanhProducts(ctx context.Context, r *engine.Run) error {
 	})
 }
 
-// pullShopifyCustomers pages through Shopify customers matching the search
-// query (all when empty) into the mirror; bulk=true uses a bulk export.
+// pullShopifyCustomers pulls Shopify customers matching the search query
+// (all when empty) into the mirror, by pages or a bulk export (bulk.go).
 func (d Deps) pullShopifyCustomers(ctx context.Context, r *engine.Run) error {
 	var p pullShopifyCustomersParams
 	if err := r.Params(&p); err != nil {
@@ -129,17 +130,14 @@ func (d Deps) pullShopifyCustomers(ctx context.Context, r *engine.Run) error {
 		jobType: PullShopifyCustomers, filters: filters, restart: p.Restart,
 		request: "Shopify customers" + filters.summary(),
 		fetch:   d.shopifyCustomerPages(p.Query),
-		upsert:  d.Store.UpsertShopifyCustomers, markDeleted: d.Store.MarkShopifyCustomersDeleted,
-	}
-	if p.Bulk {
-		spec.export = d.shopifyCustomerExport(p.Query)
-		spec.request = "Shopify bulk export of customers" + filters.summary()
+		bulk:    d.shopifyCustomerBulk(p.Query), bulkParam: p.Bulk,
+		upsert: d.Store.UpsertShopifyCustomers, markDeleted: d.Store.MarkShopifyCustomersDeleted,
 	}
 	return runStreamPull(ctx, r, d, spec)
 }
 
-// pullShopifyProducts pages through Shopify product variants (optionally of
-// products in one status) into the mirror; bulk=true uses a bulk export.
+// pullShopifyProducts pulls Shopify product variants (optionally of
+// products in one status) into the mirror, by pages or a bulk export.
 func (d Deps) pullShopifyProducts(ctx context.Context, r *engine.Run) error {
 	var p pullShopifyProductsParams
 	if err := r.Params(&p); err != nil {
@@ -156,11 +154,8 @@ func (d Deps) pullShopifyProducts(ctx context.Context, r *engine.Run) error {
 		jobType: PullShopifyProducts, filters: filters, restart: p.Restart,
 		request: "Shopify productVariants" + filters.summary(),
 		fetch:   d.shopifyVariantPages(query),
-		upsert:  d.Store.UpsertShopifyVariants, markDeleted: d.Store.MarkShopifyVariantsDeleted,
-	}
-	if p.Bulk {
-		spec.export = d.shopifyVariantExport(query)
-		spec.request = "Shopify bulk export of product variants" + filters.summary()
+		bulk:    d.shopifyVariantBulk(query), bulkParam: p.Bulk,
+		upsert: d.Store.UpsertShopifyVariants, markDeleted: d.Store.MarkShopifyVariantsDeleted,
 	}
 	return runStreamPull(ctx, r, d, spec)
 }

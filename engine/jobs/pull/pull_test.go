@@ -26,6 +26,11 @@ type pullCase struct {
 	pages func(ds *dataset.Dataset, n int64) int64
 }
 
+// shopifyCustomerPage is the customers a Shopify page holds: as many as
+// keep the document within the 1,000-point query maximum at 6 points a
+// customer (the node and five object fields).
+const shopifyCustomerPage = (1000 - 2) / 6
+
 func pagesOf(size int64) func(n int64) int64 {
 	return func(n int64) int64 { return max((n+size-1)/size, 1) }
 }
@@ -79,17 +84,17 @@ func pullCases() []pullCase {
 			}},
 		{name: "nhanh products", jobType: jobs.PullNhanhProducts, stream: jobs.PullNhanhProducts,
 			mirror: nhanhProductMirror, want: nhanhProductMirror.want, pages: nhanhProductPages},
-		{name: "shopify customers", jobType: jobs.PullShopifyCustomers, stream: jobs.PullShopifyCustomers,
-			mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: rowPages(pagesOf(250))},
+		{name: "shopify customers", jobType: jobs.PullShopifyCustomers, params: engine.Params{"bulk": "false"}, stream: jobs.PullShopifyCustomers,
+			mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: rowPages(pagesOf(shopifyCustomerPage))},
 		{name: "shopify customers in bulk", jobType: jobs.PullShopifyCustomers, params: engine.Params{"bulk": "true"},
 			stream: jobs.PullShopifyCustomers, mirror: shopifyCustomerMirror, want: shopifyCustomerMirror.want, pages: bulkBatches},
-		{name: "shopify products", jobType: jobs.PullShopifyProducts, stream: jobs.PullShopifyProducts,
+		{name: "shopify products", jobType: jobs.PullShopifyProducts, params: engine.Params{"bulk": "false"}, stream: jobs.PullShopifyProducts,
 			mirror: shopifyVariantMirror, want: shopifyVariantMirror.want, pages: rowPages(pagesOf(250))},
 		{name: "shopify draft products in bulk", jobType: jobs.PullShopifyProducts,
 			params: engine.Params{"status": "draft", "bulk": "true"}, stream: jobs.PullShopifyProducts + ` {"status":"draft"}`,
 			mirror: shopifyVariantMirror, pages: bulkBatches,
 			want: func(ds *dataset.Dataset) any { return wantShopifyVariants(ds.ShopifyVariants, "DRAFT") }},
-		{name: "shopify archived products", jobType: jobs.PullShopifyProducts, params: engine.Params{"status": "archived"},
+		{name: "shopify archived products", jobType: jobs.PullShopifyProducts, params: engine.Params{"status": "archived", "bulk": "false"},
 			stream: jobs.PullShopifyProducts + ` {"status":"archived"}`, mirror: shopifyVariantMirror, pages: rowPages(pagesOf(250)),
 			want: func(ds *dataset.Dataset) any { return wantShopifyVariants(ds.ShopifyVariants, "ARCHIVED") }},
 	}
@@ -127,6 +132,9 @@ func TestPullsMirrorTheSourceExactly(t *testing.T) {
 				require.Equal(t, tc.pages(w.ds, n), m.Pages, "a finished stream starts over")
 				require.Nil(t, m.ResumedFrom)
 				requireMirror(t, w.Store, tc.mirror, want)
+				rec := w.Sandbox.Shopify().Record()
+				require.Zero(t, rec.MaxCostExceeded, "no page asked for more than the query maximum")
+				require.Zero(t, rec.Throttles, "no request was throttled")
 			})
 		}
 	}

@@ -30,7 +30,7 @@ func pullResumeCases() []pullResumeCase {
 	return []pullResumeCase{
 		{pullCase: cases[0], pageSize: 100, gate: nhanhGate, stopped: 3},
 		{pullCase: cases[2], pageSize: 100, gate: nhanhGate, stopped: 5},
-		{pullCase: cases[3], pageSize: 250, gate: shopifyGate, stopped: 2},
+		{pullCase: cases[3], pageSize: shopifyCustomerPage, gate: shopifyGate, stopped: 2},
 		{pullCase: cases[5], pageSize: 250, gate: shopifyGate, stopped: 1},
 	}
 }
@@ -133,7 +133,8 @@ func TestPullFailedMidwayResumesAndRestartStartsOver(t *testing.T) {
 func TestPullResumesAStreamLeftRunningByADeadJob(t *testing.T) {
 	t.Parallel()
 	w := newPullWorld(t, pullWorldOptions{})
-	w.shopifyGate.closeAfter(3, nil)
+	// The count query (a small shop: pages), then three pages.
+	w.shopifyGate.closeAfter(4, nil)
 	first := w.Start(t, jobs.PullShopifyCustomers, nil)
 	w.cancelHeld(t, w.shopifyGate, first, 3)
 	c := w.pullCursor(t, jobs.PullShopifyCustomers)
@@ -143,8 +144,8 @@ func TestPullResumesAStreamLeftRunningByADeadJob(t *testing.T) {
 	w.shopifyGate.open()
 	j, m := w.pullRun(t, jobs.PullShopifyCustomers, nil)
 	n := int64(len(w.ds.ShopifyCustomers))
-	requireCounts(t, j, m, n-750, 0, 0)
-	require.Equal(t, &pullResumeMeta{JobID: int64(first), Pulled: 750}, m.ResumedFrom)
+	requireCounts(t, j, m, n-3*shopifyCustomerPage, 0, 0)
+	require.Equal(t, &pullResumeMeta{JobID: int64(first), Pulled: 3 * shopifyCustomerPage}, m.ResumedFrom)
 	requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
 }
 

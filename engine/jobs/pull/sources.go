@@ -26,10 +26,6 @@ type pulledPage[R any] struct {
 // pageFetcher returns the page after cursor (nil: the first page).
 type pageFetcher[R any] func(ctx context.Context, cursor json.RawMessage) (pulledPage[R], error)
 
-// rowExporter streams every row of a bulk export to fn, stopping at fn's
-// first error.
-type rowExporter[R any] func(ctx context.Context, fn func(R) error) error
-
 // errRepeatedCursor stops a pull whose source hands back the cursor it was
 // given: following it would loop forever.
 var errRepeatedCursor = errors.New("the source answered with the cursor it was sent, which would loop forever")
@@ -236,17 +232,29 @@ func (d Deps) shopifyVariantPages(query string) pageFetcher[store.ShopifyVariant
 	}
 }
 
-// shopifyCustomerExport streams a bulk export of the customers matching query.
-func (d Deps) shopifyCustomerExport(query string) rowExporter[store.ShopifyCustomer] {
-	return func(ctx context.Context, fn func(store.ShopifyCustomer) error) error {
-		return d.Shopify.BulkCustomers(ctx, query, func(c shopify.Customer) error { return fn(mirror.ShopifyCustomer(c)) })
+// shopifyCustomerBulk exports the customers matching query in bulk.
+func (d Deps) shopifyCustomerBulk(query string) *bulkSource[store.ShopifyCustomer] {
+	return &bulkSource[store.ShopifyCustomer]{
+		count: func(ctx context.Context) (shopify.Count, error) { return d.Shopify.CountCustomers(ctx, query) },
+		start: func(ctx context.Context) (string, error) { return d.Shopify.StartCustomerExport(ctx, query) },
+		read: func(ctx context.Context, url string, skip int64, fn func(int64, store.ShopifyCustomer) error) error {
+			return d.Shopify.ReadCustomerExport(ctx, url, skip, func(seen int64, c shopify.Customer) error {
+				return fn(seen, mirror.ShopifyCustomer(c))
+			})
+		},
 	}
 }
 
-// shopifyVariantExport streams a bulk export of the variants matching query.
-func (d Deps) shopifyVariantExport(query string) rowExporter[store.ShopifyVariant] {
-	return func(ctx context.Context, fn func(store.ShopifyVariant) error) error {
-		return d.Shopify.BulkVariants(ctx, query, func(v shopify.Variant) error { return fn(mirror.ShopifyVariant(v)) })
+// shopifyVariantBulk exports the variants matching query in bulk.
+func (d Deps) shopifyVariantBulk(query string) *bulkSource[store.ShopifyVariant] {
+	return &bulkSource[store.ShopifyVariant]{
+		count: func(ctx context.Context) (shopify.Count, error) { return d.Shopify.CountVariants(ctx, query) },
+		start: func(ctx context.Context) (string, error) { return d.Shopify.StartVariantExport(ctx, query, nil) },
+		read: func(ctx context.Context, url string, skip int64, fn func(int64, store.ShopifyVariant) error) error {
+			return d.Shopify.ReadVariantExport(ctx, url, skip, nil, func(seen int64, v shopify.Variant) error {
+				return fn(seen, mirror.ShopifyVariant(v))
+			})
+		},
 	}
 }
 

@@ -47,9 +47,12 @@ type streamPullSpec[R any] struct {
 	filters pullFilters
 	restart bool
 	// request summarises the requests, for an operator reading an error.
-	request     string
-	fetch       pageFetcher[R]
-	export      rowExporter[R] // set: pull with a bulk export instead of pages
+	request string
+	fetch   pageFetcher[R]
+	// bulk, when set, can export the rows in bulk instead (Shopify);
+	// bulkParam is the operator's choice (nil: the count decides).
+	bulk        *bulkSource[R]
+	bulkParam   *bool
 	upsert      upsertFunc[R]
 	markDeleted markDeletedFunc
 }
@@ -84,9 +87,19 @@ type streamPullState struct {
 	Pulled      int64            `json:"pulled"`
 	Tally       pullTally        `json:"tally"`
 	ResumedFrom *pullResumedFrom `json:"resumedFrom,omitempty"`
-	// Exports counts the bulk exports this job started (one per attempt).
-	Exports int  `json:"exports,omitempty"`
-	Done    bool `json:"done,omitempty"`
+	// Counted is the source's exact count of the rows this pass reads,
+	// taken when it began; 0 when not counted.
+	Counted int64 `json:"counted,omitempty"`
+	// Mode is how this job pulls: pullModePages or pullModeBulk.
+	Mode string `json:"mode,omitempty"`
+	// Exports counts the bulk operations this job started.
+	Exports int `json:"exports,omitempty"`
+	// BulkOp is the bulk operation this job is polling or reading; "" when
+	// it has none (yet, or any more).
+	BulkOp string `json:"bulkOp,omitempty"`
+	// BulkLines counts the lines of BulkOp's result already stored.
+	BulkLines int64 `json:"bulkLines,omitempty"`
+	Done      bool  `json:"done,omitempty"`
 }
 
 // pullResumedFrom says where a job took a stopped stream over.
@@ -125,13 +138,14 @@ func runStreamPull[R any](ctx context.Context, r *engine.Run, d Deps, spec strea
 	switch {
 	case st.Done: // an earlier attempt stored the last page
 		return nil
-	case spec.export != nil:
+	case st.Mode == pullModeBulk:
 		err = sp.runExport(ctx, st)
 	default:
 		err = sp.runPages(ctx, st)
 	}
 	if err != nil {
 		sp.stop(ctx, st)
+		sp.abandonBulk(ctx, st)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -153,21 +167,39 @@ func (sp *streamPull[R]) start(ctx context.Context) (*streamPullState, error) {
 		return nil, err
 	}
 	if ok && st.Stream == sp.stream {
+		if st.Mode == "" { // a checkpoint from before modes were kept
+			st.Mode = pullModePages
+			if sp.spec.bulkParam != nil && *sp.spec.bulkParam {
+				st.Mode = pullModeBulk
+			}
+		}
 		return &st, nil
 	}
-	return sp.claim(ctx)
+	mode, counted := pullModePages, int64(0)
+	if sp.spec.bulk != nil {
+		m, n, err := chooseMode(ctx, sp.r, sp.d, sp.spec.bulkParam, sp.spec.bulk)
+		if err != nil {
+			return nil, err
+		}
+		mode, counted = m, n
+	}
+	claimed, err := sp.claim(ctx, mode)
+	if err == nil && claimed.Pulled == 0 {
+		claimed.Counted = counted // a resumed pass began before this count
+	}
+	return claimed, err
 }
 
 // claim takes the stream for this job. It resumes the stream's cursor when
 // a pass stopped before its end (unless restart, or a bulk export, which
 // cannot start mid-way), else starts a new pass. A stream whose pass
 // another job is still running is refused.
-func (sp *streamPull[R]) claim(ctx context.Context) (*streamPullState, error) {
+func (sp *streamPull[R]) claim(ctx context.Context, mode string) (*streamPullState, error) {
 	me := int64(sp.r.ID())
 	now := sp.d.Clock.Now()
 	var st streamPullState
 	err := sp.d.Store.InTx(ctx, func(tx *sql.Tx) error {
-		st = streamPullState{Stream: sp.stream, PassStart: store.Millis(now)}
+		st = streamPullState{Stream: sp.stream, PassStart: store.Millis(now), Mode: mode}
 		prev, err := sp.d.Store.LockPullCursor(ctx, tx, sp.stream)
 		if errors.Is(err, store.ErrNotFound) {
 			return sp.d.Store.SavePullCursor(ctx, tx, sp.cursorRow(&st, store.PullRunning, now))
@@ -184,7 +216,7 @@ func (sp *streamPull[R]) claim(ctx context.Context) (*streamPullState, error) {
 				return &streamBusyError{stream: sp.stream, jobID: prev.JobID}
 			}
 		}
-		if !sp.spec.restart && sp.spec.export == nil && prev.State != store.PullDone && prev.Cursor != nil {
+		if !sp.spec.restart && mode != pullModeBulk && prev.State != store.PullDone && prev.Cursor != nil {
 			st.Cursor, st.PassStart, st.Pulled = string(prev.Cursor), store.Millis(prev.StartedAt), prev.TotalPulled
 			if prev.StartedAt.IsZero() {
 				st.PassStart = 0 // unknown start: mark nothing deleted rather than guess
@@ -213,7 +245,7 @@ func (sp *streamPull[R]) claim(ctx context.Context) (*streamPullState, error) {
 // runPages stores page after page until the source has no more.
 func (sp *streamPull[R]) runPages(ctx context.Context, st *streamPullState) error {
 	return pipePages(ctx, sp.spec.fetch, cursorOf(st.Cursor), st.Tally.Pages+1, func(ctx context.Context, rows []R, next json.RawMessage, last bool, pages int) error {
-		err := sp.storeRows(ctx, st, rows, next, last, pages)
+		err := sp.storeRows(ctx, st, rows, next, last, pages, nil)
 		if err != nil && pages > 1 {
 			return fmt.Errorf("store pages %d-%d: %w", st.Tally.Pages+1, st.Tally.Pages+int64(pages), err)
 		}
@@ -224,39 +256,18 @@ func (sp *streamPull[R]) runPages(ctx context.Context, st *streamPullState) erro
 	})
 }
 
-// runExport stores a bulk export in batches of bulkBatchRows. An export
-// cannot start mid-way: one that is interrupted (failure, cancel, the
-// attempt's time budget) starts again from the beginning, in the next
-// attempt or the next pull. Storing a row again is harmless, since upserts
-// are idempotent: a row already stored comes back as unchanged.
-func (sp *streamPull[R]) runExport(ctx context.Context, st *streamPullState) error {
-	st.Exports++
-	batch := make([]R, 0, bulkBatchRows)
-	err := sp.spec.export(ctx, func(row R) error {
-		batch = append(batch, row)
-		if len(batch) < bulkBatchRows {
-			return nil
-		}
-		err := sp.storeRows(ctx, st, batch, nil, false, 1)
-		batch = batch[:0] // the store keeps none of the rows it was given
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return sp.storeRows(ctx, st, batch, nil, true, 1)
-}
-
 // storeRows is the write path of every page (several pages, when they
 // queued up; or a bulk batch): it upserts rows and moves the stream past
 // them, the rows, the stream's cursor, the job's checkpoint (with this
 // page's tally) and its counters committing together. last ends the pass:
 // the stream is done, and an unfiltered stream marks the rows it did not
-// see deleted.
-func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, rows []R, next json.RawMessage, last bool, pages int) error {
+// see deleted. also, when set, adds to the same transaction and may change
+// the checkpoint (a bulk import's line position).
+func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, rows []R, next json.RawMessage, last bool, pages int,
+	also func(tx *sql.Tx, after *streamPullState) error) error {
 	now := sp.d.Clock.Now()
 	var after streamPullState
-	deleted := int64(-1)
+	deleted, short := int64(-1), int64(0)
 	err := sp.r.CheckpointTx(ctx, &after, func(tx *sql.Tx, t *engine.Tally) error {
 		// st moves only if the checkpoint commits.
 		after = *st
@@ -265,6 +276,11 @@ func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, row
 		after.Tally.Pages += int64(pages)
 		if err := checkStreamOwner(ctx, tx, sp.d.Store, sp.stream, int64(sp.r.ID())); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(tx, &after); err != nil {
+				return err
+			}
 		}
 		counts, err := sp.spec.upsert(ctx, tx, rows, now)
 		if err != nil {
@@ -277,7 +293,13 @@ func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, row
 			state = store.PullDone
 			// A pass that received nothing marks nothing: an empty answer is
 			// likelier a wrong grant or shop than a source emptied for real.
-			if sp.unfiltered && after.Pulled > 0 {
+			// Nor does one that received fewer rows than the source counted
+			// when it began: the source may have stopped paging early (a
+			// paging cap) rather than lost those rows.
+			if after.Counted > 0 && after.Pulled < after.Counted {
+				short = after.Counted - after.Pulled
+			}
+			if sp.unfiltered && after.Pulled > 0 && short == 0 {
 				if deleted, err = sp.spec.markDeleted(ctx, tx, store.FromMillis(after.PassStart), now); err != nil {
 					return err
 				}
@@ -291,6 +313,12 @@ func (sp *streamPull[R]) storeRows(ctx context.Context, st *streamPullState, row
 	*st = after
 	if deleted >= 0 {
 		sp.deletedAtSource = deleted
+	}
+	if short > 0 {
+		sp.r.SetMeta("shortOfCount", short)
+		sp.r.Logger().WarnContext(ctx, "the pass received fewer rows than the source counted; nothing marked deleted "+
+			"(a paging cap? try bulk=true)", slog.String("stream", sp.stream), slog.Int64("counted", after.Counted),
+			slog.Int64("pulled", after.Pulled))
 	}
 	sp.publish(st)
 	return nil
@@ -328,12 +356,17 @@ func (sp *streamPull[R]) cursorRow(st *streamPullState, state store.PullState, n
 func (sp *streamPull[R]) publish(st *streamPullState) {
 	r := sp.r
 	r.SetMeta("stream", sp.stream)
-	mode := pullModePages
-	if sp.spec.export != nil {
-		mode = pullModeBulk
+	if st.Mode == pullModeBulk {
 		r.SetMeta("exports", st.Exports)
+		r.SetMeta("bulkLines", st.BulkLines)
+		if st.BulkOp != "" {
+			r.SetMeta("bulkOperation", st.BulkOp)
+		}
+		if st.Done {
+			r.SetMeta("bulkStatus", bulkStatusDone)
+		}
 	}
-	r.SetMeta("mode", mode)
+	r.SetMeta("mode", st.Mode)
 	if f := sp.spec.filters.active(); f != nil {
 		r.SetMeta("filters", f)
 	}

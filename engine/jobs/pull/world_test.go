@@ -38,6 +38,10 @@ type pullWorldOptions struct {
 	// retail and a missing product status as active (the pessimistic
 	// reading of what Nhanh leaves undocumented).
 	omittedFilters bool
+	// shopifyBulkDelay is how long the Shopify fake's bulk operations run.
+	shopifyBulkDelay time.Duration
+	// shopifyPagingCap ends the Shopify fake's connections early.
+	shopifyPagingCap int
 }
 
 // pullWorld is a sandbox served through gates the test can close, a store,
@@ -61,7 +65,8 @@ func newPullWorld(t *testing.T, o pullWorldOptions) *pullWorld {
 	}
 	nhanhGate, shopifyGate := newPullGate("/customer/list", "/product/list"), newPullGate()
 	sbOpts := sandbox.Options{Seed: pullWorldConfig.Seed,
-		NhanhOmittedTypeMeansRetail: o.omittedFilters, NhanhOmittedStatusMeansActive: o.omittedFilters}
+		NhanhOmittedTypeMeansRetail: o.omittedFilters, NhanhOmittedStatusMeansActive: o.omittedFilters,
+		ShopifyBulkDelay: o.shopifyBulkDelay, ShopifyPagingCap: o.shopifyPagingCap}
 	withDataset := sbOpts
 	withDataset.Dataset = o.ds
 	b := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Sandbox: withDataset,

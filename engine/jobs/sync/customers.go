@@ -49,6 +49,8 @@ type customerSource struct {
 	// batch being written and the next one, which starts while the last
 	// calls of the first are still out.
 	writes *semaphore.Weighted
+	// bulk writes each batch with one bulk mutation (see bulkWriter).
+	bulk bool
 }
 
 func (d Deps) newCustomerSource(r *engine.Run, scope syncScope, threshold int64) *customerSource {
@@ -57,7 +59,15 @@ func (d Deps) newCustomerSource(r *engine.Run, scope syncScope, threshold int64)
 }
 
 func (s *customerSource) kind() store.MappingKind { return store.MappingKindCustomer }
-func (s *customerSource) batchSize() int          { return customerBatchSize }
+func (s *customerSource) batchSize() int {
+	if s.bulk {
+		return customerBulkBatchSize
+	}
+	return customerBatchSize
+}
+
+// useBulk switches the source to bulk mutations.
+func (s *customerSource) useBulk(on bool) { s.bulk = on }
 
 // customerPush is one planned metafield write.
 type customerPush struct {
@@ -78,7 +88,7 @@ func (s *customerSource) nextBatch(ctx context.Context, cur batchCursor) (*syncB
 // planBatch plans the batch after cur and returns it with its writes, or
 // nil when the scope is done.
 func (s *customerSource) planBatch(ctx context.Context, cur batchCursor) (*syncBatch, []*customerPush, error) {
-	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, customerBatchSize,
+	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, s.batchSize(),
 		s.d.Store.CustomerMappings, func(m store.CustomerMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
 		return nil, nil, err
@@ -233,6 +243,9 @@ func abs(v int64) int64 {
 // batch). An auth failure or a cancellation stops every call of the batch
 // and is returned; any other failure fails the items of its call.
 func (s *customerSource) send(ctx context.Context, pushes []*customerPush) error {
+	if s.bulk {
+		return s.sendBulk(ctx, pushes)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for chunk := range slices.Chunk(pushes, shopify.MaxMetafieldsPerCall) {
 		if s.writes.Acquire(gctx, 1) != nil {
@@ -258,6 +271,29 @@ func (s *customerSource) sendChunk(ctx context.Context, chunk []*customerPush) e
 			Key: totalSpentKey, Type: totalSpentType, Value: strconv.FormatInt(p.value, 10)}
 	}
 	results, err := s.d.Shopify.SetMetafields(ctx, inputs)
+	return settleCustomerPushes(chunk, results, err)
+}
+
+// sendBulk writes the batch's metafields with one bulk mutation (a staged
+// upload, then bulkOperationRunMutation, polled to its end; bulkwrite.go)
+// and settles each item from its line's result. A batch stopped while its
+// operation runs resumes that operation when planned again with the same
+// values; otherwise it is written again, and setting a metafield to the
+// value it holds changes nothing.
+func (s *customerSource) sendBulk(ctx context.Context, pushes []*customerPush) error {
+	inputs := make([]shopify.MetafieldInput, len(pushes))
+	for k, p := range pushes {
+		inputs[k] = shopify.MetafieldInput{OwnerID: string(p.owner), Namespace: totalSpentNamespace,
+			Key: totalSpentKey, Type: totalSpentType, Value: strconv.FormatInt(p.value, 10)}
+	}
+	results, err := s.writeMetafieldsInBulk(ctx, inputs)
+	return settleCustomerPushes(pushes, results, err)
+}
+
+// settleCustomerPushes settles each push from its result (or the call's
+// error); it returns only an error that must stop the job (auth,
+// cancellation).
+func settleCustomerPushes(chunk []*customerPush, results []shopify.ItemResult, err error) error {
 	if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
 		return err
 	}

@@ -23,6 +23,9 @@ const (
 	// customerBatchSize is the mappings per checkpoint of a customer sync:
 	// ten metafieldsSet calls of 25.
 	customerBatchSize = 250
+	// customerBulkBatchSize is the mappings per checkpoint of a customer
+	// sync that writes through bulk mutations: one operation each.
+	customerBulkBatchSize = 5000
 	// productBatchSize is the mappings per checkpoint of a product sync: one
 	// Nhanh product/inventory call carries 100 ids.
 	productBatchSize = 100
@@ -177,6 +180,14 @@ type syncState struct {
 	Errors       []syncErrorEntry `json:"errors,omitempty"`
 	SkipNotices  int64            `json:"skipNotices,omitempty"`
 	Skips        []syncErrorEntry `json:"skips,omitempty"` // the first maxErrorsInMetadata skip reasons
+	// Bulk says the writes go through bulk mutations (the scope reached
+	// SettingBulkWriteThreshold when it was sized).
+	Bulk bool `json:"bulk,omitempty"`
+}
+
+// bulkWriter is a source that can write through Shopify bulk mutations.
+type bulkWriter interface {
+	useBulk(on bool)
 }
 
 // inflightBatch is a batch whose writes are under way.
@@ -209,6 +220,16 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 			return err
 		}
 		st.Phase, st.UpToID = phasePush, upTo
+		if _, ok := src.(bulkWriter); ok {
+			threshold, err := d.bulkWriteThreshold(ctx)
+			if err != nil {
+				return err
+			}
+			st.Bulk = total >= threshold
+		}
+		if bw, ok := src.(bulkWriter); ok {
+			bw.useBulk(st.Bulk)
+		}
 		st.TotalBatches = int((total + int64(src.batchSize()) - 1) / int64(src.batchSize()))
 		r.SetTotal(total)
 		d.publishSyncMeta(r, st, r.Counters())
@@ -216,8 +237,22 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 			return fmt.Errorf("checkpoint: %w", err)
 		}
 	}
+	if bw, ok := src.(bulkWriter); ok {
+		bw.useBulk(st.Bulk)
+		if st.Bulk {
+			r.SetMeta("writeMode", "bulk")
+		}
+	}
 	if st.Phase == phasePush {
 		if err := d.pushBatches(ctx, r, src, scope, st); err != nil {
+			if st.Bulk && ctx.Err() != nil {
+				// A bulk mutation runs on Shopify's side past the attempt's
+				// budget: checkpoint the place (unchanged) so the next attempt
+				// plans the batch again and polls that operation.
+				if cerr := r.Checkpoint(context.WithoutCancel(ctx), st); cerr != nil {
+					r.Logger().WarnContext(ctx, "could not checkpoint a bulk write in progress", "error", cerr)
+				}
+			}
 			return err
 		}
 	}
@@ -403,4 +438,21 @@ func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c engine.Counters) {
 	if st.SkipNotices > 0 {
 		r.SetMeta("skips", map[string]any{"count": st.SkipNotices, "items": st.Skips})
 	}
+}
+
+// bulkWriteThreshold reads SettingBulkWriteThreshold.
+func (d Deps) bulkWriteThreshold(ctx context.Context) (int64, error) {
+	text, ok, err := d.Store.Setting(ctx, d.Store.Reader(), SettingBulkWriteThreshold)
+	if err != nil {
+		return 0, err
+	}
+	if !ok || text == "" {
+		return DefaultBulkWriteThreshold, nil
+	}
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("setting %s is %q, not a whole number of items >= 0: fix it (default %d)",
+			SettingBulkWriteThreshold, text, DefaultBulkWriteThreshold)
+	}
+	return v, nil
 }

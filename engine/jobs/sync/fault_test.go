@@ -186,9 +186,10 @@ func TestProductSyncResendsALostReplyWithTheSameIdempotencyKey(t *testing.T) {
 // waits, so nothing waits out real seconds of refill.
 func TestCustomerSyncResumesAfterTheProcessStops(t *testing.T) {
 	t.Parallel()
-	// A small bucket: 1,000 metafields at once, then 50 a second.
+	// A small bucket: 1,000 metafields at once, then 50 a second (a call of
+	// 25 customers costs 10 + 25 points: 1,400 points, 70 a second).
 	clock := clockwork.NewFakeClockAt(time.Now())
-	w := newSyncWorld(t, worldOptions{customers: 1500, scale: 0.2, apiClock: clock,
+	w := newSyncWorld(t, worldOptions{customers: 1500, scale: 0.7, apiClock: clock,
 		clients: func(n *nhanh.Config, s *shopify.Config) { n.Clock, s.Clock = clock, clock }})
 	ctx := context.Background()
 	pairs := w.matchedCustomers()

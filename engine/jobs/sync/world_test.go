@@ -20,6 +20,7 @@ import (
 	"syncops/clients/sandbox/fault"
 	"syncops/clients/shopify"
 	"syncops/engine"
+	"syncops/engine/jobs"
 	"syncops/engine/jobs/jobstest"
 	"syncops/store"
 )
@@ -47,6 +48,10 @@ type worldOptions struct {
 	// clients, when set, adjusts the API clients' configuration (fewer
 	// attempts, shorter timeouts) before the engine is built.
 	clients func(*nhanh.Config, *shopify.Config)
+	// attemptTimeout, when set, replaces every kind's attempt timeout.
+	attemptTimeout time.Duration
+	// shopifyBulkDelay is how long the Shopify fake's bulk operations run.
+	shopifyBulkDelay time.Duration
 	// strictNhanh makes the Nhanh fake read a missing customer type as
 	// retail and a missing product status as active, so a sync that leaves
 	// a filter out misses records.
@@ -62,9 +67,18 @@ func newSyncWorld(t testing.TB, o worldOptions) *syncWorld {
 		ds, truth = dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: jobstest.DefaultSeed,
 			Customers: cmp.Or(o.customers, jobstest.DefaultCustomers), Products: cmp.Or(o.products, jobstest.DefaultProducts)})
 	}
-	world := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Clients: o.clients,
+	world := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Clients: o.clients, NoEngine: o.attemptTimeout > 0,
 		Sandbox: sandbox.Options{Dataset: ds, Scale: o.scale, Faults: o.faults, Clock: o.apiClock,
-			NhanhOmittedTypeMeansRetail: o.strictNhanh, NhanhOmittedStatusMeansActive: o.strictNhanh}})
+			NhanhOmittedTypeMeansRetail: o.strictNhanh, NhanhOmittedStatusMeansActive: o.strictNhanh,
+			ShopifyBulkDelay: o.shopifyBulkDelay}})
+	if o.attemptTimeout > 0 {
+		kinds, err := jobs.Kinds(world.Deps)
+		require.NoError(t, err)
+		for i := range kinds {
+			kinds[i].AttemptTimeout = o.attemptTimeout
+		}
+		world.StartEngine(t, kinds)
+	}
 	w := &syncWorld{World: world, ds: ds, truth: truth}
 	jobstest.FillMirrors(t, w.Store, ds)
 	return w
