@@ -108,6 +108,7 @@ func (s *Store) migrateOurs(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	var ran []int
 	for _, m := range all {
 		err := s.InTx(ctx, func(tx *sql.Tx) error {
 			var applied int
@@ -127,13 +128,29 @@ func (s *Store) migrateOurs(ctx context.Context, logger *slog.Logger) error {
 				return fmt.Errorf("record migration %d: %w", m.Version, err)
 			}
 			logger.InfoContext(ctx, "applied migration", slog.Int("version", m.Version), slog.String("name", m.Name))
+			ran = append(ran, m.Version)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
+	for _, v := range ran {
+		if step := afterMigration[v]; step != nil {
+			if err := step(s, ctx); err != nil {
+				return fmt.Errorf("after migration %d: %w", v, err)
+			}
+		}
+	}
 	return nil
+}
+
+// afterMigration are steps in Go that follow a migration applied by this
+// run: data the SQL cannot compute. They must be safe to repeat (a crash
+// between the migration and its step leaves the step undone).
+var afterMigration = map[int]func(*Store, context.Context) error{
+	// Search terms of the records stored before search existed.
+	10: (*Store).ReindexSearch,
 }
 
 // SchemaVersion is the highest of our migrations applied.
