@@ -80,11 +80,14 @@ type MappingListRow struct {
 // MappingPage is one page of a mapping list.
 type MappingPage struct {
 	Rows []MappingListRow
-	// Total counts the rows the filter selects; with a search of many hits
-	// it is a lower bound (Capped).
+	// Total counts the rows a search selects (without a search it is 0: the
+	// tab's count is in MappingCounts); with too many hits to count it is a
+	// lower bound (Capped).
 	Total  int64
 	Capped bool
-	// Next is the After of the next page; "" on the last page.
+	// Next is the After of the next page; "" on the last page. A search of
+	// words too common to list (Capped) examines a window of rows per call
+	// and may return fewer rows than asked, or none, with a Next to go on.
 	Next string
 }
 
@@ -170,20 +173,35 @@ func (s *Store) MappingList(ctx context.Context, q Querier, f MappingListFilter)
 		f.Limit = 50
 	}
 	var page MappingPage
-	// A search with few hits lists its hits; one with many walks the rows
-	// in key order probing each, which finds a page quickly because hits
-	// are many.
-	few := true
-	if len(f.Search.Words) > 0 {
-		n, err := s.searchHits(ctx, q, sp, f)
+	hits := map[string]sideHits{}
+	exact := true
+	for _, side := range tabSides(sp, f.Tab) {
+		if len(f.Search.Words) == 0 {
+			break
+		}
+		h, err := s.searchSide(ctx, q, side, f.Search)
 		if err != nil {
 			return page, err
 		}
-		few = n <= searchCap
-		page.Capped = !few
+		hits[side], exact = h, exact && h.listed
+	}
+	page.Capped = !exact
+	// A search that walks rows walks one window of them per call, so every
+	// call is answered at about the same cost; a page short of rows then
+	// continues after the window.
+	var windowEnd string
+	if !exact {
+		end, err := s.windowEnd(ctx, q, sp, f)
+		if err != nil {
+			return page, err
+		}
+		windowEnd = end
 	}
 	b := binder{dialect: s.dialect}
-	from, where, order, keyCol := s.listQuery(&b, sp, f, few)
+	from, where, order, keyCol := s.listQuery(&b, sp, f, hits)
+	if windowEnd != "" {
+		where += " AND " + order + " <= " + b.bind(keyArg(f.Tab, windowEnd))
+	}
 	query := "SELECT " + sp.selectRow() + from + where + " ORDER BY " + order + " LIMIT " + b.bind(f.Limit+1)
 	rows, err := q.QueryContext(ctx, query, b.args...)
 	if err != nil {
@@ -200,28 +218,53 @@ func (s *Store) MappingList(ctx context.Context, q Querier, f MappingListFilter)
 	if err := closeRows(rows); err != nil {
 		return page, fmt.Errorf("list %s mappings: %w", f.Kind, err)
 	}
-	if len(page.Rows) > f.Limit {
+	switch {
+	case len(page.Rows) > f.Limit:
 		page.Rows = page.Rows[:f.Limit]
 		page.Next = keyCol(page.Rows[f.Limit-1])
+	case windowEnd != "":
+		page.Next = windowEnd
 	}
-	if page.Total, err = s.countList(ctx, q, sp, f, few); err != nil {
+	if page.Total, err = s.countList(ctx, q, sp, f, hits, exact); err != nil {
 		return page, err
 	}
 	return page, nil
 }
 
-// searchHits counts (up to searchCap+1) the records of the tab's sides
-// that match the search.
-func (s *Store) searchHits(ctx context.Context, q Querier, sp listSpec, f MappingListFilter) (int, error) {
-	var n int
-	for _, side := range tabSides(sp, f.Tab) {
-		c, err := s.countHits(ctx, q, side, f.Search, searchCap)
-		if err != nil {
-			return 0, err
-		}
-		n += c
+// walkWindow is how many rows a search that walks rows examines per call:
+// about 25 ms of probing on SQLite with three words on both sides.
+const walkWindow = 5000
+
+// windowEnd is the key of the walkWindow-th row of the tab's walk after
+// f.After, or "" when fewer rows remain.
+func (s *Store) windowEnd(ctx context.Context, q Querier, sp listSpec, f MappingListFilter) (string, error) {
+	table, col := sp.t.table, "id"
+	switch f.Tab {
+	case TabUnmatched:
+		table, col = sp.nhanhTable, "nhanh_id"
+	case TabUnmatchedShopify:
+		table, col = sp.shopifyTable, "gid"
 	}
-	return n, nil
+	after := keyArg(f.Tab, f.After)
+	var end string
+	err := q.QueryRowContext(ctx, "SELECT CAST("+col+" AS TEXT) FROM "+table+" WHERE "+col+" > $1 ORDER BY "+col+
+		" LIMIT 1 OFFSET $2", after, walkWindow-1).Scan(&end)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("search %s mappings: %w", f.Kind, err)
+	}
+	return end, nil
+}
+
+// keyArg is a paging key of tab as its column compares: a number, or a GID.
+func keyArg(tab MappingTab, key string) any {
+	if tab == TabUnmatchedShopify {
+		return key
+	}
+	n, _ := strconv.ParseInt(key, 10, 64)
+	return n
 }
 
 // tabSides are the mirrors a tab's search looks at.
@@ -237,7 +280,7 @@ func tabSides(sp listSpec, tab MappingTab) []string {
 
 // listQuery builds the FROM and WHERE of a tab, its order and how a row's
 // key is read for paging. With countOnly the after-key is left out.
-func (s *Store) listQuery(b *binder, sp listSpec, f MappingListFilter, few bool) (from, where, order string, key func(MappingListRow) string) {
+func (s *Store) listQuery(b *binder, sp listSpec, f MappingListFilter, hits map[string]sideHits) (from, where, order string, key func(MappingListRow) string) {
 	t := sp.t
 	reasonJoin := " LEFT JOIN match_reasons r ON r.kind = " + b.bind(string(f.Kind)) + " AND r.nhanh_id = n.nhanh_id"
 	var conds []string
@@ -247,11 +290,10 @@ func (s *Store) listQuery(b *binder, sp listSpec, f MappingListFilter, few bool)
 			" LEFT JOIN " + sp.shopifyTable + " s ON s.gid = m." + t.shopifyCol + reasonJoin
 		conds = append(conds, "n.deleted_at IS NULL", "m."+t.shopifyCol+" IS NULL")
 		if f.After != "" {
-			after, _ := strconv.ParseInt(f.After, 10, 64)
-			conds = append(conds, "n.nhanh_id > "+b.bind(after))
+			conds = append(conds, "n.nhanh_id > "+b.bind(keyArg(f.Tab, f.After)))
 		}
 		if len(f.Search.Words) > 0 {
-			conds = append(conds, s.searchCond(b, sp.nhanhSide, "n.nhanh_id", true, f.Search, few))
+			conds = append(conds, hits[sp.nhanhSide].cond(b, sp.nhanhSide, "n.nhanh_id", true))
 		}
 		order = "n.nhanh_id"
 		key = func(r MappingListRow) string { return r.Nhanh.ID }
@@ -263,7 +305,7 @@ func (s *Store) listQuery(b *binder, sp listSpec, f MappingListFilter, few bool)
 			conds = append(conds, "s.gid > "+b.bind(f.After))
 		}
 		if len(f.Search.Words) > 0 {
-			conds = append(conds, s.searchCond(b, sp.shopifySide, "s.gid", false, f.Search, few))
+			conds = append(conds, hits[sp.shopifySide].cond(b, sp.shopifySide, "s.gid", false))
 		}
 		order = "s.gid"
 		key = func(r MappingListRow) string { return r.Shopify.ID }
@@ -279,12 +321,10 @@ func (s *Store) listQuery(b *binder, sp listSpec, f MappingListFilter, few bool)
 			conds = append(conds, "m.id IN ("+sp.orphanIDs()+")")
 		}
 		if f.After != "" {
-			after, _ := strconv.ParseInt(f.After, 10, 64)
-			conds = append(conds, "m.id > "+b.bind(after))
+			conds = append(conds, "m.id > "+b.bind(keyArg(f.Tab, f.After)))
 		}
 		if len(f.Search.Words) > 0 {
-			conds = append(conds, "("+s.searchCond(b, sp.nhanhSide, "m."+t.nhanhCol, true, f.Search, few)+
-				" OR "+s.searchCond(b, sp.shopifySide, "m."+t.shopifyCol, false, f.Search, few)+")")
+			conds = append(conds, mappingSearchCond(b, sp, hits))
 		}
 		order = "m.id"
 		key = func(r MappingListRow) string { return strconv.FormatInt(r.MappingID, 10) }
@@ -293,6 +333,30 @@ func (s *Store) listQuery(b *binder, sp listSpec, f MappingListFilter, few bool)
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	return from, where, order, key
+}
+
+// mappingSearchCond is the condition that a mapping's either side matches
+// the search. With both sides' hits listed it selects the mappings of the
+// hits by their indexes (a condition on m itself has the planner walk every
+// mapping in id order).
+func mappingSearchCond(b *binder, sp listSpec, hits map[string]sideHits) string {
+	t := sp.t
+	nh, sh := hits[sp.nhanhSide], hits[sp.shopifySide]
+	if !nh.listed || !sh.listed {
+		return "(" + nh.cond(b, sp.nhanhSide, "m."+t.nhanhCol, true) + " OR " +
+			sh.cond(b, sp.shopifySide, "m."+t.shopifyCol, false) + ")"
+	}
+	var parts []string
+	if len(nh.recs) > 0 {
+		parts = append(parts, "SELECT o.id FROM "+t.table+" o WHERE "+nh.cond(b, sp.nhanhSide, "o."+t.nhanhCol, true))
+	}
+	if len(sh.recs) > 0 {
+		parts = append(parts, "SELECT o.id FROM "+t.table+" o WHERE "+sh.cond(b, sp.shopifySide, "o."+t.shopifyCol, false))
+	}
+	if len(parts) == 0 {
+		return "1 = 0"
+	}
+	return "m.id IN (" + strings.Join(parts, " UNION ") + ")"
 }
 
 // orphanIDs selects the ids of the mappings whose either side is deleted at
@@ -304,50 +368,18 @@ func (sp listSpec) orphanIDs() string {
 		" gs ON gs.gid = o." + t.shopifyCol + " WHERE gs.deleted_at IS NOT NULL"
 }
 
-// searchCond is the condition that the record col (of side) matches sq:
-// membership in the hits when they are few, a probe per row otherwise.
-func (s *Store) searchCond(b *binder, side, col string, numeric bool, sq SearchQuery, few bool) string {
-	if few {
-		hits := hitsSQL(b, side, sq)
-		if numeric {
-			return col + " IN (SELECT CAST(rec AS BIGINT) FROM (" + hits + ") h)"
-		}
-		return col + " IN (" + hits + ")"
-	}
-	rec := col
-	if numeric {
-		rec = "CAST(" + col + " AS TEXT)"
-	}
-	var probes []string
-	for _, alts := range sq.Words {
-		probe := "EXISTS (SELECT 1 FROM search_terms t WHERE t.side = " + b.bind(side) + " AND t.rec = " + rec + " AND ("
-		for i, w := range alts {
-			if i > 0 {
-				probe += " OR "
-			}
-			probe += "(t.term >= " + b.bind(w) + " AND t.term < " + b.bind(prefixEnd(w)) + ")"
-		}
-		probes = append(probes, probe+"))")
-	}
-	return "(" + strings.Join(probes, " AND ") + ")"
-}
-
-// countList counts the rows of the filter (without paging). A search with
-// many hits is not counted: it is at least searchCap.
-func (s *Store) countList(ctx context.Context, q Querier, sp listSpec, f MappingListFilter, few bool) (int64, error) {
-	if !few {
-		return searchCap, nil
+// countList counts the rows of a search (without paging). A search with
+// too many hits to list is not counted: it has at least uncountedHits.
+func (s *Store) countList(ctx context.Context, q Querier, sp listSpec, f MappingListFilter, hits map[string]sideHits, exact bool) (int64, error) {
+	if !exact {
+		return uncountedHits, nil
 	}
 	if len(f.Search.Words) == 0 {
-		c, err := s.MappingCounts(ctx, q, f.Kind)
-		if err != nil {
-			return 0, err
-		}
-		return c.OfTab(f.Tab), nil
+		return 0, nil
 	}
 	f.After = ""
 	b := binder{dialect: s.dialect}
-	from, where, _, _ := s.listQuery(&b, sp, f, few)
+	from, where, _, _ := s.listQuery(&b, sp, f, hits)
 	var n int64
 	if err := q.QueryRowContext(ctx, "SELECT COUNT(*)"+from+where, b.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s mappings: %w", f.Kind, err)

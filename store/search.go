@@ -269,34 +269,133 @@ func ParseSearchWords(text string) []string {
 // p, bytewise (search_terms compares bytes on both databases).
 func prefixEnd(p string) string { return p + "\U0010FFFF" }
 
-// hitsSQL is a query of the (rec) of side matching every word of sq; it
-// binds through b.
-func hitsSQL(b *binder, side string, sq SearchQuery) string {
-	var parts []string
-	for _, alts := range sq.Words {
-		part := "SELECT rec FROM search_terms WHERE side = " + b.bind(side) + " AND ("
-		for i, w := range alts {
-			if i > 0 {
-				part += " OR "
-			}
-			part += "(term >= " + b.bind(w) + " AND term < " + b.bind(prefixEnd(w)) + ")"
-		}
-		parts = append(parts, part+")")
-	}
-	return strings.Join(parts, " INTERSECT ")
+// Search limits. Reading a word's range of the term index is cheap (50,000
+// terms in about 3 ms on SQLite) where probing the index once per candidate
+// is not (3 us each), so a search reads the records of each word and
+// intersects them in memory; the page is then read by its hits.
+const (
+	// maxWordHits bounds the records read for one word (reading them costs
+	// about 1 us each); a word with more (a family name, "0") is probed per
+	// candidate instead, or per row walked when no word of the search is
+	// rarer, which is cheap because such a word matches densely.
+	maxWordHits = 5000
+)
+
+// uncountedHits is the Total of a search whose every word is too common to
+// list: at least that many rows match, and it is not counted exactly.
+const uncountedHits = maxWordHits
+
+// sideHits is what a search found on one side.
+type sideHits struct {
+	listed bool       // recs are all the hits of the side
+	recs   []string   // when listed
+	probe  [][]string // words probed per row: all of them when not listed
 }
 
-// searchCap is how many hits a search counts exactly; beyond it the count
-// is a lower bound and the list walks the table probing each row instead.
-const searchCap = 2000
-
-// countHits counts the distinct records of side matching sq, up to limit+1.
-func (s *Store) countHits(ctx context.Context, q Querier, side string, sq SearchQuery, limit int) (int, error) {
-	b := binder{dialect: s.dialect}
-	query := "SELECT COUNT(*) FROM (" + hitsSQL(&b, side, sq) + " LIMIT " + b.bind(limit+1) + ") h"
-	var n int
-	if err := q.QueryRowContext(ctx, query, b.args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("search %s: %w", side, err)
+// searchSide finds the records of side matching every word of sq.
+func (s *Store) searchSide(ctx context.Context, q Querier, side string, sq SearchQuery) (sideHits, error) {
+	var h sideHits
+	var set map[string]bool
+	for _, alts := range sq.Words {
+		recs, over, err := s.wordRecs(ctx, q, side, alts)
+		if err != nil {
+			return h, err
+		}
+		if over {
+			h.probe = append(h.probe, alts)
+			continue
+		}
+		if set == nil {
+			set = recs
+			continue
+		}
+		for rec := range set {
+			if !recs[rec] {
+				delete(set, rec)
+			}
+		}
 	}
-	return n, nil
+	if set == nil {
+		return sideHits{probe: sq.Words}, nil
+	}
+	h.listed = true
+	for rec := range set {
+		h.recs = append(h.recs, rec)
+	}
+	slices.Sort(h.recs)
+	return h, nil
+}
+
+// wordRecs reads the records of side with a term starting with one of
+// alts; over says there are more than maxWordHits, and then none are read.
+func (s *Store) wordRecs(ctx context.Context, q Querier, side string, alts []string) (map[string]bool, bool, error) {
+	b := binder{dialect: s.dialect}
+	query := "SELECT rec FROM search_terms WHERE side = " + b.bind(side) + " AND ("
+	for i, w := range alts {
+		if i > 0 {
+			query += " OR "
+		}
+		query += "(term >= " + b.bind(w) + " AND term < " + b.bind(prefixEnd(w)) + ")"
+	}
+	limit := " LIMIT " + b.bind(maxWordHits+1)
+	var n int
+	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+query+")"+limit+") w", b.args...).Scan(&n); err != nil {
+		return nil, false, fmt.Errorf("search %s: %w", side, err)
+	}
+	if n > maxWordHits {
+		return nil, true, nil
+	}
+	rows, err := q.QueryContext(ctx, query+")", b.args[:len(b.args)-1]...)
+	if err != nil {
+		return nil, false, fmt.Errorf("search %s: %w", side, err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := make(map[string]bool, n)
+	for rows.Next() {
+		var rec string
+		if err := rows.Scan(&rec); err != nil {
+			return nil, false, fmt.Errorf("search %s: %w", side, err)
+		}
+		out[rec] = true
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, false, fmt.Errorf("search %s: %w", side, err)
+	}
+	return out, false, nil
+}
+
+// cond is the condition that the record in col matches: one of the listed
+// hits (none: nothing matches) and every probed word.
+func (h sideHits) cond(b *binder, side, col string, numeric bool) string {
+	var conds []string
+	if h.listed {
+		if len(h.recs) == 0 {
+			return "1 = 0"
+		}
+		vals := make([]any, len(h.recs))
+		for i, r := range h.recs {
+			if numeric {
+				n, _ := strconv.ParseInt(r, 10, 64)
+				vals[i] = n
+			} else {
+				vals[i] = r
+			}
+		}
+		conds = append(conds, b.in(col, vals))
+	}
+	rec := col
+	if numeric {
+		rec = "CAST(" + col + " AS TEXT)"
+	}
+	for _, alts := range h.probe {
+		probe := "EXISTS (SELECT 1 FROM search_terms t WHERE t.side = " + b.bind(side) + " AND t.rec = " + rec + " AND ("
+		for i, w := range alts {
+			if i > 0 {
+				probe += " OR "
+			}
+			probe += "(t.term >= " + b.bind(w) + " AND t.term < " + b.bind(prefixEnd(w)) + ")"
+		}
+		conds = append(conds, probe+"))")
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
 }

@@ -13,7 +13,7 @@ CREATE TABLE search_terms (
     term  TEXT NOT NULL,
     PRIMARY KEY (side, rec, term)
 ) WITHOUT ROWID;
-CREATE INDEX search_terms_term ON search_terms (term, side, rec);
+CREATE INDEX search_terms_term ON search_terms (side, term, rec);
 
 -- match_reasons: why the last automatic match left a Nhanh record without
 -- a mapping, one row per record (kind customer or product): a code an
