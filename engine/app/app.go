@@ -74,6 +74,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.SetPhoneKeys(engine.PhoneSearchKeys)
 	if err := s.Migrate(ctx, logger); err != nil {
 		_ = s.Close()
 		return nil, err
