@@ -554,9 +554,13 @@ func (d Deps) brakeCustomerSpend(ctx context.Context, r *engine.Run, src *custom
 			changes = append(changes, p.change)
 		}
 	}
-	counts, err := checkDrops(changes, DefaultDropShare, "customer spend")
+	share, err := d.dropShare(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := checkDrops(changes, share, "customer spend")
 	r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
-		"share": DefaultDropShare, "accepted": accept && err != nil})
+		"share": share, "accepted": accept && err != nil})
 	if err != nil && accept {
 		r.Logger().WarnContext(ctx, "drop brake overridden by acceptDrop", "drops", counts.Drops, "writes", counts.Writes)
 		return nil
