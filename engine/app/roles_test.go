@@ -21,6 +21,7 @@ import (
 	"syncops/engine"
 	"syncops/engine/app"
 	"syncops/engine/jobs"
+	"syncops/store"
 )
 
 // The rule these tests hold the engine to: a method of a service every face
@@ -69,6 +70,23 @@ func (w *world) nextIDs() engine.Params {
 	return engine.Params{"ids": strconv.Itoa(w.seq)}
 }
 
+// nextMapping returns a Nhanh customer id no other call used.
+func (w *world) nextMapping() int64 {
+	w.seq++
+	return int64(900_000 + w.seq)
+}
+
+// mapped maps a fresh Nhanh customer by hand, as the engine itself, and
+// returns the mapping id.
+func (w *world) mapped(t *testing.T) int64 {
+	n := w.nextMapping()
+	id, err := w.app.Engine.MapByHand(context.Background(), engine.MappingCustomers, n, shopifyGID(n), engine.Actor{})
+	require.NoError(t, err)
+	return id
+}
+
+func shopifyGID(n int64) string { return extid.FormatGID(extid.ResourceCustomer, n) }
+
 // mutatingCalls has, for every method that takes an Actor, a call that an
 // operator makes successfully. prepare runs as the engine itself before the
 // database is compared, and returns the call.
@@ -95,6 +113,53 @@ var mutatingCalls = map[string]func(t *testing.T, w *world) func(context.Context
 		return func(ctx context.Context, a engine.Actor) error {
 			_, err := w.app.Engine.Restart(ctx, w.failed, a)
 			return err
+		}
+	},
+	"Engine.MapByHand": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
+		n := w.nextMapping()
+		return func(ctx context.Context, a engine.Actor) error {
+			_, err := w.app.Engine.MapByHand(ctx, engine.MappingCustomers, n, shopifyGID(n), a)
+			return err
+		}
+	},
+	"Engine.Remap": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		id := w.mapped(t)
+		target := shopifyGID(w.nextMapping())
+		return func(ctx context.Context, a engine.Actor) error {
+			return w.app.Engine.Remap(ctx, engine.MappingCustomers, id, target, a)
+		}
+	},
+	"Engine.Unmap": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		id := w.mapped(t)
+		return func(ctx context.Context, a engine.Actor) error {
+			return w.app.Engine.Unmap(ctx, engine.MappingCustomers, id, a)
+		}
+	},
+	"Engine.CleanOrphans": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		n := w.nextMapping()
+		ctx := context.Background()
+		_, err := w.app.Store.UpsertShopifyCustomers(ctx, w.app.Store.DB(),
+			[]store.ShopifyCustomer{{ID: extid.ShopifyCustomerGID(shopifyGID(n))}}, time.UnixMilli(1000))
+		require.NoError(t, err)
+		_, err = w.app.Store.MarkShopifyCustomersDeleted(ctx, w.app.Store.DB(), time.UnixMilli(2000), time.UnixMilli(3000))
+		require.NoError(t, err)
+		_, err = w.app.Engine.MapByHand(ctx, engine.MappingCustomers, n, shopifyGID(n), engine.Actor{})
+		require.NoError(t, err)
+		return func(ctx context.Context, a engine.Actor) error {
+			_, err := w.app.Engine.CleanOrphans(ctx, engine.MappingCustomers, a)
+			return err
+		}
+	},
+	"Engine.SyncNow": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		id := w.mapped(t)
+		return func(ctx context.Context, a engine.Actor) error {
+			_, err := w.app.Engine.SyncNow(ctx, engine.MappingCustomers, id, a)
+			return err
+		}
+	},
+	"Engine.SetSetting": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
+		return func(ctx context.Context, a engine.Actor) error {
+			return w.app.Engine.SetSetting(ctx, jobs.SettingCustomerThreshold, "2500", a)
 		}
 	},
 	"Scheduler.Set": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
@@ -187,6 +252,9 @@ func TestReadsWriteNothing(t *testing.T) {
 		reflect.TypeFor[extid.NhanhDepotID]():       reflect.ValueOf(w.depots[0]),
 		reflect.TypeFor[time.Time]():                reflect.ValueOf(time.Now()),
 		reflect.TypeFor[extid.ShopifyLocationGID](): reflect.ValueOf(w.loc),
+		reflect.TypeFor[engine.MappingKind]():       reflect.ValueOf(engine.MappingCustomers),
+		reflect.TypeFor[engine.MappingQuery]():      reflect.ValueOf(engine.MappingQuery{Kind: engine.MappingCustomers, Search: "lan"}),
+		reflect.TypeFor[int64]():                    reflect.ValueOf(int64(1)),
 	}
 	names := make([]string, 0, len(reads))
 	for name := range reads {
