@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"syncops/clients/extid"
 	"syncops/engine/phone"
 	"syncops/store"
 )
@@ -472,6 +473,9 @@ func (e *Engine) MapByHand(ctx context.Context, k MappingKind, nhanhID int64, sh
 		return 0, err
 	}
 	shopifyID = strings.TrimSpace(shopifyID)
+	if err := e.checkSides(ctx, kind, nhanhID, shopifyID); err != nil {
+		return 0, fmt.Errorf("map %s %d by hand: %w", k, nhanhID, err)
+	}
 	now := e.clock.Now()
 	var id int64
 	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
@@ -489,6 +493,46 @@ func (e *Engine) MapByHand(ctx context.Context, k MappingKind, nhanhID int64, sh
 	return id, nil
 }
 
+// ErrNotInMirror: a record named by an operator is not in the local mirror
+// of its side (pull it first), or is deleted at its source.
+var ErrNotInMirror = errors.New("not in the local mirror")
+
+// checkSides requires the Nhanh record (unless nhanhID is 0) and the live
+// Shopify record in their mirrors, so a mistyped id is refused instead of
+// becoming a mapping every sync fails.
+func (e *Engine) checkSides(ctx context.Context, kind store.MappingKind, nhanhID int64, shopifyID string) error {
+	rd := e.store.Reader()
+	if nhanhID != 0 {
+		if _, err := e.store.UnmatchedRow(ctx, rd, kind, nhanhID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("Nhanh %s %d: %w (pull it first)", kind, nhanhID, ErrNotInMirror)
+			}
+			return err
+		}
+	}
+	var deleted time.Time
+	var err error
+	switch kind {
+	case store.MappingKindCustomer:
+		var c store.ShopifyCustomer
+		c, err = e.store.ShopifyCustomer(ctx, rd, extid.ShopifyCustomerGID(shopifyID))
+		deleted = c.DeletedAt
+	default:
+		var v store.ShopifyVariant
+		v, err = e.store.ShopifyVariant(ctx, rd, extid.ShopifyVariantGID(shopifyID))
+		deleted = v.DeletedAt
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("Shopify %s %s: %w (pull it first)", kind, shopifyID, ErrNotInMirror)
+	case err != nil:
+		return err
+	case !deleted.IsZero():
+		return fmt.Errorf("Shopify %s %s is deleted at Shopify: %w", kind, shopifyID, ErrNotInMirror)
+	}
+	return nil
+}
+
 // Remap points a mapping at another Shopify record; it becomes manual and
 // PENDING, its sync state of the old target cleared.
 func (e *Engine) Remap(ctx context.Context, k MappingKind, id int64, shopifyID string, actor Actor) error {
@@ -500,6 +544,9 @@ func (e *Engine) Remap(ctx context.Context, k MappingKind, id int64, shopifyID s
 		return err
 	}
 	shopifyID = strings.TrimSpace(shopifyID)
+	if err := e.checkSides(ctx, kind, 0, shopifyID); err != nil {
+		return fmt.Errorf("remap %s mapping %d: %w", k, id, err)
+	}
 	now := e.clock.Now()
 	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
 		old, err := e.store.MappingRow(ctx, tx, kind, id)

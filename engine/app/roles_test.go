@@ -76,10 +76,24 @@ func (w *world) nextMapping() int64 {
 	return int64(900_000 + w.seq)
 }
 
+// records stores a Nhanh and a Shopify customer of a fresh number in the
+// mirrors and returns the number.
+func (w *world) records(t *testing.T) int64 {
+	n := w.nextMapping()
+	ctx := context.Background()
+	_, err := w.app.Store.UpsertNhanhCustomers(ctx, w.app.Store.DB(),
+		[]store.NhanhCustomer{{ID: extid.NhanhCustomerID(n), Name: "Khách " + strconv.FormatInt(n, 10)}}, time.UnixMilli(1000))
+	require.NoError(t, err)
+	_, err = w.app.Store.UpsertShopifyCustomers(ctx, w.app.Store.DB(),
+		[]store.ShopifyCustomer{{ID: extid.ShopifyCustomerGID(shopifyGID(n))}}, time.UnixMilli(1000))
+	require.NoError(t, err)
+	return n
+}
+
 // mapped maps a fresh Nhanh customer by hand, as the engine itself, and
 // returns the mapping id.
 func (w *world) mapped(t *testing.T) int64 {
-	n := w.nextMapping()
+	n := w.records(t)
 	id, err := w.app.Engine.MapByHand(context.Background(), engine.MappingCustomers, n, shopifyGID(n), engine.Actor{})
 	require.NoError(t, err)
 	return id
@@ -115,8 +129,8 @@ var mutatingCalls = map[string]func(t *testing.T, w *world) func(context.Context
 			return err
 		}
 	},
-	"Engine.MapByHand": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
-		n := w.nextMapping()
+	"Engine.MapByHand": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		n := w.records(t)
 		return func(ctx context.Context, a engine.Actor) error {
 			_, err := w.app.Engine.MapByHand(ctx, engine.MappingCustomers, n, shopifyGID(n), a)
 			return err
@@ -124,7 +138,7 @@ var mutatingCalls = map[string]func(t *testing.T, w *world) func(context.Context
 	},
 	"Engine.Remap": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
 		id := w.mapped(t)
-		target := shopifyGID(w.nextMapping())
+		target := shopifyGID(w.records(t))
 		return func(ctx context.Context, a engine.Actor) error {
 			return w.app.Engine.Remap(ctx, engine.MappingCustomers, id, target, a)
 		}
@@ -136,14 +150,11 @@ var mutatingCalls = map[string]func(t *testing.T, w *world) func(context.Context
 		}
 	},
 	"Engine.CleanOrphans": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
-		n := w.nextMapping()
 		ctx := context.Background()
-		_, err := w.app.Store.UpsertShopifyCustomers(ctx, w.app.Store.DB(),
-			[]store.ShopifyCustomer{{ID: extid.ShopifyCustomerGID(shopifyGID(n))}}, time.UnixMilli(1000))
+		id := w.mapped(t)
+		m, err := w.app.Store.CustomerMapping(ctx, w.app.Store.Reader(), id)
 		require.NoError(t, err)
-		_, err = w.app.Store.MarkShopifyCustomersDeleted(ctx, w.app.Store.DB(), time.UnixMilli(2000), time.UnixMilli(3000))
-		require.NoError(t, err)
-		_, err = w.app.Engine.MapByHand(ctx, engine.MappingCustomers, n, shopifyGID(n), engine.Actor{})
+		_, err = w.app.Store.DB().ExecContext(ctx, `UPDATE shopify_customers SET deleted_at = 1 WHERE gid = $1`, string(m.ShopifyID))
 		require.NoError(t, err)
 		return func(ctx context.Context, a engine.Actor) error {
 			_, err := w.app.Engine.CleanOrphans(ctx, engine.MappingCustomers, a)
