@@ -493,6 +493,10 @@ func (e *Engine) MapByHand(ctx context.Context, k MappingKind, nhanhID int64, sh
 	return id, nil
 }
 
+// ErrConflict: a mapping action would map a record that is mapped already;
+// the error names the mapping in the way.
+var ErrConflict = store.ErrConflict
+
 // ErrNotInMirror: a record named by an operator is not in the local mirror
 // of its side (pull it first), or is deleted at its source.
 var ErrNotInMirror = errors.New("not in the local mirror")
