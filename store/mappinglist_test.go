@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -158,5 +159,33 @@ func TestMapByHandRemapAndOrphans(t *testing.T) {
 		jobs, err := s.JobsTouchingMapping(ctx, s.Reader(), k, mapped, 10)
 		require.NoError(t, err)
 		require.Empty(t, jobs)
+	})
+}
+
+// TestReindexSearch: records stored before their terms (as after the
+// migration that added search) are found once reindexed, with the phone
+// keys the engine sets.
+func TestReindexSearch(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		workbenchSetup(t, s)
+		ctx := t.Context()
+		_, err := s.DB().ExecContext(ctx, "DELETE FROM search_terms")
+		require.NoError(t, err)
+		find := func(words ...string) []string {
+			page, err := s.MappingList(ctx, s.Reader(), store.MappingListFilter{Kind: store.MappingKindCustomer,
+				Tab: store.TabUnmatched, Search: search(words...)})
+			require.NoError(t, err)
+			var ids []string
+			for _, r := range page.Rows {
+				ids = append(ids, r.Nhanh.ID)
+			}
+			return ids
+		}
+		require.Empty(t, find("đặng"))
+		s.SetPhoneKeys(func(field string) []string { return []string{"key:" + strings.TrimSpace(field)} })
+		require.NoError(t, s.ReindexSearch(ctx))
+		require.Equal(t, []string{"2"}, find("đặng"))
+		require.Equal(t, []string{"2"}, find("key:0987.654.321"), "phone fields are indexed by the keys set")
 	})
 }
