@@ -183,16 +183,17 @@ func (m *mirror[K, R]) upsert(ctx context.Context, s *Store, q Querier, rows []R
 	}
 	var write []*R
 	var touch []K
+	var was []*R // per written row, the stored one (nil: new)
 	for _, k := range ids {
 		row := &rows[last[k]]
 		old, ok := stored[k]
 		switch {
 		case !ok:
 			counts.Created++
-			write = append(write, row)
+			write, was = append(write, row), append(was, nil)
 		case !m.deletedAt(&old).IsZero() || !sameValues(m.values(&old), m.values(row)):
 			counts.Updated++
-			write = append(write, row)
+			write, was = append(write, row), append(was, &old)
 		default:
 			counts.Unchanged++
 			touch = append(touch, k)
@@ -201,7 +202,7 @@ func (m *mirror[K, R]) upsert(ctx context.Context, s *Store, q Querier, rows []R
 	if err := m.write(ctx, d, q, write, now); err != nil {
 		return counts, err
 	}
-	if err := m.index(ctx, s, q, write); err != nil {
+	if err := m.index(ctx, s, q, write, was); err != nil {
 		return counts, err
 	}
 	if err := m.touch(ctx, d, q, touch, now); err != nil {

@@ -147,25 +147,37 @@ func shopifyVariantTerms(v *ShopifyVariant, t *termSet) {
 	t.whole(v.Barcode)
 }
 
-// index replaces the search terms of rows.
-func (m *mirror[K, R]) index(ctx context.Context, s *Store, q Querier, rows []*R) error {
+// index writes the search terms of rows; was holds, per row, the row as
+// stored before (nil for a new row, whose terms are only inserted). A row
+// whose terms did not change (a new spend or stock) is left alone, so
+// repeated pulls write terms only for what an operator searches by.
+func (m *mirror[K, R]) index(ctx context.Context, s *Store, q Querier, rows, was []*R) error {
 	if m.terms == nil || len(rows) == 0 {
 		return nil
 	}
-	recs := make([]any, len(rows))
+	var replaced []any
 	var terms []searchTerm
 	ts := termSet{phoneKeys: s.phoneKeys}
-	for i, r := range rows {
-		rec := keyText(m.keyArg(m.keyOf(r)))
-		recs[i] = rec
+	termsOf := func(r *R) []string {
 		ts.terms = ts.terms[:0]
 		m.terms(r, &ts)
 		slices.Sort(ts.terms)
-		for _, term := range slices.Compact(ts.terms) {
+		return slices.Clone(slices.Compact(ts.terms))
+	}
+	for i, r := range rows {
+		rec := keyText(m.keyArg(m.keyOf(r)))
+		now := termsOf(r)
+		if was != nil && was[i] != nil {
+			if slices.Equal(termsOf(was[i]), now) {
+				continue
+			}
+			replaced = append(replaced, rec)
+		}
+		for _, term := range now {
 			terms = append(terms, searchTerm{rec: rec, term: term})
 		}
 	}
-	return writeTerms(ctx, s.dialect, q, m.side, recs, terms)
+	return writeTerms(ctx, s.dialect, q, m.side, replaced, terms)
 }
 
 // keyText is a mirror key as search_terms stores it.
@@ -190,7 +202,14 @@ func writeTerms(ctx context.Context, d Dialect, q Querier, side string, recs []a
 			return fmt.Errorf("clear search terms: %w", err)
 		}
 	}
-	for chunk := range slices.Chunk(terms, rowsPerStatement(d)*2) {
+	perStatement := termsPerStatement(d)
+	var full *sql.Stmt // the statement for a full chunk, prepared once per call (as mirror.write)
+	defer func() {
+		if full != nil {
+			_ = full.Close()
+		}
+	}()
+	for chunk := range slices.Chunk(terms, perStatement) {
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO search_terms (side, rec, term) VALUES ")
 		b := binder{dialect: d, args: make([]any, 0, 3*len(chunk))}
@@ -200,11 +219,32 @@ func writeTerms(ctx context.Context, d Dialect, q Querier, side string, recs []a
 			}
 			sb.WriteString("(" + b.bind(side) + ", " + b.bind(t.rec) + ", " + b.bind(t.term) + ")")
 		}
-		if _, err := q.ExecContext(ctx, sb.String(), b.args...); err != nil {
+		var err error
+		switch p, ok := q.(preparer); {
+		case d == SQLite && ok && len(chunk) == perStatement:
+			if full == nil {
+				if full, err = p.PrepareContext(ctx, sb.String()); err != nil {
+					return fmt.Errorf("prepare search terms: %w", err)
+				}
+			}
+			_, err = full.ExecContext(ctx, b.args...)
+		default:
+			_, err = q.ExecContext(ctx, sb.String(), b.args...)
+		}
+		if err != nil {
 			return fmt.Errorf("write search terms: %w", err)
 		}
 	}
 	return nil
+}
+
+// termsPerStatement is the terms per multi-row insert (three parameters
+// each).
+func termsPerStatement(d Dialect) int {
+	if d == SQLite {
+		return 300
+	}
+	return 1000
 }
 
 // reindex writes the search terms of every row of a mirror, in batches of
@@ -224,7 +264,18 @@ func (m *mirror[K, R]) reindex(ctx context.Context, s *Store) error {
 		for i := range rows {
 			ptrs[i] = &rows[i]
 		}
-		if err := s.InTx(ctx, func(tx *sql.Tx) error { return m.index(ctx, s, tx, ptrs) }); err != nil {
+		recs := make([]any, len(ptrs))
+		for i, r := range ptrs {
+			recs[i] = keyText(m.keyArg(m.keyOf(r)))
+		}
+		err = s.InTx(ctx, func(tx *sql.Tx) error {
+			// Clear first: a reindex replaces whatever terms are stored.
+			if err := writeTerms(ctx, s.dialect, tx, m.side, recs, nil); err != nil {
+				return err
+			}
+			return m.index(ctx, s, tx, ptrs, nil)
+		})
+		if err != nil {
 			return err
 		}
 		after = m.keyOf(&rows[len(rows)-1])
