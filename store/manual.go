@@ -28,36 +28,69 @@ type MatchReason struct {
 func splitCandidates(s string) []string { return strings.Fields(s) }
 
 // SaveMatchReasons stores, in q, the reasons of one match run for records
-// of kind, replacing earlier reasons of the same records.
+// of kind, replacing earlier reasons of the same records. A record given
+// twice keeps its first reason.
 func (s *Store) SaveMatchReasons(ctx context.Context, q Querier, kind MappingKind, rs []MatchReason) error {
 	if !kind.Valid() {
 		return fmt.Errorf("save match reasons: unknown kind %q", kind)
 	}
-	for chunk := range slices.Chunk(rs, rowsPerStatement(s.dialect)) {
+	seen := make(map[int64]bool, len(rs))
+	unique := make([]MatchReason, 0, len(rs))
+	for _, r := range rs {
+		if !seen[r.NhanhID] {
+			seen[r.NhanhID] = true
+			unique = append(unique, r)
+		}
+	}
+	perStatement := rowsPerStatement(s.dialect)
+	var full *sql.Stmt // the statement for a full chunk, prepared once per call (as mirror.write)
+	defer func() {
+		if full != nil {
+			_ = full.Close()
+		}
+	}()
+	for chunk := range slices.Chunk(unique, perStatement) {
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO match_reasons (kind, nhanh_id, code, message, candidates, job_id, at) VALUES ")
-		b := binder{dialect: s.dialect}
-		seen := map[int64]bool{}
-		n := 0
-		for _, r := range chunk {
-			if seen[r.NhanhID] {
-				continue // one row per record in a statement; the first wins
-			}
-			seen[r.NhanhID] = true
-			if n > 0 {
+		b := binder{dialect: s.dialect, args: make([]any, 0, 7*len(chunk))}
+		for i, r := range chunk {
+			if i > 0 {
 				sb.WriteString(", ")
 			}
-			n++
 			sb.WriteString("(" + b.list([]any{string(kind), r.NhanhID, r.Code, truncateUTF8(r.Message, maxSyncErrorBytes),
 				strings.Join(r.Candidates, " "), nullID(r.JobID), Millis(r.At)}) + ")")
 		}
 		sb.WriteString(` ON CONFLICT (kind, nhanh_id) DO UPDATE SET code = excluded.code, message = excluded.message,
 			candidates = excluded.candidates, job_id = excluded.job_id, at = excluded.at`)
-		if _, err := q.ExecContext(ctx, sb.String(), b.args...); err != nil {
+		var err error
+		switch p, ok := q.(preparer); {
+		case s.dialect == SQLite && ok && len(chunk) == perStatement:
+			if full == nil {
+				if full, err = p.PrepareContext(ctx, sb.String()); err != nil {
+					return fmt.Errorf("prepare match reasons: %w", err)
+				}
+			}
+			_, err = full.ExecContext(ctx, b.args...)
+		default:
+			_, err = q.ExecContext(ctx, sb.String(), b.args...)
+		}
+		if err != nil {
 			return fmt.Errorf("save match reasons: %w", err)
 		}
 	}
 	return nil
+}
+
+// MatchReasonIDs returns the Nhanh ids of kind that have a stored reason.
+func (s *Store) MatchReasonIDs(ctx context.Context, q Querier, kind MappingKind) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	var id int64
+	err := streamScan(ctx, q, "SELECT nhanh_id FROM match_reasons WHERE kind = $1", []any{string(kind)}, []any{&id},
+		func() { out[id] = true })
+	if err != nil {
+		return nil, fmt.Errorf("read match reasons: %w", err)
+	}
+	return out, nil
 }
 
 // ClearMatchReasons deletes, in q, the reasons of records of kind that are

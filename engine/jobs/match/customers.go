@@ -48,7 +48,11 @@ func (d Deps) autoMatchCustomers(ctx context.Context, r *engine.Run) error {
 	if err := saveUnkeyedReasons(ctx, d.Store, r, store.MappingKindCustomer, m.unkeyed, params.DryRun); err != nil {
 		return err
 	}
-	w := &batchWriter[store.CustomerMapping]{r: r, store: d.Store, kind: store.MappingKindCustomer, dryRun: params.DryRun, methods: customerMatchMethods,
+	hadReason, err := d.Store.MatchReasonIDs(ctx, d.Store.Reader(), store.MappingKindCustomer)
+	if err != nil {
+		return err
+	}
+	w := &batchWriter[store.CustomerMapping]{r: r, store: d.Store, kind: store.MappingKindCustomer, hadReason: hadReason, dryRun: params.DryRun, methods: customerMatchMethods,
 		state: &state, checkpointed: d.Checkpointed,
 		insert: func(ctx context.Context, q store.Querier, ms []store.CustomerMapping) error {
 			return d.Store.InsertMatchedCustomerMappings(ctx, q, ms, d.Clock.Now())

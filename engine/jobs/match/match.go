@@ -138,12 +138,15 @@ func matchFailure(nhanhID int64, request, message string) engine.Failure {
 // batchWriter commits the outcome of a batch of Nhanh records with a
 // checkpoint. M is the mapping type.
 type batchWriter[M any] struct {
-	r       *engine.Run
-	store   *store.Store
-	kind    store.MappingKind
-	dryRun  bool
-	methods map[string]string
-	state   *matchState
+	r     *engine.Run
+	store *store.Store
+	kind  store.MappingKind
+	// hadReason are the records with a reason from an earlier run: the
+	// only ones whose reason a new mapping must clear.
+	hadReason map[int64]bool
+	dryRun    bool
+	methods   map[string]string
+	state     *matchState
 	// insert writes mappings the match saw free; inTheWay finds the stored
 	// mappings that refused them.
 	insert   func(ctx context.Context, q store.Querier, ms []M) error
@@ -244,9 +247,11 @@ func (w *batchWriter[M]) saveReasons(ctx context.Context, tx *sql.Tx, reasons []
 	if err := s.SaveMatchReasons(ctx, tx, w.kind, reasons); err != nil {
 		return err
 	}
-	ids := make([]int64, len(mapped))
-	for i, m := range mapped {
-		ids[i] = w.nhanhID(m)
+	var ids []int64
+	for _, m := range mapped {
+		if id := w.nhanhID(m); w.hadReason[id] {
+			ids = append(ids, id)
+		}
 	}
 	return s.ClearMatchReasons(ctx, tx, w.kind, ids)
 }

@@ -55,7 +55,11 @@ func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
 	if err := saveUnkeyedReasons(ctx, d.Store, r, store.MappingKindProduct, append(m.unkeyed, sell.reasons...), params.DryRun); err != nil {
 		return err
 	}
-	w := &batchWriter[store.ProductMapping]{r: r, store: d.Store, kind: store.MappingKindProduct, dryRun: params.DryRun, methods: productMatchMethods,
+	hadReason, err := d.Store.MatchReasonIDs(ctx, d.Store.Reader(), store.MappingKindProduct)
+	if err != nil {
+		return err
+	}
+	w := &batchWriter[store.ProductMapping]{r: r, store: d.Store, kind: store.MappingKindProduct, hadReason: hadReason, dryRun: params.DryRun, methods: productMatchMethods,
 		state: &state, checkpointed: d.Checkpointed,
 		insert: func(ctx context.Context, q store.Querier, ms []store.ProductMapping) error {
 			return d.Store.InsertMatchedProductMappings(ctx, q, ms, d.Clock.Now())

@@ -3,6 +3,7 @@ package match_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -43,6 +44,16 @@ func TestAutoMatchKeepsWhyNotMatched(t *testing.T) {
 			for _, r := range page.Rows {
 				require.Nil(t, r.Reason, "a dry run keeps no reasons")
 			}
+
+			// A stale reason of a customer this run matches, as an earlier
+			// run (before its Shopify side was pulled) would have left.
+			var stale int64
+			for id := range truth.CustomerMatches {
+				stale = int64(id)
+				break
+			}
+			require.NoError(t, b.Store.SaveMatchReasons(ctx, b.Store.DB(), k, []store.MatchReason{
+				{NhanhID: stale, Code: engine.ReasonNoCandidate, Message: "no Shopify customer yet", At: time.UnixMilli(1)}}))
 
 			j := b.Run(t, jobs.AutoMatchCustomers, nil)
 			checked := map[dataset.Reason]int{}
