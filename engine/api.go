@@ -18,21 +18,6 @@ import (
 // JobID identifies a tracked job (it is also its River job id).
 type JobID int64
 
-// Status is a job's state; see store.JobStatus for the state machine.
-type Status = store.JobStatus
-
-// Job statuses.
-const (
-	StatusPending   = store.JobPending
-	StatusRunning   = store.JobRunning
-	StatusCompleted = store.JobCompleted
-	StatusFailed    = store.JobFailed
-	StatusCancelled = store.JobCancelled
-)
-
-// Counters are a job's progress counters.
-type Counters = store.Counters
-
 // Job is a tracked job as every face shows it.
 type Job struct {
 	ID          JobID           `json:"id"`
@@ -53,6 +38,16 @@ type Job struct {
 	RetryOf     JobID           `json:"retryOf,omitempty"`
 	RequestedBy string          `json:"requestedBy,omitempty"`
 	UpdatedAt   time.Time       `json:"updatedAt"`
+	// Rate is the items per second of the current (or last) attempt, 0
+	// when unknown. Rate, ETA and HasETA also appear in Metadata (as
+	// itemsPerSecond and etaSeconds), which is what the JSON shows.
+	Rate float64 `json:"-"`
+	// ETA is the time a running job still needs at its rate; meaningful
+	// only when HasETA.
+	ETA time.Duration `json:"-"`
+	// HasETA is false when the engine has no estimate (the job is not
+	// running, or has done nothing yet in this attempt).
+	HasETA bool `json:"-"`
 }
 
 // Counters returns the job's counters.
@@ -60,47 +55,18 @@ func (j Job) Counters() Counters {
 	return Counters{Total: j.Total, Processed: j.Processed, Successful: j.Successful, Failed: j.Failed, Skipped: j.Skipped}
 }
 
-func jobFromRecord(r store.JobRecord) Job {
-	j := Job{ID: JobID(r.ID), Type: r.Type, Status: r.Status, Params: r.Params,
-		Total: r.Counters.Total, Processed: r.Counters.Processed, Successful: r.Counters.Successful,
-		Failed: r.Counters.Failed, Skipped: r.Counters.Skipped, Metadata: r.Metadata, Error: r.Error,
-		CreatedAt: r.CreatedAt, Attempt: r.Attempt, RetryOf: JobID(r.RetryOf), RequestedBy: r.RequestedBy,
-		UpdatedAt: r.UpdatedAt}
-	if !r.StartedAt.IsZero() {
-		t := r.StartedAt
-		j.StartedAt = &t
-	}
-	if !r.CompletedAt.IsZero() {
-		t := r.CompletedAt
-		j.CompletedAt = &t
-	}
-	return j
-}
-
 // Actor is who asked for an action, for the audit log and for the engine's
 // decision whether it may change anything. The zero Actor is the engine
 // itself (tests, internal work): it may change anything and is not audited.
 type Actor struct {
-	Name string          // key fingerprint and comment, local user, "scheduler"
-	Kind store.ActorKind // local, ssh, cli, scheduler, http
+	Name string    // key fingerprint and comment, local user, "scheduler"
+	Kind ActorKind // local, ssh, cli, scheduler, http
 	// Role decides what the actor may do. Left empty, the local faces (the
 	// console at this terminal, the command line) and the scheduler are
 	// operators, because whoever runs them owns the database; any other
 	// face (SSH) must say, and is a viewer until it does.
 	Role Role
 }
-
-// ActorKind says through which face an action came.
-type ActorKind = store.ActorKind
-
-// Actor kinds.
-const (
-	ActorLocal     = store.ActorLocal
-	ActorSSH       = store.ActorSSH
-	ActorCLI       = store.ActorCLI
-	ActorScheduler = store.ActorScheduler
-	ActorHTTP      = store.ActorHTTP
-)
 
 // Role is what an actor may do.
 type Role string
@@ -225,6 +191,9 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 			UniqueKey: key, RetryOf: int64(opts.retryOf), RequestedBy: opts.Actor.String(), CreatedAt: now}); err != nil {
 			return err
 		}
+		if err := e.enterLane(ctx, tx, id, laneOf(k, canonical), canonical); err != nil {
+			return err
+		}
 		action := "job.start"
 		if opts.retryOf != 0 {
 			action = "job.retry"
@@ -236,15 +205,18 @@ func (e *Engine) Start(ctx context.Context, jobType string, params Params, opts 
 		}
 		return e.audit(ctx, tx, opts.Actor, action, id, detail, now)
 	})
+	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+		return 0, ce
+	}
 	if errors.Is(err, store.ErrConflict) {
 		old, getErr := e.store.ActiveJobByKey(ctx, e.store.DB(), key)
 		if getErr != nil {
 			return 0, fmt.Errorf("start %s: identical job active but unreadable: %w", k.Type, getErr)
 		}
-		return 0, &ConflictError{Type: k.Type, Existing: JobID(old.ID), Status: old.Status}
+		return 0, &ConflictError{Type: k.Type, Existing: JobID(old.ID), Status: Status(old.Status)}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("start %s: %w", k.Type, err)
+		return 0, fmt.Errorf("start %s: %w", k.Type, FromStore(err))
 	}
 	e.logger.InfoContext(ctx, "job started", slog.Int64("job_id", int64(id)), slog.String("type", k.Type),
 		slog.String("actor", opts.Actor.String()))
@@ -293,7 +265,7 @@ func (e *Engine) audit(ctx context.Context, q store.Querier, a Actor, action str
 	if a.Kind == "" {
 		return nil
 	}
-	return e.store.AddAudit(ctx, q, store.AuditEntry{At: now, Actor: a.Name, ActorKind: a.Kind, Action: action,
+	return e.store.AddAudit(ctx, q, store.AuditEntry{At: now, Actor: a.Name, ActorKind: store.ActorKind(a.Kind), Action: action,
 		JobID: int64(id), Detail: detail})
 }
 
@@ -325,7 +297,7 @@ func (e *Engine) Cancel(ctx context.Context, id JobID, actor Actor) error {
 		if err != nil {
 			return err
 		}
-		if rec.Status.Terminal() {
+		if Status(rec.Status).Terminal() {
 			return fmt.Errorf("job %d is %s: %w", id, rec.Status, ErrNotActive)
 		}
 		if err := e.cancelTx(ctx, tx, int64(id), "cancelled by "+actorOrOperator(actor), now); err != nil {
@@ -334,7 +306,7 @@ func (e *Engine) Cancel(ctx context.Context, id JobID, actor Actor) error {
 		return e.audit(ctx, tx, actor, "job.cancel", id, rec.Type, now)
 	})
 	if err != nil {
-		return fmt.Errorf("cancel job %d: %w", id, err)
+		return fmt.Errorf("cancel job %d: %w", id, FromStore(err))
 	}
 	e.logger.InfoContext(ctx, "job cancel requested", slog.Int64("job_id", int64(id)), slog.String("actor", actor.String()))
 	e.hub.publishJob(ctx, id)
@@ -356,9 +328,9 @@ func (e *Engine) Retry(ctx context.Context, id JobID, actor Actor) (JobID, error
 	}
 	rec, err := e.store.Job(ctx, e.store.Reader(), int64(id))
 	if err != nil {
-		return 0, fmt.Errorf("retry job %d: %w", id, err)
+		return 0, fmt.Errorf("retry job %d: %w", id, FromStore(err))
 	}
-	if !rec.Status.Terminal() {
+	if !Status(rec.Status).Terminal() {
 		return 0, fmt.Errorf("retry job %d: it is %s: %w", id, rec.Status, ErrStillActive)
 	}
 	k, err := e.kind(rec.Type)
@@ -391,7 +363,7 @@ func (e *Engine) Restart(ctx context.Context, id JobID, actor Actor) (JobID, err
 	}
 	rec, err := e.store.Job(ctx, e.store.Reader(), int64(id))
 	if err != nil {
-		return 0, fmt.Errorf("restart job %d: %w", id, err)
+		return 0, fmt.Errorf("restart job %d: %w", id, FromStore(err))
 	}
 	k, err := e.kind(rec.Type)
 	if err != nil {
@@ -404,26 +376,32 @@ func (e *Engine) Restart(ctx context.Context, id JobID, actor Actor) (JobID, err
 	return e.Start(ctx, rec.Type, params, StartOptions{Force: true, Actor: actor})
 }
 
-// Get returns one job.
+// Get returns one job, or an error wrapping ErrNotFound.
 func (e *Engine) Get(ctx context.Context, id JobID) (Job, error) {
 	rec, err := e.store.Job(ctx, e.store.Reader(), int64(id))
 	if err != nil {
-		return Job{}, err
+		return Job{}, FromStore(err)
 	}
 	return jobFromRecord(rec), nil
 }
 
-// Attempts returns a job's attempt history.
-func (e *Engine) Attempts(ctx context.Context, id JobID) ([]store.JobAttempt, error) {
-	return e.store.JobAttempts(ctx, e.store.Reader(), int64(id))
+// Attempts returns a job's attempt history, oldest first.
+func (e *Engine) Attempts(ctx context.Context, id JobID) ([]Attempt, error) {
+	rows, err := e.store.JobAttempts(ctx, e.store.Reader(), int64(id))
+	if err != nil {
+		return nil, FromStore(err)
+	}
+	out := make([]Attempt, len(rows))
+	for i, a := range rows {
+		out[i] = attemptFromStore(a)
+	}
+	return out, nil
 }
-
-// ListFilter selects jobs; see store.JobFilter.
-type ListFilter = store.JobFilter
 
 // List returns one page of jobs, newest first. Pass the last job's id as
 // BeforeID for the next page.
 func (e *Engine) List(ctx context.Context, f ListFilter) ([]Job, error) {
+	f.Types = append([]string(nil), f.Types...)
 	for i, t := range f.Types {
 		k, err := e.kind(t)
 		if err != nil {
@@ -431,9 +409,9 @@ func (e *Engine) List(ctx context.Context, f ListFilter) ([]Job, error) {
 		}
 		f.Types[i] = k.Type
 	}
-	recs, err := e.store.ListJobs(ctx, e.store.Reader(), f)
+	recs, err := e.store.ListJobs(ctx, e.store.Reader(), f.store())
 	if err != nil {
-		return nil, err
+		return nil, FromStore(err)
 	}
 	out := make([]Job, len(recs))
 	for i, r := range recs {
@@ -444,14 +422,22 @@ func (e *Engine) List(ctx context.Context, f ListFilter) ([]Job, error) {
 
 // CountByStatus counts jobs matching f per status.
 func (e *Engine) CountByStatus(ctx context.Context, f ListFilter) (map[Status]int64, error) {
-	return e.store.CountJobsByStatus(ctx, e.store.Reader(), f)
+	counts, err := e.store.CountJobsByStatus(ctx, e.store.Reader(), f.store())
+	if err != nil {
+		return nil, FromStore(err)
+	}
+	out := make(map[Status]int64, len(counts))
+	for st, n := range counts {
+		out[Status(st)] = n
+	}
+	return out, nil
 }
 
 // Latest returns the newest job of each type that has run.
 func (e *Engine) Latest(ctx context.Context) (map[string]Job, error) {
 	recs, err := e.store.LatestJobPerType(ctx, e.store.Reader())
 	if err != nil {
-		return nil, err
+		return nil, FromStore(err)
 	}
 	out := make(map[string]Job, len(recs))
 	for t, r := range recs {
@@ -460,23 +446,21 @@ func (e *Engine) Latest(ctx context.Context) (map[string]Job, error) {
 	return out, nil
 }
 
-// FailedItem is one item a job could not process.
-type FailedItem = store.FailedItem
-
-// FailureFilter pages and searches a job's failed items.
-type FailureFilter = store.FailedItemFilter
-
 // Failures returns one page of a job's failed items and how many match.
 func (e *Engine) Failures(ctx context.Context, f FailureFilter) ([]FailedItem, int64, error) {
-	items, err := e.store.FailedItems(ctx, e.store.Reader(), f)
+	items, err := e.store.FailedItems(ctx, e.store.Reader(), f.store())
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, FromStore(err)
 	}
-	n, err := e.store.CountFailedItems(ctx, e.store.Reader(), f)
+	n, err := e.store.CountFailedItems(ctx, e.store.Reader(), f.store())
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, FromStore(err)
 	}
-	return items, n, nil
+	out := make([]FailedItem, len(items))
+	for i, it := range items {
+		out[i] = failedItemFromStore(it)
+	}
+	return out, n, nil
 }
 
 func (e *Engine) isStopped() bool {
@@ -485,13 +469,15 @@ func (e *Engine) isStopped() bool {
 	return e.stopped
 }
 
-// AuditEntry is one recorded operator action.
-type AuditEntry = store.AuditEntry
-
-// AuditFilter pages through the audit log, newest first.
-type AuditFilter = store.AuditFilter
-
 // Audit returns one page of the audit log, newest first.
 func (e *Engine) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	return e.store.AuditLog(ctx, e.store.Reader(), f)
+	rows, err := e.store.AuditLog(ctx, e.store.Reader(), store.AuditFilter{Limit: f.Limit, BeforeID: f.BeforeID})
+	if err != nil {
+		return nil, FromStore(err)
+	}
+	out := make([]AuditEntry, len(rows))
+	for i, a := range rows {
+		out[i] = auditFromStore(a)
+	}
+	return out, nil
 }

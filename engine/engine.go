@@ -18,7 +18,15 @@
 //	             └──────── Cancel / force ─────────┴──> CANCELLED
 //
 // Single flight: a job's unique key is its type and canonical parameters; a
-// partial unique index admits one PENDING or RUNNING job per key.
+// partial unique index admits one PENDING or RUNNING job per key. A preview
+// (DryRunParam) has its own key, so it runs beside the job it previews.
+//
+// Write lanes (lane.go): kinds that write the same target values (Shopify
+// inventory) share a Kind.Lane, and their jobs run one at a time across
+// every process on the database; a second writer waits behind the first or
+// is refused with its id (LaneParam). Previews take no lane.
+//
+// A sync preview's diff: Engine.Diff pages, searches and sums it up.
 package engine
 
 import (
@@ -75,7 +83,9 @@ type Config struct {
 	// FollowInterval is how often subscribers' view of jobs run by other
 	// processes is refreshed from the database.
 	FollowInterval time.Duration
-	// Retention is how long finished jobs and their failed items are kept.
+	// Retention is how long history is kept: finished jobs with their
+	// attempts and failed items, the sync log and scheduled-tick claims
+	// (store.PruneHistory).
 	Retention time.Duration
 	// AttemptTimeout is the default time budget of one attempt.
 	AttemptTimeout time.Duration
@@ -288,17 +298,23 @@ type ConflictError struct {
 	Type     string
 	Existing JobID
 	Status   Status
+	// Lane, when set, says the start was refused because Existing (of Type)
+	// holds the write lane the new job needed, and the start asked to be
+	// refused rather than wait (LaneParam).
+	Lane string
 }
 
 func (e *ConflictError) Error() string {
+	if e.Lane != "" {
+		return fmt.Sprintf("the %s write lane is held by job %d (%s, %s); started with %s=%s: wait for it or cancel it, or start with %s=%s to queue behind it",
+			e.Lane, e.Existing, e.Type, strings.ToLower(string(e.Status)), LaneParam, LaneRefuse, LaneParam, LaneWait)
+	}
 	return fmt.Sprintf("%s is already %s as job %d with the same parameters; wait for it, cancel it, or start with force",
 		e.Type, strings.ToLower(string(e.Status)), e.Existing)
 }
 
 // Sentinel errors callers branch on.
 var (
-	// ErrNotFound: no such job.
-	ErrNotFound = store.ErrNotFound
 	// ErrNotActive: the job already finished (for Cancel).
 	ErrNotActive = errors.New("job is not pending or running")
 	// ErrStillActive: the job has not finished (for Retry).

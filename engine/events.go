@@ -17,11 +17,22 @@ type Event struct {
 // it is full the oldest event is dropped (each event is a full snapshot).
 const subscriberBuffer = 256
 
+// finishedGrace is how long the hub remembers a finished job after it
+// published it: long enough to drop a stale snapshot that arrives late (two
+// goroutines publishing the same job) and to recognise the follower reading
+// the row the local path already published. Then the job is forgotten, so
+// the hub's memory does not grow with every job ever run.
+const finishedGrace = time.Minute
+
 // hub fans job events out to subscribers. Events of jobs run in this process
 // are published as they happen; while anyone subscribes, a follower also
 // reads jobs changed by other processes from the database every
 // FollowInterval, so a console sees work done by a headless service on the
 // same database.
+//
+// Per job the hub keeps the last UpdatedAt it published, only while the job
+// is active and for finishedGrace after its terminal snapshot, and nothing
+// at all while no one subscribes.
 type hub struct {
 	engine *Engine
 
@@ -29,13 +40,37 @@ type hub struct {
 	subs      map[int]chan Event
 	nextID    int
 	lastSeen  map[JobID]time.Time // last UpdatedAt published per job
+	finished  map[JobID]time.Time // when a terminal snapshot was published
+	lastSweep time.Time
 	follower  context.CancelFunc
 	followers sync.WaitGroup
 	closed    bool
 }
 
 func newHub(e *Engine) *hub {
-	return &hub{engine: e, subs: map[int]chan Event{}, lastSeen: map[JobID]time.Time{}}
+	return &hub{engine: e, subs: map[int]chan Event{}, lastSeen: map[JobID]time.Time{}, finished: map[JobID]time.Time{}}
+}
+
+// grace is finishedGrace, or two follow intervals when those are longer, so
+// the follower reads a finished job's row before the hub forgets it.
+func (h *hub) grace() time.Duration {
+	return max(finishedGrace, 2*h.engine.cfg.FollowInterval)
+}
+
+// forgetFinished drops the jobs finished longer than the grace ago, at most
+// once per grace period. Called with mu held.
+func (h *hub) forgetFinished(now time.Time) {
+	grace := h.grace()
+	if now.Sub(h.lastSweep) < grace {
+		return
+	}
+	h.lastSweep = now
+	for id, at := range h.finished {
+		if now.Sub(at) >= grace {
+			delete(h.finished, id)
+			delete(h.lastSeen, id)
+		}
+	}
 }
 
 // Subscribe returns a stream of job events and a function that ends it. The
@@ -71,9 +106,14 @@ func (h *hub) subscribe() (<-chan Event, func()) {
 			}
 			delete(h.subs, id)
 			close(ch)
-			if len(h.subs) == 0 && h.follower != nil {
-				h.follower()
-				h.follower = nil
+			if len(h.subs) == 0 {
+				// Nobody left to deduplicate for.
+				clear(h.lastSeen)
+				clear(h.finished)
+				if h.follower != nil {
+					h.follower()
+					h.follower = nil
+				}
 			}
 		})
 	}
@@ -102,6 +142,11 @@ func (h *hub) publish(j Job) {
 		return // an older snapshot arriving late
 	}
 	h.lastSeen[j.ID] = j.UpdatedAt
+	now := h.engine.clock.Now()
+	if j.Status.Terminal() {
+		h.finished[j.ID] = now
+	}
+	h.forgetFinished(now)
 	for _, ch := range h.subs {
 		select {
 		case ch <- Event{Job: j}:
@@ -123,6 +168,10 @@ func (h *hub) follow(ctx context.Context) {
 	defer h.followers.Done()
 	e := h.engine
 	since := e.clock.Now().Add(-time.Second).UnixMilli()
+	// Rows changed in the millisecond of since are read again on the next
+	// tick; atSince are the jobs already read at it, so that a finished
+	// job the hub has forgotten is not published a second time.
+	atSince := map[JobID]bool{}
 	ticker := e.clock.NewTicker(e.cfg.FollowInterval)
 	defer ticker.Stop()
 	for {
@@ -140,6 +189,14 @@ func (h *hub) follow(ctx context.Context) {
 		}
 		for _, r := range recs {
 			j := jobFromRecord(r)
+			if ms := r.UpdatedAt.UnixMilli(); ms > since {
+				since = ms
+				clear(atSince)
+			}
+			if atSince[j.ID] {
+				continue
+			}
+			atSince[j.ID] = true
 			h.mu.Lock()
 			last, seen := h.lastSeen[j.ID]
 			h.mu.Unlock()
@@ -147,9 +204,6 @@ func (h *hub) follow(ctx context.Context) {
 				continue
 			}
 			h.publish(j)
-			// Rows written in the same millisecond as the last one read are
-			// read again next time; lastSeen filters the repeats.
-			since = max(since, r.UpdatedAt.UnixMilli())
 		}
 	}
 }

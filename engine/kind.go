@@ -38,6 +38,13 @@ type Kind struct {
 	// Items.Kind: it takes the mapping id as its "ids" parameter and writes
 	// the mapping's live value at once.
 	SyncNow bool
+	// Diff says a preview of the kind (DryRunParam) keeps a diff of what it
+	// would write, which Engine.Diff reads.
+	Diff bool
+	// Lane, when set, is the write lane the kind's jobs take (lane.go): jobs
+	// of kinds with the same lane never run at the same time. A kind with a
+	// lane should take LaneParamSpec.
+	Lane string
 	// Run is the body.
 	Run func(ctx context.Context, run *Run) error
 }
@@ -119,6 +126,11 @@ func (k *Kind) canonicalParams(raw Params) (json.RawMessage, error) {
 		v, err := p.parse(text)
 		if err != nil {
 			return nil, &ParamError{Type: k.Type, Param: p.Name, Reason: err.Error()}
+		}
+		if p.Name == DryRunParam && v == false {
+			// dryRun=false is the run itself: the same job (and unique key)
+			// as no dryRun, so it cannot run beside an identical run.
+			continue
 		}
 		out[p.Name] = v
 	}

@@ -183,7 +183,8 @@ type MappingCounts struct {
 }
 
 // Mappings returns one page of a mapping list.
-func (e *Engine) Mappings(ctx context.Context, mq MappingQuery) (MappingPage, error) {
+func (e *Engine) Mappings(ctx context.Context, mq MappingQuery) (_ MappingPage, err error) {
+	defer func() { err = FromStore(err) }()
 	kind, err := mq.Kind.store()
 	if err != nil {
 		return MappingPage{}, err
@@ -265,7 +266,8 @@ func mappingRowFrom(r store.MappingListRow) MappingRow {
 }
 
 // MappingCounts counts a kind's mappings by tab.
-func (e *Engine) MappingCounts(ctx context.Context, k MappingKind) (MappingCounts, error) {
+func (e *Engine) MappingCounts(ctx context.Context, k MappingKind) (_ MappingCounts, err error) {
+	defer func() { err = FromStore(err) }()
 	kind, err := k.store()
 	if err != nil {
 		return MappingCounts{}, err
@@ -327,7 +329,8 @@ const (
 )
 
 // MappingDetail returns the detail of mapping id of kind.
-func (e *Engine) MappingDetail(ctx context.Context, k MappingKind, id int64) (MappingDetail, error) {
+func (e *Engine) MappingDetail(ctx context.Context, k MappingKind, id int64) (_ MappingDetail, err error) {
+	defer func() { err = FromStore(err) }()
 	kind, err := k.store()
 	if err != nil {
 		return MappingDetail{}, err
@@ -342,7 +345,8 @@ func (e *Engine) MappingDetail(ctx context.Context, k MappingKind, id int64) (Ma
 // RecordDetail returns the detail of the mapping of a Nhanh record, or of
 // the record alone when it has none (with why it was not matched and the
 // candidates).
-func (e *Engine) RecordDetail(ctx context.Context, k MappingKind, nhanhID int64) (MappingDetail, error) {
+func (e *Engine) RecordDetail(ctx context.Context, k MappingKind, nhanhID int64) (_ MappingDetail, err error) {
+	defer func() { err = FromStore(err) }()
 	kind, err := k.store()
 	if err != nil {
 		return MappingDetail{}, err
@@ -464,7 +468,8 @@ func gidNumber(gid string) string { return gid[strings.LastIndexByte(gid, '/')+1
 // (PENDING; automatic matching never replaces or removes it) and returns
 // the mapping id. A side already mapped is refused with an error wrapping
 // ErrConflict that names the mapping in the way.
-func (e *Engine) MapByHand(ctx context.Context, k MappingKind, nhanhID int64, shopifyID string, actor Actor) (int64, error) {
+func (e *Engine) MapByHand(ctx context.Context, k MappingKind, nhanhID int64, shopifyID string, actor Actor) (_ int64, err error) {
+	defer func() { err = FromStore(err) }()
 	if err := actor.Authorize(fmt.Sprintf("map %s %d", k, nhanhID)); err != nil {
 		return 0, err
 	}
@@ -492,10 +497,6 @@ func (e *Engine) MapByHand(ctx context.Context, k MappingKind, nhanhID int64, sh
 		slog.String("actor", actor.String()))
 	return id, nil
 }
-
-// ErrConflict: a mapping action would map a record that is mapped already;
-// the error names the mapping in the way.
-var ErrConflict = store.ErrConflict
 
 // ErrNotInMirror: a record named by an operator is not in the local mirror
 // of its side (pull it first), or is deleted at its source.
@@ -539,7 +540,8 @@ func (e *Engine) checkSides(ctx context.Context, kind store.MappingKind, nhanhID
 
 // Remap points a mapping at another Shopify record; it becomes manual and
 // PENDING, its sync state of the old target cleared.
-func (e *Engine) Remap(ctx context.Context, k MappingKind, id int64, shopifyID string, actor Actor) error {
+func (e *Engine) Remap(ctx context.Context, k MappingKind, id int64, shopifyID string, actor Actor) (err error) {
+	defer func() { err = FromStore(err) }()
 	if err := actor.Authorize(fmt.Sprintf("remap %s mapping %d", k, id)); err != nil {
 		return err
 	}
@@ -570,7 +572,8 @@ func (e *Engine) Remap(ctx context.Context, k MappingKind, id int64, shopifyID s
 }
 
 // Unmap deletes a mapping and its sync log. Faces confirm first.
-func (e *Engine) Unmap(ctx context.Context, k MappingKind, id int64, actor Actor) error {
+func (e *Engine) Unmap(ctx context.Context, k MappingKind, id int64, actor Actor) (err error) {
+	defer func() { err = FromStore(err) }()
 	if err := actor.Authorize(fmt.Sprintf("unmap %s mapping %d", k, id)); err != nil {
 		return err
 	}
@@ -598,7 +601,8 @@ func (e *Engine) Unmap(ctx context.Context, k MappingKind, id int64, actor Actor
 
 // CleanOrphans deletes every mapping of kind whose either side is deleted
 // at the source (they fail every sync) and returns their ids.
-func (e *Engine) CleanOrphans(ctx context.Context, k MappingKind, actor Actor) ([]int64, error) {
+func (e *Engine) CleanOrphans(ctx context.Context, k MappingKind, actor Actor) (_ []int64, err error) {
+	defer func() { err = FromStore(err) }()
 	if err := actor.Authorize(fmt.Sprintf("clean up orphaned %s mappings", k)); err != nil {
 		return nil, err
 	}
@@ -645,7 +649,8 @@ func joinIDs(ids []int64, n int) string {
 // SyncNow starts the kind's targeted sync of one mapping (CUSTOMER_SYNC or
 // PRODUCT_SYNC with ids=id), a tracked job that writes its live value at
 // once, and returns the job's id.
-func (e *Engine) SyncNow(ctx context.Context, k MappingKind, id int64, actor Actor) (JobID, error) {
+func (e *Engine) SyncNow(ctx context.Context, k MappingKind, id int64, actor Actor) (_ JobID, err error) {
+	defer func() { err = FromStore(err) }()
 	if err := actor.Authorize(fmt.Sprintf("sync %s mapping %d now", k, id)); err != nil {
 		return 0, err
 	}

@@ -139,7 +139,7 @@ type Failure struct {
 	// Message says what went wrong, for an operator.
 	Message string
 	// Class is the error class; derived from Err when empty.
-	Class apierr.Class
+	Class ErrorClass
 	// Request summarises the request that failed (never with secrets).
 	Request string
 	// Err is the underlying error, if any; its text is used when Message is empty.
@@ -184,10 +184,10 @@ func (r *Run) SetMeta(key string, v any) {
 }
 
 // Counters returns the current counters.
-func (r *Run) Counters() store.Counters {
+func (r *Run) Counters() Counters {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.counters
+	return countersFromStore(r.counters)
 }
 
 // Resume decodes the state of the last checkpoint into v and reports
@@ -271,8 +271,10 @@ func (t *Tally) FailAll(fs []Failure) error {
 }
 
 // Counters returns the run's counters with this checkpoint's counts so far.
-func (t *Tally) Counters() store.Counters {
-	return addCounters(t.run.Counters(), t.delta)
+func (t *Tally) Counters() Counters {
+	t.run.mu.Lock()
+	defer t.run.mu.Unlock()
+	return countersFromStore(addCounters(t.run.counters, t.delta))
 }
 
 func addCounters(a, b store.Counters) store.Counters {
@@ -429,7 +431,7 @@ func (r *Run) startFlusher(ctx context.Context, cancelled func()) (stop func()) 
 // CANCELLED), for the case where River's cancel signal has not arrived yet.
 func (r *Run) cancelledInDB(ctx context.Context) bool {
 	rec, err := r.engine.store.Job(ctx, r.engine.store.Reader(), int64(r.id))
-	return err == nil && rec.Status == StatusCancelled
+	return err == nil && rec.Status == store.JobCancelled
 }
 
 func (r *Run) logAttrs() []any {

@@ -86,7 +86,7 @@ func (e *Engine) SetSetting(ctx context.Context, key, value string, actor Actor)
 		}
 	}
 	now := e.clock.Now()
-	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+	return FromStore(e.store.InTx(ctx, func(tx *sql.Tx) error {
 		old, ok, err := e.store.Setting(ctx, tx, spec.Key)
 		if err != nil {
 			return err
@@ -98,5 +98,5 @@ func (e *Engine) SetSetting(ctx context.Context, key, value string, actor Actor)
 			return err
 		}
 		return e.audit(ctx, tx, actor, "setting.set", 0, fmt.Sprintf("%s: %s -> %s", spec.Key, old, v), now)
-	})
+	}))
 }

@@ -64,13 +64,20 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		err := fmt.Errorf("job type %s is not known to this syncops build", job.Args.Type)
 		msg := err.Error()
 		writeErr := w.finalWrite(ctx, id, "fail the job", func(tx *sql.Tx) error {
-			return e.store.FinishJob(ctx, tx, job.ID, StatusFailed, store.Counters{}, json.RawMessage(`{}`), msg, e.clock.Now())
+			return e.store.FinishJob(ctx, tx, job.ID, store.JobFailed, store.Counters{}, json.RawMessage(`{}`), msg, e.clock.Now())
 		})
 		return river.JobCancel(errors.Join(err, writeErr))
 	}
 	rec, err := e.store.Job(ctx, e.store.Reader(), job.ID)
 	if err != nil {
 		return fmt.Errorf("load job %d: %w", id, err)
+	}
+	if !rec.Status.Terminal() {
+		// A job of a write lane runs only at the lane's head.
+		if err := w.awaitLane(ctx, rec); err != nil {
+			return err
+		}
+		rec.Metadata = deleteMetaKey(rec.Metadata, "waitingFor")
 	}
 	attempt, started, err := e.store.StartJobAttempt(ctx, e.store.DB(), job.ID, e.clock.Now())
 	if err != nil {
@@ -85,7 +92,7 @@ func (w *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		msg := err.Error()
 		writeErr := w.finalWrite(ctx, id, "fail the job", func(tx *sql.Tx) error {
 			now := e.clock.Now()
-			if err := e.store.FinishJob(ctx, tx, job.ID, StatusFailed, rec.Counters, rec.Metadata, msg, now); err != nil {
+			if err := e.store.FinishJob(ctx, tx, job.ID, store.JobFailed, rec.Counters, rec.Metadata, msg, now); err != nil {
 				return err
 			}
 			return e.store.FinishJobAttempt(ctx, tx, job.ID, attempt, outcomeFailed, msg, now)
@@ -198,7 +205,7 @@ func (w *jobWorker) finish(ctx context.Context, run *Run, status Status, outcome
 	counters, meta := run.snapshot(true)
 	err := w.finalWrite(ctx, run.id, "finish "+string(status), func(tx *sql.Tx) error {
 		now := e.clock.Now()
-		if err := e.store.FinishJob(ctx, tx, int64(run.id), status, counters, meta, errMsg, now); err != nil {
+		if err := e.store.FinishJob(ctx, tx, int64(run.id), store.JobStatus(status), counters, meta, errMsg, now); err != nil {
 			return err
 		}
 		return e.store.FinishJobAttempt(ctx, tx, int64(run.id), run.attempt, outcome, errMsg, now)

@@ -50,8 +50,8 @@ func (s *Store) UpsertFailedItems(ctx context.Context, q Querier, items []Failed
 	for chunk := range slices.Chunk(order, rowsPerStatement(s.dialect)) {
 		var sb strings.Builder
 		sb.WriteString(`INSERT INTO job_failed_items
-			(job_id, item_key, message, error_class, request, attempts, created_at, updated_at) VALUES `)
-		b := binder{dialect: s.dialect, args: make([]any, 0, 8*len(chunk))}
+			(job_id, item_key, message, error_class, request, attempts, created_at, updated_at, search) VALUES `)
+		b := binder{dialect: s.dialect, args: make([]any, 0, 9*len(chunk))}
 		for i, k := range chunk {
 			it := items[last[k]]
 			if i > 0 {
@@ -59,11 +59,12 @@ func (s *Store) UpsertFailedItems(ctx context.Context, q Querier, items []Failed
 			}
 			at := Millis(it.CreatedAt)
 			sb.WriteString("(" + b.list([]any{it.JobID, it.ItemKey, it.Message, it.ErrorClass, it.Request,
-				attempts[k], at, at}) + ")")
+				attempts[k], at, at, it.searchText()}) + ")")
 		}
 		sb.WriteString(` ON CONFLICT (job_id, item_key) DO UPDATE SET message = excluded.message,
 			error_class = excluded.error_class, request = excluded.request,
-			attempts = job_failed_items.attempts + excluded.attempts, updated_at = excluded.updated_at`)
+			attempts = job_failed_items.attempts + excluded.attempts, updated_at = excluded.updated_at,
+			search = excluded.search`)
 		if _, err := q.ExecContext(ctx, sb.String(), b.args...); err != nil {
 			return fmt.Errorf("record failed items: %w", err)
 		}

@@ -170,7 +170,8 @@ func (s *Store) Job(ctx context.Context, q Querier, id int64) (JobRecord, error)
 type JobFilter struct {
 	Types    []string
 	Statuses []JobStatus
-	// Search matches the type, status or error text (case-insensitive).
+	// Search matches the type, status or error text, case folded by
+	// FoldSearch.
 	Search   string
 	BeforeID int64 // only jobs with id < BeforeID; 0 = from the newest
 	Limit    int
@@ -205,7 +206,9 @@ func (f JobFilter) where() (string, []any) {
 	}
 	if f.Search != "" {
 		p := arg(likePattern(f.Search))
-		conds = append(conds, "(LOWER(type) LIKE "+p+` ESCAPE '\' OR LOWER(status) LIKE `+p+` ESCAPE '\' OR LOWER(error) LIKE `+p+` ESCAPE '\')`)
+		// Types and statuses are ASCII, which LOWER folds the same way on
+		// both databases; the error is free text, folded by FoldSearch.
+		conds = append(conds, "(LOWER(type) LIKE "+p+` ESCAPE '\' OR LOWER(status) LIKE `+p+` ESCAPE '\' OR error_search LIKE `+p+` ESCAPE '\')`)
 	}
 	if f.BeforeID > 0 {
 		conds = append(conds, "id < "+arg(f.BeforeID))
@@ -398,8 +401,10 @@ func (s *Store) FinishJob(ctx context.Context, q Querier, id int64, status JobSt
 		status = CASE WHEN status = 'CANCELLED' THEN status ELSE $1 END,
 		total = $2, processed = $3, successful = $4, failed = $5, skipped = $6, metadata = $7,
 		error = CASE WHEN status = 'CANCELLED' AND $8 = '' THEN error ELSE $8 END,
+		error_search = CASE WHEN status = 'CANCELLED' AND $8 = '' THEN error_search ELSE $11 END,
 		completed_at = COALESCE(completed_at, $9), updated_at = $9 WHERE id = $10`,
-		status, c.Total, c.Processed, c.Successful, c.Failed, c.Skipped, string(metadata), errMsg, Millis(now), id)
+		status, c.Total, c.Processed, c.Successful, c.Failed, c.Skipped, string(metadata), errMsg, Millis(now), id,
+		FoldSearch(errMsg))
 	if err != nil {
 		return fmt.Errorf("finish job: %w", err)
 	}
@@ -422,8 +427,9 @@ func (s *Store) RequeueInterruptedJob(ctx context.Context, q Querier, id int64, 
 // body writes its final counters when it stops. It returns false when the job
 // was not active.
 func (s *Store) CancelJobRecord(ctx context.Context, q Querier, id int64, reason string, now time.Time) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE jobs SET status = $1, error = $2, completed_at = $3, updated_at = $3
-		WHERE id = $4 AND status IN ('PENDING', 'RUNNING')`, JobCancelled, reason, Millis(now), id)
+	res, err := q.ExecContext(ctx, `UPDATE jobs SET status = $1, error = $2, error_search = $5, completed_at = $3,
+		updated_at = $3 WHERE id = $4 AND status IN ('PENDING', 'RUNNING')`, JobCancelled, reason, Millis(now), id,
+		FoldSearch(reason))
 	if err != nil {
 		return false, fmt.Errorf("cancel job: %w", err)
 	}
@@ -436,22 +442,27 @@ func (s *Store) CancelJobRecord(ctx context.Context, q Querier, id int64, reason
 // updates the row and counts the attempt instead of adding a duplicate.
 func (s *Store) UpsertFailedItem(ctx context.Context, q Querier, it FailedItem) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO job_failed_items
-		(job_id, item_key, message, error_class, request, attempts, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, 1, $6, $6)
+		(job_id, item_key, message, error_class, request, attempts, created_at, updated_at, search)
+		VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7)
 		ON CONFLICT (job_id, item_key) DO UPDATE SET message = excluded.message,
 		error_class = excluded.error_class, request = excluded.request,
-		attempts = job_failed_items.attempts + 1, updated_at = excluded.updated_at`,
-		it.JobID, it.ItemKey, it.Message, it.ErrorClass, it.Request, Millis(it.CreatedAt))
+		attempts = job_failed_items.attempts + 1, updated_at = excluded.updated_at, search = excluded.search`,
+		it.JobID, it.ItemKey, it.Message, it.ErrorClass, it.Request, Millis(it.CreatedAt), it.searchText())
 	if err != nil {
 		return fmt.Errorf("record failed item: %w", err)
 	}
 	return nil
 }
 
+// searchText is the failed item's search column.
+func (it FailedItem) searchText() string {
+	return searchText(it.ItemKey, it.Message, it.ErrorClass)
+}
+
 // FailedItemFilter pages through a job's failed items, oldest first.
 type FailedItemFilter struct {
 	JobID   int64
-	Search  string // matches key, message or class (case-insensitive)
+	Search  string // matches key, message or class, case folded by FoldSearch
 	AfterID int64
 	Limit   int
 }
@@ -462,7 +473,7 @@ func (f FailedItemFilter) where() (string, []any) {
 	if f.Search != "" {
 		args = append(args, likePattern(f.Search))
 		p := fmt.Sprintf("$%d", len(args))
-		conds = append(conds, "(LOWER(item_key) LIKE "+p+` ESCAPE '\' OR LOWER(message) LIKE `+p+` ESCAPE '\' OR LOWER(error_class) LIKE `+p+` ESCAPE '\')`)
+		conds = append(conds, "search LIKE "+p+` ESCAPE '\'`)
 	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterID)
@@ -531,33 +542,6 @@ func (s *Store) FailedItemKeys(ctx context.Context, q Querier, jobID int64) ([]s
 	return out, rows.Err()
 }
 
-// DeleteJobsFinishedBefore removes finished jobs (and, by cascade, their
-// attempts and failed items) completed before t. It returns how many.
-func (s *Store) DeleteJobsFinishedBefore(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		// Delete children explicitly: SQLite only cascades with foreign_keys on,
-		// and being explicit costs nothing on PostgreSQL.
-		const finished = `SELECT id FROM jobs WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND completed_at < $1`
-		if _, err := tx.ExecContext(ctx, `DELETE FROM job_failed_items WHERE job_id IN (`+finished+`)`, Millis(t)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM job_attempts WHERE job_id IN (`+finished+`)`, Millis(t)); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND completed_at < $1`, Millis(t))
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("delete old jobs: %w", err)
-	}
-	return n, nil
-}
-
 // ClaimScheduledTick records that the tick of a schedule at tickAt started
 // job jobID. It fails with ErrConflict when another instance already claimed
 // that tick.
@@ -571,11 +555,4 @@ func (s *Store) ClaimScheduledTick(ctx context.Context, q Querier, jobType strin
 		return fmt.Errorf("claim scheduled tick: %w", err)
 	}
 	return nil
-}
-
-// likePattern makes a case-insensitive "contains" LIKE pattern of text,
-// escaping LIKE's wildcards so "not_found" matches only itself.
-func likePattern(text string) string {
-	r := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
-	return "%" + r.Replace(strings.ToLower(text)) + "%"
 }

@@ -74,9 +74,9 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 		// Retention removes finished jobs (and their items) older than the cut.
 		require.NoError(t, s.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 1, ItemKey: "k", Message: "m",
 			ErrorClass: "validation", CreatedAt: t0}))
-		n, err := s.DeleteJobsFinishedBefore(ctx, t0.Add(2*time.Minute))
+		res, err := s.PruneHistory(ctx, store.PruneOptions{Before: t0.Add(2 * time.Minute)})
 		require.NoError(t, err)
-		require.Equal(t, int64(1), n)
+		require.Equal(t, int64(1), res.Jobs)
 		_, err = s.Job(ctx, s.Reader(), 1)
 		require.ErrorIs(t, err, store.ErrNotFound)
 		left, err := s.CountFailedItems(ctx, s.Reader(), store.FailedItemFilter{JobID: 1})

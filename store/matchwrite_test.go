@@ -147,9 +147,9 @@ func TestFailedItemsKeptCount(t *testing.T) {
 		requireCount(1, 251, "")
 
 		require.NoError(t, s.FinishJob(ctx, s.DB(), 1, store.JobCompleted, store.Counters{}, json.RawMessage(`{}`), "", t0))
-		n, err := s.DeleteJobsFinishedBefore(ctx, t0.Add(time.Hour))
+		res, err := s.PruneHistory(ctx, store.PruneOptions{Before: t0.Add(time.Hour)})
 		require.NoError(t, err)
-		require.Equal(t, int64(1), n)
+		require.Equal(t, int64(1), res.Jobs)
 		requireCount(1, 0, "")
 		requireCount(2, 1, "")
 	})

@@ -38,6 +38,14 @@ func (s *Store) migrationLock(ctx context.Context) (func(), error) {
 	return lockFile(s.dsn + ".migrate-lock")
 }
 
+// migrationFills are the parts of migrations that SQL cannot do, by
+// version: run in the migration's transaction right after its SQL.
+var migrationFills = map[int]func(context.Context, *Store, *sql.Tx) error{
+	7: func(ctx context.Context, _ *Store, tx *sql.Tx) error { return refoldSearchColumns(ctx, tx) },
+	// Search terms of the records stored before search existed.
+	10: func(ctx context.Context, s *Store, tx *sql.Tx) error { return s.reindexSearch(ctx, tx) },
+}
+
 //go:embed migrations
 var migrationFiles embed.FS
 
@@ -108,7 +116,6 @@ func (s *Store) migrateOurs(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	var ran []int
 	for _, m := range all {
 		err := s.InTx(ctx, func(tx *sql.Tx) error {
 			var applied int
@@ -122,35 +129,24 @@ func (s *Store) migrateOurs(ctx context.Context, logger *slog.Logger) error {
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
 			}
+			if fill := migrationFills[m.Version]; fill != nil {
+				if err := fill(ctx, s, tx); err != nil {
+					return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
+				}
+			}
 			if _, err := tx.ExecContext(ctx,
 				`INSERT INTO syncops_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 				m.Version, m.Name, Millis(time.Now())); err != nil {
 				return fmt.Errorf("record migration %d: %w", m.Version, err)
 			}
 			logger.InfoContext(ctx, "applied migration", slog.Int("version", m.Version), slog.String("name", m.Name))
-			ran = append(ran, m.Version)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
-	for _, v := range ran {
-		if step := afterMigration[v]; step != nil {
-			if err := step(s, ctx); err != nil {
-				return fmt.Errorf("after migration %d: %w", v, err)
-			}
-		}
-	}
 	return nil
-}
-
-// afterMigration are steps in Go that follow a migration applied by this
-// run: data the SQL cannot compute. They must be safe to repeat (a crash
-// between the migration and its step leaves the step undone).
-var afterMigration = map[int]func(*Store, context.Context) error{
-	// Search terms of the records stored before search existed.
-	10: (*Store).ReindexSearch,
 }
 
 // SchemaVersion is the highest of our migrations applied.

@@ -28,7 +28,7 @@
 //     must use it, so they never hold SQLite's single writer connection.
 //
 // Only lifecycle calls (Open, Migrate, Close, InTx) and passes that commit in
-// batches of their own (DeleteJobsFinishedBefore) take no handle.
+// batches of their own (PruneHistory) take no handle.
 package store
 
 import (

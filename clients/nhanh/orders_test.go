@@ -147,9 +147,18 @@ func TestCustomersByIDSplitsAtMaxIDs(t *testing.T) {
 	require.Len(t, got, 250)
 	require.Equal(t, extid.NhanhCustomerID(142401000), got[0].ID)
 	reqs := b.log.all()
-	require.Len(t, reqs, 3)
+	// Three calls of retail customers (every one found there), then the
+	// unknown id asked of each other type: every call names its type.
+	require.Len(t, reqs, 3+len(nhanh.CustomerTypes)-1)
 	for _, r := range reqs {
 		require.LessOrEqual(t, len(sentIDs(t, r.Body)), nhanh.MaxIDs)
+		var body struct {
+			Filters struct {
+				Type int `json:"type"`
+			} `json:"filters"`
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &body))
+		require.Contains(t, nhanh.CustomerTypes, body.Filters.Type, "an explicit customer type: %s", r.Body)
 	}
 }
 

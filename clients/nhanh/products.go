@@ -312,6 +312,15 @@ func (c *Client) ListProducts(ctx context.Context, f ProductFilter, next json.Ra
 // products without stock out of the reply; they are absent from the map too,
 // and the caller decides what absence means.
 func (c *Client) Inventory(ctx context.Context, ids []extid.NhanhProductID) (map[extid.NhanhProductID]Stock, error) {
+	return c.InventoryOf(ctx, ids, ProductStatusAll)
+}
+
+// InventoryOf is Inventory of the products with one status
+// (ProductStatusActive, ProductStatusInactive; ProductStatusAll sends no
+// status filter). A caller that needs every product asks for each status in
+// ProductStatuses: whether leaving the filter out means all is not
+// documented.
+func (c *Client) InventoryOf(ctx context.Context, ids []extid.NhanhProductID, status int) (map[extid.NhanhProductID]Stock, error) {
 	const op = EndpointProductInventory
 	unique := slices.Clone(ids)
 	slices.Sort(unique)
@@ -321,7 +330,7 @@ func (c *Client) Inventory(ctx context.Context, ids []extid.NhanhProductID) (map
 	}
 	out := make(map[extid.NhanhProductID]Stock, len(unique))
 	for chunk := range slices.Chunk(unique, MaxIDs) {
-		err := c.eachPage(ctx, op, idsFilterJSON{IDs: productIDs(chunk)}, func(data json.RawMessage) error {
+		err := c.eachPage(ctx, op, idsFilterJSON{IDs: productIDs(chunk), Status: status}, func(data json.RawMessage) error {
 			rows, err := decodeRows[inventoryRowWire](data)
 			if err != nil {
 				return err

@@ -18,19 +18,22 @@ import (
 	"syncops/store"
 )
 
-// App is syncops assembled: what every face works with.
+// App is syncops assembled: what every face works with. The database and
+// the API clients are private: faces reach them only through the engine,
+// its services and the methods here (see faces.go), which the compiler
+// enforces.
 type App struct {
 	Config    Config
-	Store     *store.Store
+	db        *store.Store
 	Engine    *engine.Engine
 	Locations *locations.Service
 	// Scheduler runs and edits the schedules; it fires nothing until started.
 	Scheduler *scheduler.Scheduler
-	// Nhanh and Shopify are nil when their API is not configured.
-	Nhanh   *nhanh.Client
-	Shopify *shopify.Client
-	Logger  *slog.Logger
-	Clock   clockwork.Clock
+	// nhanhClient and shopifyClient are nil when their API is not configured.
+	nhanhClient   *nhanh.Client
+	shopifyClient *shopify.Client
+	Logger        *slog.Logger
+	Clock         clockwork.Clock
 	// probes watch the APIs for the doctor and the status bar: the Nhanh
 	// token's expiry and the Date headers (see doctor.go).
 	probes apiProbes
@@ -117,8 +120,8 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
-		Nhanh: nc, Shopify: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)}}, nil
+	return &App{Config: cfg, db: s, Engine: e, Locations: locations.New(s, nc, sc, clock), Scheduler: sch,
+		nhanhClient: nc, shopifyClient: sc, Logger: logger, Clock: clock, probes: apiProbes{dates: dates, token: newTokenWatcher(cfg, clock, logger)}}, nil
 }
 
 // buildClients builds both API clients; a client whose settings are missing
@@ -127,7 +130,7 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates 
 	var errs []error
 	nc, err := nhanh.New(nhanh.Config{BaseURL: cfg.Nhanh.BaseURL, AppID: cfg.Nhanh.AppID, BusinessID: cfg.Nhanh.BusinessID,
 		AccessToken: cfg.Nhanh.AccessToken.Reveal(), Logger: logger.With(slog.String("api", "nhanh")), Clock: clock,
-		HTTPClient: dates.nhanh.Client(), Budget: budget})
+		HTTPClient: dates.nhanh.Client(), Budget: budget, Window: cfg.Nhanh.RateWindow})
 	if err != nil {
 		nc = nil
 		errs = append(errs, err)
@@ -146,7 +149,7 @@ func buildClients(cfg Config, logger *slog.Logger, clock clockwork.Clock, dates 
 // checkpoint until ctx ends) and closes the database. Stopping twice is
 // harmless, so a face that stopped them itself may still call Close.
 func (a *App) Close(ctx context.Context) error {
-	return errors.Join(a.Scheduler.Stop(ctx), a.Engine.Stop(ctx), a.Store.Close())
+	return errors.Join(a.Scheduler.Stop(ctx), a.Engine.Stop(ctx), a.db.Close())
 }
 
 // productionKinds are the thirteen job types. Without working API settings

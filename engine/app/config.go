@@ -31,7 +31,7 @@ type Config struct {
 	DataDir       string        `yaml:"data_dir" env:"SYNCOPS_DATA_DIR" help:"directory for the SQLite database and the SSH host key"`
 	DB            string        `yaml:"db" env:"SYNCOPS_DB" help:"database: empty for SQLite in the data dir, a file path, or a postgres:// DSN"`
 	Timezone      string        `yaml:"timezone" env:"SYNCOPS_TIMEZONE" help:"time zone of schedules (default Asia/Ho_Chi_Minh)"`
-	Retention     time.Duration `yaml:"retention" env:"SYNCOPS_RETENTION" help:"how long finished jobs are kept (default 720h)"`
+	Retention     time.Duration `yaml:"retention" env:"SYNCOPS_RETENTION" help:"how long job history is kept: finished jobs, their failed items, the sync log (default 720h)"`
 	Workers       int           `yaml:"workers" env:"SYNCOPS_WORKERS" help:"jobs run at once by this process (default 8)"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"SYNCOPS_SHUTDOWN_GRACE" help:"time running jobs get to checkpoint on shutdown (default 30s)"`
 	MetricsAddr   string        `yaml:"metrics_addr" env:"SYNCOPS_METRICS_ADDR" help:"address for /metrics and /healthz in headless mode"`
@@ -59,6 +59,10 @@ type NhanhConfig struct {
 	TokenExpiresAt string `yaml:"token_expires_at" env:"SYNCOPS_NHANH_TOKEN_EXPIRES_AT" help:"when the Nhanh token expires (RFC 3339; written by syncops init)"`
 	ReturnLink     string `yaml:"return_link" env:"SYNCOPS_NHANH_RETURN_LINK" help:"the app's registered return link (https), for the authorization URL"`
 	OAuthURL       string `yaml:"oauth_url" env:"SYNCOPS_NHANH_OAUTH_URL" help:"Nhanh's grant page (default https://nhanh.vn/oauth)"`
+	// RateWindow is the window Nhanh's 150 requests per endpoint are counted
+	// over. Only a sandbox running at a speed-up (demo --scale, the scale
+	// run) needs another value than Nhanh's published 30 s.
+	RateWindow time.Duration `yaml:"rate_window" env:"SYNCOPS_NHANH_RATE_WINDOW" help:"window of Nhanh's rate limit (default 30s, Nhanh's published one; shorter only for a sped-up sandbox)"`
 }
 
 // ShopifyConfig is the Shopify Admin API access.
@@ -224,6 +228,9 @@ func (c Config) Validate() error {
 	}
 	if c.RescueMargin < 0 {
 		errs = append(errs, errors.New("SYNCOPS_RESCUE_MARGIN must not be negative"))
+	}
+	if c.Nhanh.RateWindow < 0 || (c.Nhanh.RateWindow > 0 && c.Nhanh.RateWindow < 10*time.Millisecond) {
+		errs = append(errs, fmt.Errorf("SYNCOPS_NHANH_RATE_WINDOW %s: leave it empty for Nhanh's 30s, or give at least 10ms", c.Nhanh.RateWindow))
 	}
 	if _, err := c.Nhanh.TokenExpiry(); err != nil {
 		errs = append(errs, err)

@@ -68,9 +68,9 @@ type DoctorOptions struct {
 // console's doctor page, the demo). Run it with doctor.RunOptions.
 func (a *App) Doctor(env func(string) string) *doctor.Doctor {
 	return doctor.New(doctor.Deps{Clock: a.Clock, Logger: a.Logger, DataDir: a.Config.DataDir, Files: keyFiles(a.Config, env),
-		Store: a.Store, Schedules: a.Scheduler.Schedules,
-		Nhanh: a.Nhanh, NhanhSecretKey: a.Config.Nhanh.SecretKey.Reveal(), NhanhDate: a.probes.dates.nhanh, Token: a.probes.token,
-		Reauthorize: Reauthorize(a.Config), Shopify: a.Shopify, ShopifyDate: a.probes.dates.shopify})
+		Store: a.db, Schedules: a.Scheduler.Schedules,
+		Nhanh: a.nhanhClient, NhanhSecretKey: a.Config.Nhanh.SecretKey.Reveal(), NhanhDate: a.probes.dates.nhanh, Token: a.probes.token,
+		Reauthorize: Reauthorize(a.Config), Shopify: a.shopifyClient, ShopifyDate: a.probes.dates.shopify})
 }
 
 // NhanhTokenStatus is the Nhanh token's expiry state now, for the console's
@@ -158,7 +158,7 @@ func migrateIfAsked(ctx context.Context, s *store.Store, opts DoctorOptions) (mi
 		return false, false, err
 	}
 	detail := fmt.Sprintf("migrated the database from schema version %d to %d", have, latest)
-	if err := s.AddAudit(ctx, s.DB(), store.AuditEntry{At: opts.Clock.Now(), Actor: opts.Actor.Name, ActorKind: opts.Actor.Kind,
+	if err := s.AddAudit(ctx, s.DB(), store.AuditEntry{At: opts.Clock.Now(), Actor: opts.Actor.Name, ActorKind: store.ActorKind(opts.Actor.Kind),
 		Action: "doctor.fix", Detail: detail}); err != nil {
 		return true, true, err
 	}

@@ -81,10 +81,10 @@ func (w *world) nextMapping() int64 {
 func (w *world) records(t *testing.T) int64 {
 	n := w.nextMapping()
 	ctx := context.Background()
-	_, err := w.app.Store.UpsertNhanhCustomers(ctx, w.app.Store.DB(),
+	_, err := app.DatabaseOf(w.app).UpsertNhanhCustomers(ctx, app.DatabaseOf(w.app).DB(),
 		[]store.NhanhCustomer{{ID: extid.NhanhCustomerID(n), Name: "Khách " + strconv.FormatInt(n, 10)}}, time.UnixMilli(1000))
 	require.NoError(t, err)
-	_, err = w.app.Store.UpsertShopifyCustomers(ctx, w.app.Store.DB(),
+	_, err = app.DatabaseOf(w.app).UpsertShopifyCustomers(ctx, app.DatabaseOf(w.app).DB(),
 		[]store.ShopifyCustomer{{ID: extid.ShopifyCustomerGID(shopifyGID(n))}}, time.UnixMilli(1000))
 	require.NoError(t, err)
 	return n
@@ -152,9 +152,9 @@ var mutatingCalls = map[string]func(t *testing.T, w *world) func(context.Context
 	"Engine.CleanOrphans": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
 		ctx := context.Background()
 		id := w.mapped(t)
-		m, err := w.app.Store.CustomerMapping(ctx, w.app.Store.Reader(), id)
+		m, err := app.DatabaseOf(w.app).CustomerMapping(ctx, app.DatabaseOf(w.app).Reader(), id)
 		require.NoError(t, err)
-		_, err = w.app.Store.DB().ExecContext(ctx, `UPDATE shopify_customers SET deleted_at = 1 WHERE gid = $1`, string(m.ShopifyID))
+		_, err = app.DatabaseOf(w.app).DB().ExecContext(ctx, `UPDATE shopify_customers SET deleted_at = 1 WHERE gid = $1`, string(m.ShopifyID))
 		require.NoError(t, err)
 		return func(ctx context.Context, a engine.Actor) error {
 			_, err := w.app.Engine.CleanOrphans(ctx, engine.MappingCustomers, a)
@@ -232,14 +232,14 @@ func TestViewersAreRefusedEveryChange(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range names { // one world: not parallel
 		call := mutatingCalls[name](t, w)
-		before := snapshot(t, w.app.Store.DB())
+		before := snapshot(t, app.DatabaseOf(w.app).DB())
 		for _, v := range viewers {
 			err := call(ctx, v)
 			require.ErrorIs(t, err, engine.ErrForbidden, "%s by %s", name, v)
-			require.Equal(t, before, snapshot(t, w.app.Store.DB()), "%s by %s changed the database", name, v)
+			require.Equal(t, before, snapshot(t, app.DatabaseOf(w.app).DB()), "%s by %s changed the database", name, v)
 		}
 		require.NoError(t, call(ctx, operator), "%s by an operator", name)
-		require.NotEqual(t, before, snapshot(t, w.app.Store.DB()), "%s by an operator changed nothing", name)
+		require.NotEqual(t, before, snapshot(t, app.DatabaseOf(w.app).DB()), "%s by an operator changed nothing", name)
 	}
 }
 
@@ -260,6 +260,7 @@ func TestReadsWriteNothing(t *testing.T) {
 		reflect.TypeFor[engine.ListFilter]():        reflect.ValueOf(engine.ListFilter{Limit: 10}),
 		reflect.TypeFor[engine.FailureFilter]():     reflect.ValueOf(engine.FailureFilter{JobID: int64(w.failed), Limit: 10}),
 		reflect.TypeFor[engine.AuditFilter]():       reflect.ValueOf(engine.AuditFilter{Limit: 10}),
+		reflect.TypeFor[engine.DiffFilter]():        reflect.ValueOf(engine.DiffFilter{Job: w.failed, Search: "x"}),
 		reflect.TypeFor[extid.NhanhDepotID]():       reflect.ValueOf(w.depots[0]),
 		reflect.TypeFor[time.Time]():                reflect.ValueOf(time.Now()),
 		reflect.TypeFor[extid.ShopifyLocationGID](): reflect.ValueOf(w.loc),
@@ -282,13 +283,13 @@ func TestReadsWriteNothing(t *testing.T) {
 			require.True(t, ok, "%s takes a %s: add a fixture for it", name, in)
 			args[i] = v
 		}
-		before := snapshot(t, w.app.Store.DB())
+		before := snapshot(t, app.DatabaseOf(w.app).DB())
 		for _, out := range m.Call(args) {
 			if out.Kind() == reflect.Func && out.Type().NumIn() == 0 && !out.IsNil() {
 				out.Call(nil) // Subscribe's stop
 			}
 		}
-		require.Equal(t, before, snapshot(t, w.app.Store.DB()),
+		require.Equal(t, before, snapshot(t, app.DatabaseOf(w.app).DB()),
 			"%s takes no engine.Actor but changed the database: give it one and refuse viewers", name)
 	}
 }

@@ -282,7 +282,7 @@ func (r *run) audit(action, detail string) error {
 		return errors.New("no database to record the change in")
 	}
 	return r.d.Store.AddAudit(r.ctx, r.d.Store.DB(), store.AuditEntry{At: r.d.Clock.Now(), Actor: r.actor.Name,
-		ActorKind: r.actor.Kind, Action: action, Detail: detail})
+		ActorKind: store.ActorKind(r.actor.Kind), Action: action, Detail: detail})
 }
 
 func errText(err error) string {

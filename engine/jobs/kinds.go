@@ -55,6 +55,10 @@ const (
 	SettingCustomerThreshold = jobsync.SettingCustomerThreshold
 	// DefaultCustomerThreshold is the reference system's 1,000 VND.
 	DefaultCustomerThreshold = jobsync.DefaultCustomerThreshold
+	// SettingInventoryActivate ("true"/"false", default false): product
+	// syncs stock an item at a mapped location where Shopify does not stock
+	// it (inventoryActivate), instead of skipping that location.
+	SettingInventoryActivate = jobsync.SettingInventoryActivate
 	// IncrementalOverlap is how far before the watermark an incremental pull
 	// (or an auto-sync's refresh) starts again, so a change written while
 	// the last run was reading is not missed.

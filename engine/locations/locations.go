@@ -21,25 +21,32 @@ import (
 	"syncops/store"
 )
 
+// DepotID is a Nhanh depot's id, the faces' name for the typed id of the
+// Nhanh client (so a face names it without importing an API client).
+type DepotID = extid.NhanhDepotID
+
+// LocationID is a Shopify location's GID (see DepotID).
+type LocationID = extid.ShopifyLocationGID
+
 // Depot is a Nhanh depot.
 type Depot struct {
-	ID   extid.NhanhDepotID `json:"id"`
-	Name string             `json:"name"`
+	ID   DepotID `json:"id"`
+	Name string  `json:"name"`
 }
 
 // Location is a Shopify location.
 type Location struct {
-	ID      extid.ShopifyLocationGID `json:"id"`
-	Name    string                   `json:"name"`
-	Primary bool                     `json:"primary"`
+	ID      LocationID `json:"id"`
+	Name    string     `json:"name"`
+	Primary bool       `json:"primary"`
 }
 
 // Mapping sends one depot's stock to one location.
 type Mapping struct {
-	DepotID      extid.NhanhDepotID       `json:"depotId"`
-	DepotName    string                   `json:"depotName"`
-	LocationID   extid.ShopifyLocationGID `json:"locationId"`
-	LocationName string                   `json:"locationName"`
+	DepotID      DepotID    `json:"depotId"`
+	DepotName    string     `json:"depotName"`
+	LocationID   LocationID `json:"locationId"`
+	LocationName string     `json:"locationName"`
 }
 
 // View is both sides and the mappings between them.
@@ -79,7 +86,7 @@ func (s *Service) List(ctx context.Context) (View, error) {
 	var v View
 	saved, err := s.store.LocationMappings(ctx, s.store.Reader())
 	if err != nil {
-		return View{}, err
+		return View{}, engine.FromStore(err)
 	}
 	for _, m := range saved {
 		v.Mappings = append(v.Mappings, Mapping{DepotID: m.DepotID, DepotName: m.DepotName,
@@ -110,7 +117,7 @@ func (s *Service) List(ctx context.Context) (View, error) {
 // Set maps a depot to a location (replacing the depot's earlier mapping),
 // after checking that both exist. A viewer is refused with
 // engine.ErrForbidden.
-func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID extid.ShopifyLocationGID, actor engine.Actor) error {
+func (s *Service) Set(ctx context.Context, depotID DepotID, locID LocationID, actor engine.Actor) error {
 	if err := actor.Authorize(fmt.Sprintf("map depot %d", depotID)); err != nil {
 		return err
 	}
@@ -131,7 +138,7 @@ func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID ext
 		}
 	}
 	if depot == nil {
-		return fmt.Errorf("map depot %d: Nhanh has no such depot (%s): %w", depotID, depotList(v.Depots), store.ErrNotFound)
+		return fmt.Errorf("map depot %d: Nhanh has no such depot (%s): %w", depotID, depotList(v.Depots), engine.ErrNotFound)
 	}
 	var loc *Location
 	for i := range v.Locations {
@@ -140,7 +147,7 @@ func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID ext
 		}
 	}
 	if loc == nil {
-		return fmt.Errorf("map depot %d: Shopify has no location %s: %w", depotID, locID, store.ErrNotFound)
+		return fmt.Errorf("map depot %d: Shopify has no location %s: %w", depotID, locID, engine.ErrNotFound)
 	}
 	now := s.clock.Now()
 	return s.store.InTx(ctx, func(tx *sql.Tx) error {
@@ -154,13 +161,13 @@ func (s *Service) Set(ctx context.Context, depotID extid.NhanhDepotID, locID ext
 
 // Remove deletes a depot's mapping. A viewer is refused with
 // engine.ErrForbidden.
-func (s *Service) Remove(ctx context.Context, depotID extid.NhanhDepotID, actor engine.Actor) error {
+func (s *Service) Remove(ctx context.Context, depotID DepotID, actor engine.Actor) error {
 	if err := actor.Authorize(fmt.Sprintf("unmap depot %d", depotID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.store.DeleteLocationMapping(ctx, tx, depotID); err != nil {
-			return fmt.Errorf("unmap depot %d: %w", depotID, err)
+			return fmt.Errorf("unmap depot %d: %w", depotID, engine.FromStore(err))
 		}
 		return s.audit(ctx, tx, actor, "location.remove", "depot "+strconv.FormatInt(int64(depotID), 10))
 	})
@@ -173,7 +180,7 @@ func (s *Service) audit(ctx context.Context, q store.Querier, actor engine.Actor
 		return nil
 	}
 	return s.store.AddAudit(ctx, q, store.AuditEntry{At: s.clock.Now(), Actor: actor.Name,
-		ActorKind: actor.Kind, Action: action, Detail: detail})
+		ActorKind: store.ActorKind(actor.Kind), Action: action, Detail: detail})
 }
 
 func depotList(ds []Depot) string {

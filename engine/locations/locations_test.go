@@ -52,6 +52,7 @@ func TestSetListRemove(t *testing.T) {
 
 	require.NoError(t, svc.Remove(ctx, v.Depots[1].ID, actor))
 	err = svc.Remove(ctx, v.Depots[1].ID, actor)
+	require.ErrorIs(t, err, engine.ErrNotFound)
 	require.ErrorIs(t, err, store.ErrNotFound)
 
 	audit, err := s.AuditLog(ctx, s.Reader(), store.AuditFilter{})

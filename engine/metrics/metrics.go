@@ -39,13 +39,26 @@ type Metrics struct {
 	items    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 
-	mu   sync.Mutex
-	seen map[engine.JobID]engine.Status // last status counted per job
+	mu sync.Mutex
+	// active is the last status seen of each job not yet finished.
+	active map[engine.JobID]engine.Status
+	// done remembers the last finishedMemory finished jobs (ring is
+	// their order), so a repeated terminal snapshot is not counted twice,
+	// while memory stays bounded however many jobs run.
+	done map[engine.JobID]struct{}
+	ring []engine.JobID
+	next int
 }
+
+// finishedMemory is how many finished jobs Metrics remembers. A repeated
+// terminal snapshot (a cancelled job's final counters arrive after its
+// cancellation) comes right after the first, not a thousand jobs later.
+const finishedMemory = 1024
 
 // New builds the registry.
 func New(src Sources) *Metrics {
-	m := &Metrics{registry: prometheus.NewRegistry(), seen: map[engine.JobID]engine.Status{},
+	m := &Metrics{registry: prometheus.NewRegistry(), active: map[engine.JobID]engine.Status{},
+		done: map[engine.JobID]struct{}{}, ring: make([]engine.JobID, 0, finishedMemory),
 		started: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncops_jobs_started_total",
 			Help: "Jobs that started running, by type."}, []string{"type"}),
 		finished: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncops_jobs_finished_total",
@@ -89,15 +102,20 @@ func (m *Metrics) Run(ctx context.Context, e *engine.Engine) {
 func (m *Metrics) Observe(j engine.Job) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	last, seen := m.seen[j.ID]
-	if seen && last.Terminal() {
+	if _, done := m.done[j.ID]; done {
 		return
 	}
+	last, seen := m.active[j.ID]
 	if j.Status == engine.StatusRunning && (!seen || last == engine.StatusPending) {
 		m.started.WithLabelValues(j.Type).Inc()
 	}
-	m.seen[j.ID] = j.Status
-	if !j.Status.Terminal() || j.CompletedAt == nil {
+	if !j.Status.Terminal() {
+		m.active[j.ID] = j.Status
+		return
+	}
+	delete(m.active, j.ID)
+	m.rememberFinished(j.ID)
+	if j.CompletedAt == nil {
 		return
 	}
 	m.finished.WithLabelValues(j.Type, string(j.Status)).Inc()
@@ -108,8 +126,19 @@ func (m *Metrics) Observe(j engine.Job) {
 	if j.StartedAt != nil {
 		m.duration.WithLabelValues(j.Type).Observe(j.CompletedAt.Sub(*j.StartedAt).Seconds())
 	}
-	// Finished jobs never change again: keep only a marker.
-	m.seen[j.ID] = j.Status
+}
+
+// rememberFinished adds a finished job, forgetting the oldest one remembered
+// when finishedMemory are. Called with mu held.
+func (m *Metrics) rememberFinished(id engine.JobID) {
+	if len(m.ring) < finishedMemory {
+		m.ring = append(m.ring, id)
+	} else {
+		delete(m.done, m.ring[m.next])
+		m.ring[m.next] = id
+		m.next = (m.next + 1) % finishedMemory
+	}
+	m.done[id] = struct{}{}
 }
 
 // apiCollector reads the clients' and scheduler's stats at scrape time.

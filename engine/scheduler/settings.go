@@ -304,7 +304,7 @@ func (s *Scheduler) save(ctx context.Context, sch store.Schedule, action string,
 			detail = fmt.Sprintf("%s off (cron %q kept)", sch.JobType, sch.Cron)
 		}
 		return s.store.AddAudit(ctx, tx, store.AuditEntry{At: now, Actor: actor.Name,
-			ActorKind: actor.Kind, Action: action, Detail: detail})
+			ActorKind: store.ActorKind(actor.Kind), Action: action, Detail: detail})
 	})
 	if err != nil {
 		return ScheduleView{}, err

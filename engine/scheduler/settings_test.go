@@ -145,7 +145,7 @@ func TestSetRefusesAndAudits(t *testing.T) {
 	require.Equal(t, `AUTO_SYNC_CUSTOMERS "0 */2 * * *" params={"limit":10}`, entries[1].Detail)
 	for _, e := range entries {
 		require.Equal(t, "tester", e.Actor)
-		require.Equal(t, engine.ActorCLI, e.ActorKind)
+		require.Equal(t, store.ActorCLI, e.ActorKind)
 	}
 }
 

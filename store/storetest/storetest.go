@@ -6,7 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,6 +45,12 @@ func DSN(t testing.TB, d store.Dialect) string {
 		if base == "" {
 			t.Skip("PostgreSQL test skipped: SYNCOPS_TEST_POSTGRES is not set")
 		}
+		// store.Open takes anything else for a SQLite path: a stray "1"
+		// would create a SQLite file named 1 in the package directory and
+		// fail later with a confusing error.
+		if err := CheckPostgresDSN(base); err != nil {
+			t.Fatal(err)
+		}
 		b := make([]byte, 6)
 		if _, err := rand.Read(b); err != nil {
 			t.Fatal(err)
@@ -76,10 +82,18 @@ func withSearchPath(t testing.TB, dsn, schema string) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	if !strings.HasPrefix(u.Scheme, "postgres") {
-		panic(fmt.Sprintf("not a postgres DSN: %s", u.Redacted()))
-	}
 	return u.String()
+}
+
+// CheckPostgresDSN reports whether dsn is a PostgreSQL URL, as
+// SYNCOPS_TEST_POSTGRES must be; the error says what was expected without
+// repeating the value (it may hold a password).
+func CheckPostgresDSN(dsn string) error {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return nil
+	}
+	return errors.New("SYNCOPS_TEST_POSTGRES must be a postgres:// or postgresql:// URL " +
+		"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable); unset it to skip the PostgreSQL tests")
 }
 
 // Backends lists the dialects tests run on: SQLite and PostgreSQL. A

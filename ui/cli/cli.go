@@ -171,7 +171,7 @@ environment, which wins:
 	}
 	root.Flags().BoolVar(&noTUI, "no-tui", false, "run headless: engine, scheduler, metrics, SSH console and HTTP API (when configured), JSON logs")
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (default $SYNCOPS_CONFIG)")
-	root.AddCommand(newRunCmd(e), newJobsCmd(e), newJobCmd(e), newFailuresCmd(e), newCancelCmd(e), newRetryCmd(e),
+	root.AddCommand(newRunCmd(e), newJobsCmd(e), newJobCmd(e), newFailuresCmd(e), newDiffCmd(e), newCancelCmd(e), newRetryCmd(e),
 		newSchedulesCmd(e), newScheduleCmd(e),
 		newTypesCmd(e), newLocationsCmd(e), newDemoCmd(e), newAuditCmd(e),
 		newInitCmd(e), newDoctorCmd(e),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/apierr"
 	"syncops/engine"
 	"syncops/engine/app"
 	"syncops/ui/cli"
@@ -46,7 +46,7 @@ func (b *testBundle) kinds(app.Deps) ([]engine.Kind, error) {
 				for i := int64(1); i <= p.N; i++ {
 					if i%3 == 0 {
 						if err := r.Fail(ctx, engine.Failure{Key: fmt.Sprint("row-", i), Message: "no phone",
-							Class: apierr.ClassValidation}); err != nil {
+							Class: engine.ClassValidation}); err != nil {
 							return err
 						}
 						continue
@@ -56,7 +56,7 @@ func (b *testBundle) kinds(app.Deps) ([]engine.Kind, error) {
 				return nil
 			}},
 		{Type: "BROKEN", Label: "Broken", Run: func(context.Context, *engine.Run) error {
-			return &apierr.Error{API: "nhanh", Op: "customer/list", Class: apierr.ClassAuth, Message: "token expired"}
+			return errors.New("nhanh customer/list: auth: token expired")
 		}},
 		{Type: "GATED", Label: "Gated", Run: func(ctx context.Context, r *engine.Run) error {
 			r.SetTotal(2)

@@ -12,7 +12,6 @@ import (
 	"syncops/engine"
 	"syncops/engine/app"
 	"syncops/engine/doctor"
-	"syncops/store"
 )
 
 func newDoctorCmd(e *env) *cobra.Command {
@@ -88,12 +87,7 @@ func summary(rep doctor.Report) string {
 // starts and prints its summary under the banner, with any check that is
 // not ok. The demo's database is migrated first, as the app would at start.
 func printDemoDoctor(ctx context.Context, w io.Writer, e *env, cfg app.Config) {
-	s, err := store.Open(ctx, cfg.DB, cfg.DataDir)
-	if err == nil {
-		err = s.Migrate(ctx, nil)
-		_ = s.Close()
-	}
-	if err != nil {
+	if err := app.PrepareDatabase(ctx, cfg); err != nil {
 		fmt.Fprintf(w, "  doctor:         database not ready: %v\n", err)
 		return
 	}

@@ -5,10 +5,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"syncops/clients/extid"
+	"syncops/engine/locations"
 )
 
-type extidLocation = extid.ShopifyLocationGID
+type locationID = locations.LocationID
 
 func yamlUnmarshal(b []byte, v any) error { return yaml.Unmarshal(b, v) }
 

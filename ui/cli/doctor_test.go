@@ -12,16 +12,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/sandbox"
 	"syncops/engine/app"
 	"syncops/engine/doctor"
-	"syncops/store"
+	"syncops/engine/enginetest"
 	"syncops/ui/cli"
 )
 
 // doctorWorld is a sandbox and a data directory set up by `syncops init`.
 type doctorWorld struct {
-	sb      *sandbox.Sandbox
+	sb      *enginetest.Shop
 	dataDir string
 	config  string
 	env     map[string]string
@@ -42,9 +41,7 @@ func (w *doctorWorld) run(t *testing.T, stdin string, args ...string) result {
 // answering the secrets and the accessCode on stdin.
 func setupDoctor(t *testing.T) *doctorWorld {
 	t.Helper()
-	sb, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 2, Customers: 5, Products: 5, Scale: 50})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close(context.Background()) })
+	sb := enginetest.StartShop(t, enginetest.ShopOptions{Seed: 2, Customers: 5, Products: 5, Scale: 50})
 	ep := sb.Endpoints()
 	w := &doctorWorld{sb: sb, dataDir: t.TempDir()}
 	w.env = map[string]string{"SYNCOPS_DATA_DIR": w.dataDir}
@@ -160,11 +157,7 @@ func TestDoctorChecksFail(t *testing.T) {
 			w.env["SYNCOPS_DB"] = filepath.Join(t.TempDir(), "new.db")
 		}, want: map[string]doctor.Status{doctor.CheckDatabase: doctor.StatusOK, doctor.CheckMigrations: doctor.StatusFail}},
 		{name: "schedule invalid", break_: func(t *testing.T, w *doctorWorld) {
-			s, err := store.Open(context.Background(), "", w.dataDir)
-			require.NoError(t, err)
-			defer s.Close()
-			require.NoError(t, s.UpsertSchedule(context.Background(), s.DB(), store.Schedule{JobType: "AUTO_SYNC_CUSTOMERS", Cron: "61 * * * *", Enabled: true,
-				UpdatedBy: "test", UpdatedAt: time.Now()}))
+			enginetest.OpenDataDir(t, w.dataDir).SaveScheduleUnchecked(t, "AUTO_SYNC_CUSTOMERS", "61 * * * *")
 		}, want: map[string]doctor.Status{doctor.CheckSchedules: doctor.StatusFail}},
 		{name: "secrets file world-readable", break_: func(t *testing.T, w *doctorWorld) {
 			require.NoError(t, os.Chmod(app.SecretsPath(w.dataDir), 0o644))
@@ -228,13 +221,13 @@ func TestDoctorChecksFail(t *testing.T) {
 
 // mapFirstDepot maps a depot to a location through the CLI and returns the
 // location; the doctor's locations check then passes until it is broken.
-func (w *doctorWorld) mapFirstDepot(t *testing.T) extidLocation {
+func (w *doctorWorld) mapFirstDepot(t *testing.T) locationID {
 	t.Helper()
 	res := w.run(t, "", "locations", "--json")
 	require.Equal(t, cli.ExitOK, res.code, res.stderr)
 	var v struct {
 		Depots    []struct{ ID int64 }
-		Locations []struct{ ID extidLocation }
+		Locations []struct{ ID locationID }
 	}
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &v))
 	require.NotEmpty(t, v.Depots)

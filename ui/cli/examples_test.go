@@ -11,10 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/extid"
-	"syncops/clients/sandbox"
-	"syncops/clients/sandbox/dataset"
 	"syncops/engine/app"
+	"syncops/engine/enginetest"
 )
 
 // example is one command line shown in a command's help.
@@ -124,25 +122,8 @@ func serves(c *cobra.Command) bool {
 // shop's ids look like these).
 func exampleShop(t *testing.T) map[string]string {
 	t.Helper()
-	ds := dataset.Generate(dataset.GenerateConfig{Seed: 1, Customers: 40, Products: 10})
-	ds.NhanhDepots = append(ds.NhanhDepots, dataset.NhanhDepot{ID: 1001, Name: "Kho mẫu"})
-	ds.ShopifyLocations = append(ds.ShopifyLocations, dataset.ShopifyLocation{
-		ID: extid.ShopifyLocationGID(extid.FormatGID(extid.ResourceLocation, 5001)), Name: "Cửa hàng mẫu"})
-	sb, err := sandbox.Start(context.Background(), sandbox.Options{Dataset: ds, Seed: 1, Scale: 50})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close(context.Background()) })
-	ep := sb.Endpoints()
-	return map[string]string{
-		"SYNCOPS_DATA_DIR":             t.TempDir(),
-		"SYNCOPS_NHANH_BASE_URL":       ep.NhanhBaseURL,
-		"SYNCOPS_NHANH_APP_ID":         ep.NhanhAppID,
-		"SYNCOPS_NHANH_BUSINESS_ID":    ep.NhanhBusinessID,
-		"SYNCOPS_NHANH_ACCESS_TOKEN":   ep.NhanhToken,
-		"SYNCOPS_SHOPIFY_SHOP":         ep.ShopifyShop,
-		"SYNCOPS_SHOPIFY_BASE_URL":     ep.ShopifyBaseURL,
-		"SYNCOPS_SHOPIFY_API_VERSION":  ep.ShopifyAPIVersion,
-		"SYNCOPS_SHOPIFY_ACCESS_TOKEN": ep.ShopifyToken,
-	}
+	shop := enginetest.StartShop(t, enginetest.ShopOptions{Seed: 1, Customers: 40, Products: 10, Scale: 50, ExampleStore: true})
+	return shop.Env(t.TempDir())
 }
 
 // TestHelpExamplesWork runs every example of every command's help, in the

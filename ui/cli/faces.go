@@ -27,37 +27,9 @@ func enableDemo(ctx context.Context, a *app.App) error {
 // consoleOptions are the console's options for one program: the local
 // terminal or one SSH session.
 func consoleOptions(a *app.App, so serveOptions, actor engine.Actor, readOnly bool, ctx context.Context) tui.Options {
-	return tui.Options{Engine: a.Engine, Actor: actor, ReadOnly: readOnly, DatabaseName: a.Store.Describe(),
-		Sandbox: so.sandbox != nil, Clock: a.Clock, Budgets: budgets(a), Schedules: a.Scheduler,
+	return tui.Options{Engine: a.Engine, Actor: actor, ReadOnly: readOnly, DatabaseName: a.DatabaseName(),
+		Sandbox: so.sandbox != nil, Clock: a.Clock, Budgets: a.Budgets, Schedules: a.Scheduler,
 		Locations: a.Locations, Context: ctx}
-}
-
-// budgets reads each configured API's live budget for the status bar.
-func budgets(a *app.App) func() []tui.Budget {
-	return func() []tui.Budget {
-		var out []tui.Budget
-		if a.Shopify != nil {
-			s := a.Shopify.Stats()
-			if s.Maximum > 0 {
-				out = append(out, tui.Budget{API: "Shopify", Available: s.Available, Capacity: s.Maximum, Unit: tui.BudgetPoints})
-			}
-		}
-		if a.Nhanh != nil {
-			// The busiest endpoint is the one that explains a slow job.
-			var worst *tui.Budget
-			for _, b := range a.Nhanh.Stats().Endpoints {
-				cand := tui.Budget{API: "Nhanh", Available: float64(b.Limit - b.Used), Capacity: float64(b.Limit),
-					Unit: tui.BudgetRequests, LockedUntil: b.LockedUntil}
-				if worst == nil || cand.LockedUntil.After(worst.LockedUntil) || cand.Available < worst.Available {
-					worst = &cand
-				}
-			}
-			if worst != nil {
-				out = append(out, *worst)
-			}
-		}
-		return out
-	}
 }
 
 // sshServices returns the SSH console when SYNCOPS_SSH_ADDR is set.

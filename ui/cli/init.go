@@ -9,15 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"syncops/clients/nhanh"
-	"syncops/clients/shopify"
 	"syncops/engine/app"
-	"syncops/store"
 )
 
 // ConfigFileName is the configuration file `syncops init` writes in the
@@ -69,11 +65,11 @@ per line, in the order asked.`,
 	f := cmd.Flags()
 	f.StringVar(&a.appID, "nhanh-app-id", "", "Nhanh app id (default $SYNCOPS_NHANH_APP_ID)")
 	f.StringVar(&a.returnLink, "return-link", "", "the app's registered return link (default $SYNCOPS_NHANH_RETURN_LINK)")
-	f.StringVar(&a.nhanhBaseURL, "nhanh-base-url", "", "Nhanh API base URL (default $SYNCOPS_NHANH_BASE_URL or "+nhanh.DefaultBaseURL+")")
-	f.StringVar(&a.nhanhOAuthURL, "nhanh-oauth-url", "", "Nhanh's grant page (default "+nhanh.DefaultOAuthURL+")")
+	f.StringVar(&a.nhanhBaseURL, "nhanh-base-url", "", "Nhanh API base URL (default $SYNCOPS_NHANH_BASE_URL or "+app.DefaultNhanhBaseURL+")")
+	f.StringVar(&a.nhanhOAuthURL, "nhanh-oauth-url", "", "Nhanh's grant page (default "+app.DefaultNhanhOAuthURL+")")
 	f.StringVar(&a.shop, "shopify-shop", "", "shop domain, name.myshopify.com (default $SYNCOPS_SHOPIFY_SHOP)")
 	f.StringVar(&a.shopifyBaseURL, "shopify-base-url", "", "Shopify API base URL (default https://SHOP)")
-	f.StringVar(&a.apiVersion, "shopify-api-version", "", "Admin API version (default "+shopify.DefaultAPIVersion+")")
+	f.StringVar(&a.apiVersion, "shopify-api-version", "", "Admin API version (default "+app.DefaultShopifyAPIVersion+")")
 	f.StringVar(&a.writeConfig, "write-config", "", "configuration file to write (default DATA_DIR/"+ConfigFileName+")")
 	return cmd
 }
@@ -125,31 +121,17 @@ func runInit(ctx context.Context, e *env, cfg app.Config, a initAnswers, out, pr
 	}
 	n.SecretKey = app.Secret(secret)
 	fmt.Fprintf(out, "Open this page as the Nhanh business owner, grant access, and copy the accessCode from the page it returns to:\n  %s\n",
-		nhanh.AuthorizationURL(n.OAuthURL, n.AppID, n.ReturnLink))
+		app.NhanhAuthorizationURL(*n))
 	code, err := p.ask("accessCode (valid 10 minutes)", "")
 	if err != nil {
 		return err
 	}
-	grant, err := nhanh.ExchangeAccessCode(ctx, nhanh.ExchangeConfig{BaseURL: n.BaseURL, AppID: n.AppID, SecretKey: secret}, code)
-	if err != nil {
-		return fmt.Errorf("exchange the access code: %w", err)
-	}
-	n.AccessToken, n.BusinessID = app.Secret(grant.AccessToken), grant.BusinessID
-	n.TokenExpiresAt = grant.ExpiresAt.UTC().Format(time.RFC3339)
-	nc, err := nhanh.New(nhanh.Config{BaseURL: n.BaseURL, AppID: n.AppID, BusinessID: n.BusinessID, AccessToken: grant.AccessToken})
+	grant, err := app.ConnectNhanh(ctx, n, secret, code)
 	if err != nil {
 		return err
 	}
-	depots, err := nc.Depots(ctx)
-	if err != nil {
-		return fmt.Errorf("check the Nhanh token: %w", err)
-	}
-	granted := "all depots"
-	if !grant.AllDepots() {
-		granted = fmt.Sprintf("depots %v", grant.Depots)
-	}
 	fmt.Fprintf(out, "Nhanh: business %s, token valid until %s, %d depots listed, the grant covers %s\n",
-		grant.BusinessID, grant.ExpiresAt.UTC().Format("2006-01-02"), len(depots), granted)
+		grant.BusinessID, grant.ExpiresAt.UTC().Format("2006-01-02"), grant.Depots, grant.Coverage)
 
 	s := &cfg.Shopify
 	s.BaseURL = orValue(a.shopifyBaseURL, s.BaseURL)
@@ -162,18 +144,17 @@ func runInit(ctx context.Context, e *env, cfg app.Config, a initAnswers, out, pr
 		return err
 	}
 	s.AccessToken = app.Secret(token)
-	sc, err := shopify.New(shopify.Config{Shop: s.Shop, BaseURL: s.BaseURL, APIVersion: s.APIVersion, AccessToken: token})
-	if err != nil {
+	shop, err := app.CheckShopify(ctx, *s)
+	if errors.Is(err, app.ErrInvalidSetup) {
 		return refused(err)
 	}
-	shop, err := sc.Shop(ctx)
 	if err != nil {
-		return fmt.Errorf("check the Shopify token: %w", err)
+		return err
 	}
 	fmt.Fprintf(out, "Shopify: shop %q (%s) answers\n", shop.Name, shop.Domain)
 
 	var sec app.Secrets
-	sec.Nhanh.AccessToken, sec.Nhanh.SecretKey, sec.Nhanh.TokenExpiresAt = grant.AccessToken, secret, n.TokenExpiresAt
+	sec.Nhanh.AccessToken, sec.Nhanh.SecretKey, sec.Nhanh.TokenExpiresAt = n.AccessToken.Reveal(), secret, n.TokenExpiresAt
 	sec.Shopify.AccessToken = token
 	if err := app.WriteSecrets(cfg.DataDir, sec); err != nil {
 		return err
@@ -182,12 +163,7 @@ func runInit(ctx context.Context, e *env, cfg app.Config, a initAnswers, out, pr
 	if err := writeConfigFile(path, cfg); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DB, cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = st.Close() }()
-	if err := st.Migrate(ctx, nil); err != nil {
+	if err := app.PrepareDatabase(ctx, cfg); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Wrote %s and %s (mode 0600, the secrets). Next: syncops --config %s doctor\n",

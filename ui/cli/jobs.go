@@ -45,7 +45,8 @@ func startError(err error) error {
 	switch {
 	case errors.As(err, &unknown), errors.As(err, &param), errors.As(err, &conflict),
 		errors.Is(err, engine.ErrNotActive), errors.Is(err, engine.ErrStillActive),
-		errors.Is(err, engine.ErrNothingToRetry), errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrForbidden):
+		errors.Is(err, engine.ErrNothingToRetry), errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrForbidden),
+		errors.Is(err, engine.ErrNoDiff):
 		return refused(err)
 	}
 	return err
@@ -64,9 +65,14 @@ runs jobs) works it.
 
 Exit codes: 0 COMPLETED (failed items may be > 0), 1 FAILED, 2 refused (unknown
 type, bad parameter, or an identical job already pending or running: its id is
-named), 3 CANCELLED.`,
+named), 3 CANCELLED.
+
+A sync started with --param dryRun=true is a preview: it writes nothing and
+keeps what it would write (see "syncops diff"); its output adds the totals
+(with --json, the job's "diff" field).`,
 		Example: `  syncops run pull_nhanh_customers --param type=wholesale
   syncops run customer_sync --param ids=12,13 --detach
+  syncops run product_sync --param dryRun=true --json
   syncops run AUTO_SYNC_PRODUCTS --force --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,6 +96,13 @@ named), 3 CANCELLED.`,
 			j, err := follow(cmd.Context(), a.Engine, id, cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			if j.DryRun() {
+				// A sync preview prints its diff's totals too; a preview
+				// without a diff (matching) prints as any job.
+				if err := finalPreviewOutput(cmd.Context(), cmd.OutOrStdout(), a.Engine, j, e.jsonOut); !errors.Is(err, engine.ErrNoDiff) {
+					return err
+				}
 			}
 			return finalOutput(cmd.OutOrStdout(), j, e.jsonOut)
 		},
@@ -214,9 +227,7 @@ func newJobsCmd(e *env) *cobra.Command {
 			f := engine.ListFilter{Types: types, Limit: limit, BeforeID: before}
 			for _, s := range statuses {
 				st := engine.Status(strings.ToUpper(s))
-				switch st {
-				case engine.StatusPending, engine.StatusRunning, engine.StatusCompleted, engine.StatusFailed, engine.StatusCancelled:
-				default:
+				if !st.Valid() {
 					return refused(fmt.Errorf("--status %q: want pending, running, completed, failed or cancelled", s))
 				}
 				f.Statuses = append(f.Statuses, st)

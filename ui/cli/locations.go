@@ -8,10 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"syncops/clients/extid"
 	"syncops/engine"
 	"syncops/engine/locations"
-	"syncops/store"
 )
 
 func newLocationsCmd(e *env) *cobra.Command {
@@ -78,7 +76,7 @@ location.`,
 				return err
 			}
 			defer closeApp(a)
-			if err := a.Locations.Set(cmd.Context(), depot, extid.ShopifyLocationGID(args[1]), localActor(engine.ActorCLI)); err != nil {
+			if err := a.Locations.Set(cmd.Context(), depot, locations.LocationID(args[1]), localActor(engine.ActorCLI)); err != nil {
 				return locationError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "depot %d -> %s\n", depot, args[1])
@@ -109,16 +107,16 @@ location.`,
 	return cmd
 }
 
-func parseDepot(s string) (extid.NhanhDepotID, error) {
+func parseDepot(s string) (locations.DepotID, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
 		return 0, refused(fmt.Errorf("%q is not a Nhanh depot id", s))
 	}
-	return extid.NhanhDepotID(n), nil
+	return locations.DepotID(n), nil
 }
 
 func locationError(err error) error {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, locations.ErrNotConfigured) || errors.Is(err, locations.ErrInvalidInput) ||
+	if errors.Is(err, engine.ErrNotFound) || errors.Is(err, locations.ErrNotConfigured) || errors.Is(err, locations.ErrInvalidInput) ||
 		errors.Is(err, engine.ErrForbidden) {
 		return refused(err)
 	}

@@ -11,18 +11,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"syncops/clients/sandbox"
-	"syncops/clients/sandbox/fault"
 	"syncops/engine/app"
-	"syncops/store"
+	"syncops/engine/demo"
 	"syncops/ui/headless"
 )
 
 // serveOptions say how to run the long-lived faces.
 type serveOptions struct {
 	noTUI   bool
-	sandbox *sandbox.Sandbox // non-nil in demo mode
-	dbNote  string           // extra words about the database, for the banner
+	sandbox *demo.Sandbox // non-nil in demo mode
+	dbNote  string        // extra words about the database, for the banner
 }
 
 // serve builds the app with workers and runs the console or the headless
@@ -89,7 +87,6 @@ func newDemoCmd(e *env) *cobra.Command {
 	var seed uint64
 	var scale float64
 	var faults string
-	var spec fault.Spec
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run syncops against a built-in sandbox of Nhanh.vn and Shopify",
@@ -109,11 +106,7 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 		// PreRunE checks the flags before anything starts (and lets the
 		// help-examples test check them without serving).
 		PreRunE: func(*cobra.Command, []string) error {
-			var err error
-			if spec, err = fault.Parse(faults); err != nil {
-				return refused(err)
-			}
-			opts := sandbox.Options{Seed: seed, Customers: customers, Products: products, Scale: scale, Faults: spec}
+			opts := demo.Options{Seed: seed, Customers: customers, Products: products, Scale: scale, Faults: faults}
 			if err := opts.Validate(); err != nil {
 				return refused(err)
 			}
@@ -125,8 +118,8 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 				return err
 			}
 			ctx := cmd.Context()
-			sb, err := sandbox.Start(ctx, sandbox.Options{Seed: seed, Customers: customers, Products: products,
-				Scale: scale, Faults: spec})
+			sb, err := demo.Start(ctx, demo.Options{Seed: seed, Customers: customers, Products: products,
+				Scale: scale, Faults: faults})
 			if err != nil {
 				return refused(err)
 			}
@@ -135,11 +128,7 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 				defer cancel()
 				_ = sb.Close(closeCtx)
 			}()
-			ep := sb.Endpoints()
-			cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
-				AccessToken: app.Secret(ep.NhanhToken), SecretKey: app.Secret(ep.NhanhSecretKey)}
-			cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
-				AccessToken: app.Secret(ep.ShopifyToken)}
+			sb.Configure(&cfg)
 			note := "from SYNCOPS_DB"
 			if cfg.DB == "" {
 				dir, err := os.MkdirTemp("", "syncops-demo-")
@@ -166,7 +155,7 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 	return cmd
 }
 
-func printDemoBanner(w io.Writer, sb *sandbox.Sandbox, cfg app.Config, dbNote string, customers, products int) {
+func printDemoBanner(w io.Writer, sb *demo.Sandbox, cfg app.Config, dbNote string, customers, products int) {
 	ep := sb.Endpoints()
 	db := cfg.DB
 	if db == "" {
@@ -176,5 +165,5 @@ func printDemoBanner(w io.Writer, sb *sandbox.Sandbox, cfg app.Config, dbNote st
   Nhanh.vn fake:  %s  (%d customers, %d products)
   Shopify fake:   %s  (shop %s)
   database:       %s (%s)
-`, ep.NhanhBaseURL, customers, products, ep.ShopifyBaseURL, ep.ShopifyShop, store.DisplayDSN(db), dbNote)
+`, ep.NhanhURL, customers, products, ep.ShopifyURL, ep.Shop, app.DisplayDSN(db), dbNote)
 }

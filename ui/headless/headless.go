@@ -92,17 +92,10 @@ func Run(ctx context.Context, opts Options) error {
 	metricsCtx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopMetrics()
 	if opts.MetricsAddr != "" {
-		src := metrics.Sources{}
-		if a.Nhanh != nil {
-			src.Nhanh = a.Nhanh.Stats
-		}
-		if a.Shopify != nil {
-			src.Shopify = a.Shopify.Stats
-		}
+		src := a.MetricsSources()
 		if opts.Scheduler != nil {
 			src.SkippedOverlap = opts.Scheduler.SkippedOverlap
 		}
-		src.NhanhTokenSecondsLeft = a.NhanhTokenSecondsLeft
 		m := metrics.New(src)
 		go m.Run(metricsCtx, a.Engine)
 		mux := http.NewServeMux()
@@ -127,7 +120,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		bound.HTTP = opts.HTTP.Addr()
 	}
-	logger.Info("syncops running", slog.String("database", a.Store.Describe()),
+	logger.Info("syncops running", slog.String("database", a.DatabaseName()),
 		slog.String("metrics", bound.Metrics), slog.String("http", bound.HTTP), slog.Bool("scheduler", opts.Scheduler != nil))
 	if opts.Ready != nil {
 		opts.Ready(bound)
@@ -168,7 +161,7 @@ func healthz(a *app.App, sch Scheduler) http.HandlerFunc {
 		defer cancel()
 		status := map[string]string{"database": "ok", "scheduler": "running"}
 		healthy := true
-		if err := a.Store.Ping(ctx); err != nil {
+		if err := a.Ping(ctx); err != nil {
 			status["database"] = "unreachable"
 			healthy = false
 		}

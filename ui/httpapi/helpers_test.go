@@ -15,9 +15,9 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/sandbox"
 	"syncops/engine"
 	"syncops/engine/app"
+	"syncops/engine/enginetest"
 )
 
 const (
@@ -48,14 +48,7 @@ func setup(t *testing.T, o setupOptions) *bundle {
 	ctx := context.Background()
 	cfg := app.Config{DataDir: t.TempDir(), Timezone: app.DefaultTimezone, Retention: app.DefaultRetention}
 	if o.kinds == nil {
-		sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 1, Customers: 20, Products: 10, Scale: 50})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = sb.Close(context.Background()) })
-		ep := sb.Endpoints()
-		cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
-			AccessToken: app.Secret(ep.NhanhToken)}
-		cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
-			AccessToken: app.Secret(ep.ShopifyToken)}
+		enginetest.StartShop(t, enginetest.ShopOptions{Seed: 1, Customers: 20, Products: 10, Scale: 50}).Configure(&cfg)
 	}
 	a, err := app.Build(ctx, cfg, app.Options{Kinds: o.kinds, NoWorkers: !o.workers})
 	require.NoError(t, err)

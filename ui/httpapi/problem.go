@@ -105,6 +105,8 @@ func classify(err error) classified {
 		return classified{status: http.StatusBadRequest, kind: "invalid", title: "Invalid request", detail: err.Error()}
 	case errors.Is(err, engine.ErrNotFound):
 		return classified{status: http.StatusNotFound, kind: "not-found", title: "Not found", detail: err.Error()}
+	case errors.Is(err, engine.ErrNoDiff):
+		return classified{status: http.StatusConflict, kind: "no-diff", title: "Not a sync preview", detail: err.Error()}
 	case errors.Is(err, engine.ErrNotActive), errors.Is(err, engine.ErrStillActive), errors.Is(err, engine.ErrNothingToRetry):
 		return classified{status: http.StatusConflict, kind: "wrong-state", title: "Not possible in the job's state", detail: err.Error()}
 	case errors.Is(err, engine.ErrStopped), errors.Is(err, errNoScheduler):

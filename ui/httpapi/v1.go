@@ -27,6 +27,7 @@ func (s *Server) v1Routes() []route {
 		{method: http.MethodPost, pattern: "/v1/jobs/{id}/cancel", mutating: true, handler: s.cancelJob},
 		{method: http.MethodPost, pattern: "/v1/jobs/{id}/retry", mutating: true, handler: s.retryJob},
 		{method: http.MethodGet, pattern: "/v1/jobs/{id}/failures", handler: s.listFailures},
+		{method: http.MethodGet, pattern: "/v1/jobs/{id}/diff", handler: s.listDiff},
 		{method: http.MethodGet, pattern: "/v1/jobs/{id}/events", stream: true, handler: s.jobEvents},
 		{method: http.MethodGet, pattern: "/v1/events", stream: true, handler: s.allEvents},
 		{method: http.MethodGet, pattern: "/v1/schedules", handler: s.listSchedules},
@@ -216,9 +217,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	f.Types = splitList(q["type"])
 	for _, st := range splitList(q["status"]) {
 		status := engine.Status(strings.ToUpper(st))
-		switch status {
-		case engine.StatusPending, engine.StatusRunning, engine.StatusCompleted, engine.StatusFailed, engine.StatusCancelled:
-		default:
+		if !status.Valid() {
 			s.fail(w, r, badRequest("status %q: want PENDING, RUNNING, COMPLETED, FAILED or CANCELLED", st))
 			return
 		}

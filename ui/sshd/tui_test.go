@@ -11,8 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
-	"syncops/store"
-	"syncops/store/storetest"
+	"syncops/engine/enginetest"
 	"syncops/ui/sshd"
 	"syncops/ui/tui"
 )
@@ -21,15 +20,14 @@ import (
 // cancelled (counting an item every "every" milliseconds when set), and the
 // real console on top of it.
 type consoleWorld struct {
-	store   *store.Store
 	engine  *engine.Engine
 	reached chan engine.JobID // a WAITER body started
 }
 
 func newConsoleWorld(t testing.TB) *consoleWorld {
 	t.Helper()
-	w := &consoleWorld{store: storetest.Open(t, store.SQLite), reached: make(chan engine.JobID, 4)}
-	e, err := engine.New(engine.Config{Store: w.store, Kinds: []engine.Kind{{
+	w := &consoleWorld{reached: make(chan engine.JobID, 4)}
+	e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), Kinds: []engine.Kind{{
 		Type: "WAITER", Label: "Waiter", Description: "Runs until cancelled.",
 		Params: []engine.ParamSpec{{Name: "every", Kind: engine.ParamInt, Default: "0", Help: "ms per counted item"}},
 		Run: func(ctx context.Context, r *engine.Run) error {
@@ -112,11 +110,11 @@ func TestOperatorStartsAndCancelsAJobOverSSH(t *testing.T) {
 	require.Equal(t, engine.StatusCancelled, job.Status)
 	actor := fingerprint(b.operator) + " alice@ops"
 	require.Equal(t, "ssh:"+actor, job.RequestedBy)
-	entries, err := w.store.AuditLog(ctx, w.store.Reader(), store.AuditFilter{})
+	entries, err := w.engine.Audit(ctx, engine.AuditFilter{})
 	require.NoError(t, err)
 	actions := map[string]bool{}
 	for _, e := range entries {
-		require.Equal(t, store.ActorSSH, e.ActorKind)
+		require.Equal(t, engine.ActorSSH, e.ActorKind)
 		require.Equal(t, actor, e.Actor)
 		require.Equal(t, int64(id), e.JobID)
 		actions[e.Action] = true
@@ -137,7 +135,7 @@ func TestViewerSeesTheConsoleButChangesNothing(t *testing.T) {
 	id, err := w.engine.Start(ctx, "WAITER", nil, engine.StartOptions{Actor: engine.Actor{Kind: engine.ActorCLI, Name: "ops"}})
 	require.NoError(t, err)
 	require.Equal(t, id, w.bodyStarted(t))
-	auditBefore, err := w.store.AuditLog(ctx, w.store.Reader(), store.AuditFilter{})
+	auditBefore, err := w.engine.Audit(ctx, engine.AuditFilter{})
 	require.NoError(t, err)
 
 	b := setup(t, func(c *sshd.Config) { c.NewModel = w.console })
@@ -160,7 +158,7 @@ func TestViewerSeesTheConsoleButChangesNothing(t *testing.T) {
 	jobs, err := w.engine.List(ctx, engine.ListFilter{})
 	require.NoError(t, err)
 	require.Len(t, jobs, 1)
-	auditAfter, err := w.store.AuditLog(ctx, w.store.Reader(), store.AuditFilter{})
+	auditAfter, err := w.engine.Audit(ctx, engine.AuditFilter{})
 	require.NoError(t, err)
 	require.Equal(t, auditBefore, auditAfter)
 }

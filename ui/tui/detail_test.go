@@ -7,14 +7,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
-	"syncops/store"
 )
 
 // failedJob seeds history plus job #4, which failed after two attempts
 // with 60 failed items and nested metadata.
 func failedJob(t testing.TB, b *bundle) {
 	history(t, b)
-	insertJobs(t, b.store, []seedJob{{ID: 4, Type: "FAILING_ITEMS", Status: store.JobFailed, Params: `{"n":60}`,
+	insertJobs(t, b.store, []seedJob{{ID: 4, Type: "FAILING_ITEMS", Status: engine.StatusFailed, Params: `{"n":60}`,
 		Total: 60, Processed: 60, Failed: 60, By: "local:ops", Attempt: 2,
 		Metadata: `{"batches":[{"ok":false,"size":25},{"size":25}],"itemsPerSecond":3.2,"phase":"sync","skipped":["a","b","c","d","e","f","g"]}`,
 		Error:    "shopify inventorySetQuantities: 401 Unauthorized: invalid API key or access token; check the Shopify token in the configuration",

@@ -55,6 +55,10 @@ func (m *Model) jobsChanged(msg page.JobsChangedMsg) tea.Cmd {
 	for _, j := range msg.Jobs {
 		if j.Status.Terminal() {
 			delete(m.activeJobs, j.ID)
+			if !m.activeLoaded {
+				// The list of active jobs in flight may still show it.
+				m.endedEarly[j.ID] = true
+			}
 		} else {
 			m.activeJobs[j.ID] = j
 		}

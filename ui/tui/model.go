@@ -56,11 +56,14 @@ type Model struct {
 	quitWaiting  bool
 	activeLoaded bool
 
-	events      <-chan engine.Event
-	stopOnce    sync.Once
-	closed      atomic.Bool
-	stopEvents  func()
-	activeJobs  map[engine.JobID]engine.Job
+	events     <-chan engine.Event
+	stopOnce   sync.Once
+	closed     atomic.Bool
+	stopEvents func()
+	activeJobs map[engine.JobID]engine.Job
+	// endedEarly are the jobs that ended before the list of active jobs
+	// arrived, which may still show them; nil once it has.
+	endedEarly  map[engine.JobID]bool
 	tickPending bool
 	tickEvery   time.Duration
 	tickSeq     int
@@ -84,7 +87,7 @@ func New(opts Options) *Model {
 	env := &page.Env{Engine: opts.Engine, Actor: opts.Actor, ReadOnly: opts.ReadOnly, Clock: opts.Clock,
 		Location: opts.Location, Styles: styles.New(true), Now: opts.Clock.Now(), Ctx: ctx, Active: page.Overview}
 	m := &Model{opts: opts, env: env, cancel: cancel, help: help.New(), keys: newGlobalKeys(),
-		activeJobs: map[engine.JobID]engine.Job{}, helpScroll: widget.NewScroll()}
+		activeJobs: map[engine.JobID]engine.Job{}, endedEarly: map[engine.JobID]bool{}, helpScroll: widget.NewScroll()}
 	m.help.Styles = env.Styles.Help
 	var sched overview.ScheduleLister
 	if opts.Schedules != nil {
@@ -177,11 +180,11 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return nil
 	case activeJobsMsg:
 		for _, j := range msg.jobs {
-			if _, seen := m.activeJobs[j.ID]; !seen {
+			if _, seen := m.activeJobs[j.ID]; !seen && !m.endedEarly[j.ID] {
 				m.activeJobs[j.ID] = j // an event may already have told newer news
 			}
 		}
-		m.activeLoaded = true
+		m.activeLoaded, m.endedEarly = true, nil
 		if m.quitWaiting {
 			return tea.Batch(m.askQuit(), m.armTick())
 		}

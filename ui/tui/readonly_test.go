@@ -1,7 +1,6 @@
 package tui_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,21 +9,7 @@ import (
 // dbState is what an operator's action could change.
 func dbState(t *testing.T, b *bundle) string {
 	t.Helper()
-	var out string
-	rows, err := b.store.DB().Query(`SELECT id, status, processed, updated_at FROM jobs ORDER BY id`)
-	require.NoError(t, err)
-	defer rows.Close()
-	for rows.Next() {
-		var id, processed, updated int64
-		var status string
-		require.NoError(t, rows.Scan(&id, &status, &processed, &updated))
-		out += fmt.Sprintf("job %d %s %d %d\n", id, status, processed, updated)
-	}
-	require.NoError(t, rows.Err())
-	var audits, revisions int64
-	require.NoError(t, b.store.DB().QueryRow(`SELECT COUNT(*) FROM audit_log`).Scan(&audits))
-	require.NoError(t, b.store.DB().QueryRow(`SELECT COALESCE(SUM(revision), 0) FROM schedules`).Scan(&revisions))
-	return out + fmt.Sprintf("audit %d, schedule revisions %d\n", audits, revisions)
+	return b.store.ChangeState(t)
 }
 
 // TestReadOnlyRefusesEveryAction: a viewer pressing any action key sees

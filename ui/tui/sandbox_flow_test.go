@@ -11,14 +11,8 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/extid"
-	"syncops/clients/nhanh"
-	"syncops/clients/sandbox"
-	"syncops/clients/shopify"
 	"syncops/engine"
-	"syncops/engine/jobs"
-	"syncops/store"
-	"syncops/store/storetest"
+	"syncops/engine/enginetest"
 	"syncops/ui/tui"
 )
 
@@ -34,32 +28,13 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 		t.Skip("runs the real job types against the sandbox")
 	}
 	ctx := context.Background()
-	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 3, Customers: 40000, Products: 20, Scale: 2})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close(context.Background()) })
-	ep := sb.Endpoints()
-	clock := clockwork.NewRealClock()
-	nc, err := nhanh.New(nhanh.Config{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
-		AccessToken: ep.NhanhToken, Clock: clock, Window: 15 * time.Second})
-	require.NoError(t, err)
-	sc, err := shopify.New(shopify.Config{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
-		AccessToken: ep.ShopifyToken, Clock: clock})
-	require.NoError(t, err)
-	s := storetest.Open(t, store.SQLite)
-	kinds, err := jobs.Kinds(jobs.Deps{Store: s, Nhanh: nc, Shopify: sc, Clock: clock})
-	require.NoError(t, err)
-	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, FlushInterval: 100 * time.Millisecond})
-	require.NoError(t, err)
-	require.NoError(t, e.StartWorkers(ctx))
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = e.Stop(stopCtx)
-	})
+	w := enginetest.StartWorld(t, enginetest.StartShop(t, enginetest.ShopOptions{Seed: 3, Customers: 40000, Products: 20,
+		Scale: 2}), 100*time.Millisecond)
+	e, clock := w.Engine, clockwork.NewRealClock()
 	model := tui.New(tui.Options{Engine: e, Actor: operator, DatabaseName: "syncops.db", Sandbox: true, Clock: clock,
 		Location: zone})
 	t.Cleanup(model.Close)
-	b := &bundle{store: s, engine: e, rec: &recorder{Model: model}}
+	b := &bundle{store: w.DB, engine: e, rec: &recorder{Model: model}}
 	b.tm = teatest.NewTestModel(t, b.rec, teatest.WithInitialTermSize(120, 40))
 	t.Cleanup(func() { _ = b.tm.Quit() })
 
@@ -95,17 +70,7 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	b.waitFor(t, "CANCELLED  Pull Nhanh customers", "cancelled by local:ops")
 
 	// A customer sync over one good and one bad mapping.
-	pulled, err := s.ListNhanhCustomers(ctx, s.Reader(), store.ListOpts[extid.NhanhCustomerID]{Limit: 2})
-	require.NoError(t, err)
-	require.Len(t, pulled, 2)
-	shopifyIDs := []extid.ShopifyCustomerGID{"", "gid://shopify/Customer/999999999"}
-	page, err := sc.ListCustomers(ctx, "", "")
-	require.NoError(t, err)
-	shopifyIDs[0] = page.Customers[0].ID
-	for i, c := range pulled {
-		require.NoError(t, s.CreateCustomerMappings(ctx, s.DB(), []store.CustomerMapping{{NhanhID: c.ID,
-			ShopifyID: shopifyIDs[i], Status: store.MappingPending, MatchMethod: store.MatchManual}}, time.Now()))
-	}
+	mapped := w.MapPulledCustomers(t, "", "gid://shopify/Customer/999999999")
 	b.press("1")
 	b.waitFor(t, "TYPE")
 	b.press("down", "down", "down", "down", "down", "down", "down", "s")
@@ -117,7 +82,7 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	b.press("right")
 	b.waitFor(t, "[Failed items (1)]")
 	b.press("enter")
-	b.waitFor(t, "Nhanh customer "+strconv.FormatInt(int64(pulled[1].ID), 10), "Owner does not",
+	b.waitFor(t, "Nhanh customer "+strconv.FormatInt(mapped[1].NhanhID, 10), "Owner does not",
 		"Request   metafieldsSet owner=gid://shopify/Customer/999999999")
 
 	// Retry the failed item: a new job, and the console jumps to it.
@@ -140,7 +105,7 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, []string{"job.retry", "job.start", "job.cancel", "job.start"}, actions)
 
-	v, ok := sb.Shopify().Metafield(shopifyIDs[0], "custom.total_spent")
+	v, ok := w.Shop.CustomerMetafield(mapped[0].ShopifyID, "custom.total_spent")
 	require.True(t, ok, "the good mapping was written")
-	require.NotEmpty(t, v.Value)
+	require.NotEmpty(t, v)
 }

@@ -2,7 +2,6 @@ package tui_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -10,123 +9,43 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
+	"syncops/engine/enginetest"
 	"syncops/engine/scheduler"
-	"syncops/store"
 	"syncops/ui/tui"
 )
 
 // seedJob is a job row written straight to the database, for views of
 // history that tests do not want to run job by job.
-type seedJob struct {
-	ID                                    int64
-	Type                                  string
-	Status                                store.JobStatus
-	Params, Metadata, Error, By           string
-	Total, Processed, OK, Failed, Skipped int64
-	Created, Started, Completed           time.Time // zero: not set
-	RetryOf                               int64
-	Attempt                               int
-}
+type seedJob = enginetest.Job
 
 // insertJobs writes jobs in one transaction.
-func insertJobs(t testing.TB, s *store.Store, jobs []seedJob) {
+func insertJobs(t testing.TB, db *enginetest.DB, jobs []seedJob) {
 	t.Helper()
-	ctx := context.Background()
-	require.NoError(t, s.InTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO jobs (id, type, params, unique_key, status, total, processed,
-			successful, failed, skipped, metadata, error, attempt, retry_of, requested_by, created_at, started_at,
-			completed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			$17, $18, $19)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		// River numbers the jobs it inserts after the highest id in its
-		// table: a finished placeholder at the highest seeded id keeps
-		// jobs started by the test after the seeded ones.
-		var top int64
-		for _, j := range jobs {
-			top = max(top, j.ID)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO river_job (id, kind, max_attempts, state, finalized_at)
-			VALUES ($1, 'seed_placeholder', 1, 'discarded', CURRENT_TIMESTAMP)
-			ON CONFLICT (id) DO NOTHING`, top); err != nil {
-			return err
-		}
-		for _, j := range jobs {
-			params, meta := or(j.Params, "{}"), or(j.Metadata, "{}")
-			var retryOf sql.NullInt64
-			if j.RetryOf != 0 {
-				retryOf = sql.NullInt64{Int64: j.RetryOf, Valid: true}
-			}
-			if _, err := stmt.ExecContext(ctx, j.ID, j.Type, params, fmt.Sprintf("%s %s #%d", j.Type, params, j.ID),
-				j.Status, j.Total, j.Processed, j.OK, j.Failed, j.Skipped, meta, j.Error, j.Attempt, retryOf, j.By,
-				millis(j.Created), nullMillis(j.Started), nullMillis(j.Completed), millis(j.Created)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	db.SeedJobs(t, jobs)
 }
 
 // insertFailures writes n failed items of job id in one transaction.
-func insertFailures(t testing.TB, s *store.Store, id int64, n int, at time.Time) {
+func insertFailures(t testing.TB, db *enginetest.DB, id int64, n int, at time.Time) {
 	t.Helper()
-	ctx := context.Background()
-	classes := []string{"validation", "not_found", "rate_limit", "transient"}
-	require.NoError(t, s.InTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO job_failed_items (job_id, item_key, message, error_class,
-			request, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i := 1; i <= n; i++ {
-			key := fmt.Sprintf("sku-%06d", i)
-			if _, err := stmt.ExecContext(ctx, id, key, fmt.Sprintf("variant %s: inventory item not found on Shopify", key),
-				classes[i%len(classes)], fmt.Sprintf("inventorySetQuantities item=%s location=5001", key),
-				1+i%3, millis(at)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	db.SeedFailures(t, id, n, at)
 }
 
 // insertAttempt records one attempt of a seeded job.
-func insertAttempt(t testing.TB, s *store.Store, id int64, n int, started, finished time.Time, outcome, errText string) {
+func insertAttempt(t testing.TB, db *enginetest.DB, id int64, n int, started, finished time.Time, outcome, errText string) {
 	t.Helper()
-	_, err := s.DB().Exec(`INSERT INTO job_attempts (job_id, attempt, started_at, finished_at, outcome, error)
-		VALUES ($1, $2, $3, $4, $5, $6)`, id, n, millis(started), nullMillis(finished), outcome, errText)
-	require.NoError(t, err)
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-func nullMillis(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+	db.SeedAttempt(t, id, n, started, finished, outcome, errText)
 }
 
 // history is a small seeded history: one job of each outcome.
 func history(t testing.TB, b *bundle) {
 	insertJobs(t, b.store, []seedJob{
-		{ID: 1, Type: "STEPPED", Status: store.JobCompleted, Params: `{"n":10}`, Total: 10, Processed: 10, OK: 9, Skipped: 1,
+		{ID: 1, Type: "STEPPED", Status: engine.StatusCompleted, Params: `{"n":10}`, Total: 10, Processed: 10, OK: 9, Skipped: 1,
 			Metadata: `{"itemsPerSecond":0.2}`, Created: t0.Add(-2 * time.Hour), Started: t0.Add(-2 * time.Hour),
 			Completed: t0.Add(-2*time.Hour + 65*time.Second), By: "scheduler:scheduler", Attempt: 1},
-		{ID: 2, Type: "FAILING_ITEMS", Status: store.JobCompleted, Params: `{"n":20}`, Total: 20, Processed: 20, OK: 16,
+		{ID: 2, Type: "FAILING_ITEMS", Status: engine.StatusCompleted, Params: `{"n":20}`, Total: 20, Processed: 20, OK: 16,
 			Failed: 4, Created: t0.Add(-30 * time.Minute), Started: t0.Add(-30 * time.Minute),
 			Completed: t0.Add(-29 * time.Minute), By: "local:ops", Attempt: 1},
-		{ID: 3, Type: "STEPPED", Status: store.JobRunning, Params: `{"mode":"delta","n":1000}`, Total: 1000,
+		{ID: 3, Type: "STEPPED", Status: engine.StatusRunning, Params: `{"mode":"delta","n":1000}`, Total: 1000,
 			Processed: 400, OK: 390, Failed: 10, Metadata: `{"etaSeconds":48,"itemsPerSecond":12.5,"pull":{"cursor":"c-17","pages":4}}`,
 			Created: t0.Add(-32 * time.Second), Started: t0.Add(-32 * time.Second), By: "ssh:alice", Attempt: 2},
 	})
@@ -150,7 +69,7 @@ func budgets(clock interface{ Now() time.Time }) func() []tui.Budget {
 // enabled hourly schedule for STEPPED and a disabled one for WAITER.
 func realScheduler(t testing.TB) func(b *bundle) tui.ScheduleSource {
 	return func(b *bundle) tui.ScheduleSource {
-		s, err := scheduler.New(scheduler.Config{Engine: b.engine, Store: b.store, Location: zone, Clock: b.clock})
+		s, err := scheduler.New(scheduler.Config{Engine: b.engine, Store: b.store.Store(), Location: zone, Clock: b.clock})
 		require.NoError(t, err)
 		ctx := context.Background()
 		admin := engine.Actor{Name: "admin", Kind: engine.ActorCLI}
@@ -171,21 +90,21 @@ func manyJobs(n int) []seedJob {
 	jobs := make([]seedJob, 0, n)
 	for i := 1; i <= n; i++ {
 		created := t0.Add(-time.Duration(n-i+1) * 10 * time.Minute)
-		j := seedJob{ID: int64(i), Type: types[i%len(types)], Status: store.JobCompleted, Params: fmt.Sprintf(`{"n":%d}`, 10+i%7),
+		j := seedJob{ID: int64(i), Type: types[i%len(types)], Status: engine.StatusCompleted, Params: fmt.Sprintf(`{"n":%d}`, 10+i%7),
 			Total: 100, Processed: 100, OK: 100, Created: created, Started: created.Add(time.Second),
 			Completed: created.Add(time.Duration(40+i%50) * time.Second), By: "scheduler:scheduler", Attempt: 1}
 		switch {
 		case i == n:
-			j.Status, j.Processed, j.OK, j.Completed = store.JobPending, 0, 0, time.Time{}
+			j.Status, j.Processed, j.OK, j.Completed = engine.StatusPending, 0, 0, time.Time{}
 			j.Started, j.Attempt = time.Time{}, 0
 		case i == n-1:
-			j.Status, j.Processed, j.OK, j.Completed = store.JobRunning, 37, 37, time.Time{}
+			j.Status, j.Processed, j.OK, j.Completed = engine.StatusRunning, 37, 37, time.Time{}
 		case i%20 == 0:
-			j.Status, j.Processed, j.OK, j.Error = store.JobFailed, 3, 3, "shopify customers: 401 invalid token"
+			j.Status, j.Processed, j.OK, j.Error = engine.StatusFailed, 3, 3, "shopify customers: 401 invalid token"
 		case i%10 == 0:
-			j.Status, j.Processed, j.OK, j.Error = store.JobFailed, 50, 50, "nhanh customer/list: ERR_429 locked for 30s"
+			j.Status, j.Processed, j.OK, j.Error = engine.StatusFailed, 50, 50, "nhanh customer/list: ERR_429 locked for 30s"
 		case i%7 == 0:
-			j.Status, j.Processed, j.OK, j.Error = store.JobCancelled, 12, 12, "cancelled by ssh:alice"
+			j.Status, j.Processed, j.OK, j.Error = engine.StatusCancelled, 12, 12, "cancelled by ssh:alice"
 		case i%3 == 0:
 			j.OK, j.Failed = 95, 5
 		}

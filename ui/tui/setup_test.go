@@ -18,10 +18,8 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/apierr"
 	"syncops/engine"
-	"syncops/store"
-	"syncops/store/storetest"
+	"syncops/engine/enginetest"
 	"syncops/ui/tui"
 )
 
@@ -50,7 +48,7 @@ var sizes = []struct{ w, h int }{{80, 24}, {120, 40}}
 
 // bundle is one console test's world.
 type bundle struct {
-	store   *store.Store
+	store   *enginetest.DB
 	engine  *engine.Engine
 	clock   *clockwork.FakeClock
 	reached chan engine.JobID // a STEPPED or WAITER body counted its first items
@@ -132,7 +130,7 @@ func testKinds(b *bundle) []engine.Kind {
 						continue
 					}
 					if err := r.Fail(ctx, engine.Failure{Key: fmt.Sprintf("item-%d", i),
-						Message: fmt.Sprintf("item %d refused: price missing", i), Class: apierr.ClassValidation,
+						Message: fmt.Sprintf("item %d refused: price missing", i), Class: engine.ClassValidation,
 						Request: fmt.Sprintf("metafieldsSet owner=item-%d", i)}); err != nil {
 						return err
 					}
@@ -172,12 +170,12 @@ func (b *bundle) step(ctx context.Context, r *engine.Run) error {
 func setup(t testing.TB, w, h int, wd world) *bundle {
 	t.Helper()
 	b := &bundle{clock: clockwork.NewFakeClockAt(t0), reached: make(chan engine.JobID, 8), proceed: make(chan struct{})}
-	b.store = storetest.Open(t, store.SQLite)
+	b.store = enginetest.SQLite(t)
 	kinds := testKinds(b)
 	if wd.kinds != nil {
 		kinds = wd.kinds
 	}
-	e, err := engine.New(engine.Config{Store: b.store, Kinds: kinds, Clock: b.clock, NoWorkers: !wd.workers,
+	e, err := engine.New(engine.Config{Store: b.store.Store(), Kinds: kinds, Clock: b.clock, NoWorkers: !wd.workers,
 		FlushInterval: time.Second, FollowInterval: time.Hour, AttemptTimeout: time.Hour,
 		MaintenanceInterval: 24 * time.Hour})
 	require.NoError(t, err)
@@ -189,7 +187,7 @@ func setup(t testing.TB, w, h int, wd world) *bundle {
 	})
 	if wd.workers {
 		require.NoError(t, e.StartWorkers(context.Background()))
-		waitMaintenanceEnqueued(t, b.store)
+		b.store.WaitMaintenanceEnqueued(t, waitTimeout)
 	}
 	if wd.seed != nil {
 		wd.seed(t, b)
@@ -212,20 +210,6 @@ func setup(t testing.TB, w, h int, wd world) *bundle {
 	b.tm = teatest.NewTestModel(t, b.rec, teatest.WithInitialTermSize(w, h))
 	t.Cleanup(func() { _ = b.tm.Quit() })
 	return b
-}
-
-// waitMaintenanceEnqueued waits until River's leader has inserted the
-// engine's start-up maintenance job. River gives job ids in insert order,
-// so waiting for it makes the ids of the test's jobs (shown in every view)
-// the same on every run. River offers no signal for it; this polls the
-// database.
-func waitMaintenanceEnqueued(t testing.TB, s *store.Store) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		var n int
-		err := s.DB().QueryRow(`SELECT COUNT(*) FROM river_job WHERE kind = 'syncops_maintenance'`).Scan(&n)
-		return err == nil && n > 0
-	}, waitTimeout, 5*time.Millisecond)
 }
 
 // recorder wraps the console and keeps its last View content without ANSI,

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/extid"
 	"syncops/engine"
+	"syncops/engine/locations"
 	"syncops/ui/tui"
 )
 
@@ -72,7 +72,7 @@ func (f *fakeLocations) List(context.Context) (tui.LocationsView, error) {
 	return tui.LocationsView{Depots: depots, Locations: shops, Mappings: slices.Clone(f.mappings)}, nil
 }
 
-func (f *fakeLocations) Set(_ context.Context, depot extid.NhanhDepotID, loc extid.ShopifyLocationGID, _ engine.Actor) error {
+func (f *fakeLocations) Set(_ context.Context, depot locations.DepotID, loc locations.LocationID, _ engine.Actor) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -87,7 +87,7 @@ func (f *fakeLocations) Set(_ context.Context, depot extid.NhanhDepotID, loc ext
 	return nil
 }
 
-func (f *fakeLocations) Remove(_ context.Context, depot extid.NhanhDepotID, _ engine.Actor) error {
+func (f *fakeLocations) Remove(_ context.Context, depot locations.DepotID, _ engine.Actor) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++

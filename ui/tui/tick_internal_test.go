@@ -11,8 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
-	"syncops/store"
-	"syncops/store/storetest"
+	"syncops/engine/enginetest"
 	"syncops/ui/tui/page"
 )
 
@@ -37,7 +36,7 @@ func TestClockTicksFastOnlyWhileSomethingCounts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+			e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), NoWorkers: true})
 			require.NoError(t, err)
 			m := New(Options{Engine: e, Clock: clockwork.NewFakeClockAt(now), Budgets: func() []Budget { return tt.budgets }})
 			t.Cleanup(m.Close)
@@ -54,7 +53,7 @@ func TestClockTicksFastOnlyWhileSomethingCounts(t *testing.T) {
 // pending arms a fast one at once (the slow one's message is dropped).
 func TestTickSlowsWhenTheLastJobEnds(t *testing.T) {
 	t.Parallel()
-	e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+	e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), NoWorkers: true})
 	require.NoError(t, err)
 	m := New(Options{Engine: e, Clock: clockwork.NewFakeClock()})
 	t.Cleanup(m.Close)
@@ -74,7 +73,7 @@ func TestTickSlowsWhenTheLastJobEnds(t *testing.T) {
 // TestBackgroundColourPicksStyles: a light terminal gets the light styles.
 func TestBackgroundColourPicksStyles(t *testing.T) {
 	t.Parallel()
-	e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+	e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), NoWorkers: true})
 	require.NoError(t, err)
 	m := New(Options{Engine: e, Clock: clockwork.NewFakeClock()})
 	t.Cleanup(m.Close)
@@ -96,7 +95,7 @@ func (lightGrey) RGBA() (r, g, b, a uint32) { return 0xeeee, 0xeeee, 0xeeee, 0xf
 func TestMessagesClear(t *testing.T) {
 	t.Parallel()
 	newModel := func(t *testing.T) (*Model, *clockwork.FakeClock) {
-		e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+		e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), NoWorkers: true})
 		require.NoError(t, err)
 		clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		m := New(Options{Engine: e, Clock: clock})
@@ -148,7 +147,7 @@ func TestMessagesClear(t *testing.T) {
 // empty, not "-12/2000".
 func TestBudgetNeverNegative(t *testing.T) {
 	t.Parallel()
-	e, err := engine.New(engine.Config{Store: storetest.Open(t, store.SQLite), NoWorkers: true})
+	e, err := engine.New(engine.Config{Store: enginetest.SQLite(t).Store(), NoWorkers: true})
 	require.NoError(t, err)
 	m := New(Options{Engine: e, Clock: clockwork.NewFakeClock()})
 	t.Cleanup(m.Close)

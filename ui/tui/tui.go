@@ -75,22 +75,14 @@ type Options struct {
 	Context context.Context
 }
 
-// Budget is one API's rate budget as the status bar shows it.
-type Budget struct {
-	API       string
-	Available float64
-	Capacity  float64
-	// Unit is BudgetPoints or BudgetRequests.
-	Unit string
-	// LockedUntil, when in the future, means the API refuses calls until
-	// then (Nhanh's ERR_429 lock).
-	LockedUntil time.Time
-}
+// Budget is one API's rate budget as the status bar shows it; the app's
+// Budgets returns them.
+type Budget = engine.APIBudget
 
 // Budget units.
 const (
-	BudgetPoints   = "points"
-	BudgetRequests = "requests"
+	BudgetPoints   = engine.BudgetPoints
+	BudgetRequests = engine.BudgetRequests
 )
 
 // ScheduleSource is the scheduler as the console uses it;

@@ -82,6 +82,9 @@ func (s *Server) handle(r *http.Request, version string, body []byte) (int, any,
 		s.rec.InitialAvailable = s.bucket.available
 	}
 	s.rec.LastRequest = now
+	if op.Operation == ast.Mutation {
+		s.rec.Mutations++
+	}
 	for _, sel := range op.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok {
 			s.rec.Operations[f.Name]++

@@ -23,6 +23,9 @@ type Record struct {
 	// Operations counts requests per top-level field (customers,
 	// metafieldsSet, ...).
 	Operations map[string]int
+	// Mutations counts mutation requests, including refused ones: a
+	// preview must send none.
+	Mutations int
 	// Points is the actual cost charged to the bucket, in points.
 	Points float64
 	// FirstRequest and LastRequest are when (on the fake's clock) the first

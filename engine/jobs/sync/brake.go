@@ -1,7 +1,10 @@
 package sync
 
 import (
+	"context"
 	"fmt"
+
+	"syncops/engine"
 )
 
 // The drop brake (issue 11 item 7): bad data at the source (a data set
@@ -11,10 +14,10 @@ import (
 // operator started it with acceptDrop (the job's parameters are audited with
 // its start).
 //
-// This is the customer side's check, kept in its own file so it can be
-// reconciled with the shared driver's brake: the caller plans every write
-// of the run first (valueChange per planned write: the value Shopify holds
-// or was last given, and the value to write) and asks checkDrops.
+// It guards both sides: customer spend (a value per customer) and stock (a
+// value per item and location). The caller plans every write of the run
+// first (valueChange per planned write: the value Shopify holds or was last
+// given, and the value to write) and asks applyBrake.
 
 // Defaults of the drop brake.
 const (
@@ -84,4 +87,32 @@ func (e *dropBrakeError) Error() string {
 	return fmt.Sprintf("drop brake: %d of the %d %s values this run would write drop by more than half (%d of them to 0), "+
 		"over the %.0f%% allowed; nothing was written. Check the Nhanh data; if the drop is real, start the job again with %s=true",
 		e.Counts.Drops, e.Counts.Writes, e.What, e.Counts.ToZero, e.Share*100, acceptDropParam)
+}
+
+// applyBrake checks the run's planned changes and records what the brake
+// counted in the job's metadata (dropBrake). It returns the
+// *dropBrakeError that stops the run, or nil: nothing dropped too much, the
+// operator accepted the drop (logged, and audited with the job's start
+// parameters), or the run is a preview (which reports wouldStop and goes on
+// to its diff).
+func (d Deps) applyBrake(ctx context.Context, r *engine.Run, changes []valueChange, what string, accept bool) error {
+	share, err := d.dropShare(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := checkDrops(changes, share, what)
+	meta := map[string]any{"what": what, "writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
+		"share": share}
+	if r.DryRun() {
+		meta["wouldStop"] = err != nil && !accept
+		r.SetMeta("dropBrake", meta)
+		return nil
+	}
+	meta["accepted"] = accept && err != nil
+	r.SetMeta("dropBrake", meta)
+	if err != nil && accept {
+		r.Logger().WarnContext(ctx, "drop brake overridden by acceptDrop", "what", what, "drops", counts.Drops, "writes", counts.Writes)
+		return nil
+	}
+	return err
 }

@@ -128,7 +128,8 @@ func (s *customerSource) planBatch(ctx context.Context, cur batchCursor) (*syncB
 // not written again.
 func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.NhanhCustomerID]store.NhanhCustomerSpend,
 	shopifyRows map[extid.ShopifyCustomerGID]store.ShopifyCustomerSpend, budget *int64) (*syncItem, *customerPush) {
-	it := &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != ""}
+	it := &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != "",
+		nhanhID: strconv.FormatInt(int64(m.NhanhID), 10), shopifyID: string(m.ShopifyID)}
 	row, inMirror := nhanhRows[m.NhanhID]
 	if inMirror && row.Name != "" {
 		it.name = row.Name
@@ -161,6 +162,7 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 	if !currentKnown && m.LastSyncedValue != nil {
 		change.old, change.known = *m.LastSyncedValue, true
 	}
+	it.lines = []diffLine{spendLine(shop.TotalSpent, m.LastSyncedValue, value)}
 	if s.scope.mode == syncChanged && m.Status == store.MappingSynced && m.LastSyncedValue != nil {
 		drifted := currentKnown && current != *m.LastSyncedValue
 		switch {
@@ -169,6 +171,9 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 			return it, nil
 		case !drifted && (value == *m.LastSyncedValue || abs(value-*m.LastSyncedValue) < s.threshold):
 			it.outcome = outcomeSkip
+			if value != *m.LastSyncedValue {
+				it.lines[0].note = fmt.Sprintf("moved %+d since the last write, under the %d VND threshold", value-*m.LastSyncedValue, s.threshold)
+			}
 			return it, nil
 		}
 	}
@@ -195,6 +200,25 @@ func shopifySpend(v *string) (int64, bool) {
 		return -1, true
 	}
 	return n, true
+}
+
+// spendLine is a customer's line of a preview's diff: Shopify's value as
+// the mirror holds it (the last pull, reconcile or write), else the value
+// last written, and the value to write.
+func spendLine(mirrored *string, lastWritten *int64, value int64) diffLine {
+	l := diffLine{new: value}
+	switch {
+	case mirrored != nil:
+		if current, err := strconv.ParseInt(*mirrored, 10, 64); err == nil {
+			l.old, l.oldSource = &current, engine.OldFromMirror
+		} else {
+			l.note = fmt.Sprintf("Shopify holds %q, not a whole number", *mirrored)
+		}
+	case lastWritten != nil:
+		last := *lastWritten
+		l.old, l.oldSource = &last, engine.OldFromLastWrite
+	}
+	return l
 }
 
 func abs(v int64) int64 {
@@ -370,9 +394,15 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 	}
 	rs := st.Refresh
 	for st.Phase == phaseRefresh {
-		page, err := d.Nhanh.ListCustomers(ctx, nhanh.CustomerFilter{UpdatedAtFrom: rs.From}, rs.Cursor)
+		// Every customer type is asked for explicitly, one after the other:
+		// whether leaving the type out means all types is not documented.
+		typ := rs.Type
+		if !slices.Contains(nhanh.CustomerTypes, typ) {
+			typ = nhanh.CustomerTypes[0]
+		}
+		page, err := d.Nhanh.ListCustomers(ctx, nhanh.CustomerFilter{UpdatedAtFrom: rs.From, Type: typ}, rs.Cursor)
 		if err != nil {
-			return fmt.Errorf("read Nhanh customers changed since %s: %w",
+			return fmt.Errorf("read Nhanh customers (type %d) changed since %s: %w", typ,
 				time.Unix(rs.From, 0).UTC().Format(time.RFC3339), err)
 		}
 		rows := make([]store.NhanhCustomer, len(page.Customers))
@@ -386,10 +416,14 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 		after := *rs
 		after.Pages++
 		after.Read += len(rows)
-		after.Cursor = page.Next
+		after.Type, after.Cursor = typ, page.Next
 		phase := st.Phase
 		if page.Next == nil {
-			phase = phaseOrders
+			if i := slices.Index(nhanh.CustomerTypes, typ); i+1 < len(nhanh.CustomerTypes) {
+				after.Type = nhanh.CustomerTypes[i+1] // the next type, from its first page
+			} else {
+				phase = phaseOrders
+			}
 		}
 		next := *st
 		next.Phase, next.Refresh = phase, &after
@@ -554,16 +588,5 @@ func (d Deps) brakeCustomerSpend(ctx context.Context, r *engine.Run, src *custom
 			changes = append(changes, p.change)
 		}
 	}
-	share, err := d.dropShare(ctx)
-	if err != nil {
-		return err
-	}
-	counts, err := checkDrops(changes, share, "customer spend")
-	r.SetMeta("dropBrake", map[string]any{"writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
-		"share": share, "accepted": accept && err != nil})
-	if err != nil && accept {
-		r.Logger().WarnContext(ctx, "drop brake overridden by acceptDrop", "drops", counts.Drops, "writes", counts.Writes)
-		return nil
-	}
-	return err
+	return d.applyBrake(ctx, r, changes, "customer spend", accept)
 }

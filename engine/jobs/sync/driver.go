@@ -77,13 +77,22 @@ type syncItem struct {
 	name      string // the customer or product, for messages and the error list
 	request   string // summary of the write, for the failed item
 	outcome   outcome
-	deferred  bool         // skipped because the push limit was reached
-	message   string       // why it failed
-	err       error        // the underlying error, for the failure class
-	class     apierr.Class // the failure class when there is no error (a missing row, say)
+	deferred  bool   // skipped because the push limit was reached
+	message   string // why it failed
+	// skipReason says why the item, or some of its locations, was skipped
+	// for a reason the operator can act on (untracked, not stocked there):
+	// shown in the job's metadata (skips), never a failure.
+	skipReason string
+	err        error        // the underlying error, for the failure class
+	class      apierr.Class // the failure class when there is no error (a missing row, say)
 	// recordable says the failure can be recorded on the mapping (it exists
 	// and has a Shopify side).
 	recordable bool
+
+	// nhanhID and shopifyID name the mapping's two sides, and lines the
+	// values its write sets, for a preview's diff (preview.go).
+	nhanhID, shopifyID string
+	lines              []diffLine
 }
 
 func (it *syncItem) fail(msg string, err error) {
@@ -135,7 +144,10 @@ type syncErrorEntry struct {
 
 // refreshState is where an auto-sync's source refresh stands.
 type refreshState struct {
-	From      int64           `json:"from"` // updatedAtFrom asked of Nhanh, unix seconds
+	From int64 `json:"from"` // updatedAtFrom asked of Nhanh, unix seconds
+	// Type is the customer type being read (nhanh.CustomerTypes, each asked
+	// for explicitly); 0 is the first. Cursor is Nhanh's within it.
+	Type      int             `json:"type,omitempty"`
 	Cursor    json.RawMessage `json:"cursor,omitempty"`
 	Pages     int             `json:"pages"`
 	Read      int             `json:"read"`
@@ -163,6 +175,8 @@ type syncState struct {
 	Pushed       int64            `json:"pushed"`
 	Deferred     int64            `json:"deferred"`
 	Errors       []syncErrorEntry `json:"errors,omitempty"`
+	SkipNotices  int64            `json:"skipNotices,omitempty"`
+	Skips        []syncErrorEntry `json:"skips,omitempty"` // the first maxErrorsInMetadata skip reasons
 }
 
 // inflightBatch is a batch whose writes are under way.
@@ -216,6 +230,10 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 	st.Phase = phaseDone
 	d.publishSyncMeta(r, st, r.Counters())
 	err := r.CheckpointTx(context.WithoutCancel(ctx), st, func(tx *sql.Tx, _ *engine.Tally) error {
+		if r.DryRun() {
+			// A preview moves nothing finish would (watermarks).
+			return d.publishPreviewTotals(context.WithoutCancel(ctx), r, tx)
+		}
 		if finish == nil {
 			return nil
 		}
@@ -255,6 +273,9 @@ func (d Deps) pushBatches(ctx context.Context, r *engine.Run, src syncSource, sc
 		}
 		if b == nil {
 			break
+		}
+		if r.DryRun() {
+			d.previewBatch(int64(r.ID()), b) // the sink: the diff instead of Shopify
 		}
 		cur.afterID = b.lastID
 		if cur.pushBudget >= 0 {
@@ -297,6 +318,12 @@ func (d Deps) finishBatch(ctx context.Context, r *engine.Run, kind store.Mapping
 		after = *st
 		after.Errors = slices.Clip(after.Errors)
 		for _, it := range b.items {
+			if it.skipReason != "" && it.outcome != outcomeFail {
+				after.SkipNotices++
+				if len(after.Skips) < maxErrorsInMetadata {
+					after.Skips = append(slices.Clip(after.Skips), syncErrorEntry{MappingID: it.mappingID, ProductName: it.name, Error: it.skipReason})
+				}
+			}
 			switch it.outcome {
 			case outcomeDone:
 				t.Succeeded(1)
@@ -361,7 +388,7 @@ func classOrValidation(err error) apierr.Class {
 
 // publishSyncMeta writes the progress metadata of the original request:
 // currentBatch, totalBatches and results.
-func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c store.Counters) {
+func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c engine.Counters) {
 	errs := st.Errors
 	if errs == nil {
 		errs = []syncErrorEntry{}
@@ -372,5 +399,8 @@ func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c store.Counters) {
 		"skipped": c.Skipped, "errors": errs})
 	if st.Deferred > 0 {
 		r.SetMeta("deferredByLimit", st.Deferred)
+	}
+	if st.SkipNotices > 0 {
+		r.SetMeta("skips", map[string]any{"count": st.SkipNotices, "items": st.Skips})
 	}
 }

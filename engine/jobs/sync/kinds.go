@@ -32,7 +32,20 @@ const (
 	SettingCustomerThreshold = "customer_sync_threshold_vnd"
 	// DefaultCustomerThreshold is the reference system's 1,000 VND.
 	DefaultCustomerThreshold = 1000
+	// SettingInventoryActivate ("true"/"false", default false): a product
+	// sync stocks an item at a mapped location where Shopify does not stock
+	// it (inventoryActivate) and writes its quantity there, instead of
+	// skipping that location with a reason naming it.
+	SettingInventoryActivate = "inventory_activate_at_mapped_locations"
 )
+
+// InventoryLane is the write lane of every kind that writes Shopify
+// inventory (engine.Kind.Lane): they never run at the same time, across
+// processes, so an older read of Nhanh's stock never overwrites a newer
+// one. A second writer waits behind the first (engine.LaneParam=wait, the
+// default) or is refused with its id (refuse). A webhook-driven targeted
+// PRODUCT_SYNC takes the same lane.
+const InventoryLane = "inventory"
 
 // syncAttemptTimeout bounds one attempt of a sync; syncs checkpoint after
 // every batch.
@@ -60,29 +73,32 @@ var (
 // Kinds returns the sync job types with their bodies over d.
 func Kinds(d Deps) []engine.Kind {
 	return []engine.Kind{
-		{Type: CustomerSync, Label: "Customer sync", SyncNow: true, Items: engine.ItemRef{Kind: engine.MappingCustomers}, AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+		{Type: CustomerSync, Label: "Customer sync", SyncNow: true, Items: engine.ItemRef{Kind: engine.MappingCustomers}, AttemptTimeout: syncAttemptTimeout, RetryItems: true, Diff: true,
 			Description: "Write each mapped customer's Nhanh lifetime spend to custom.total_spent (forced).",
-			Params:      []engine.ParamSpec{idsParam, acceptDropSpec},
+			Params:      []engine.ParamSpec{idsParam, acceptDropSpec, dryRunSpec},
 			Run:         d.customerSync},
-		{Type: ProductSync, Label: "Product sync", SyncNow: true, Items: engine.ItemRef{Kind: engine.MappingProducts}, AttemptTimeout: syncAttemptTimeout, RetryItems: true,
-			Description: "Write each mapped product's Nhanh available stock to Shopify inventory (forced).",
-			Params:      []engine.ParamSpec{idsParam},
+		{Type: ProductSync, Label: "Product sync", SyncNow: true, Items: engine.ItemRef{Kind: engine.MappingProducts}, AttemptTimeout: syncAttemptTimeout, RetryItems: true, Diff: true,
+			Lane:        InventoryLane,
+			Description: "Write each mapped product's live Nhanh available stock to Shopify inventory (forced).",
+			Params:      []engine.ParamSpec{idsParam, acceptDropSpec, engine.LaneParamSpec, dryRunSpec},
 			Run:         d.productSync},
-		{Type: AutoSyncCustomers, Items: engine.ItemRef{Kind: engine.MappingCustomers}, Label: "Auto-sync customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+		{Type: AutoSyncCustomers, Items: engine.ItemRef{Kind: engine.MappingCustomers}, Label: "Auto-sync customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true, Diff: true,
 			Description: "Refresh changed Nhanh customers, then push spend that differs from what Shopify has.",
-			Params:      []engine.ParamSpec{limitParam, acceptDropSpec, reconcileSpec},
+			Params:      []engine.ParamSpec{limitParam, acceptDropSpec, reconcileSpec, dryRunSpec},
 			Run:         d.autoSyncCustomers},
-		{Type: AutoSyncProducts, Items: engine.ItemRef{Kind: engine.MappingProducts}, Label: "Auto-sync products", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
-			Description: "Refresh Nhanh stock of mapped products, then push quantities that differ.",
-			Params:      []engine.ParamSpec{limitParam},
+		{Type: AutoSyncProducts, Items: engine.ItemRef{Kind: engine.MappingProducts}, Label: "Auto-sync products", AttemptTimeout: syncAttemptTimeout, RetryItems: true, Diff: true,
+			Lane:        InventoryLane,
+			Description: "Read live Nhanh stock of mapped products, then push quantities that differ from Shopify's.",
+			Params:      []engine.ParamSpec{limitParam, acceptDropSpec, engine.LaneParamSpec, dryRunSpec},
 			Run:         d.autoSyncProducts},
-		{Type: RetryFailedCustomers, Items: engine.ItemRef{Kind: engine.MappingCustomers}, Label: "Retry failed customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
+		{Type: RetryFailedCustomers, Items: engine.ItemRef{Kind: engine.MappingCustomers}, Label: "Retry failed customers", AttemptTimeout: syncAttemptTimeout, RetryItems: true, Diff: true,
 			Description: "Sync again the customer mappings whose last sync failed.",
-			Params:      []engine.ParamSpec{limitParam, acceptDropSpec},
+			Params:      []engine.ParamSpec{limitParam, acceptDropSpec, dryRunSpec},
 			Run:         d.retryFailedCustomers},
-		{Type: RetryFailedProducts, Items: engine.ItemRef{Kind: engine.MappingProducts}, Label: "Retry failed products", AttemptTimeout: syncAttemptTimeout, RetryItems: true,
-			Description: "Sync again the product mappings whose last sync failed.",
-			Params:      []engine.ParamSpec{limitParam},
+		{Type: RetryFailedProducts, Items: engine.ItemRef{Kind: engine.MappingProducts}, Label: "Retry failed products", AttemptTimeout: syncAttemptTimeout, RetryItems: true, Diff: true,
+			Lane:        InventoryLane,
+			Description: "Sync again, from live Nhanh stock, the product mappings whose last sync failed.",
+			Params:      []engine.ParamSpec{limitParam, acceptDropSpec, engine.LaneParamSpec, dryRunSpec},
 			Run:         d.retryFailedProducts},
 	}
 }

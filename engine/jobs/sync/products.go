@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,17 +67,31 @@ func (d Deps) planLocations(ctx context.Context) (locationPlan, error) {
 	return locationPlan{}, fmt.Errorf("the shop has no active location to write stock to")
 }
 
-// quantities is the stock to write at each location.
+// quantities is the stock to write at each location. A depot with negative
+// stock (sold ahead of what it holds) counts as 0 in its location's sum:
+// its shortfall is not taken from the other depots of the location, whose
+// stock is really there. Without location mappings the primary location
+// takes the sum over every depot Nhanh lists, the same way (or Nhanh's
+// total, at least 0, when it lists none).
 func (p locationPlan) quantities(available int64, depots map[extid.NhanhDepotID]int64) map[extid.ShopifyLocationGID]int64 {
 	out := make(map[extid.ShopifyLocationGID]int64, len(p.locations))
 	if p.mode == modePrimary {
-		out[p.locations[0]] = available
+		// The primary location's sum is every depot's.
+		if len(depots) == 0 {
+			out[p.locations[0]] = max(available, 0)
+			return out
+		}
+		var sum int64
+		for _, n := range depots {
+			sum += max(n, 0)
+		}
+		out[p.locations[0]] = sum
 		return out
 	}
 	for _, loc := range p.locations {
 		var sum int64
 		for _, depot := range p.depotsOf[loc] {
-			sum += depots[depot]
+			sum += max(depots[depot], 0)
 		}
 		out[loc] = sum
 	}
@@ -105,27 +120,35 @@ type productSource struct {
 	jobID int64
 	scope syncScope
 	locs  locationPlan
-	// live reads stock from Nhanh's product/inventory for every batch
-	// (auto-sync: Nhanh's updatedAt ignores stock changes, so the mirror may
-	// be stale); otherwise the mirror's stock is written.
-	live bool
+	// activate stocks an item at a mapped location where Shopify does not
+	// stock it (inventoryActivate) instead of skipping that location
+	// (setting SettingInventoryActivate).
+	activate bool
 }
 
-func (d Deps) newProductSource(r *engine.Run, scope syncScope, locs locationPlan, live bool) *productSource {
-	return &productSource{d: d, jobID: int64(r.ID()), scope: scope, locs: locs, live: live}
+func (d Deps) newProductSource(r *engine.Run, scope syncScope, locs locationPlan, activate bool) *productSource {
+	return &productSource{d: d, jobID: int64(r.ID()), scope: scope, locs: locs, activate: activate}
 }
 
 func (s *productSource) kind() store.MappingKind { return store.MappingKindProduct }
 func (s *productSource) batchSize() int          { return productBatchSize }
 
-// productPush is one planned inventory write: a mapping's quantity at every
-// location.
+// productPush is one planned inventory write: a mapping's quantity at each
+// location that is written.
 type productPush struct {
 	it            *syncItem
 	nhanh         extid.NhanhProductID
 	inventoryItem extid.ShopifyInventoryItemGID
-	quantities    map[extid.ShopifyLocationGID]int64
-	cacheItem     bool // the item id came from the variant mirror: store it on the mapping
+	// quantities are the locations written, with their quantity; activate
+	// are those of them where the item is stocked first.
+	quantities map[extid.ShopifyLocationGID]int64
+	activate   []extid.ShopifyLocationGID
+	// known are the quantities Shopify holds once the write succeeds: the
+	// ones written and the ones it already held (recorded as last written).
+	known     map[extid.ShopifyLocationGID]int64
+	cacheItem bool // the item id came from the variant mirror: store it on the mapping
+	// changes are the writes as the drop brake sees them.
+	changes []valueChange
 }
 
 // productSnapshot is a product's name and stock as the sync sees it.
@@ -138,13 +161,23 @@ type productSnapshot struct {
 	missing bool
 	// gone says why nothing may be written ("" when the product is live).
 	gone string
+	// unknown says Nhanh sent the product without a stock value.
+	unknown bool
 }
 
 func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBatch, error) {
+	b, _, err := s.planBatch(ctx, cur)
+	return b, err
+}
+
+// planBatch plans the batch after cur from Nhanh's live stock and
+// Shopify's current levels, and returns it with its writes, or nil when the
+// scope is done.
+func (s *productSource) planBatch(ctx context.Context, cur batchCursor) (*syncBatch, []*productPush, error) {
 	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, productBatchSize,
 		s.d.Store.ProductMappings, func(m store.ProductMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
-		return nil, err
+		return nil, nil, err
 	}
 	nhanhIDs := make([]extid.NhanhProductID, 0, len(ms))
 	variantIDs := make([]extid.ShopifyVariantGID, 0, len(ms))
@@ -156,19 +189,23 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 	}
 	snaps, err := s.mirrorSnapshots(ctx, nhanhIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	variants, err := s.d.Store.ShopifyVariantItems(ctx, s.d.Store.DB(), variantIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var refreshed map[extid.NhanhProductID]store.Stock
 	var stockErr error
-	if s.live && len(nhanhIDs) > 0 {
+	if len(nhanhIDs) > 0 {
 		refreshed, stockErr = s.refreshStock(ctx, nhanhIDs, snaps)
 		if c := apierr.ClassOf(stockErr); c == apierr.ClassAuth || c == apierr.ClassCanceled {
-			return nil, stockErr
+			return nil, nil, stockErr
 		}
+	}
+	levels, levelErr := s.readLevels(ctx, ms, variants)
+	if c := apierr.ClassOf(levelErr); c == apierr.ClassAuth || c == apierr.ClassCanceled {
+		return nil, nil, levelErr
 	}
 	b := &syncBatch{lastID: lastID}
 	for _, id := range missing {
@@ -177,7 +214,7 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 	var pushes []*productPush
 	budget := cur.pushBudget
 	for _, m := range ms {
-		it, push := s.plan(m, snaps[m.NhanhID], variants, stockErr, &budget)
+		it, push := s.plan(m, snaps[m.NhanhID], variants, stockErr, levels, levelErr, &budget)
 		b.items = append(b.items, it)
 		if push != nil {
 			pushes = append(pushes, push)
@@ -193,7 +230,26 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 	b.record = func(ctx context.Context, tx *sql.Tx, at time.Time) error {
 		return s.record(ctx, tx, b.items, pushes, refreshed, at)
 	}
-	return b, nil
+	return b, pushes, nil
+}
+
+// readLevels reads Shopify's current tracking and available quantity of the
+// batch's items at the planned locations (one query per
+// shopify.MaxInventoryItemsPerCall items, no write), so a sync writes what
+// differs (a restock on Shopify's side is drift to correct) and knows
+// which items Shopify cannot take (untracked, not stocked at a location).
+func (s *productSource) readLevels(ctx context.Context, ms []store.ProductMapping,
+	variants map[extid.ShopifyVariantGID]store.ShopifyVariantItem) (map[extid.ShopifyInventoryItemGID]shopify.ItemInventory, error) {
+	var wanted []extid.ShopifyInventoryItemGID
+	for _, m := range ms {
+		if item := cmp.Or(m.InventoryItemID, variants[m.ShopifyID].InventoryItemID); item != "" {
+			wanted = append(wanted, item)
+		}
+	}
+	if len(wanted) == 0 {
+		return nil, nil
+	}
+	return s.d.Shopify.InventoryLevels(ctx, wanted, s.locs.locations)
 }
 
 // mirrorSnapshots reads the batch's products from the local mirror.
@@ -217,26 +273,31 @@ func (s *productSource) mirrorSnapshots(ctx context.Context, ids []extid.NhanhPr
 	return out, nil
 }
 
-// refreshStock reads the batch's stock from Nhanh and puts it into snaps.
-// product/inventory leaves out products without stock, so an absent
-// product is looked up in product/list: if Nhanh still lists it, its stock
-// there (zero, normally) is taken; if not, it was deleted in Nhanh and
-// nothing is written for it. Absence alone never becomes a write of zero.
+// refreshStock reads the batch's live stock from Nhanh and puts it into
+// snaps. Every product status is asked for explicitly (whether a missing
+// status filter means "all" is not documented): product/inventory with
+// status active, then inactive for the ids still absent. product/inventory
+// leaves out products without stock, so a product absent from both is
+// looked up in product/list, status by status: if Nhanh still lists it,
+// its stock there (zero, normally) is taken; if not, it was deleted in
+// Nhanh and nothing is written for it. Absence alone never becomes a write
+// of zero, and neither does a product Nhanh sends without a stock value
+// (unknown: a failed item). The stock read goes into the mirror, except
+// the unknown.
 func (s *productSource) refreshStock(ctx context.Context, ids []extid.NhanhProductID,
 	snaps map[extid.NhanhProductID]productSnapshot) (map[extid.NhanhProductID]store.Stock, error) {
-	stock, err := s.d.Nhanh.Inventory(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read stock from Nhanh product/inventory: %w", err)
-	}
-	out := make(map[extid.NhanhProductID]store.Stock, len(ids))
-	for id, st := range stock {
-		out[id] = mirror.NhanhStock(st)
-	}
-	var absent []extid.NhanhProductID
-	for _, id := range ids {
-		if _, ok := out[id]; !ok {
-			absent = append(absent, id)
+	read := make(map[extid.NhanhProductID]nhanh.Stock, len(ids))
+	absent := ids
+	for _, status := range nhanh.ProductStatuses {
+		if len(absent) == 0 {
+			break
 		}
+		stock, err := s.d.Nhanh.InventoryOf(ctx, absent, status)
+		if err != nil {
+			return nil, fmt.Errorf("read stock from Nhanh product/inventory: %w", err)
+		}
+		maps.Copy(read, stock)
+		absent = absentFrom(absent, read)
 	}
 	if len(absent) > 0 {
 		listed, err := s.listedProducts(ctx, absent)
@@ -252,43 +313,68 @@ func (s *productSource) refreshStock(ctx context.Context, ids []extid.NhanhProdu
 				snaps[id] = snap
 				continue
 			}
-			out[id] = mirror.NhanhProductStock(p)
+			read[id] = nhanh.Stock{Available: p.Available, Depots: p.Depots, HasAvailable: p.HasAvailable}
 		}
 	}
-	for id, st := range out {
+	out := make(map[extid.NhanhProductID]store.Stock, len(read))
+	for id, st := range read {
 		snap := snaps[id]
 		// Live stock wins over the mirror, whatever the mirror said.
+		if !st.HasAvailable {
+			snaps[id] = productSnapshot{name: snap.name, unknown: true}
+			continue
+		}
 		snaps[id] = productSnapshot{name: snap.name, available: st.Available, depots: st.Depots}
+		out[id] = mirror.NhanhStock(st)
 	}
 	return out, nil
 }
 
-// listedProducts returns the products among ids that product/list still
-// lists (at most nhanh.MaxIDs ids).
-func (s *productSource) listedProducts(ctx context.Context, ids []extid.NhanhProductID) (map[extid.NhanhProductID]nhanh.Product, error) {
-	out := map[extid.NhanhProductID]nhanh.Product{}
-	page, err := s.d.Nhanh.ListProducts(ctx, nhanh.ProductFilter{IDs: ids}, nil)
-	for pages := 1; ; pages++ {
-		if err != nil {
-			return nil, fmt.Errorf("check in Nhanh product/list whether products without stock still exist: %w", err)
+// absentFrom returns the ids that have no entry in read.
+func absentFrom[V any](ids []extid.NhanhProductID, read map[extid.NhanhProductID]V) []extid.NhanhProductID {
+	var out []extid.NhanhProductID
+	for _, id := range ids {
+		if _, ok := read[id]; !ok {
+			out = append(out, id)
 		}
-		for _, p := range page.Products {
-			out[p.ID] = p
-		}
-		if page.Next == nil || pages >= len(ids) {
-			return out, nil
-		}
-		page, err = s.d.Nhanh.ListProducts(ctx, nhanh.ProductFilter{IDs: ids}, page.Next)
 	}
+	return out
 }
 
-// plan decides what to do with one mapping.
+// listedProducts returns the products among ids that product/list still
+// lists (at most nhanh.MaxIDs ids), asking for each product status.
+func (s *productSource) listedProducts(ctx context.Context, ids []extid.NhanhProductID) (map[extid.NhanhProductID]nhanh.Product, error) {
+	out := map[extid.NhanhProductID]nhanh.Product{}
+	for _, status := range nhanh.ProductStatuses {
+		f := nhanh.ProductFilter{IDs: ids, Status: status}
+		page, err := s.d.Nhanh.ListProducts(ctx, f, nil)
+		for pages := 1; ; pages++ {
+			if err != nil {
+				return nil, fmt.Errorf("check in Nhanh product/list whether products without stock still exist: %w", err)
+			}
+			for _, p := range page.Products {
+				out[p.ID] = p
+			}
+			if page.Next == nil || pages >= len(ids) {
+				break
+			}
+			page, err = s.d.Nhanh.ListProducts(ctx, f, page.Next)
+		}
+	}
+	return out, nil
+}
+
+// plan decides what to do with one mapping, from Nhanh's live stock and,
+// when they could be read, Shopify's current levels (levels; levelErr says
+// why not).
 func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, variants map[extid.ShopifyVariantGID]store.ShopifyVariantItem,
-	stockErr error, budget *int64) (*syncItem, *productPush) {
-	it := &syncItem{mappingID: m.ID, name: cmp.Or(snap.name, fmt.Sprintf("Nhanh product %d", m.NhanhID)), recordable: m.ShopifyID != ""}
+	stockErr error, levels map[extid.ShopifyInventoryItemGID]shopify.ItemInventory, levelErr error, budget *int64) (*syncItem, *productPush) {
+	it := &syncItem{mappingID: m.ID, name: cmp.Or(snap.name, fmt.Sprintf("Nhanh product %d", m.NhanhID)), recordable: m.ShopifyID != "",
+		nhanhID: strconv.FormatInt(int64(m.NhanhID), 10), shopifyID: string(m.ShopifyID)}
 	who := fmt.Sprintf("%s (Nhanh product %d)", it.name, m.NhanhID)
 	variant, inMirror := variants[m.ShopifyID]
 	item := cmp.Or(m.InventoryItemID, variant.InventoryItemID)
+	inv, itemKnown := levels[item]
 	switch {
 	case m.ShopifyID == "":
 		it.failFound(fmt.Sprintf("%s: mapping %d has no Shopify variant: map it first; nothing written", who, m.ID), apierr.ClassValidation)
@@ -302,6 +388,10 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 	case snap.gone != "":
 		it.failFound(who+" "+snap.gone, apierr.ClassNotFound)
 		return it, nil
+	case snap.unknown:
+		it.failFound(fmt.Sprintf("%s: Nhanh returned no stock (available null or missing): the stock is unknown, not 0; nothing written",
+			who), apierr.ClassValidation)
+		return it, nil
 	case inMirror && variant.Deleted:
 		it.failFound(fmt.Sprintf("%s: Shopify variant %s was deleted in Shopify (per the last pull): nothing written; remap or delete mapping %d",
 			who, m.ShopifyID, m.ID), apierr.ClassNotFound)
@@ -310,17 +400,88 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 		it.failFound(fmt.Sprintf("%s: Shopify variant %s has no inventory item id in the local mirror: pull Shopify products; nothing written",
 			who, m.ShopifyID), apierr.ClassNotFound)
 		return it, nil
+	case levelErr == nil && !itemKnown:
+		it.failFound(fmt.Sprintf("%s: Shopify does not know inventory item %s of variant %s (deleted in Shopify?): nothing written; pull Shopify products, then remap or delete mapping %d",
+			who, item, m.ShopifyID, m.ID), apierr.ClassNotFound)
+		return it, nil
 	}
 	q := s.locs.quantities(snap.available, snap.depots)
-	parts := make([]string, 0, len(s.locs.locations))
-	for _, loc := range s.locs.locations {
-		parts = append(parts, fmt.Sprintf("%s=%d", loc, q[loc]))
+	it.lines = s.locs.lines(q, m.LastSyncedValue)
+	if levelErr == nil && !inv.Tracked {
+		it.outcome = outcomeSkip
+		it.skipReason = fmt.Sprintf("%s: Shopify does not track inventory of variant %s (inventory item %s): skipped; turn on \"Track quantity\" in Shopify to sync its stock",
+			who, m.ShopifyID, item)
+		for i := range it.lines {
+			it.lines[i].skipped = "Shopify does not track this item's inventory"
+		}
+		return it, nil
 	}
-	it.request = fmt.Sprintf("inventorySetQuantities item=%s available %s", item, strings.Join(parts, " "))
-	if s.scope.mode == syncChanged && m.Status == store.MappingSynced && m.LastSyncedValue != nil && maps.Equal(m.LastSyncedValue, q) {
+	// A mapping never written, or not SYNCED, is written whatever Shopify
+	// holds (so its state settles); otherwise an auto-sync writes only what
+	// differs from Shopify's current level (or, when the levels could not be
+	// read, from the last write).
+	settled := m.Status == store.MappingSynced && m.LastSyncedValue != nil
+	push := &productPush{it: it, nhanh: m.NhanhID, inventoryItem: item, cacheItem: m.InventoryItemID == "",
+		quantities: map[extid.ShopifyLocationGID]int64{}, known: map[extid.ShopifyLocationGID]int64{}}
+	var notStocked []string
+	for i, loc := range s.locs.locations {
+		l := &it.lines[i]
+		want := q[loc]
+		// The brake measures the source's move: against the quantity last
+		// written (Nhanh's earlier value), not Shopify's level, which may
+		// never have matched Nhanh before a first sync. A first write
+		// cannot drop.
+		change := valueChange{new: want}
+		if last, ok := m.LastSyncedValue[loc]; ok {
+			change.old, change.known = last, true
+		}
+		// What Shopify holds now decides whether to write: Shopify's level
+		// when it was read, else the last write.
+		current, currentKnown := change.old, change.known
+		if levelErr != nil {
+			l.note = fmt.Sprintf("Shopify's current level could not be read (%v)", levelErr)
+		} else {
+			level, stocked := inv.Levels[loc]
+			switch {
+			case !stocked && !s.activate:
+				l.old, l.oldSource = nil, ""
+				l.skipped = "not stocked at this location in Shopify"
+				notStocked = append(notStocked, s.locs.describe(loc))
+				continue
+			case !stocked:
+				l.old, l.oldSource = nil, ""
+				l.note = "not stocked at this location in Shopify: activated there first (inventoryActivate)"
+				push.activate = append(push.activate, loc)
+				currentKnown = false
+			default:
+				l.old, l.oldSource = &level, engine.OldFromShopify
+				current, currentKnown = level, true
+				if last, ok := m.LastSyncedValue[loc]; ok && last != level {
+					l.note = fmt.Sprintf("Shopify's level moved %+d since the last write (drift): corrected", level-last)
+				}
+			}
+		}
+		if s.scope.mode == syncChanged && settled && currentKnown && current == want {
+			push.known[loc] = want // Shopify holds it already
+			continue
+		}
+		push.quantities[loc] = want
+		push.known[loc] = want
+		push.changes = append(push.changes, change)
+	}
+	if len(notStocked) > 0 {
+		it.skipReason = fmt.Sprintf("%s: Shopify variant %s is not stocked at %s: skipped there; stock it there in Shopify, or set %s=true to activate it",
+			who, m.ShopifyID, strings.Join(notStocked, ", "), SettingInventoryActivate)
+	}
+	if len(push.quantities) == 0 {
 		it.outcome = outcomeSkip
 		return it, nil
 	}
+	parts := make([]string, 0, len(push.quantities))
+	for _, loc := range slices.Sorted(maps.Keys(push.quantities)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", loc, push.quantities[loc]))
+	}
+	it.request = fmt.Sprintf("inventorySetQuantities item=%s available %s", item, strings.Join(parts, " "))
 	if *budget == 0 {
 		it.outcome, it.deferred = outcomeSkip, true
 		return it, nil
@@ -328,31 +489,48 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 	if *budget > 0 {
 		*budget--
 	}
-	return it, &productPush{it: it, nhanh: m.NhanhID, inventoryItem: item, quantities: q, cacheItem: m.InventoryItemID == ""}
+	return it, push
 }
 
-// send sets the batch's quantities, every location of every mapping; a
-// mapping succeeds only if all its locations did.
+// send stocks the batch's items where they must be activated, then sets
+// the quantities, every written location of every mapping; a mapping
+// succeeds only if all its locations did.
 func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPrefix string) error {
 	type slot struct {
 		push *productPush
 		loc  extid.ShopifyLocationGID
 	}
+	failed := map[*productPush][]string{}
+	cause := map[*productPush]error{}
 	var qs []shopify.InventoryQuantity
 	var slots []slot
 	for _, p := range pushes {
-		for _, loc := range s.locs.locations {
+		for _, loc := range p.activate {
+			if _, err := s.d.Shopify.ActivateInventory(ctx, p.inventoryItem, loc); err != nil {
+				if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
+					return err
+				}
+				failed[p] = append(failed[p], fmt.Sprintf("activating %s at %s: %v", p.inventoryItem, s.locs.describe(loc), err))
+				cause[p] = cmp.Or(cause[p], err)
+			}
+		}
+		if len(failed[p]) > 0 {
+			continue
+		}
+		for _, loc := range slices.Sorted(maps.Keys(p.quantities)) {
 			qs = append(qs, shopify.InventoryQuantity{InventoryItemID: p.inventoryItem, LocationID: loc, Quantity: p.quantities[loc]})
 			slots = append(slots, slot{p, loc})
 		}
 	}
-	results, err := s.d.Shopify.SetInventory(ctx, qs, shopify.InventoryOptions{
-		KeyPrefix: keyPrefix, ReferenceDocumentURI: fmt.Sprintf("gid://syncops/Job/%d", s.jobID)})
-	if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
-		return err
+	var results []shopify.ItemResult
+	var err error
+	if len(qs) > 0 {
+		results, err = s.d.Shopify.SetInventory(ctx, qs, shopify.InventoryOptions{
+			KeyPrefix: keyPrefix, ReferenceDocumentURI: fmt.Sprintf("gid://syncops/Job/%d", s.jobID)})
+		if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
+			return err
+		}
 	}
-	failed := map[*productPush][]string{}
-	cause := map[*productPush]error{}
 	for i, sl := range slots {
 		itemErr := err
 		if i < len(results) {
@@ -394,7 +572,7 @@ func (s *productSource) record(ctx context.Context, tx *sql.Tx, items []*syncIte
 					return err
 				}
 			}
-			if err := s.d.Store.RecordProductSync(ctx, tx, it.mappingID, p.quantities, at, s.jobID); err != nil {
+			if err := s.d.Store.RecordProductSync(ctx, tx, it.mappingID, p.known, at, s.jobID); err != nil {
 				return err
 			}
 		case it.outcome == outcomeFail && it.recordable:
@@ -409,4 +587,51 @@ func (s *productSource) record(ctx context.Context, tx *sql.Tx, items []*syncIte
 		}
 	}
 	return nil
+}
+
+// brakeProductStock plans every write of the run (reading Nhanh's live
+// stock and Shopify's levels, as the push will again at write time) and
+// stops the run before its first write when too many quantities would drop
+// sharply (brake.go), unless accept. It runs once, before the push phase.
+func (d Deps) brakeProductStock(ctx context.Context, r *engine.Run, src *productSource, scope syncScope, accept bool) error {
+	_, upTo, err := d.sizeScope(ctx, store.MappingKindProduct, scope)
+	if err != nil {
+		return err
+	}
+	cur := batchCursor{upToID: upTo, pushBudget: -1}
+	if scope.pushLimit > 0 {
+		cur.pushBudget = scope.pushLimit
+	}
+	var changes []valueChange
+	for {
+		b, pushes, err := src.planBatch(ctx, cur)
+		if err != nil {
+			return fmt.Errorf("drop brake: plan: %w", err)
+		}
+		if b == nil {
+			break
+		}
+		cur.afterID = b.lastID
+		if cur.pushBudget >= 0 {
+			cur.pushBudget -= b.pushes
+		}
+		for _, p := range pushes {
+			changes = append(changes, p.changes...)
+		}
+	}
+	return d.applyBrake(ctx, r, changes, "stock", accept)
+}
+
+// inventoryActivate reads the setting that stocks items at mapped locations
+// where Shopify does not stock them.
+func (d Deps) inventoryActivate(ctx context.Context) (bool, error) {
+	text, ok, err := d.Store.Setting(ctx, d.Store.Reader(), SettingInventoryActivate)
+	if err != nil || !ok || text == "" {
+		return false, err
+	}
+	v, err := strconv.ParseBool(text)
+	if err != nil {
+		return false, fmt.Errorf("setting %s is %q, not true or false: fix it (default false)", SettingInventoryActivate, text)
+	}
+	return v, nil
 }

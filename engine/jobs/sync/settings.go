@@ -22,7 +22,20 @@ func Settings() []engine.SettingSpec {
 			Help: "percent of a customer sync's writes that may drop by more than half (or to 0) before the run " +
 				"stops unwritten; 100 turns the brake off (acceptDrop overrides it for one run)",
 			Validate: wholeNumber(0, 100)},
+		{Key: SettingInventoryActivate, Default: "false",
+			Help: "true: a product sync stocks an item at a mapped location where Shopify does not stock it " +
+				"(inventoryActivate) and writes its quantity; false: that location is skipped with a reason",
+			Validate: boolean},
 	}
+}
+
+// boolean accepts true or false.
+func boolean(v string) (string, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return "", fmt.Errorf("must be true or false, not %q", v)
+	}
+	return strconv.FormatBool(b), nil
 }
 
 // wholeNumber accepts a whole number in [lo, hi].

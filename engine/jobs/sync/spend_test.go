@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -246,6 +247,23 @@ func TestAutoSyncCustomersDropBrake(t *testing.T) {
 			require.Contains(t, j.Error, "drop brake")
 			require.Contains(t, j.Error, "acceptDrop=true")
 			require.Equal(t, writes, w.metafieldWrites(), "Shopify untouched")
+
+			// A preview shows the drops the brake would stop, and what it
+			// would write.
+			j = w.Run(t, jobs.AutoSyncCustomers, engine.Params{"dryRun": "true"})
+			requireCompleted(t, j)
+			require.Equal(t, writes, w.metafieldWrites(), "Shopify untouched")
+			var meta struct {
+				DropBrake struct {
+					WouldStop bool `json:"wouldStop"`
+					Drops     int  `json:"drops"`
+				} `json:"dropBrake"`
+				Preview engine.DiffTotals `json:"preview"`
+			}
+			require.NoError(t, json.Unmarshal(j.Metadata, &meta))
+			require.True(t, meta.DropBrake.WouldStop)
+			require.GreaterOrEqual(t, meta.Preview.Down, int64(meta.DropBrake.Drops))
+			require.Positive(t, meta.Preview.SumDown)
 
 			j = w.Run(t, jobs.AutoSyncCustomers, engine.Params{"acceptDrop": "true"})
 			requireCompleted(t, j)

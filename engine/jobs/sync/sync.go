@@ -50,9 +50,10 @@ func (d Deps) customerSync(ctx context.Context, r *engine.Run) error {
 }
 
 // productSync writes the available stock of the chosen product mappings
-// (param ids; default every mapped product) from the local mirror, forced.
+// (param ids; default every mapped product), read live from Nhanh at write
+// time, forced.
 func (d Deps) productSync(ctx context.Context, r *engine.Run) error {
-	var p syncParams
+	var p productSyncParams
 	if err := r.Params(&p); err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func (d Deps) productSync(ctx context.Context, r *engine.Run) error {
 	if err != nil {
 		return err
 	}
-	return d.runProductSync(ctx, r, scope, false)
+	return d.runProductSync(ctx, r, scope, p.AcceptDrop)
 }
 
 // autoSyncCustomers is what the scheduler runs. It finds the customers
@@ -148,11 +149,12 @@ func (d Deps) runCustomerSync(ctx context.Context, r *engine.Run, src *customerS
 
 // autoSyncProducts reads the live stock of the mapped products from Nhanh
 // (its updatedAt ignores stock changes, so the mirror cannot tell what
-// moved), stores it in the mirror, and writes every mapping whose
-// quantities differ from those last written, or that was never written or
-// is not SYNCED. Param limit caps the writes.
+// moved) and Shopify's current levels, stores the stock in the mirror, and
+// writes every location whose quantity differs from Shopify's (a restock on
+// Shopify's side is corrected), and every mapping never written or not
+// SYNCED. Param limit caps the writes.
 func (d Deps) autoSyncProducts(ctx context.Context, r *engine.Run) error {
-	var p syncParams
+	var p productSyncParams
 	if err := r.Params(&p); err != nil {
 		return err
 	}
@@ -164,7 +166,7 @@ func (d Deps) autoSyncProducts(ctx context.Context, r *engine.Run) error {
 		scope.pushLimit = p.Limit
 	}
 	r.SetMeta("limit", limitMeta(p.Limit))
-	return d.runProductSync(ctx, r, scope, true)
+	return d.runProductSync(ctx, r, scope, p.AcceptDrop)
 }
 
 // retryFailedCustomers writes again the customer mappings whose last sync
@@ -191,9 +193,9 @@ func (d Deps) retryFailedCustomers(ctx context.Context, r *engine.Run) error {
 }
 
 // retryFailedProducts writes again the product mappings whose last sync
-// failed (param limit: the first that many).
+// failed (param limit: the first that many), from live stock.
 func (d Deps) retryFailedProducts(ctx context.Context, r *engine.Run) error {
-	var p syncParams
+	var p productSyncParams
 	if err := r.Params(&p); err != nil {
 		return err
 	}
@@ -205,12 +207,14 @@ func (d Deps) retryFailedProducts(ctx context.Context, r *engine.Run) error {
 		scope.limit = p.Limit
 	}
 	r.SetMeta("limit", limitMeta(p.Limit))
-	return d.runProductSync(ctx, r, scope, false)
+	return d.runProductSync(ctx, r, scope, p.AcceptDrop)
 }
 
-// runProductSync runs a product sync of scope; live reads the stock from
-// Nhanh instead of the mirror.
-func (d Deps) runProductSync(ctx context.Context, r *engine.Run, scope syncScope, live bool) error {
+// runProductSync runs a product sync of scope: every batch reads Nhanh's
+// live stock and Shopify's current levels at write time. Before the first
+// write of a run (not on a resume past it) the drop brake plans every write
+// and stops the run if too many quantities drop sharply, unless acceptDrop.
+func (d Deps) runProductSync(ctx context.Context, r *engine.Run, scope syncScope, acceptDrop bool) error {
 	st, err := resumeSync(r)
 	if err != nil {
 		return err
@@ -219,9 +223,26 @@ func (d Deps) runProductSync(ctx context.Context, r *engine.Run, scope syncScope
 	if err != nil {
 		return err
 	}
+	activate, err := d.inventoryActivate(ctx)
+	if err != nil {
+		return err
+	}
 	r.SetMeta("syncMode", locs.mode)
 	r.SetMeta("locations", locs.locationNames())
-	return d.runSync(ctx, r, d.newProductSource(r, scope, locs, live), scope, st, nil)
+	src := d.newProductSource(r, scope, locs, activate)
+	if st.Phase != phasePush && st.Phase != phaseDone {
+		if err := d.brakeProductStock(ctx, r, src, scope, acceptDrop); err != nil {
+			return err
+		}
+	}
+	return d.runSync(ctx, r, src, scope, st, nil)
+}
+
+// productSyncParams are the parameters of the product sync kinds.
+type productSyncParams struct {
+	syncParams
+	// AcceptDrop writes a run the drop brake would stop.
+	AcceptDrop bool `json:"acceptDrop"`
 }
 
 // customerSyncParams are the parameters of the customer sync kinds.

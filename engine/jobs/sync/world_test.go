@@ -47,17 +47,24 @@ type worldOptions struct {
 	// clients, when set, adjusts the API clients' configuration (fewer
 	// attempts, shorter timeouts) before the engine is built.
 	clients func(*nhanh.Config, *shopify.Config)
+	// strictNhanh makes the Nhanh fake read a missing customer type as
+	// retail and a missing product status as active, so a sync that leaves
+	// a filter out misses records.
+	strictNhanh bool
+	// truth goes with ds when ds was generated with its truth.
+	truth *dataset.Truth
 }
 
 func newSyncWorld(t testing.TB, o worldOptions) *syncWorld {
 	t.Helper()
-	ds, truth := o.ds, (*dataset.Truth)(nil)
+	ds, truth := o.ds, o.truth
 	if ds == nil {
 		ds, truth = dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: jobstest.DefaultSeed,
 			Customers: cmp.Or(o.customers, jobstest.DefaultCustomers), Products: cmp.Or(o.products, jobstest.DefaultProducts)})
 	}
 	world := jobstest.New(t, jobstest.Options{Dialect: o.dialect, Clients: o.clients,
-		Sandbox: sandbox.Options{Dataset: ds, Scale: o.scale, Faults: o.faults, Clock: o.apiClock}})
+		Sandbox: sandbox.Options{Dataset: ds, Scale: o.scale, Faults: o.faults, Clock: o.apiClock,
+			NhanhOmittedTypeMeansRetail: o.strictNhanh, NhanhOmittedStatusMeansActive: o.strictNhanh}})
 	w := &syncWorld{World: world, ds: ds, truth: truth}
 	jobstest.FillMirrors(t, w.Store, ds)
 	return w

@@ -10,7 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 
-	"syncops/store"
+	"syncops/engine"
 )
 
 // Styles are the console's styles for one terminal background.
@@ -46,8 +46,8 @@ type Styles struct {
 
 	// BarFull and BarEmpty colour progress bars; BarFull depends on status.
 	BarEmpty color.Color
-	barFull  map[store.JobStatus]color.Color
-	badges   map[store.JobStatus]lipgloss.Style
+	barFull  map[engine.Status]color.Color
+	badges   map[engine.Status]lipgloss.Style
 
 	Help help.Styles
 
@@ -101,13 +101,13 @@ func New(isDark bool) Styles {
 		BudgetLow:  lipgloss.NewStyle().Foreground(yellow),
 		BudgetLock: lipgloss.NewStyle().Foreground(red).Bold(true),
 		BarEmpty:   barEmpty,
-		barFull: map[store.JobStatus]color.Color{
-			store.JobPending: muted, store.JobRunning: accent, store.JobCompleted: green,
-			store.JobFailed: red, store.JobCancelled: yellow,
+		barFull: map[engine.Status]color.Color{
+			engine.StatusPending: muted, engine.StatusRunning: accent, engine.StatusCompleted: green,
+			engine.StatusFailed: red, engine.StatusCancelled: yellow,
 		},
-		badges: map[store.JobStatus]lipgloss.Style{
-			store.JobPending: badge(muted), store.JobRunning: badge(blue), store.JobCompleted: badge(green),
-			store.JobFailed: badge(red), store.JobCancelled: badge(yellow),
+		badges: map[engine.Status]lipgloss.Style{
+			engine.StatusPending: badge(muted), engine.StatusRunning: badge(blue), engine.StatusCompleted: badge(green),
+			engine.StatusFailed: badge(red), engine.StatusCancelled: badge(yellow),
 		},
 		Help: help.DefaultStyles(isDark),
 	}
@@ -120,7 +120,7 @@ func New(isDark bool) Styles {
 }
 
 // Badge styles a job status badge.
-func (s Styles) Badge(st store.JobStatus) lipgloss.Style {
+func (s Styles) Badge(st engine.Status) lipgloss.Style {
 	if b, ok := s.badges[st]; ok {
 		return b
 	}
@@ -128,7 +128,7 @@ func (s Styles) Badge(st store.JobStatus) lipgloss.Style {
 }
 
 // BarColor is the filled colour of a progress bar for a job in status st.
-func (s Styles) BarColor(st store.JobStatus) color.Color {
+func (s Styles) BarColor(st engine.Status) color.Color {
 	if c, ok := s.barFull[st]; ok {
 		return c
 	}

@@ -1,20 +1,13 @@
 package widget
 
 import (
-	"encoding/json"
 	"time"
 
 	"syncops/engine"
 	"syncops/ui/tui/format"
 )
 
-// Metadata keys the engine writes on every running job.
-const (
-	MetaRate = "itemsPerSecond"
-	MetaETA  = "etaSeconds"
-)
-
-// Speed is a job's rate and time left, read from its metadata.
+// Speed is a job's rate and time left, as the engine derived them.
 type Speed struct {
 	Rate float64 // items per second; 0 when unknown
 	ETA  time.Duration
@@ -31,7 +24,7 @@ type Speed struct {
 // job's counters every second while they move.
 const StallAfter = time.Minute
 
-// JobSpeed reads the engine's rate and ETA from a job's metadata, as of
+// JobSpeed is the engine's rate and ETA of a job, as of
 // now: a running job whose counters have not moved for StallAfter is
 // stalled, and its rate and ETA are not shown as if they were current.
 func JobSpeed(j engine.Job, now time.Time) Speed {
@@ -51,22 +44,7 @@ func (sp Speed) StallText() string {
 }
 
 func jobSpeed(j engine.Job) Speed {
-	var meta struct {
-		Rate *float64 `json:"itemsPerSecond"`
-		ETA  *float64 `json:"etaSeconds"`
-	}
-	if len(j.Metadata) == 0 || json.Unmarshal(j.Metadata, &meta) != nil {
-		return Speed{}
-	}
-	var sp Speed
-	if meta.Rate != nil {
-		sp.Rate = *meta.Rate
-	}
-	if meta.ETA != nil && j.Status == engine.StatusRunning {
-		sp.ETA = time.Duration(*meta.ETA * float64(time.Second))
-		sp.HasETA = true
-	}
-	return sp
+	return Speed{Rate: j.Rate, ETA: j.ETA, HasETA: j.HasETA}
 }
 
 // RateText is the rate, "stalled", or "–".

@@ -7,7 +7,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"syncops/store"
+	"syncops/engine"
 	"syncops/ui/tui/styles"
 )
 
@@ -15,7 +15,7 @@ import (
 const BadgeWidth = len(" COMPLETED ")
 
 // Badge renders a job status as a coloured label of BadgeWidth cells.
-func Badge(s styles.Styles, st store.JobStatus) string {
+func Badge(s styles.Styles, st engine.Status) string {
 	if st == "" {
 		return s.Muted.Render(Cell(" never run", BadgeWidth, false))
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
-	"syncops/store"
 	"syncops/ui/tui/styles"
 )
 
@@ -199,12 +198,12 @@ func TestBarAndBadgeWidths(t *testing.T) {
 	t.Parallel()
 	s := styles.New(false)
 	for _, pct := range []float64{0, 0.333, 1} {
-		require.Equal(t, 20, ansi.StringWidth(Bar(s, Progress{Fraction: pct, Known: true, Status: store.JobRunning}, 20)))
+		require.Equal(t, 20, ansi.StringWidth(Bar(s, Progress{Fraction: pct, Known: true, Status: engine.StatusRunning}, 20)))
 	}
-	require.Equal(t, 20, ansi.StringWidth(Bar(s, Progress{Status: store.JobRunning}, 20)))
+	require.Equal(t, 20, ansi.StringWidth(Bar(s, Progress{Status: engine.StatusRunning}, 20)))
 	require.Equal(t, "██████████░░░░░░░░░░  50%",
-		ansi.Strip(Bar(s, Progress{Fraction: 0.5, Known: true, Status: store.JobRunning}, 25)))
-	for _, st := range []store.JobStatus{"", store.JobPending, store.JobCompleted, store.JobCancelled} {
+		ansi.Strip(Bar(s, Progress{Fraction: 0.5, Known: true, Status: engine.StatusRunning}, 25)))
+	for _, st := range []engine.Status{"", engine.StatusPending, engine.StatusCompleted, engine.StatusCancelled} {
 		require.Equal(t, BadgeWidth, ansi.StringWidth(Badge(s, st)))
 	}
 }
@@ -260,17 +259,16 @@ func TestProgressOfUnknownAndUnfinishedJobs(t *testing.T) {
 func TestStalledJobShowsWhy(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	meta := []byte(`{"itemsPerSecond":12.5,"etaSeconds":48}`)
 	tests := []struct {
 		name             string
 		job              engine.Job
 		rate, eta, stall string
 	}{
-		{name: "moving", job: engine.Job{Status: engine.StatusRunning, Metadata: meta, UpdatedAt: now.Add(-5 * time.Second)},
+		{name: "moving", job: engine.Job{Status: engine.StatusRunning, Rate: 12.5, ETA: 48 * time.Second, HasETA: true, UpdatedAt: now.Add(-5 * time.Second)},
 			rate: "12.5/s", eta: "48s"},
-		{name: "stalled", job: engine.Job{Status: engine.StatusRunning, Metadata: meta, UpdatedAt: now.Add(-2 * time.Minute)},
+		{name: "stalled", job: engine.Job{Status: engine.StatusRunning, Rate: 12.5, ETA: 48 * time.Second, HasETA: true, UpdatedAt: now.Add(-2 * time.Minute)},
 			rate: "stalled", eta: "–", stall: "stalled for 2m00s"},
-		{name: "finished long ago", job: engine.Job{Status: engine.StatusCompleted, Metadata: meta, UpdatedAt: now.Add(-time.Hour)},
+		{name: "finished long ago", job: engine.Job{Status: engine.StatusCompleted, Rate: 12.5, UpdatedAt: now.Add(-time.Hour)},
 			rate: "12.5/s", eta: "–"},
 	}
 	for _, tt := range tests {

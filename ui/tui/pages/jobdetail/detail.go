@@ -12,7 +12,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"syncops/engine"
-	"syncops/store"
 	"syncops/ui/tui/action"
 	"syncops/ui/tui/format"
 	"syncops/ui/tui/page"
@@ -40,7 +39,7 @@ type Page struct {
 	id       engine.JobID
 	job      engine.Job
 	loaded   bool
-	attempts []store.JobAttempt
+	attempts []engine.Attempt
 	jobSeq   int
 	jobBusy  bool
 	jobStale bool
@@ -174,7 +173,7 @@ func (p *Page) Capturing() bool { return p.confirm != nil || p.item != nil || p.
 type jobMsg struct {
 	seq      int
 	job      engine.Job
-	attempts []store.JobAttempt
+	attempts []engine.Attempt
 	err      error
 }
 

@@ -57,7 +57,7 @@ type Page struct {
 	queued int
 	counts map[engine.Status]int64
 	loaded bool
-	seen   map[engine.JobID]engine.Status
+	seen   map[engine.JobID]engine.Status // the active jobs' last status
 
 	listSeq, countSeq     int
 	listBusy, countBusy   bool
@@ -255,7 +255,14 @@ func (p *Page) observe(jobs []engine.Job) {
 			// The page in flight may predate this change.
 			p.listStale = true
 		}
-		p.seen[j.ID] = j.Status
+		// A finished job's status changes no more: it is forgotten once its
+		// end is counted (a repeated end only recounts), so the map holds
+		// the active jobs, not every job the console has seen.
+		if j.Status.Terminal() {
+			delete(p.seen, j.ID)
+		} else {
+			p.seen[j.ID] = j.Status
+		}
 		i := slices.IndexFunc(p.rows, func(r engine.Job) bool { return r.ID == j.ID })
 		switch {
 		case i >= 0:

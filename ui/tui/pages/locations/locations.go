@@ -6,13 +6,12 @@ package locations
 import (
 	"context"
 	"fmt"
-	enginelocations "syncops/engine/locations"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"syncops/clients/extid"
 	"syncops/engine"
+	enginelocations "syncops/engine/locations"
 	"syncops/ui/tui/page"
 	"syncops/ui/tui/widget"
 )
@@ -28,15 +27,15 @@ type (
 // Source lists and edits location mappings.
 type Source interface {
 	List(ctx context.Context) (View, error)
-	Set(ctx context.Context, depot extid.NhanhDepotID, loc extid.ShopifyLocationGID, actor engine.Actor) error
-	Remove(ctx context.Context, depot extid.NhanhDepotID, actor engine.Actor) error
+	Set(ctx context.Context, depot enginelocations.DepotID, loc enginelocations.LocationID, actor engine.Actor) error
+	Remove(ctx context.Context, depot enginelocations.DepotID, actor engine.Actor) error
 }
 
 // depotRow is a depot and where its stock goes.
 type depotRow struct {
 	Depot
 	mapped  bool
-	locID   extid.ShopifyLocationGID
+	locID   enginelocations.LocationID
 	locName string
 }
 
@@ -204,12 +203,12 @@ func (p *Page) click(msg page.ClickMsg) tea.Cmd {
 // apply builds the depot rows: every known depot, plus depots only known
 // from a saved mapping (when the Nhanh API is not configured).
 func (p *Page) apply(v View) {
-	byDepot := make(map[extid.NhanhDepotID]Mapping, len(v.Mappings))
+	byDepot := make(map[enginelocations.DepotID]Mapping, len(v.Mappings))
 	for _, m := range v.Mappings {
 		byDepot[m.DepotID] = m
 	}
 	rows := make([]depotRow, 0, len(v.Depots)+len(v.Mappings))
-	seen := map[extid.NhanhDepotID]bool{}
+	seen := map[enginelocations.DepotID]bool{}
 	for _, d := range v.Depots {
 		r := depotRow{Depot: d}
 		if m, ok := byDepot[d.ID]; ok {
@@ -304,7 +303,7 @@ func (p *Page) pickKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (p *Page) unmap(id extid.NhanhDepotID) tea.Cmd {
+func (p *Page) unmap(id enginelocations.DepotID) tea.Cmd {
 	p.busy = true
 	env, src := p.env, p.source
 	return func() tea.Msg {

@@ -110,6 +110,9 @@ func (p *Page) ShortHelp() []key.Binding {
 	case p.conflict != nil:
 		w := key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch"))
 		c := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave it"))
+		if p.conflict.err.Lane != "" {
+			return []key.Binding{w, c} // a lane refusal cannot be forced
+		}
 		return []key.Binding{k.Force, w, c}
 	}
 	return []key.Binding{k.Start, k.Watch, k.Cancel, k.Retry, k.Copy}
@@ -383,6 +386,9 @@ func (p *Page) conflictKey(msg tea.KeyPressMsg) tea.Cmd {
 	c := p.conflict
 	switch msg.String() {
 	case "f":
+		if c.err.Lane != "" {
+			return nil // a lane refusal: forcing would not start it
+		}
 		p.conflict = nil
 		return action.Start(p.env, c.kind, c.params, true)
 	case "w", "enter":

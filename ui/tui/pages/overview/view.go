@@ -185,6 +185,13 @@ func (p *Page) panel() string {
 
 func (p *Page) conflictView() string {
 	c := p.conflict
+	if c.err.Lane != "" {
+		// Refused by a write lane (whenBusy=refuse): forcing would not help.
+		body := fmt.Sprintf("%s was refused: job #%d (%s, %s) holds the %s write lane.\nStart it with whenBusy=wait to queue behind it.\n\n",
+			c.kind.Label, c.err.Existing, c.err.Type, strings.ToLower(string(c.err.Status)), c.err.Lane) +
+			p.env.Styles.Muted.Render(fmt.Sprintf("w watch #%d · esc leave it", c.err.Existing))
+		return widget.Box(p.env.Styles, "Write lane busy", body, p.width)
+	}
 	body := fmt.Sprintf("%s is already %s as job #%d with the same parameters.\n\n",
 		c.kind.Label, strings.ToLower(string(c.err.Status)), c.err.Existing) +
 		p.env.Styles.Muted.Render(fmt.Sprintf("f force restart (cancels #%d) · w watch #%d · esc leave it", c.err.Existing, c.err.Existing))

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+
+	"syncops/engine"
+	"syncops/engine/metrics"
+)
+
+// What the faces show about the assembled app besides jobs: the database
+// they work on, whether it answers, and the APIs' live budgets. Faces read
+// them here instead of from the store or the API clients.
+
+// DatabaseName names the database for status bars and logs: its dialect
+// and where it is, never a password.
+func (a *App) DatabaseName() string { return a.db.Describe() }
+
+// Ping checks that the database answers, for health checks.
+func (a *App) Ping(ctx context.Context) error { return a.db.Ping(ctx) }
+
+// Budgets returns each configured API's live rate budget: Shopify's cost
+// points, and Nhanh's busiest endpoint (the one that explains a slow job).
+// It is cheap and safe for concurrent use.
+func (a *App) Budgets() []engine.APIBudget {
+	var out []engine.APIBudget
+	if a.shopifyClient != nil {
+		s := a.shopifyClient.Stats()
+		if s.Maximum > 0 {
+			out = append(out, engine.APIBudget{API: "Shopify", Available: s.Available, Capacity: s.Maximum, Unit: engine.BudgetPoints})
+		}
+	}
+	if a.nhanhClient != nil {
+		var worst *engine.APIBudget
+		for _, b := range a.nhanhClient.Stats().Endpoints {
+			cand := engine.APIBudget{API: "Nhanh", Available: float64(b.Limit - b.Used), Capacity: float64(b.Limit),
+				Unit: engine.BudgetRequests, LockedUntil: b.LockedUntil}
+			if worst == nil || cand.LockedUntil.After(worst.LockedUntil) || cand.Available < worst.Available {
+				worst = &cand
+			}
+		}
+		if worst != nil {
+			out = append(out, *worst)
+		}
+	}
+	return out
+}
+
+// MetricsSources are the app's sources for the Prometheus metrics: the API
+// clients' statistics and the Nhanh token's expiry. The caller adds the
+// scheduler's.
+func (a *App) MetricsSources() metrics.Sources {
+	src := metrics.Sources{NhanhTokenSecondsLeft: a.NhanhTokenSecondsLeft}
+	if a.nhanhClient != nil {
+		src.Nhanh = a.nhanhClient.Stats
+	}
+	if a.shopifyClient != nil {
+		src.Shopify = a.shopifyClient.Stats
+	}
+	return src
+}
