@@ -12,11 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"syncops/clients/extid"
-	"syncops/clients/sandbox"
-	"syncops/clients/sandbox/dataset"
 	"syncops/engine"
 	"syncops/engine/app"
+	"syncops/engine/enginetest"
 	"syncops/engine/jobs"
 	"syncops/ui/cli"
 )
@@ -24,30 +22,14 @@ import (
 // sandboxBundle is a data directory configured for a running sandbox, with
 // the production job types.
 type sandboxBundle struct {
-	env   map[string]string
-	sb    *sandbox.Sandbox
-	ds    *dataset.Dataset // as generated (the fakes work on copies)
-	truth *dataset.Truth
+	env map[string]string
+	sb  *enginetest.Shop
 }
 
 func sandboxSetup(t *testing.T) *sandboxBundle {
 	t.Helper()
-	ds, truth := dataset.GenerateWithTruth(dataset.GenerateConfig{Seed: 12, Customers: 120, Products: 20})
-	sb, err := sandbox.Start(context.Background(), sandbox.Options{Dataset: ds, Seed: 12, Scale: 100})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close(context.Background()) })
-	ep := sb.Endpoints()
-	return &sandboxBundle{sb: sb, ds: ds, truth: truth, env: map[string]string{
-		"SYNCOPS_DATA_DIR":             t.TempDir(),
-		"SYNCOPS_NHANH_BASE_URL":       ep.NhanhBaseURL,
-		"SYNCOPS_NHANH_APP_ID":         ep.NhanhAppID,
-		"SYNCOPS_NHANH_BUSINESS_ID":    ep.NhanhBusinessID,
-		"SYNCOPS_NHANH_ACCESS_TOKEN":   ep.NhanhToken,
-		"SYNCOPS_SHOPIFY_SHOP":         ep.ShopifyShop,
-		"SYNCOPS_SHOPIFY_BASE_URL":     ep.ShopifyBaseURL,
-		"SYNCOPS_SHOPIFY_API_VERSION":  ep.ShopifyAPIVersion,
-		"SYNCOPS_SHOPIFY_ACCESS_TOKEN": ep.ShopifyToken,
-	}}
+	sb := enginetest.StartShop(t, enginetest.ShopOptions{Seed: 12, Customers: 120, Products: 20, Scale: 100})
+	return &sandboxBundle{sb: sb, env: sb.Env(t.TempDir())}
 }
 
 func (b *sandboxBundle) run(t *testing.T, stdin string, args ...string) result {
@@ -93,13 +75,13 @@ func TestWorkbenchFlow(t *testing.T) {
 	// The unmatched list says why; the ambiguous ones name their candidates.
 	list := decode[mappingList](t, b.ok(t, "mappings", "customers", "--status", "unmatched", "--all", "--json"))
 	require.Equal(t, list.Counts.UnmatchedNhanh, int64(len(list.Page.Rows)))
-	truth := b.truth
+	ambiguousPhone := b.sb.AmbiguousPhoneCustomers()
 	var ambiguous *engine.MappingRow
 	for i, r := range list.Page.Rows {
 		require.NotNil(t, r.Reason, "every unmatched customer has a reason: %+v", r)
 		id, err := strconv.ParseInt(r.Nhanh.ID, 10, 64)
 		require.NoError(t, err)
-		if truth.UnmatchedNhanhCustomers[extid.NhanhCustomerID(id)] == dataset.ReasonAmbiguousPhone && ambiguous == nil {
+		if ambiguousPhone[id] && ambiguous == nil {
 			ambiguous = &list.Page.Rows[i]
 		}
 	}
@@ -116,10 +98,9 @@ func TestWorkbenchFlow(t *testing.T) {
 	// The same customer is found by its phone written another way.
 	nhanhID, err := strconv.ParseInt(ambiguous.Nhanh.ID, 10, 64)
 	require.NoError(t, err)
-	i := slices.IndexFunc(b.ds.NhanhCustomers, func(c dataset.NhanhCustomer) bool { return int64(c.ID) == nhanhID })
-	require.GreaterOrEqual(t, i, 0)
-	nc := b.ds.NhanhCustomers[i]
-	found := decode[mappingList](t, b.ok(t, "mappings", "customers", "--status", "unmatched", "--search", respell(nc.Mobile), "--json"))
+	mobile, ok := b.sb.NhanhMobile(nhanhID)
+	require.True(t, ok)
+	found := decode[mappingList](t, b.ok(t, "mappings", "customers", "--status", "unmatched", "--search", respell(mobile), "--json"))
 	require.Contains(t, rowIDs(found.Page.Rows), ambiguous.Nhanh.ID)
 
 	// Map it by hand to the first candidate.
@@ -143,9 +124,9 @@ func TestWorkbenchFlow(t *testing.T) {
 	require.Equal(t, "SYNCED", after.Row.Status)
 	require.NotNil(t, after.Row.LastSyncedValue)
 	require.Equal(t, after.Row.Nhanh.Value, *after.Row.LastSyncedValue, "the value written is Nhanh's spend")
-	mf, ok := b.sb.Shopify().Metafield(extid.ShopifyCustomerGID(target), "custom.total_spent")
+	mf, ok := b.sb.CustomerMetafield(target, "custom.total_spent")
 	require.True(t, ok)
-	require.Equal(t, *after.Row.LastSyncedValue, mf.Value, "Shopify holds what the mapping says was written")
+	require.Equal(t, *after.Row.LastSyncedValue, mf, "Shopify holds what the mapping says was written")
 	require.NotEmpty(t, after.SyncLog)
 	require.Equal(t, *after.Row.LastSyncedValue, after.SyncLog[0].NewValue)
 	require.Contains(t, jobIDs(after.Jobs), j.ID)
@@ -176,7 +157,7 @@ func TestCleanOrphans(t *testing.T) {
 	require.GreaterOrEqual(t, len(all.Page.Rows), 3)
 	gone := []engine.MappingRow{all.Page.Rows[0], all.Page.Rows[2]}
 	for _, r := range gone {
-		require.True(t, b.sb.Shopify().DeleteCustomer(extid.ShopifyCustomerGID(r.Shopify.ID)))
+		require.True(t, b.sb.DeleteShopifyCustomer(r.Shopify.ID))
 	}
 	b.ok(t, "run", jobs.PullShopifyCustomers, "--json")
 
