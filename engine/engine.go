@@ -97,6 +97,8 @@ type Config struct {
 	// RescueStuckJobsAfter.
 	RescueMargin        time.Duration
 	MaintenanceInterval time.Duration
+	// Settings are the settings operators may read and set.
+	Settings []SettingSpec
 }
 
 func (c *Config) withDefaults() (Config, error) {

@@ -30,6 +30,14 @@ type Kind struct {
 	// RetryItems says Retry may start a new job of this kind over the failed
 	// items of a finished one (the body reads them with Run.RetryKeys).
 	RetryItems bool
+	// Items says which records the kind's failed items are keyed by, so a
+	// mapping's detail can show the failed items that concern it; the zero
+	// value is none of the mappings.
+	Items ItemRef
+	// SyncNow marks the kind that "sync now" starts for one mapping of
+	// Items.Kind: it takes the mapping id as its "ids" parameter and writes
+	// the mapping's live value at once.
+	SyncNow bool
 	// Diff says a preview of the kind (DryRunParam) keeps a diff of what it
 	// would write, which Engine.Diff reads.
 	Diff bool
@@ -39,6 +47,15 @@ type Kind struct {
 	Lane string
 	// Run is the body.
 	Run func(ctx context.Context, run *Run) error
+}
+
+// ItemRef says what the failed item keys of a job kind name.
+type ItemRef struct {
+	// Kind is the mapping kind the items belong to; "" for none.
+	Kind MappingKind
+	// ByNhanhID says the keys are Nhanh record ids (matching), not mapping
+	// ids (syncing).
+	ByNhanhID bool
 }
 
 // ParamKind is the type of a parameter's value.

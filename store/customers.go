@@ -50,6 +50,8 @@ type ShopifyCustomer struct {
 }
 
 var nhanhCustomers = &mirror[extid.NhanhCustomerID, NhanhCustomer]{
+	side:  SideNhanhCustomer,
+	terms: nhanhCustomerTerms,
 	table: "nhanh_customers",
 	key:   "nhanh_id",
 	columns: []string{"customer_type", "name", "mobile", "email", "address", "city",
@@ -75,6 +77,8 @@ var nhanhCustomers = &mirror[extid.NhanhCustomerID, NhanhCustomer]{
 }
 
 var shopifyCustomers = &mirror[extid.ShopifyCustomerGID, ShopifyCustomer]{
+	side:  SideShopifyCustomer,
+	terms: shopifyCustomerTerms,
 	table: "shopify_customers",
 	key:   "gid",
 	columns: []string{"first_name", "last_name", "email", "phone", "default_address_phone", "note",
@@ -107,7 +111,7 @@ var shopifyCustomers = &mirror[extid.ShopifyCustomerGID, ShopifyCustomer]{
 // row marked deleted comes back to life. Given DeletedAt and PulledAt are
 // ignored. When an id repeats, the last row wins.
 func (s *Store) UpsertNhanhCustomers(ctx context.Context, q Querier, rows []NhanhCustomer, now time.Time) (UpsertCounts, error) {
-	return nhanhCustomers.upsert(ctx, s.dialect, q, rows, now)
+	return nhanhCustomers.upsert(ctx, s, q, rows, now)
 }
 
 // MarkNhanhCustomersDeleted marks as deleted, at now, every live customer no
@@ -142,7 +146,7 @@ func (s *Store) EachNhanhCustomer(ctx context.Context, q Querier, fn func(NhanhC
 
 // UpsertShopifyCustomers is UpsertNhanhCustomers for Shopify customers.
 func (s *Store) UpsertShopifyCustomers(ctx context.Context, q Querier, rows []ShopifyCustomer, now time.Time) (UpsertCounts, error) {
-	return shopifyCustomers.upsert(ctx, s.dialect, q, rows, now)
+	return shopifyCustomers.upsert(ctx, s, q, rows, now)
 }
 
 // MarkShopifyCustomersDeleted is MarkNhanhCustomersDeleted for Shopify

@@ -40,8 +40,10 @@ func (s *Store) migrationLock(ctx context.Context) (func(), error) {
 
 // migrationFills are the parts of migrations that SQL cannot do, by
 // version: run in the migration's transaction right after its SQL.
-var migrationFills = map[int]func(context.Context, *sql.Tx) error{
-	7: refoldSearchColumns,
+var migrationFills = map[int]func(context.Context, *Store, *sql.Tx) error{
+	7: func(ctx context.Context, _ *Store, tx *sql.Tx) error { return refoldSearchColumns(ctx, tx) },
+	// Search terms of the records stored before search existed.
+	10: func(ctx context.Context, s *Store, tx *sql.Tx) error { return s.reindexSearch(ctx, tx) },
 }
 
 //go:embed migrations
@@ -128,7 +130,7 @@ func (s *Store) migrateOurs(ctx context.Context, logger *slog.Logger) error {
 				return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
 			}
 			if fill := migrationFills[m.Version]; fill != nil {
-				if err := fill(ctx, tx); err != nil {
+				if err := fill(ctx, s, tx); err != nil {
 					return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
 				}
 			}

@@ -153,6 +153,10 @@ type mirror[K comparable, R any] struct {
 	deletedAt func(*R) time.Time
 	// scan reads key, columns..., deleted_at, pulled_at.
 	scan func(scanner) (R, error)
+	// side names the mirror in search_terms; terms adds a row's search
+	// terms (see search.go).
+	side  string
+	terms func(*R, *termSet)
 }
 
 func (m *mirror[K, R]) selectList() string {
@@ -161,7 +165,8 @@ func (m *mirror[K, R]) selectList() string {
 
 // upsert stores rows (the last one wins when an id repeats), touching
 // pulled_at on every row and writing only those that changed.
-func (m *mirror[K, R]) upsert(ctx context.Context, d Dialect, q Querier, rows []R, now time.Time) (UpsertCounts, error) {
+func (m *mirror[K, R]) upsert(ctx context.Context, s *Store, q Querier, rows []R, now time.Time) (UpsertCounts, error) {
+	d := s.dialect
 	var counts UpsertCounts
 	last := make(map[K]int, len(rows))
 	ids := make([]K, 0, len(rows))
@@ -178,22 +183,26 @@ func (m *mirror[K, R]) upsert(ctx context.Context, d Dialect, q Querier, rows []
 	}
 	var write []*R
 	var touch []K
+	var was []*R // per written row, the stored one (nil: new)
 	for _, k := range ids {
 		row := &rows[last[k]]
 		old, ok := stored[k]
 		switch {
 		case !ok:
 			counts.Created++
-			write = append(write, row)
+			write, was = append(write, row), append(was, nil)
 		case !m.deletedAt(&old).IsZero() || !sameValues(m.values(&old), m.values(row)):
 			counts.Updated++
-			write = append(write, row)
+			write, was = append(write, row), append(was, &old)
 		default:
 			counts.Unchanged++
 			touch = append(touch, k)
 		}
 	}
 	if err := m.write(ctx, d, q, write, now); err != nil {
+		return counts, err
+	}
+	if err := m.index(ctx, s, q, write, was); err != nil {
 		return counts, err
 	}
 	if err := m.touch(ctx, d, q, touch, now); err != nil {

@@ -92,6 +92,8 @@ func parseDepots(text string) (map[extid.NhanhDepotID]int64, error) {
 }
 
 var nhanhProducts = &mirror[extid.NhanhProductID, NhanhProduct]{
+	side:  SideNhanhProduct,
+	terms: nhanhProductTerms,
 	table: "nhanh_products",
 	key:   "nhanh_id",
 	columns: []string{"code", "barcode", "name", "price", "status", "available", "depots",
@@ -120,6 +122,8 @@ var nhanhProducts = &mirror[extid.NhanhProductID, NhanhProduct]{
 }
 
 var shopifyVariants = &mirror[extid.ShopifyVariantGID, ShopifyVariant]{
+	side:  SideShopifyVariant,
+	terms: shopifyVariantTerms,
 	table: "shopify_variants",
 	key:   "gid",
 	columns: []string{"product_gid", "product_title", "title", "sku", "barcode", "product_status",
@@ -145,7 +149,7 @@ var shopifyVariants = &mirror[extid.ShopifyVariantGID, ShopifyVariant]{
 // UpsertNhanhProducts stores a page of pulled products; see
 // UpsertNhanhCustomers for the rules.
 func (s *Store) UpsertNhanhProducts(ctx context.Context, q Querier, rows []NhanhProduct, now time.Time) (UpsertCounts, error) {
-	return nhanhProducts.upsert(ctx, s.dialect, q, rows, now)
+	return nhanhProducts.upsert(ctx, s, q, rows, now)
 }
 
 // MarkNhanhProductsDeleted marks as deleted every live product no pull has
@@ -215,7 +219,7 @@ func boolInt(b bool) int64 {
 // UpsertShopifyVariants stores a page of pulled variants; see
 // UpsertNhanhCustomers for the rules.
 func (s *Store) UpsertShopifyVariants(ctx context.Context, q Querier, rows []ShopifyVariant, now time.Time) (UpsertCounts, error) {
-	return shopifyVariants.upsert(ctx, s.dialect, q, rows, now)
+	return shopifyVariants.upsert(ctx, s, q, rows, now)
 }
 
 // MarkShopifyVariantsDeleted marks as deleted every live variant no pull has

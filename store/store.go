@@ -79,6 +79,9 @@ type Store struct {
 	db      *sql.DB
 	readDB  *sql.DB
 	pool    *pgxpool.Pool // PostgreSQL only: backs db and River's listener
+	// phoneKeys reads the phone numbers of a phone field as search terms
+	// (see SetPhoneKeys); nil reads runs of digits.
+	phoneKeys func(field string) []string
 }
 
 // Open opens the database named by dsn: empty means a SQLite file in dataDir;

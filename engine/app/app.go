@@ -80,6 +80,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.SetPhoneKeys(engine.PhoneSearchKeys)
 	if err := s.Migrate(ctx, logger); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -117,7 +118,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, Logger: logger,
 		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
-		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin})
+		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin, Settings: jobs.Settings()})
 	if err != nil {
 		releaseLease()
 		_ = s.Close()

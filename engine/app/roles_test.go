@@ -21,6 +21,7 @@ import (
 	"syncops/engine"
 	"syncops/engine/app"
 	"syncops/engine/jobs"
+	"syncops/store"
 )
 
 // The rule these tests hold the engine to: a method of a service every face
@@ -69,6 +70,37 @@ func (w *world) nextIDs() engine.Params {
 	return engine.Params{"ids": strconv.Itoa(w.seq)}
 }
 
+// nextMapping returns a Nhanh customer id no other call used.
+func (w *world) nextMapping() int64 {
+	w.seq++
+	return int64(900_000 + w.seq)
+}
+
+// records stores a Nhanh and a Shopify customer of a fresh number in the
+// mirrors and returns the number.
+func (w *world) records(t *testing.T) int64 {
+	n := w.nextMapping()
+	ctx := context.Background()
+	_, err := app.DatabaseOf(w.app).UpsertNhanhCustomers(ctx, app.DatabaseOf(w.app).DB(),
+		[]store.NhanhCustomer{{ID: extid.NhanhCustomerID(n), Name: "Khách " + strconv.FormatInt(n, 10)}}, time.UnixMilli(1000))
+	require.NoError(t, err)
+	_, err = app.DatabaseOf(w.app).UpsertShopifyCustomers(ctx, app.DatabaseOf(w.app).DB(),
+		[]store.ShopifyCustomer{{ID: extid.ShopifyCustomerGID(shopifyGID(n))}}, time.UnixMilli(1000))
+	require.NoError(t, err)
+	return n
+}
+
+// mapped maps a fresh Nhanh customer by hand, as the engine itself, and
+// returns the mapping id.
+func (w *world) mapped(t *testing.T) int64 {
+	n := w.records(t)
+	id, err := w.app.Engine.MapByHand(context.Background(), engine.MappingCustomers, n, shopifyGID(n), engine.Actor{})
+	require.NoError(t, err)
+	return id
+}
+
+func shopifyGID(n int64) string { return extid.FormatGID(extid.ResourceCustomer, n) }
+
 // mutatingCalls has, for every method that takes an Actor, a call that an
 // operator makes successfully. prepare runs as the engine itself before the
 // database is compared, and returns the call.
@@ -95,6 +127,50 @@ var mutatingCalls = map[string]func(t *testing.T, w *world) func(context.Context
 		return func(ctx context.Context, a engine.Actor) error {
 			_, err := w.app.Engine.Restart(ctx, w.failed, a)
 			return err
+		}
+	},
+	"Engine.MapByHand": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		n := w.records(t)
+		return func(ctx context.Context, a engine.Actor) error {
+			_, err := w.app.Engine.MapByHand(ctx, engine.MappingCustomers, n, shopifyGID(n), a)
+			return err
+		}
+	},
+	"Engine.Remap": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		id := w.mapped(t)
+		target := shopifyGID(w.records(t))
+		return func(ctx context.Context, a engine.Actor) error {
+			return w.app.Engine.Remap(ctx, engine.MappingCustomers, id, target, a)
+		}
+	},
+	"Engine.Unmap": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		id := w.mapped(t)
+		return func(ctx context.Context, a engine.Actor) error {
+			return w.app.Engine.Unmap(ctx, engine.MappingCustomers, id, a)
+		}
+	},
+	"Engine.CleanOrphans": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		ctx := context.Background()
+		id := w.mapped(t)
+		m, err := app.DatabaseOf(w.app).CustomerMapping(ctx, app.DatabaseOf(w.app).Reader(), id)
+		require.NoError(t, err)
+		_, err = app.DatabaseOf(w.app).DB().ExecContext(ctx, `UPDATE shopify_customers SET deleted_at = 1 WHERE gid = $1`, string(m.ShopifyID))
+		require.NoError(t, err)
+		return func(ctx context.Context, a engine.Actor) error {
+			_, err := w.app.Engine.CleanOrphans(ctx, engine.MappingCustomers, a)
+			return err
+		}
+	},
+	"Engine.SyncNow": func(t *testing.T, w *world) func(context.Context, engine.Actor) error {
+		id := w.mapped(t)
+		return func(ctx context.Context, a engine.Actor) error {
+			_, err := w.app.Engine.SyncNow(ctx, engine.MappingCustomers, id, a)
+			return err
+		}
+	},
+	"Engine.SetSetting": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
+		return func(ctx context.Context, a engine.Actor) error {
+			return w.app.Engine.SetSetting(ctx, jobs.SettingCustomerThreshold, "2500", a)
 		}
 	},
 	"Scheduler.Set": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
@@ -188,6 +264,9 @@ func TestReadsWriteNothing(t *testing.T) {
 		reflect.TypeFor[extid.NhanhDepotID]():       reflect.ValueOf(w.depots[0]),
 		reflect.TypeFor[time.Time]():                reflect.ValueOf(time.Now()),
 		reflect.TypeFor[extid.ShopifyLocationGID](): reflect.ValueOf(w.loc),
+		reflect.TypeFor[engine.MappingKind]():       reflect.ValueOf(engine.MappingCustomers),
+		reflect.TypeFor[engine.MappingQuery]():      reflect.ValueOf(engine.MappingQuery{Kind: engine.MappingCustomers, Search: "lan"}),
+		reflect.TypeFor[int64]():                    reflect.ValueOf(int64(1)),
 	}
 	names := make([]string, 0, len(reads))
 	for name := range reads {

@@ -37,6 +37,7 @@ type ShopOptions struct {
 type Shop struct {
 	*sandbox.Sandbox
 	scale float64
+	opts  ShopOptions
 }
 
 // StartShop generates a shop and starts the fakes, closed when the test
@@ -51,7 +52,7 @@ func StartShop(t testing.TB, o ShopOptions) *Shop {
 			ID: extid.ShopifyLocationGID(extid.FormatGID(extid.ResourceLocation, 5001)), Name: "Cửa hàng mẫu"})
 		so.Dataset = ds
 	}
-	return &Shop{Sandbox: jobstest.StartSandbox(t, so), scale: so.Scale}
+	return &Shop{Sandbox: jobstest.StartSandbox(t, so), scale: so.Scale, opts: o}
 }
 
 // Configure points cfg's APIs at the fakes, with their tokens.

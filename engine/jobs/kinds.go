@@ -107,6 +107,10 @@ func Kinds(d Deps) ([]engine.Kind, error) {
 	return definitions(d), nil
 }
 
+// Settings are the settings of every family, registered whether or not
+// the APIs are configured.
+func Settings() []engine.SettingSpec { return jobsync.Settings() }
+
 // Unavailable returns the thirteen job types, each of which fails at once
 // with reason: what a syncops without API credentials registers, so an
 // operator can still list and inspect jobs and sees why a start fails.

@@ -174,7 +174,9 @@ environment, which wins:
 	root.AddCommand(newRunCmd(e), newJobsCmd(e), newJobCmd(e), newFailuresCmd(e), newDiffCmd(e), newCancelCmd(e), newRetryCmd(e),
 		newSchedulesCmd(e), newScheduleCmd(e),
 		newTypesCmd(e), newLocationsCmd(e), newDemoCmd(e), newAuditCmd(e),
-		newInitCmd(e), newDoctorCmd(e))
+		newInitCmd(e), newDoctorCmd(e),
+		newMappingsCmd(e), newMappingCmd(e), newMapCmd(e), newRemapCmd(e), newUnmapCmd(e), newCleanOrphansCmd(e),
+		newSyncNowCmd(e), newStreamsCmd(e), newSettingsCmd(e))
 	return root
 }
 

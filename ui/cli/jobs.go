@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"syncops/engine"
+	"syncops/engine/export"
 )
 
 func parseParams(kvs []string) (engine.Params, error) {
@@ -213,12 +214,14 @@ func printJob(w io.Writer, j engine.Job) {
 func newJobsCmd(e *env) *cobra.Command {
 	var types, statuses []string
 	var limit int
+	var csvOut bool
 	var before int64
 	cmd := &cobra.Command{
 		Use:   "jobs",
 		Short: "List jobs, newest first",
 		Example: `  syncops jobs --status running
-  syncops jobs --type customer_sync --limit 10 --json`,
+  syncops jobs --type customer_sync --limit 10 --json
+  syncops jobs --limit 1000 --csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := engine.ListFilter{Types: types, Limit: limit, BeforeID: before}
@@ -237,6 +240,13 @@ func newJobsCmd(e *env) *cobra.Command {
 			jobs, err := a.Engine.List(cmd.Context(), f)
 			if err != nil {
 				return startError(err)
+			}
+			if csvOut {
+				w := export.NewWriter(cmd.OutOrStdout(), export.JobHeader)
+				for _, j := range jobs {
+					w.Write(export.JobRecord(j))
+				}
+				return w.Flush()
 			}
 			if e.jsonOut {
 				if jobs == nil {
@@ -258,6 +268,7 @@ func newJobsCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 50, "how many jobs")
 	cmd.Flags().Int64Var(&before, "before", 0, "only jobs older than this id (paging)")
 	cmd.Flags().BoolVar(&e.jsonOut, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&csvOut, "csv", false, "print CSV (UTF-8 with BOM, for Excel)")
 	return cmd
 }
 
@@ -302,6 +313,7 @@ func newJobCmd(e *env) *cobra.Command {
 func newFailuresCmd(e *env) *cobra.Command {
 	var search string
 	var limit int
+	var csvOut bool
 	var after int64
 	cmd := &cobra.Command{
 		Use:   "failures ID",
@@ -319,6 +331,9 @@ func newFailuresCmd(e *env) *cobra.Command {
 			defer closeApp(a)
 			if _, err := a.Engine.Get(cmd.Context(), id); err != nil {
 				return startError(err)
+			}
+			if csvOut {
+				return exportFailures(cmd, a.Engine, engine.FailureFilter{JobID: int64(id), Search: search, AfterID: after})
 			}
 			items, total, err := a.Engine.Failures(cmd.Context(), engine.FailureFilter{JobID: int64(id), Search: search,
 				AfterID: after, Limit: limit})
@@ -349,7 +364,27 @@ func newFailuresCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 100, "how many items")
 	cmd.Flags().Int64Var(&after, "after", 0, "only items after this item id (paging)")
 	cmd.Flags().BoolVar(&e.jsonOut, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&csvOut, "csv", false, "print every matching item as CSV (UTF-8 with BOM, for Excel)")
 	return cmd
+}
+
+// exportFailures writes every failed item f selects (all pages) as CSV.
+func exportFailures(cmd *cobra.Command, eng *engine.Engine, f engine.FailureFilter) error {
+	w := export.NewWriter(cmd.OutOrStdout(), export.FailureHeader)
+	f.Limit = 1000
+	for {
+		items, _, err := eng.Failures(cmd.Context(), f)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			w.Write(export.FailureRecord(it))
+		}
+		if len(items) < f.Limit {
+			return w.Flush()
+		}
+		f.AfterID = items[len(items)-1].ID
+	}
 }
 
 type failureJSON struct {

@@ -156,3 +156,21 @@ func (s *Server) EditMetafield(owner extid.ShopifyCustomerGID, namespaceKey stri
 	s.customers[i].Metafields[namespaceKey] = m
 	return true
 }
+
+// DeleteCustomer removes a customer as a merchant deleting it in the admin
+// would: later pulls no longer see it, and a mapping to it is orphaned. It
+// reports whether the customer existed.
+func (s *Server) DeleteCustomer(id extid.ShopifyCustomerGID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.customerByID[id]
+	if !ok {
+		return false
+	}
+	s.customers = slices.Delete(s.customers, i, i+1)
+	delete(s.customerByID, id)
+	for j := i; j < len(s.customers); j++ {
+		s.customerByID[s.customers[j].ID] = j
+	}
+	return true
+}

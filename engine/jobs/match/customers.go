@@ -45,7 +45,14 @@ func (d Deps) autoMatchCustomers(ctx context.Context, r *engine.Run) error {
 	}
 	state.Tally.report(r, customerMatchMethods)
 
-	w := &batchWriter[store.CustomerMapping]{r: r, dryRun: params.DryRun, methods: customerMatchMethods,
+	if err := saveUnkeyedReasons(ctx, d.Store, r, store.MappingKindCustomer, m.unkeyed, params.DryRun); err != nil {
+		return err
+	}
+	hadReason, err := d.Store.MatchReasonIDs(ctx, d.Store.Reader(), store.MappingKindCustomer)
+	if err != nil {
+		return err
+	}
+	w := &batchWriter[store.CustomerMapping]{r: r, store: d.Store, kind: store.MappingKindCustomer, hadReason: hadReason, dryRun: params.DryRun, methods: customerMatchMethods,
 		state: &state, checkpointed: d.Checkpointed,
 		insert: func(ctx context.Context, q store.Querier, ms []store.CustomerMapping) error {
 			return d.Store.InsertMatchedCustomerMappings(ctx, q, ms, d.Clock.Now())
@@ -116,9 +123,12 @@ func (m *customerMatch) batch(ctx context.Context, s *store.Store, job int64, vs
 				// Mapped by an earlier attempt of this job to another
 				// customer: a mirror changed between the attempts.
 				b.tally.AlreadyMapped++
-				b.failures = append(b.failures, matchFailure(int64(m.nhanh[v.left]), "match by "+m.key(v.left),
+				f := matchFailure(int64(m.nhanh[v.left]), "match by "+m.key(v.left),
 					fmt.Sprintf("no unmapped Shopify customer has %s: %s is already mapped to Nhanh customer %d",
-						m.key(v.left), m.describe(names, []int32{v.right})[0], owner)))
+						m.key(v.left), m.describe(names, []int32{v.right})[0], owner))
+				b.failures = append(b.failures, f)
+				b.reasons = append(b.reasons, reasonOf(int64(m.nhanh[v.left]), v.kind, f.Message,
+					[]string{string(m.shopify.gid(v.right))}))
 				continue
 			}
 			paired = append(paired, v)
@@ -126,8 +136,11 @@ func (m *customerMatch) batch(ctx context.Context, s *store.Store, job int64, vs
 		}
 		if f, ok := m.unmatched(&b.tally, names, v); ok {
 			b.failures = append(b.failures, f)
+			b.reasons = append(b.reasons, reasonOf(int64(m.nhanh[v.left]), v.kind, f.Message, m.candidates(v)))
 		} else {
 			b.skipped++
+			b.reasons = append(b.reasons, reasonOf(int64(m.nhanh[v.left]), v.kind,
+				"no Shopify customer has "+m.key(v.left), nil))
 		}
 	}
 	slices.SortFunc(paired, func(a, b verdict) int { return cmp.Compare(m.shopify.nums[a.right], m.shopify.nums[b.right]) })
@@ -176,7 +189,9 @@ type customerMatch struct {
 	byPhone *keyIndex[phone.Number]
 	byEmail *keyIndex[string]
 	shopify customerRefs
-	noKey   int64  // unmapped Nhanh customers with neither a number nor an e-mail
+	noKey   int64 // unmapped Nhanh customers with neither a number nor an e-mail
+	// unkeyed are their reasons.
+	unkeyed []store.MatchReason
 	scanned int64  // Shopify customers read
 	own     []bool // per left, when the job resumes: mapped by an earlier attempt
 
@@ -217,6 +232,11 @@ func (m *customerMatch) addNhanh(id extid.NhanhCustomerID, mobile, email string,
 	email = emailKey(email)
 	if len(m.nums) == 0 && email == "" {
 		m.noKey++
+		r := store.MatchReason{NhanhID: int64(id), Code: engine.ReasonNoPhone, Message: "no phone and no e-mail"}
+		if strings.TrimSpace(mobile) != "" {
+			r.Code, r.Message = engine.ReasonPhoneUnreadable, fmt.Sprintf("no phone number can be read in %q, and no e-mail", mobile)
+		}
+		m.unkeyed = append(m.unkeyed, r)
 		return
 	}
 	l := m.pairs.addLeft()
@@ -310,6 +330,19 @@ func (m *customerMatch) unmatched(t *matchTally, names map[extid.ShopifyCustomer
 		msg = fmt.Sprintf("no unmapped Shopify customer has %s: %s", key, strings.Join(described, "; "))
 	}
 	return matchFailure(int64(m.nhanh[v.left]), "match by "+key, msg), true
+}
+
+// candidates are the Shopify customers an unmatched verdict names.
+func (m *customerMatch) candidates(v verdict) []string {
+	rights := v.named
+	if v.kind == verdictConflict {
+		rights = []int32{v.right}
+	}
+	out := make([]string, len(rights))
+	for i, rt := range rights {
+		out[i] = string(m.shopify.gid(rt))
+	}
+	return out
 }
 
 // describe names Shopify customers for a message: "gid (Nguyễn Thị Lan)". A

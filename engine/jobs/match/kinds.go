@@ -37,11 +37,11 @@ var dryRunParam = engine.ParamSpec{Name: "dryRun", Kind: engine.ParamBool,
 // Kinds returns the match job types with their bodies over d.
 func Kinds(d Deps) []engine.Kind {
 	return []engine.Kind{
-		{Type: AutoMatchCustomers, Label: "Auto-match customers",
+		{Type: AutoMatchCustomers, Items: engine.ItemRef{Kind: engine.MappingCustomers, ByNhanhID: true}, Label: "Auto-match customers",
 			Description: "Map unmapped Nhanh customers to Shopify customers by phone, then unique email.",
 			Params:      []engine.ParamSpec{dryRunParam},
 			Run:         d.autoMatchCustomers},
-		{Type: AutoMatchProducts, Label: "Auto-match products",
+		{Type: AutoMatchProducts, Items: engine.ItemRef{Kind: engine.MappingProducts, ByNhanhID: true}, Label: "Auto-match products",
 			Description: "Map unmapped Nhanh products to Shopify variants by SKU, then barcode; parent and combo products, and variants of draft or archived products, are left out.",
 			Params:      []engine.ParamSpec{dryRunParam, includeArchivedParam},
 			Run:         d.autoMatchProducts},

@@ -138,10 +138,15 @@ func matchFailure(nhanhID int64, request, message string) engine.Failure {
 // batchWriter commits the outcome of a batch of Nhanh records with a
 // checkpoint. M is the mapping type.
 type batchWriter[M any] struct {
-	r       *engine.Run
-	dryRun  bool
-	methods map[string]string
-	state   *matchState
+	r     *engine.Run
+	store *store.Store
+	kind  store.MappingKind
+	// hadReason are the records with a reason from an earlier run: the
+	// only ones whose reason a new mapping must clear.
+	hadReason map[int64]bool
+	dryRun    bool
+	methods   map[string]string
+	state     *matchState
 	// insert writes mappings the match saw free; inTheWay finds the stored
 	// mappings that refused them.
 	insert   func(ctx context.Context, q store.Querier, ms []M) error
@@ -159,8 +164,11 @@ type batch[M any] struct {
 	last     int64 // the last Nhanh id decided
 	mappings []M
 	failures []engine.Failure
-	skipped  int64
-	tally    matchTally // the batch's own counts (no Matched, no Created: counted as written)
+	// reasons say why each record left unmatched was (kept for the mapping
+	// list until the next match decides the record again).
+	reasons []store.MatchReason
+	skipped int64
+	tally   matchTally // the batch's own counts (no Matched, no Created: counted as written)
 }
 
 // commit writes b with its checkpoint. When the unique constraints refuse
@@ -203,6 +211,11 @@ func (w *batchWriter[M]) commitChecked(ctx context.Context, b *batch[M], lookUp 
 			}
 			tally.Created += int64(len(mappings))
 		}
+		if !w.dryRun {
+			if err := w.saveReasons(ctx, tx, b.reasons, failures[len(b.failures):], mappings); err != nil {
+				return err
+			}
+		}
 		for _, m := range mappings {
 			tally.Matched[w.method(m)]++
 		}
@@ -216,6 +229,60 @@ func (w *batchWriter[M]) commitChecked(ctx context.Context, b *batch[M], lookUp 
 		w.state.Done, w.state.Tally = state.Done, tally
 		return nil
 	})
+}
+
+// saveReasons stores why the batch's unmatched records were not matched
+// (the records that mappings made meanwhile blocked among them) and drops
+// the stale reasons of the records it mapped.
+func (w *batchWriter[M]) saveReasons(ctx context.Context, tx *sql.Tx, reasons []store.MatchReason, blocked []engine.Failure, mapped []M) error {
+	s := w.store
+	now := w.r.Clock().Now()
+	for _, f := range blocked {
+		id, _ := strconv.ParseInt(f.Key, 10, 64)
+		reasons = append(reasons, store.MatchReason{NhanhID: id, Code: engine.ReasonTargetMapped, Message: f.Message})
+	}
+	for i := range reasons {
+		reasons[i].JobID, reasons[i].At = int64(w.r.ID()), now
+	}
+	if err := s.SaveMatchReasons(ctx, tx, w.kind, reasons); err != nil {
+		return err
+	}
+	var ids []int64
+	for _, m := range mapped {
+		if id := w.nhanhID(m); w.hadReason[id] {
+			ids = append(ids, id)
+		}
+	}
+	return s.ClearMatchReasons(ctx, tx, w.kind, ids)
+}
+
+// reasonOf is the match reason of an unmatched record: its failed item's
+// message (or msg when it has none) and the code of its verdict.
+func reasonOf(nhanhID int64, kind verdictKind, msg string, candidates []string) store.MatchReason {
+	code := engine.ReasonNoCandidate
+	switch kind {
+	case verdictAmbiguous:
+		code = engine.ReasonAmbiguous
+	case verdictConflict:
+		code = engine.ReasonConflict
+	case verdictTakenAlready, verdictPaired: // paired: taken by an earlier attempt
+		code = engine.ReasonTargetMapped
+	}
+	return store.MatchReason{NhanhID: nhanhID, Code: code, Message: msg, Candidates: candidates}
+}
+
+// saveUnkeyedReasons stores the reasons of records matching never
+// considered (no key, not a sellable unit), in their own transaction: they
+// do not depend on the batches, and storing them again is harmless.
+func saveUnkeyedReasons(ctx context.Context, s *store.Store, r *engine.Run, kind store.MappingKind, reasons []store.MatchReason, dryRun bool) error {
+	if dryRun || len(reasons) == 0 {
+		return nil
+	}
+	now := r.Clock().Now()
+	for i := range reasons {
+		reasons[i].JobID, reasons[i].At = int64(r.ID()), now
+	}
+	return s.InTx(ctx, func(tx *sql.Tx) error { return s.SaveMatchReasons(ctx, tx, kind, reasons) })
 }
 
 // setAsideBlocked splits ms into those still free and failures for those a

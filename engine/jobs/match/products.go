@@ -52,7 +52,14 @@ func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
 	}
 	state.Tally.report(r, productMatchMethods)
 
-	w := &batchWriter[store.ProductMapping]{r: r, dryRun: params.DryRun, methods: productMatchMethods,
+	if err := saveUnkeyedReasons(ctx, d.Store, r, store.MappingKindProduct, append(m.unkeyed, sell.reasons...), params.DryRun); err != nil {
+		return err
+	}
+	hadReason, err := d.Store.MatchReasonIDs(ctx, d.Store.Reader(), store.MappingKindProduct)
+	if err != nil {
+		return err
+	}
+	w := &batchWriter[store.ProductMapping]{r: r, store: d.Store, kind: store.MappingKindProduct, hadReason: hadReason, dryRun: params.DryRun, methods: productMatchMethods,
 		state: &state, checkpointed: d.Checkpointed,
 		insert: func(ctx context.Context, q store.Querier, ms []store.ProductMapping) error {
 			return d.Store.InsertMatchedProductMappings(ctx, q, ms, d.Clock.Now())
@@ -117,8 +124,10 @@ func (d Deps) decideProduct(ctx context.Context, m *productMatch, b *batch[store
 			return err
 		case ok:
 			b.failures = append(b.failures, f)
+			b.reasons = append(b.reasons, reasonOf(int64(left.id), v.kind, f.Message, m.candidates(v)))
 		default:
 			b.skipped++
+			b.reasons = append(b.reasons, reasonOf(int64(left.id), v.kind, "no Shopify variant has "+m.key(v.left), nil))
 		}
 		return nil
 	}
@@ -127,9 +136,11 @@ func (d Deps) decideProduct(ctx context.Context, m *productMatch, b *batch[store
 		// Mapped by an earlier attempt of this job to another product: a
 		// mirror changed between the attempts.
 		b.tally.AlreadyMapped++
-		b.failures = append(b.failures, matchFailure(int64(left.id), "match by "+m.key(v.left),
+		f := matchFailure(int64(left.id), "match by "+m.key(v.left),
 			fmt.Sprintf("no unmapped Shopify variant matches %s: %s is already mapped to Nhanh product %d",
-				m.key(v.left), m.describe([]int32{v.right})[0], right.own)))
+				m.key(v.left), m.describe([]int32{v.right})[0], right.own))
+		b.failures = append(b.failures, f)
+		b.reasons = append(b.reasons, reasonOf(int64(left.id), v.kind, f.Message, []string{string(right.id)}))
 		return nil
 	}
 	method := store.MatchSKU
@@ -150,6 +161,7 @@ type productMatch struct {
 	bySKU     *keyIndex[string]
 	byBarcode *keyIndex[string]
 	noKey     int64
+	unkeyed   []store.MatchReason // the reasons of the products without a key
 	scanned   int64
 
 	lefts, viaBarcode []int32 // scratch
@@ -212,6 +224,8 @@ func (m *productMatch) addNhanh(p store.NhanhProduct, own bool) {
 	k := nhanhProductKeys{id: p.ID, sku: productKey(p.Code), barcode: productKey(p.Barcode), own: own}
 	if k.sku == "" && k.barcode == "" {
 		m.noKey++
+		m.unkeyed = append(m.unkeyed, store.MatchReason{NhanhID: int64(p.ID), Code: engine.ReasonNoCandidate,
+			Message: "no SKU and no barcode to match by"})
 		return
 	}
 	l := m.pairs.addLeft()
@@ -266,6 +280,19 @@ func (m *productMatch) key(l int32) string {
 		return "SKU " + strconv.Quote(k.sku)
 	}
 	return "SKU " + strconv.Quote(k.sku) + " (barcode " + strconv.Quote(k.barcode) + ")"
+}
+
+// candidates are the Shopify variants an unmatched verdict names.
+func (m *productMatch) candidates(v verdict) []string {
+	rights := v.named
+	if v.kind == verdictConflict {
+		rights = []int32{v.right}
+	}
+	out := make([]string, len(rights))
+	for i, rt := range rights {
+		out[i] = string(m.variants[rt].id)
+	}
+	return out
 }
 
 func (m *productMatch) describe(rights []int32) []string {

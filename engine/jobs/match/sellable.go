@@ -43,6 +43,8 @@ type sellable struct {
 	// Counts of what was left out, for the job's metadata.
 	excludedNhanh    map[string]int64 // by reason
 	excludedVariants map[string]int64 // by product status
+	// reasons say why each Nhanh product left out was.
+	reasons []store.MatchReason
 }
 
 // newSellable reads the set of parent products (a child may be listed after
@@ -68,6 +70,8 @@ func (s *sellable) nhanh(p store.NhanhProduct) bool {
 		return true
 	}
 	s.excludedNhanh[reason]++
+	s.reasons = append(s.reasons, store.MatchReason{NhanhID: int64(p.ID), Code: engine.ReasonExcluded,
+		Message: "not a sellable unit: " + reason})
 	return false
 }
 

@@ -96,9 +96,13 @@ func (e *dropBrakeError) Error() string {
 // parameters), or the run is a preview (which reports wouldStop and goes on
 // to its diff).
 func (d Deps) applyBrake(ctx context.Context, r *engine.Run, changes []valueChange, what string, accept bool) error {
-	counts, err := checkDrops(changes, DefaultDropShare, what)
+	share, err := d.dropShare(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := checkDrops(changes, share, what)
 	meta := map[string]any{"what": what, "writes": counts.Writes, "drops": counts.Drops, "toZero": counts.ToZero,
-		"share": DefaultDropShare}
+		"share": share}
 	if r.DryRun() {
 		meta["wouldStop"] = err != nil && !accept
 		r.SetMeta("dropBrake", meta)
