@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,6 +20,26 @@ type SettingSpec struct {
 	// Validate checks an operator's value and returns it as stored
 	// (trimmed, normalised), or an error saying what is wanted.
 	Validate func(value string) (string, error)
+}
+
+// BoolSetting validates a true/false setting.
+func BoolSetting(v string) (string, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return "", fmt.Errorf("must be true or false, not %q", v)
+	}
+	return strconv.FormatBool(b), nil
+}
+
+// WholeNumberSetting validates a setting that is a whole number in [lo, hi].
+func WholeNumberSetting(lo, hi int64) func(string) (string, error) {
+	return func(v string) (string, error) {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < lo || n > hi {
+			return "", fmt.Errorf("must be a whole number from %d to %d, not %q", lo, hi, v)
+		}
+		return strconv.FormatInt(n, 10), nil
+	}
 }
 
 // Setting is a setting with its value in force.

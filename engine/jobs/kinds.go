@@ -109,7 +109,9 @@ func Kinds(d Deps) ([]engine.Kind, error) {
 
 // Settings are the settings of every family, registered whether or not
 // the APIs are configured.
-func Settings() []engine.SettingSpec { return jobsync.Settings() }
+func Settings() []engine.SettingSpec {
+	return append(pull.Settings(), jobsync.Settings()...)
+}
 
 // Unavailable returns the thirteen job types, each of which fails at once
 // with reason: what a syncops without API credentials registers, so an

@@ -48,6 +48,16 @@ const (
 	DefaultBulkThreshold = 10000
 )
 
+// Settings are the pull family's settings.
+func Settings() []engine.SettingSpec {
+	return []engine.SettingSpec{
+		{Key: SettingBulkThreshold, Default: strconv.Itoa(DefaultBulkThreshold),
+			Help: "smallest number of records (Shopify's count) for which a full Shopify pull without a bulk " +
+				"parameter uses a bulk export instead of pages",
+			Validate: engine.WholeNumberSetting(1, 1<<31)},
+	}
+}
+
 // bulkLaneWait is how long a pull waits before looking at a busy bulk lane
 // again.
 const bulkLaneWait = time.Second

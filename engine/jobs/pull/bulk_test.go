@@ -70,16 +70,28 @@ func TestBulkExportOutlivesItsAttempts(t *testing.T) {
 			w := newPullWorld(t, pullWorldOptions{dialect: dialect, attemptTimeout: time.Second,
 				shopifyBulkDelay: 2500 * time.Millisecond})
 			id := w.Start(t, jobs.PullShopifyCustomers, engine.Params{"bulk": "true"})
-			require.ErrorIs(t, w.bodyResult(t, id), context.DeadlineExceeded, "attempt 1 ends polling")
-			require.ErrorIs(t, w.bodyResult(t, id), context.DeadlineExceeded, "attempt 2 ends polling")
-			require.NoError(t, w.bodyResult(t, id), "attempt 3 imports")
+			// Two attempts end polling; the third imports (on a loaded
+			// machine the import itself may outlive an attempt and go on in
+			// a fourth, reading on after the last stored line).
+			attempts := 0
+			for {
+				attempts++
+				err := w.bodyResult(t, id)
+				if err == nil {
+					break
+				}
+				require.ErrorIs(t, err, context.DeadlineExceeded, "attempt %d", attempts)
+				require.Less(t, attempts, 8, "the export never finished")
+			}
+			require.GreaterOrEqual(t, attempts, 3, "the export outlived two attempts")
 			j := w.Wait(t, id)
 			require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
 
 			rec := w.Sandbox.Shopify().Record()
 			require.Equal(t, 1, rec.BulkStarted, "one operation for the whole job")
 			require.Zero(t, rec.BulkCancelled)
-			require.Equal(t, 1, rec.BulkDownloads, "its result read once")
+			require.GreaterOrEqual(t, rec.BulkDownloads, 1)
+			require.LessOrEqual(t, rec.BulkDownloads, attempts-2, "its result read by the importing attempts only")
 			n := int64(len(w.ds.ShopifyCustomers))
 			requireCounts(t, j, decodePullMeta(t, j), n, 0, 0)
 			requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))

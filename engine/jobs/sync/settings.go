@@ -17,35 +17,19 @@ func Settings() []engine.SettingSpec {
 	return []engine.SettingSpec{
 		{Key: SettingCustomerThreshold, Default: strconv.Itoa(DefaultCustomerThreshold),
 			Help:     "smallest change of lifetime spend (VND) an auto-sync pushes; smaller changes are left as they are",
-			Validate: wholeNumber(0, 1<<53)},
+			Validate: engine.WholeNumberSetting(0, 1<<53)},
 		{Key: SettingDropBrakePercent, Default: strconv.Itoa(int(DefaultDropShare * 100)),
 			Help: "percent of a customer sync's writes that may drop by more than half (or to 0) before the run " +
 				"stops unwritten; 100 turns the brake off (acceptDrop overrides it for one run)",
-			Validate: wholeNumber(0, 100)},
+			Validate: engine.WholeNumberSetting(0, 100)},
 		{Key: SettingInventoryActivate, Default: "false",
 			Help: "true: a product sync stocks an item at a mapped location where Shopify does not stock it " +
 				"(inventoryActivate) and writes its quantity; false: that location is skipped with a reason",
-			Validate: boolean},
-	}
-}
-
-// boolean accepts true or false.
-func boolean(v string) (string, error) {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return "", fmt.Errorf("must be true or false, not %q", v)
-	}
-	return strconv.FormatBool(b), nil
-}
-
-// wholeNumber accepts a whole number in [lo, hi].
-func wholeNumber(lo, hi int64) func(string) (string, error) {
-	return func(v string) (string, error) {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < lo || n > hi {
-			return "", fmt.Errorf("must be a whole number from %d to %d, not %q", lo, hi, v)
-		}
-		return strconv.FormatInt(n, 10), nil
+			Validate: engine.BoolSetting},
+		{Key: SettingBulkWriteThreshold, Default: strconv.Itoa(DefaultBulkWriteThreshold),
+			Help: "smallest number of mappings in a customer sync's scope written through Shopify bulk " +
+				"mutations instead of paced metafieldsSet calls",
+			Validate: engine.WholeNumberSetting(1, 1<<31)},
 	}
 }
 
