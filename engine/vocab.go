@@ -107,7 +107,8 @@ type FailureFilter struct {
 type ListFilter struct {
 	Types    []string
 	Statuses []Status
-	// Search matches the type, status or error text (case-insensitive).
+	// Search matches the type, status, requester or error text
+	// (case-insensitive).
 	Search   string
 	BeforeID int64 // only jobs with id < BeforeID; 0 = from the newest
 	Limit    int   // page size; <= 0 means DefaultListLimit

@@ -170,8 +170,8 @@ func (s *Store) Job(ctx context.Context, q Querier, id int64) (JobRecord, error)
 type JobFilter struct {
 	Types    []string
 	Statuses []JobStatus
-	// Search matches the type, status or error text, case folded by
-	// FoldSearch.
+	// Search matches the type, status, requester or error text, case
+	// folded by FoldSearch.
 	Search   string
 	BeforeID int64 // only jobs with id < BeforeID; 0 = from the newest
 	Limit    int
@@ -207,8 +207,9 @@ func (f JobFilter) where() (string, []any) {
 	if f.Search != "" {
 		p := arg(likePattern(f.Search))
 		// Types and statuses are ASCII, which LOWER folds the same way on
-		// both databases; the error is free text, folded by FoldSearch.
-		conds = append(conds, "(LOWER(type) LIKE "+p+` ESCAPE '\' OR LOWER(status) LIKE `+p+` ESCAPE '\' OR error_search LIKE `+p+` ESCAPE '\')`)
+		// both databases, and so are requesters ("local:ops", "ssh:alice",
+		// "scheduler:nightly"); the error is free text, folded by FoldSearch.
+		conds = append(conds, "(LOWER(type) LIKE "+p+` ESCAPE '\' OR LOWER(status) LIKE `+p+` ESCAPE '\' OR LOWER(requested_by) LIKE `+p+` ESCAPE '\' OR error_search LIKE `+p+` ESCAPE '\')`)
 	}
 	if f.BeforeID > 0 {
 		conds = append(conds, "id < "+arg(f.BeforeID))

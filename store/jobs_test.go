@@ -33,7 +33,8 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 		require.NoError(t, s.FinishJob(ctx, s.DB(), 1, store.JobCompleted, store.Counters{Total: 3, Processed: 3, Successful: 3},
 			json.RawMessage(`{"a":1}`), "", t0.Add(time.Minute)))
 		insertJob(t, s, 2, "PULL", "PULL {}", t0.Add(2*time.Minute))
-		insertJob(t, s, 3, "SYNC", "SYNC {}", t0.Add(3*time.Minute))
+		require.NoError(t, s.InsertJob(ctx, s.DB(), store.JobRecord{ID: 3, Type: "SYNC", Params: json.RawMessage(`{}`),
+			UniqueKey: "SYNC {}", RequestedBy: "ssh:Alice", CreatedAt: t0.Add(3 * time.Minute)}))
 		ok, err := s.CancelJobRecord(ctx, s.DB(), 3, "cancelled by ops", t0.Add(4*time.Minute))
 		require.NoError(t, err)
 		require.True(t, ok)
@@ -55,6 +56,8 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 			{"by type", store.JobFilter{Types: []string{"PULL"}}, []int64{2, 1}},
 			{"by status", store.JobFilter{Statuses: []store.JobStatus{store.JobPending}}, []int64{2}},
 			{"search error text", store.JobFilter{Search: "BY OPS"}, []int64{3}},
+			{"search requester", store.JobFilter{Search: "ssh:alice"}, []int64{3}},
+			{"search another requester", store.JobFilter{Search: "bob"}, nil},
 			{"page after 3", store.JobFilter{BeforeID: 3, Limit: 1}, []int64{2}},
 			{"oldest first", store.JobFilter{Oldest: true, AfterID: 1}, []int64{2, 3}},
 		}

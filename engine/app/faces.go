@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"syncops/engine"
 	"syncops/engine/metrics"
@@ -57,4 +58,36 @@ func (a *App) MetricsSources() metrics.Sources {
 		src.Shopify = a.shopifyClient.Stats
 	}
 	return src
+}
+
+// SetupNeeded says what the API settings lack, one line per API not
+// configured (naming the settings that are empty), or nil when both APIs
+// are. The console shows it on its first screen instead of job types whose
+// every start would fail. It never shows a setting's value.
+func (a *App) SetupNeeded() []string {
+	var out []string
+	gap := func(api string, built bool, settings map[string]bool, order []string) {
+		if built {
+			return
+		}
+		var empty []string
+		for _, name := range order {
+			if !settings[name] {
+				empty = append(empty, name)
+			}
+		}
+		if len(empty) == 0 {
+			out = append(out, api+": the settings are not valid (`syncops doctor` says why)")
+			return
+		}
+		out = append(out, api+": "+strings.Join(empty, ", ")+" not set")
+	}
+	n, s := a.Config.Nhanh, a.Config.Shopify
+	gap("Nhanh", a.nhanhClient != nil, map[string]bool{"SYNCOPS_NHANH_APP_ID": n.AppID != "",
+		"SYNCOPS_NHANH_BUSINESS_ID": n.BusinessID != "", "SYNCOPS_NHANH_ACCESS_TOKEN": n.AccessToken != ""},
+		[]string{"SYNCOPS_NHANH_APP_ID", "SYNCOPS_NHANH_BUSINESS_ID", "SYNCOPS_NHANH_ACCESS_TOKEN"})
+	gap("Shopify", a.shopifyClient != nil, map[string]bool{"SYNCOPS_SHOPIFY_SHOP": s.Shop != "",
+		"SYNCOPS_SHOPIFY_ACCESS_TOKEN": s.AccessToken != ""},
+		[]string{"SYNCOPS_SHOPIFY_SHOP", "SYNCOPS_SHOPIFY_ACCESS_TOKEN"})
+	return out
 }

@@ -88,3 +88,34 @@ func TestCheckShopifyTellsInputFromAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestSetupNeeded: the console's setup screen names the empty settings of
+// each API not configured, and nothing once both are; never a value.
+func TestSetupNeeded(t *testing.T) {
+	t.Parallel()
+	shop := enginetest.StartShop(t, enginetest.ShopOptions{Seed: 4, Customers: 1, Products: 1})
+	tests := []struct {
+		name string
+		edit func(cfg *app.Config)
+		want []string
+	}{
+		{name: "nothing configured", edit: func(cfg *app.Config) { cfg.Nhanh, cfg.Shopify = app.NhanhConfig{}, app.ShopifyConfig{} },
+			want: []string{"Nhanh: SYNCOPS_NHANH_APP_ID, SYNCOPS_NHANH_BUSINESS_ID, SYNCOPS_NHANH_ACCESS_TOKEN not set",
+				"Shopify: SYNCOPS_SHOPIFY_SHOP, SYNCOPS_SHOPIFY_ACCESS_TOKEN not set"}},
+		{name: "Shopify token missing", edit: func(cfg *app.Config) { cfg.Shopify.AccessToken = "" },
+			want: []string{"Shopify: SYNCOPS_SHOPIFY_ACCESS_TOKEN not set"}},
+		{name: "both configured", edit: func(*app.Config) {}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := app.Config{DataDir: t.TempDir(), Timezone: app.DefaultTimezone, Retention: app.DefaultRetention}
+			shop.Configure(&cfg)
+			tt.edit(&cfg)
+			a, err := app.Build(t.Context(), cfg, app.Options{NoWorkers: true})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = a.Close(context.Background()) })
+			require.Equal(t, tt.want, a.SetupNeeded())
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"syncops/engine"
 	"syncops/engine/app"
+	"syncops/engine/doctor"
 	"syncops/ui/headless"
 	"syncops/ui/httpapi"
 	"syncops/ui/sshd"
@@ -29,7 +30,10 @@ func enableDemo(ctx context.Context, a *app.App) error {
 func consoleOptions(a *app.App, so serveOptions, actor engine.Actor, readOnly bool, ctx context.Context) tui.Options {
 	return tui.Options{Engine: a.Engine, Actor: actor, ReadOnly: readOnly, DatabaseName: a.DatabaseName(),
 		Sandbox: so.sandbox != nil, Clock: a.Clock, Budgets: a.Budgets, Schedules: a.Scheduler,
-		Locations: a.Locations, Context: ctx}
+		Locations: a.Locations, Context: ctx, Setup: a.SetupNeeded(), NhanhToken: a.NhanhTokenStatus,
+		Doctor: func(ctx context.Context) (doctor.Report, error) {
+			return a.Doctor(nil).Run(ctx, doctor.RunOptions{Actor: actor})
+		}}
 }
 
 // sshServices returns the SSH console when SYNCOPS_SSH_ADDR is set.
@@ -99,6 +103,7 @@ func runConsole(ctx context.Context, e *env, a *app.App, so serveOptions, logger
 	opts := consoleOptions(a, so, localActor(engine.ActorLocal), false, ctx)
 	opts.OwnsEngine = true // quitting this console stops the engine
 	opts.Mouse = true
+	opts.DoctorAtStart = true // says at once when something is not set up right
 	model := tui.New(opts)
 	defer model.Close()
 	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithInput(e.opts.Stdin), tea.WithOutput(e.opts.Stdout))

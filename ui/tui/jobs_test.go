@@ -3,6 +3,11 @@ package tui_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"syncops/engine"
 )
 
 // TestJobsPage browses a history of 130 jobs: state tabs with counts, a
@@ -58,4 +63,35 @@ func (b *bundle) waitSettled(t *testing.T, texts ...string) {
 		}
 		return true
 	})
+}
+
+// TestJobsListNumbersWhole: ids and counts of a big history are shown
+// whole at both sizes (the columns widen and less important ones make
+// room), and the filter finds jobs by requester as the BY column shows it.
+func TestJobsListNumbersWhole(t *testing.T) {
+	t.Parallel()
+	big := func(t testing.TB, b *bundle) {
+		at := t0.Add(-time.Hour)
+		insertJobs(t, b.store, []seedJob{
+			{ID: 1234566, Type: "FAILING_ITEMS", Status: engine.StatusCompleted, Params: `{"n":20}`, Total: 200000,
+				Processed: 199900, OK: 1, Failed: 199899, Created: at, Started: at, Completed: at.Add(time.Hour),
+				By: "ssh:alice", Attempt: 1},
+			{ID: 1234567, Type: "STEPPED", Status: engine.StatusRunning, Params: `{"n":10}`, Total: 12345,
+				Processed: 12345, OK: 12345, Created: at, Started: at, By: "scheduler:nightly", Attempt: 1},
+		})
+	}
+	for _, sz := range sizes {
+		t.Run(sizeName(sz.w, sz.h), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, sz.w, sz.h, world{seed: big})
+			b.waitSettled(t, "Stepped import")
+			b.press("2")
+			b.waitSettled(t, "#1234567", "#1234566", "12,345 so far", "199,900/200,000", "199,899")
+			b.golden(t, "numbers")
+
+			b.press("/", "a", "l", "i", "c", "e", "enter")
+			b.waitSettled(t, "filter: alice", "#1234566", "rows 1–1")
+			require.NotContains(t, b.rec.current(), "#1234567")
+		})
+	}
 }

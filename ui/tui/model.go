@@ -13,6 +13,7 @@ import (
 
 	"syncops/engine"
 	"syncops/ui/tui/page"
+	"syncops/ui/tui/pages/doctor"
 	"syncops/ui/tui/pages/jobdetail"
 	"syncops/ui/tui/pages/jobs"
 	"syncops/ui/tui/pages/locations"
@@ -68,6 +69,11 @@ type Model struct {
 	tickEvery   time.Duration
 	tickSeq     int
 
+	// token is the Nhanh token's state at the last look; tokenWarned is how
+	// many of its warning thresholds the operator has been told about.
+	token       TokenStatus
+	tokenWarned int
+
 	// helpScroll scrolls the help overlay when it is taller than the screen.
 	helpScroll widget.Scroll
 	// spinning: a spinner frame timer is pending; spinFrame is its frame.
@@ -100,10 +106,12 @@ func New(opts Options) *Model {
 		page.Detail:    m.detail,
 		page.Schedules: schedules.New(env, opts.Schedules),
 		page.Locations: locations.New(env, opts.Locations),
+		page.Doctor:    doctor.New(env, opts.Doctor, opts.DoctorAtStart),
 	}
 	m.events, m.stopEvents = opts.Engine.Subscribe()
 	context.AfterFunc(ctx, m.Close)
 	m.refreshBudgets()
+	m.refreshToken()
 	return m
 }
 
@@ -121,7 +129,11 @@ func (m *Model) Close() {
 func (m *Model) Init() tea.Cmd {
 	// The front page loads when the first window size arrives: pages fit
 	// what they load to their size.
-	return tea.Batch(tea.RequestBackgroundColor, waitEvents(m.events), m.loadActive(), m.armTick())
+	var doctorCmd tea.Cmd
+	if m.opts.DoctorAtStart {
+		doctorCmd = m.pages[page.Doctor].Activate()
+	}
+	return tea.Batch(tea.RequestBackgroundColor, waitEvents(m.events), m.loadActive(), m.armTick(), doctorCmd)
 }
 
 // Update implements tea.Model.
@@ -195,6 +207,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		}
 		m.tickPending = false
 		m.refreshBudgets()
+		m.refreshToken()
 		return tea.Batch(m.broadcast(page.TickMsg{}), m.armTick())
 	case page.ErrorMsg:
 		m.report(msg.Error(), true)
@@ -270,6 +283,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return m.switchTo(id)
+	}
+	if m.setupActive() {
+		return m.setupKey(msg)
 	}
 	return active.Update(msg)
 }

@@ -36,7 +36,7 @@ func (m *Model) click(x, y int) tea.Cmd {
 			return m.switchTo(id)
 		}
 		return nil
-	case y >= 1 && y <= h:
+	case y >= 1 && y <= h && !m.setupActive():
 		return m.pages[m.active].Update(page.ClickMsg{X: x, Y: y - 1})
 	}
 	return nil
@@ -44,9 +44,13 @@ func (m *Model) click(x, y int) tea.Cmd {
 
 // tabAt is the page whose tab is at column x of the tab bar.
 func (m *Model) tabAt(x int) (page.ID, bool) {
-	from := lipgloss.Width(" syncops ")
+	from, gap := 0, 0
+	if m.showBrand() {
+		from, gap = lipgloss.Width(brand), len(tabGap)
+	}
 	for i, p := range m.pages {
-		from += 2 // the gap before each tab
+		from += gap // the gap before each tab
+		gap = len(tabGap)
 		w := lipgloss.Width(fmt.Sprintf("%d %s", i+1, p.Title()))
 		if x >= from && x < from+w {
 			return page.ID(i), true
@@ -74,7 +78,7 @@ func (m *Model) wheel(msg tea.Mouse) tea.Cmd {
 	case m.showHelp:
 		m.helpScroll.Wheel(delta)
 		return nil
-	case msg.Y >= 1 && msg.Y <= h:
+	case msg.Y >= 1 && msg.Y <= h && !m.setupActive():
 		return m.pages[m.active].Update(page.WheelMsg{X: msg.X, Y: msg.Y - 1, Delta: delta})
 	}
 	return nil

@@ -73,6 +73,13 @@ type world struct {
 	seed      func(t testing.TB, b *bundle)
 	// kinds replace the test kinds (for views of the real job types).
 	kinds []engine.Kind
+	// doctor runs the doctor page's checks; doctorAtStart runs them at once.
+	doctor        tui.DoctorRunner
+	doctorAtStart bool
+	// setup lists the missing API settings (the setup view).
+	setup []string
+	// token gives the Nhanh token's state on the bundle's clock.
+	token func(b *bundle) func() tui.TokenStatus
 }
 
 // testKinds are job kinds whose bodies the tests control.
@@ -203,6 +210,10 @@ func setup(t testing.TB, w, h int, wd world) *bundle {
 	}
 	if wd.schedules != nil {
 		opts.Schedules = wd.schedules(b)
+	}
+	opts.Doctor, opts.DoctorAtStart, opts.Setup = wd.doctor, wd.doctorAtStart, wd.setup
+	if wd.token != nil {
+		opts.NhanhToken = wd.token(b)
 	}
 	model := tui.New(opts)
 	t.Cleanup(model.Close)

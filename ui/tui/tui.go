@@ -28,6 +28,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"syncops/engine"
+	doctorpage "syncops/ui/tui/pages/doctor"
 	"syncops/ui/tui/pages/locations"
 	"syncops/ui/tui/pages/schedules"
 )
@@ -60,6 +61,22 @@ type Options struct {
 	// Locations lists and edits location mappings; nil makes the locations
 	// page say they are unavailable.
 	Locations LocationSource
+	// Doctor runs the doctor's checks (engine/doctor) for the doctor page,
+	// without fixing anything; nil makes the page say it is unavailable.
+	Doctor DoctorRunner
+	// DoctorAtStart runs the doctor as the console opens (the demo and the
+	// local console) and says on the message line whether all is green.
+	DoctorAtStart bool
+	// Setup lists what the API settings lack, one line per API (the app's
+	// SetupNeeded). When it is not empty the first screen says what is
+	// missing and how to run `syncops init`, instead of offering job types
+	// whose every start would fail.
+	Setup []string
+	// NhanhToken returns the Nhanh token's expiry state (the app's
+	// NhanhTokenStatus) for the status bar; the console warns once as each
+	// threshold (30, 7, 1 days left) is crossed and when it expires. Nil
+	// hides it. Called on the redraw tick; it must be cheap.
+	NhanhToken func() TokenStatus
 	// OwnsEngine is true for the local console, whose quitting stops the
 	// engine: quitting while jobs are active then asks first, naming them,
 	// and ExitNote says which were paused. An SSH session leaves the engine
@@ -88,6 +105,10 @@ const (
 // ScheduleSource is the scheduler as the console uses it;
 // *scheduler.Scheduler satisfies it.
 type ScheduleSource = schedules.Source
+
+// DoctorRunner runs every doctor check once; (*doctor.Doctor).Run with an
+// actor and no fix, wrapped in a closure, is one.
+type DoctorRunner = doctorpage.Runner
 
 // LocationSource lists and edits location mappings.
 type LocationSource = locations.Source

@@ -34,7 +34,12 @@ func (m *Model) render() string {
 		return ""
 	}
 	w, h := m.bodySize()
-	body := m.pages[m.active].View()
+	var body string
+	if m.setupActive() {
+		body = m.setupView(w, h)
+	} else {
+		body = m.pages[m.active].View()
+	}
 	switch {
 	case m.quitAsk != nil:
 		body = widget.Overlay(widget.Fill(body, w, h), m.quitAsk.View(m.env.Styles, w), w, h)
@@ -57,7 +62,10 @@ func (m *Model) render() string {
 
 func (m *Model) tabBar() string {
 	s := m.env.Styles
-	parts := []string{s.Brand.Render(" syncops ")}
+	var parts []string
+	if m.showBrand() {
+		parts = append(parts, s.Brand.Render(brand))
+	}
 	for i, p := range m.pages {
 		title := fmt.Sprintf("%d %s", i+1, p.Title())
 		switch {
@@ -69,12 +77,34 @@ func (m *Model) tabBar() string {
 			parts = append(parts, s.TabInactive.Render(title))
 		}
 	}
-	left := strings.Join(parts, "  ")
-	right := ""
-	if m.opts.Sandbox {
-		right = s.Sandbox.Render(" SANDBOX ")
+	left := strings.Join(parts, tabGap)
+	return spread(left, m.sandboxMark(), m.width)
+}
+
+// brand heads the tab bar when there is room; tabGap separates tabs.
+const (
+	brand  = " syncops "
+	tabGap = "  "
+)
+
+func (m *Model) sandboxMark() string {
+	if !m.opts.Sandbox {
+		return ""
 	}
-	return spread(left, right, m.width)
+	return m.env.Styles.Sandbox.Render(" SANDBOX ")
+}
+
+// showBrand: the brand is shown only when every tab (and the sandbox
+// mark) fits beside it; the tabs are what the operator clicks and reads.
+func (m *Model) showBrand() bool {
+	w := lipgloss.Width(brand)
+	for i, p := range m.pages {
+		w += len(tabGap) + lipgloss.Width(fmt.Sprintf("%d %s", i+1, p.Title()))
+	}
+	if mark := m.sandboxMark(); mark != "" {
+		w += 1 + lipgloss.Width(mark)
+	}
+	return w <= m.width
 }
 
 func (m *Model) messageLine() string {
@@ -98,7 +128,10 @@ func (m *Model) statusBar() string {
 	if m.opts.DatabaseName != "" {
 		left = append(left, s.StatusBar.Render("db "+m.opts.DatabaseName))
 	}
-	right := make([]string, 0, len(m.budgets))
+	right := make([]string, 0, len(m.budgets)+1)
+	if t := m.tokenText(); t != "" {
+		right = append(right, t)
+	}
 	for _, b := range m.budgets {
 		right = append(right, m.budgetText(b))
 	}
@@ -143,7 +176,11 @@ func (m *Model) helpLine() string {
 		sep = h.ShortSeparator
 	}
 	h.SetWidth(max(1, m.width-lipgloss.Width(tail)-lipgloss.Width(sep)))
-	head := h.ShortHelpView(m.pages[m.active].ShortHelp())
+	keys := m.pages[m.active].ShortHelp()
+	if m.setupActive() {
+		keys = setupKeys
+	}
+	head := h.ShortHelpView(keys)
 	switch {
 	case head == "":
 		return tail

@@ -32,10 +32,11 @@ const (
 	Detail
 	Schedules
 	Locations
+	Doctor
 )
 
 // Count is the number of pages.
-const Count = 5
+const Count = 6
 
 // Page is one screen of the console.
 type Page interface {

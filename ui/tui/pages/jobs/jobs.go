@@ -44,6 +44,9 @@ type Page struct {
 	types []engine.KindInfo
 	// columns fit the registered types' names.
 	columns []widget.Column
+	// shown are the columns as laid out: numbers widened to the page's
+	// widest (fitNumbers).
+	shown []widget.Column
 
 	tab     int
 	filter  string
@@ -271,6 +274,7 @@ func (p *Page) observe(jobs []engine.Job) {
 			p.listStale = true
 		}
 	}
+	p.fitNumbers()
 }
 
 // matches reports whether a job belongs on the current tab.

@@ -140,6 +140,7 @@ func (p *Page) listed(msg listMsg) tea.Cmd {
 		keepID = p.rows[p.cursor].ID
 	}
 	p.rows, p.pageIdx, p.loaded = msg.rows, msg.pageIdx, true
+	p.fitNumbers()
 	for _, j := range p.rows {
 		if _, ok := p.seen[j.ID]; !ok {
 			p.seen[j.ID] = j.Status

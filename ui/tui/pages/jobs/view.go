@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/lipgloss/v2"
+
 	"syncops/engine"
 	"syncops/ui/tui/format"
 	"syncops/ui/tui/widget"
@@ -49,7 +51,11 @@ func (p *Page) View() string {
 		b.WriteString(p.infoLine())
 	}
 	b.WriteString("\n")
-	layout := widget.Fit(p.columns, p.width)
+	cols := p.shown
+	if cols == nil {
+		cols = p.columns
+	}
+	layout := widget.Fit(cols, p.width)
 	b.WriteString(layout.Header(s))
 	if p.loaded && len(p.rows) == 0 {
 		b.WriteString("\n" + s.Muted.Render("  no jobs"))
@@ -140,6 +146,22 @@ func (p *Page) cells(cells []string, j engine.Job) {
 	cells[colTook] = widget.ElapsedText(j, p.env.Now)
 	cells[colBy] = j.RequestedBy
 	cells[colError] = firstLine(j.Error)
+}
+
+// fitNumbers widens the id, done and failed columns to the widest value on
+// the page, so a number is never cut ("20,000/20,000", "12,345 so far");
+// the layout then drops less important columns instead. It runs in Update
+// whenever the rows change.
+func (p *Page) fitNumbers() {
+	if p.shown == nil {
+		p.shown = make([]widget.Column, len(p.columns))
+	}
+	copy(p.shown, p.columns)
+	for _, j := range p.rows {
+		p.shown[colID].Width = max(p.shown[colID].Width, len(fmt.Sprintf("#%d", j.ID)))
+		p.shown[colDone].Width = max(p.shown[colDone].Width, lipgloss.Width(widget.DoneText(j)))
+		p.shown[colFailed].Width = max(p.shown[colFailed].Width, len(format.Count(j.Failed)))
+	}
 }
 
 func firstLine(s string) string {
