@@ -29,6 +29,16 @@ func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceAr
 	if err := e.prune(ctx); err != nil {
 		return err
 	}
+	d, err := e.store.DeleteWebhookDeliveriesBefore(ctx, e.store.DB(), e.clock.Now().Add(-e.cfg.Retention))
+	if err != nil {
+		return err
+	}
+	if d > 0 {
+		e.logger.InfoContext(ctx, "retention removed webhook deliveries", slog.Int64("deliveries", d))
+	}
+	if err := e.nudgeWebhooks(ctx); err != nil {
+		return err
+	}
 	return e.reconcile(ctx)
 }
 

@@ -15,6 +15,7 @@ import (
 	"syncops/engine/jobs"
 	"syncops/engine/locations"
 	"syncops/engine/scheduler"
+	"syncops/engine/webhook"
 	"syncops/store"
 )
 
@@ -45,9 +46,12 @@ type Options struct {
 	NoWorkers bool
 	// Kinds returns the job kinds to register; nil means the production
 	// kinds. Tests use it to run the faces against test kinds.
-	Kinds  func(Deps) ([]engine.Kind, error)
-	Logger *slog.Logger
-	Clock  clockwork.Clock
+	Kinds func(Deps) ([]engine.Kind, error)
+	// WebhookWindow is how long webhook deliveries are gathered before
+	// they are processed together (zero: the engine's default).
+	WebhookWindow time.Duration
+	Logger        *slog.Logger
+	Clock         clockwork.Clock
 }
 
 // Deps are what job kinds are built from.
@@ -100,9 +104,15 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	hooks, err := webhook.New(webhook.Config{Store: s, Nhanh: nc, Clock: clock, Logger: logger.With(slog.String("component", "webhooks"))})
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, Logger: logger,
 		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
-		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin})
+		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin,
+		Webhooks: hooks, WebhookWindow: opts.WebhookWindow})
 	if err != nil {
 		_ = s.Close()
 		return nil, err

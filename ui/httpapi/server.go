@@ -48,6 +48,10 @@ type Config struct {
 	TokensPath string
 	// TLSCertPath and TLSKeyPath serve HTTPS when both are set.
 	TLSCertPath, TLSKeyPath string
+	// NhanhWebhookToken is Nhanh's webhooks verify token; set, POST
+	// /webhooks/nhanh takes deliveries authenticated by it (instead of a
+	// bearer token).
+	NhanhWebhookToken string
 
 	Engine    *engine.Engine
 	Scheduler *scheduler.Scheduler // nil: the schedule routes answer 503
@@ -105,8 +109,10 @@ type Server struct {
 	sched   *scheduler.Scheduler
 	tokens  *tokenFile
 	limiter *failureLimiter
-	routes  []route
-	handler http.Handler
+	// webhookToken authenticates Nhanh's deliveries (webhook.go).
+	webhookToken verifyToken
+	routes       []route
+	handler      http.Handler
 
 	// streams ends every event stream when the server stops; Shutdown
 	// alone would wait for them forever.
@@ -127,7 +133,8 @@ func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	logger := cfg.Logger.With(slog.String("component", "http"))
 	s := &Server{cfg: cfg, logger: logger, engine: cfg.Engine, sched: cfg.Scheduler,
-		tokens: newTokenFile(cfg.TokensPath, logger), limiter: newFailureLimiter(cfg.Clock)}
+		tokens: newTokenFile(cfg.TokensPath, logger), limiter: newFailureLimiter(cfg.Clock),
+		webhookToken: newVerifyToken(cfg.NhanhWebhookToken)}
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.routes = append(s.compatRoutes(), s.v1Routes()...)
 	mux := http.NewServeMux()
@@ -135,6 +142,13 @@ func New(cfg Config) (*Server, error) {
 		mux.Handle(rt.method+" "+rt.pattern, rt.handler)
 	}
 	s.handler = s.authenticate(mux)
+	if s.webhookToken.set {
+		// Nhanh authenticates with its verify token, not a bearer token.
+		outer := http.NewServeMux()
+		outer.HandleFunc("POST "+WebhookPath, s.nhanhWebhook)
+		outer.Handle("/", s.handler)
+		s.handler = outer
+	}
 	return s, nil
 }
 

@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"syncops/store"
+)
+
+// Webhooks arrive from an API (Nhanh) at the HTTP face, which hands each
+// one to ReceiveWebhook. The engine stores the delivery, deduplicated, and
+// in the same transaction enqueues a River drain job for the current
+// debounce slot; only then does the face answer 200. So a delivery that was
+// answered is on disk with a job that will process it, whatever happens to
+// the process next.
+//
+//	ReceiveWebhook ──> delivery PENDING + drain job of slot N (one per slot)
+//	                              │
+//	drain job N (queue "webhooks", one at a time): waits for slot N to end,
+//	then the WebhookProcessor handles every pending delivery ──> processed
+//	(or snoozes while a job it would start is still running)
+//
+// Deliveries left pending (a drain whose slot had already run, an instance
+// without a processor) are picked up by the maintenance run and at start.
+
+// Webhook types, as stored.
+type (
+	// WebhookDelivery is one stored delivery and what it caused.
+	WebhookDelivery = store.WebhookDelivery
+	// WebhookFilter pages through deliveries, newest first.
+	WebhookFilter = store.WebhookFilter
+)
+
+// Outcomes of a webhook delivery, as stored and counted.
+const (
+	// WebhookReceived counts a new delivery stored (a metric only).
+	WebhookReceived = "received"
+	// WebhookDuplicate counts a delivery whose body was stored already (a
+	// metric only: the first one is processed, once).
+	WebhookDuplicate = "duplicate"
+	// WebhookProcessed: the delivery caused something (a job, a mirror update).
+	WebhookProcessed = "processed"
+	// WebhookIgnored: nothing to do (unknown event, nothing mapped, a probe).
+	WebhookIgnored = "ignored"
+	// WebhookFailed: processing failed; Detail says why.
+	WebhookFailed = "failed"
+)
+
+// DefaultWebhookWindow is how long deliveries are gathered before a drain
+// processes them: a burst of stock changes becomes one targeted sync.
+const DefaultWebhookWindow = 2 * time.Second
+
+// webhookQueue runs the drains one at a time, so two drains never start the
+// same job twice.
+const webhookQueue = "webhooks"
+
+// WebhookIn is one webhook request as the face received it.
+type WebhookIn struct {
+	Source string // "nhanh"
+	Event  string
+	Body   []byte
+}
+
+// WebhookReceipt says what ReceiveWebhook did.
+type WebhookReceipt struct {
+	// ID is the stored delivery's id (the first one's, for a duplicate).
+	ID int64
+	// Duplicate is true when the same body was stored before; it is not
+	// processed again.
+	Duplicate bool
+}
+
+// WebhookCount is a key of the webhook counters: an event and an outcome.
+type WebhookCount struct{ Event, Outcome string }
+
+// WebhookReport is what one drain did.
+type WebhookReport struct {
+	// Counts are the deliveries finished, by event and outcome.
+	Counts map[WebhookCount]int
+	// RetryAfter, when positive, asks for another drain after it: some
+	// deliveries were left pending on purpose (a job they would start is
+	// still running and takes them next time).
+	RetryAfter time.Duration
+}
+
+// WebhookProcessor processes the pending deliveries (engine/webhook holds
+// Nhanh's). It is called by one drain at a time across every instance; it
+// marks each delivery it finishes with its outcome, and starts jobs through
+// e.
+type WebhookProcessor interface {
+	ProcessWebhooks(ctx context.Context, e *Engine) (WebhookReport, error)
+}
+
+// webhookState is the engine's webhook counters, for the metrics.
+type webhookState struct {
+	mu     sync.Mutex
+	counts map[WebhookCount]int64
+}
+
+func (w *webhookState) add(c WebhookCount, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.counts == nil {
+		w.counts = map[WebhookCount]int64{}
+	}
+	w.counts[c] += int64(n)
+}
+
+// WebhookCounts returns how many deliveries this process received and
+// finished, by event and outcome, since it started.
+func (e *Engine) WebhookCounts() map[WebhookCount]int64 {
+	e.webhooks.mu.Lock()
+	defer e.webhooks.mu.Unlock()
+	out := make(map[WebhookCount]int64, len(e.webhooks.counts))
+	for k, v := range e.webhooks.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// ReceiveWebhook stores a delivery durably, deduplicated on its body, and
+// enqueues its processing, in one transaction: when it returns nil the
+// delivery will be processed even if the process dies the next moment. A
+// duplicate is counted on the stored delivery and not processed again.
+func (e *Engine) ReceiveWebhook(ctx context.Context, in WebhookIn, actor Actor) (WebhookReceipt, error) {
+	if err := actor.Authorize("receive a webhook"); err != nil {
+		return WebhookReceipt{}, err
+	}
+	if in.Source == "" {
+		return WebhookReceipt{}, errors.New("receive webhook: no source")
+	}
+	sum := sha256.Sum256(in.Body)
+	now := e.clock.Now()
+	var rec WebhookReceipt
+	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
+		id, dup, err := e.store.InsertWebhookDelivery(ctx, tx, store.WebhookDelivery{Source: in.Source, Event: in.Event,
+			Digest: hex.EncodeToString(sum[:]), Body: in.Body, ReceivedAt: now})
+		if err != nil {
+			return err
+		}
+		rec = WebhookReceipt{ID: id, Duplicate: dup}
+		if dup {
+			return nil
+		}
+		if err := e.enqueueDrain(ctx, tx, now); err != nil {
+			return err
+		}
+		return e.audit(ctx, tx, actor, "webhook.receive", 0, fmt.Sprintf("%s %s delivery %d", in.Source, in.Event, id), now)
+	})
+	if err != nil {
+		return WebhookReceipt{}, fmt.Errorf("receive webhook: %w", err)
+	}
+	outcome := WebhookReceived
+	if rec.Duplicate {
+		outcome = WebhookDuplicate
+	}
+	e.webhooks.add(WebhookCount{Event: in.Event, Outcome: outcome}, 1)
+	return rec, nil
+}
+
+// WebhookDeliveries lists stored deliveries, newest first.
+func (e *Engine) WebhookDeliveries(ctx context.Context, f WebhookFilter) ([]WebhookDelivery, error) {
+	return e.store.WebhookDeliveries(ctx, e.store.Reader(), f)
+}
+
+// webhookWindow is the debounce window; negative means none.
+func (e *Engine) webhookWindow() time.Duration {
+	if e.cfg.WebhookWindow < 0 {
+		return 0
+	}
+	return e.cfg.WebhookWindow
+}
+
+// enqueueDrain inserts the drain job of the slot that holds now, unless it
+// exists already (in any state: a slot is drained once; what arrives after
+// its drain started waits for the next slot's).
+func (e *Engine) enqueueDrain(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	var slot int64
+	if w := e.webhookWindow(); w > 0 {
+		slot = now.UnixNano() / int64(w)
+	} else {
+		slot = now.UnixNano()
+	}
+	_, err := e.river.InsertTx(ctx, tx, webhookDrainArgs{Slot: slot}, &river.InsertOpts{Queue: webhookQueue,
+		MaxAttempts: maxRiverAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	if err != nil {
+		return fmt.Errorf("enqueue webhook drain: %w", err)
+	}
+	return nil
+}
+
+// nudgeWebhooks enqueues a drain when deliveries are pending: the safety net
+// for deliveries whose own drain had already run.
+func (e *Engine) nudgeWebhooks(ctx context.Context) error {
+	n, err := e.store.CountPendingWebhookDeliveries(ctx, e.store.Reader())
+	if err != nil || n == 0 {
+		return err
+	}
+	return e.store.InTx(ctx, func(tx *sql.Tx) error { return e.enqueueDrain(ctx, tx, e.clock.Now()) })
+}
+
+// webhookDrainArgs is the River job that processes the deliveries of one
+// debounce slot (and any others pending).
+type webhookDrainArgs struct {
+	Slot int64 `json:"slot" river:"unique"`
+}
+
+func (webhookDrainArgs) Kind() string { return "syncops_webhook_drain" }
+
+type webhookDrainWorker struct {
+	river.WorkerDefaults[webhookDrainArgs]
+	engine *Engine
+}
+
+// Timeout bounds one drain: the window, then the processing.
+func (w *webhookDrainWorker) Timeout(*river.Job[webhookDrainArgs]) time.Duration {
+	return w.engine.webhookWindow() + w.engine.cfg.AttemptTimeout
+}
+
+func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDrainArgs]) error {
+	e := w.engine
+	if win := e.webhookWindow(); win > 0 && job.Attempt <= 1 {
+		// Debounce: gather the slot's deliveries before processing them.
+		end := time.Unix(0, (job.Args.Slot+1)*int64(win))
+		if wait := end.Sub(e.clock.Now()); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-e.clock.After(wait):
+			}
+		}
+	}
+	if e.cfg.Webhooks == nil {
+		e.logger.WarnContext(ctx, "webhook deliveries wait: this instance has no webhook processor")
+		return nil
+	}
+	rep, err := e.cfg.Webhooks.ProcessWebhooks(ctx, e)
+	for c, n := range rep.Counts {
+		e.webhooks.add(c, n)
+	}
+	if err != nil {
+		e.logger.ErrorContext(ctx, "webhook processing failed", slog.Any("error", err))
+		return err
+	}
+	if rep.RetryAfter > 0 {
+		return river.JobSnooze(rep.RetryAfter)
+	}
+	return nil
+}
