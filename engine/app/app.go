@@ -46,12 +46,9 @@ type Options struct {
 	NoWorkers bool
 	// Kinds returns the job kinds to register; nil means the production
 	// kinds. Tests use it to run the faces against test kinds.
-	Kinds func(Deps) ([]engine.Kind, error)
-	// WebhookWindow is how long webhook deliveries are gathered before
-	// they are processed together (zero: the engine's default).
-	WebhookWindow time.Duration
-	Logger        *slog.Logger
-	Clock         clockwork.Clock
+	Kinds  func(Deps) ([]engine.Kind, error)
+	Logger *slog.Logger
+	Clock  clockwork.Clock
 }
 
 // Deps are what job kinds are built from.
@@ -112,7 +109,7 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, Logger: logger,
 		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
 		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin,
-		Webhooks: hooks, WebhookWindow: opts.WebhookWindow})
+		Webhooks: hooks, WebhookWindow: cfg.Nhanh.WebhookWindow})
 	if err != nil {
 		_ = s.Close()
 		return nil, err

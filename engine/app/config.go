@@ -67,6 +67,9 @@ type NhanhConfig struct {
 	// raw in the Authorization header of every delivery. Set, the HTTP
 	// face serves POST /webhooks/nhanh.
 	WebhookToken Secret `yaml:"webhook_token" env:"SYNCOPS_NHANH_WEBHOOK_TOKEN" help:"Nhanh webhooks verify token (secret); set, the HTTP API serves POST /webhooks/nhanh"`
+	// WebhookWindow is how long deliveries are gathered before they are
+	// processed together (a burst of stock changes becomes one sync).
+	WebhookWindow time.Duration `yaml:"webhook_window" env:"SYNCOPS_NHANH_WEBHOOK_WINDOW" help:"how long Nhanh webhook deliveries are gathered before one targeted sync (default 2s)"`
 }
 
 // ShopifyConfig is the Shopify Admin API access.
@@ -238,6 +241,9 @@ func (c Config) Validate() error {
 	}
 	if t := c.Nhanh.WebhookToken.Reveal(); t != "" && !validWebhookToken(t) {
 		errs = append(errs, errors.New("SYNCOPS_NHANH_WEBHOOK_TOKEN must be 16 to 128 letters and digits, as Nhanh's app settings require"))
+	}
+	if c.Nhanh.WebhookWindow < 0 || c.Nhanh.WebhookWindow > time.Hour {
+		errs = append(errs, fmt.Errorf("SYNCOPS_NHANH_WEBHOOK_WINDOW %s: give between 0 (the default 2s) and 1h", c.Nhanh.WebhookWindow))
 	}
 	if c.Nhanh.WebhookToken != "" && c.HTTP.Addr == "" {
 		errs = append(errs, errors.New("SYNCOPS_NHANH_WEBHOOK_TOKEN is set but SYNCOPS_HTTP_ADDR is not: webhooks arrive at the HTTP API"))
