@@ -25,9 +25,11 @@ import (
 //
 //	ReceiveWebhook ──> delivery PENDING + drain job of slot N (one per slot)
 //	                              │
-//	drain job N (queue "webhooks", one at a time): waits for slot N to end,
-//	then the WebhookProcessor handles every pending delivery ──> processed
-//	(or snoozes while a job it would start is still running)
+//	drain job N (queue "webhooks", one at a time): waits for slot N to end
+//	and, while deliveries keep coming, until they pause for a window (at
+//	most webhookMaxDelayWindows windows after the oldest pending one
+//	arrived); then the WebhookProcessor handles every pending delivery
+//	──> processed (or snoozes while a job it would start is still running)
 //
 // Deliveries left pending (a drain whose slot had already run, an instance
 // without a processor) are picked up by the maintenance run and at start.
@@ -58,6 +60,10 @@ const (
 // DefaultWebhookWindow is how long deliveries are gathered before a drain
 // processes them: a burst of stock changes becomes one targeted sync.
 const DefaultWebhookWindow = 2 * time.Second
+
+// webhookMaxDelayWindows bounds the debounce under a steady stream of
+// deliveries: the oldest pending one waits at most this many windows.
+const webhookMaxDelayWindows = 10
 
 // webhookQueue runs the drains one at a time, so two drains never start the
 // same job twice.
@@ -221,9 +227,9 @@ type webhookDrainWorker struct {
 	engine *Engine
 }
 
-// Timeout bounds one drain: the window, then the processing.
+// Timeout bounds one drain: the debounce, then the processing.
 func (w *webhookDrainWorker) Timeout(*river.Job[webhookDrainArgs]) time.Duration {
-	return w.engine.webhookWindow() + w.engine.cfg.AttemptTimeout
+	return (webhookMaxDelayWindows+1)*w.engine.webhookWindow() + w.engine.cfg.AttemptTimeout
 }
 
 func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDrainArgs]) error {
@@ -243,6 +249,9 @@ func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDra
 		e.logger.WarnContext(ctx, "webhook deliveries wait: this instance has no webhook processor")
 		return nil
 	}
+	if pending, err := e.awaitPause(ctx); err != nil || !pending {
+		return err
+	}
 	rep, err := e.cfg.Webhooks.ProcessWebhooks(ctx, e)
 	for c, n := range rep.Counts {
 		e.webhooks.add(c, n)
@@ -255,4 +264,27 @@ func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDra
 		return river.JobSnooze(rep.RetryAfter)
 	}
 	return nil
+}
+
+// awaitPause waits, while deliveries keep arriving, until they pause for a
+// window or the oldest pending one has waited webhookMaxDelayWindows
+// windows: a burst becomes one batch. It reports whether any is pending.
+func (e *Engine) awaitPause(ctx context.Context) (bool, error) {
+	win := e.webhookWindow()
+	for {
+		span, err := e.store.PendingWebhookSpan(ctx, e.store.Reader())
+		if err != nil || span.Count == 0 {
+			return false, err
+		}
+		now := e.clock.Now()
+		quiet, waited := now.Sub(span.Newest), now.Sub(span.Oldest)
+		if win <= 0 || quiet >= win || waited >= webhookMaxDelayWindows*win {
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-e.clock.After(min(win-quiet, webhookMaxDelayWindows*win-waited)):
+		}
+	}
 }

@@ -96,11 +96,29 @@ func (s *Store) PendingWebhookDeliveries(ctx context.Context, q Querier, afterID
 
 // CountPendingWebhookDeliveries counts the deliveries not processed yet.
 func (s *Store) CountPendingWebhookDeliveries(ctx context.Context, q Querier) (int64, error) {
-	var n int64
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE processed_at IS NULL`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count pending webhook deliveries: %w", err)
+	span, err := s.PendingWebhookSpan(ctx, q)
+	return span.Count, err
+}
+
+// WebhookSpan is how many deliveries are pending and when the oldest and
+// the newest of them arrived (zero times when none is).
+type WebhookSpan struct {
+	Count          int64
+	Oldest, Newest time.Time
+}
+
+// PendingWebhookSpan reports the pending deliveries' count and arrival span.
+func (s *Store) PendingWebhookSpan(ctx context.Context, q Querier) (WebhookSpan, error) {
+	var span WebhookSpan
+	var oldest, newest sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), MIN(received_at), MAX(received_at) FROM webhook_deliveries
+		WHERE processed_at IS NULL`).Scan(&span.Count, &oldest, &newest); err != nil {
+		return span, fmt.Errorf("pending webhook deliveries: %w", err)
 	}
-	return n, nil
+	if oldest.Valid {
+		span.Oldest, span.Newest = FromMillis(oldest.Int64), FromMillis(newest.Int64)
+	}
+	return span, nil
 }
 
 // FinishWebhookDeliveries records how processing of the deliveries ids
