@@ -41,6 +41,8 @@ type setupOptions struct {
 	// sandbox); workers run jobs (off: jobs stay pending).
 	kinds   func(app.Deps) ([]engine.Kind, error)
 	workers bool
+	// webhookToken turns on POST /webhooks/nhanh.
+	webhookToken string
 }
 
 func setup(t *testing.T, o setupOptions) *bundle {
@@ -62,7 +64,8 @@ func setup(t *testing.T, o setupOptions) *bundle {
 	}
 	path := writeTokens(t, filepath.Join(t.TempDir(), "tokens"), tokensFile, 0o600)
 	clock := clockwork.NewFakeClock()
-	srv, err := New(Config{Addr: "127.0.0.1:0", TokensPath: path, Engine: a.Engine, Scheduler: a.Scheduler, Clock: clock})
+	srv, err := New(Config{Addr: "127.0.0.1:0", TokensPath: path, Engine: a.Engine, Scheduler: a.Scheduler, Clock: clock,
+		NhanhWebhookToken: o.webhookToken})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(ctx))
 	t.Cleanup(func() {
