@@ -106,10 +106,27 @@ type WebhookProcessor interface {
 	ProcessWebhooks(ctx context.Context, e *Engine) (WebhookReport, error)
 }
 
-// webhookState is the engine's webhook counters, for the metrics.
+// webhookState is the engine's webhook counters, for the metrics, and the
+// last debounce slot whose drain this process enqueued.
 type webhookState struct {
 	mu     sync.Mutex
 	counts map[WebhookCount]int64
+	// slot's drain job is committed: later deliveries of the same slot need
+	// not insert it again (River would skip the insert as a duplicate, at
+	// the cost of a unique-insert on every delivery).
+	slot int64
+}
+
+func (w *webhookState) enqueued(slot int64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.slot == slot
+}
+
+func (w *webhookState) markEnqueued(slot int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.slot = max(w.slot, slot)
 }
 
 func (w *webhookState) add(c WebhookCount, n int) {
@@ -147,6 +164,8 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, in WebhookIn, actor Actor) 
 	sum := sha256.Sum256(in.Body)
 	now := e.clock.Now()
 	var rec WebhookReceipt
+	slot := e.webhookSlot(now)
+	enqueued := false
 	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
 		id, dup, err := e.store.InsertWebhookDelivery(ctx, tx, store.WebhookDelivery{Source: in.Source, Event: in.Event,
 			Digest: hex.EncodeToString(sum[:]), Body: in.Body, ReceivedAt: now})
@@ -157,13 +176,19 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, in WebhookIn, actor Actor) 
 		if dup {
 			return nil
 		}
-		if err := e.enqueueDrain(ctx, tx, now); err != nil {
-			return err
+		if !e.webhooks.enqueued(slot) {
+			if err := e.enqueueDrain(ctx, tx, slot); err != nil {
+				return err
+			}
+			enqueued = true
 		}
 		return e.audit(ctx, tx, actor, "webhook.receive", 0, fmt.Sprintf("%s %s delivery %d", in.Source, in.Event, id), now)
 	})
 	if err != nil {
 		return WebhookReceipt{}, fmt.Errorf("receive webhook: %w", err)
+	}
+	if enqueued {
+		e.webhooks.markEnqueued(slot)
 	}
 	outcome := WebhookReceived
 	if rec.Duplicate {
@@ -186,16 +211,18 @@ func (e *Engine) webhookWindow() time.Duration {
 	return e.cfg.WebhookWindow
 }
 
-// enqueueDrain inserts the drain job of the slot that holds now, unless it
-// exists already (in any state: a slot is drained once; what arrives after
-// its drain started waits for the next slot's).
-func (e *Engine) enqueueDrain(ctx context.Context, tx *sql.Tx, now time.Time) error {
-	var slot int64
+// webhookSlot is the debounce slot that holds t.
+func (e *Engine) webhookSlot(t time.Time) int64 {
 	if w := e.webhookWindow(); w > 0 {
-		slot = now.UnixNano() / int64(w)
-	} else {
-		slot = now.UnixNano()
+		return t.UnixNano() / int64(w)
 	}
+	return t.UnixNano()
+}
+
+// enqueueDrain inserts the drain job of slot, unless it exists already (in
+// any state: a slot is drained once; a drain waits for its slot to end, so
+// what arrives in the slot is pending when it reads).
+func (e *Engine) enqueueDrain(ctx context.Context, tx *sql.Tx, slot int64) error {
 	_, err := e.river.InsertTx(ctx, tx, webhookDrainArgs{Slot: slot}, &river.InsertOpts{Queue: webhookQueue,
 		MaxAttempts: maxRiverAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	if err != nil {
@@ -211,7 +238,7 @@ func (e *Engine) nudgeWebhooks(ctx context.Context) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	return e.store.InTx(ctx, func(tx *sql.Tx) error { return e.enqueueDrain(ctx, tx, e.clock.Now()) })
+	return e.store.InTx(ctx, func(tx *sql.Tx) error { return e.enqueueDrain(ctx, tx, e.webhookSlot(e.clock.Now())) })
 }
 
 // webhookDrainArgs is the River job that processes the deliveries of one
@@ -260,11 +287,26 @@ func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDra
 		e.logger.ErrorContext(ctx, "webhook processing failed", slog.Any("error", err))
 		return err
 	}
+	if rep.RetryAfter == 0 {
+		// A delivery stamped in this slot may have committed after the read
+		// (it waited for the writer): run again rather than leave it to the
+		// next slot's drain, which may never come.
+		span, err := e.store.PendingWebhookSpan(ctx, e.store.Reader())
+		if err != nil {
+			return err
+		}
+		if span.Count > 0 {
+			rep.RetryAfter = max(e.webhookWindow(), minWebhookRetry)
+		}
+	}
 	if rep.RetryAfter > 0 {
 		return river.JobSnooze(rep.RetryAfter)
 	}
 	return nil
 }
+
+// minWebhookRetry is the shortest wait before a drain runs again.
+const minWebhookRetry = 100 * time.Millisecond
 
 // awaitPause waits, while deliveries keep arriving, until they pause for a
 // window or the oldest pending one has waited webhookMaxDelayWindows

@@ -43,12 +43,18 @@ type setupOptions struct {
 	workers bool
 	// webhookToken turns on POST /webhooks/nhanh.
 	webhookToken string
+	// postgres runs on a fresh PostgreSQL schema instead of SQLite in the
+	// data directory.
+	postgres bool
 }
 
-func setup(t *testing.T, o setupOptions) *bundle {
+func setup(t testing.TB, o setupOptions) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	cfg := app.Config{DataDir: t.TempDir(), Timezone: app.DefaultTimezone, Retention: app.DefaultRetention}
+	if o.postgres {
+		cfg.DB = enginetest.PostgresDSN(t)
+	}
 	if o.kinds == nil {
 		enginetest.StartShop(t, enginetest.ShopOptions{Seed: 1, Customers: 20, Products: 10, Scale: 50}).Configure(&cfg)
 	}
@@ -76,7 +82,7 @@ func setup(t *testing.T, o setupOptions) *bundle {
 	return &bundle{app: a, srv: srv, base: "http://" + srv.Addr(), clock: clock, tokens: path}
 }
 
-func writeTokens(t *testing.T, path, content string, mode os.FileMode) string {
+func writeTokens(t testing.TB, path, content string, mode os.FileMode) string {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, []byte(content), mode))
 	require.NoError(t, os.Chmod(path, mode)) // WriteFile keeps an existing file's mode
