@@ -267,7 +267,7 @@ func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDra
 		if wait := end.Sub(e.clock.Now()); wait > 0 {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return river.JobSnooze(0) // shutting down: drain on the next start
 			case <-e.clock.After(wait):
 			}
 		}
@@ -277,6 +277,9 @@ func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDra
 		return nil
 	}
 	if pending, err := e.awaitPause(ctx); err != nil || !pending {
+		if ctx.Err() != nil {
+			return river.JobSnooze(0)
+		}
 		return err
 	}
 	rep, err := e.cfg.Webhooks.ProcessWebhooks(ctx, e)
