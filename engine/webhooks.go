@@ -57,6 +57,12 @@ const (
 	WebhookFailed = "failed"
 )
 
+// WebhookDedupWindow is how long a delivery's body counts as a duplicate
+// of a stored one: longer than Nhanh's retries of one delivery (after 5,
+// 10 and 30 minutes), short enough that the same state again later (stock
+// back to where it was) is processed as the change it is.
+const WebhookDedupWindow = time.Hour
+
 // DefaultWebhookWindow is how long deliveries are gathered before a drain
 // processes them: a burst of stock changes becomes one targeted sync.
 const DefaultWebhookWindow = 2 * time.Second
@@ -150,7 +156,8 @@ func (e *Engine) WebhookCounts() map[WebhookCount]int64 {
 	return out
 }
 
-// ReceiveWebhook stores a delivery durably, deduplicated on its body, and
+// ReceiveWebhook stores a delivery durably, deduplicated on its body (within
+// WebhookDedupWindow), and
 // enqueues its processing, in one transaction: when it returns nil the
 // delivery will be processed even if the process dies the next moment. A
 // duplicate is counted on the stored delivery and not processed again.
@@ -168,7 +175,7 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, in WebhookIn, actor Actor) 
 	enqueued := false
 	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
 		id, dup, err := e.store.InsertWebhookDelivery(ctx, tx, store.WebhookDelivery{Source: in.Source, Event: in.Event,
-			Digest: hex.EncodeToString(sum[:]), Body: in.Body, ReceivedAt: now})
+			Digest: hex.EncodeToString(sum[:]), Body: in.Body, ReceivedAt: now}, now.Add(-WebhookDedupWindow))
 		if err != nil {
 			return err
 		}

@@ -66,11 +66,17 @@ func scanWebhookDelivery(sc scanner) (WebhookDelivery, error) {
 }
 
 // InsertWebhookDelivery stores d as pending, or, when a delivery of the same
-// source and digest is stored already, counts a duplicate on it instead.
-// It returns the stored delivery's id and whether d was a duplicate.
-func (s *Store) InsertWebhookDelivery(ctx context.Context, q Querier, d WebhookDelivery) (id int64, duplicate bool, err error) {
+// source and digest received at or after dedupSince is stored, counts a
+// duplicate on it instead. An older one with the same digest is replaced:
+// the same body long after is the same state again, not a retry. It returns
+// the stored delivery's id and whether d was a duplicate.
+func (s *Store) InsertWebhookDelivery(ctx context.Context, q Querier, d WebhookDelivery, dedupSince time.Time) (id int64, duplicate bool, err error) {
 	if d.Source == "" || d.Digest == "" {
 		return 0, false, fmt.Errorf("insert webhook delivery: no source or digest")
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE source = $1 AND digest = $2 AND received_at < $3`,
+		d.Source, d.Digest, Millis(dedupSince)); err != nil {
+		return 0, false, fmt.Errorf("insert webhook delivery: replace an old one: %w", err)
 	}
 	var dups int
 	err = q.QueryRowContext(ctx, `INSERT INTO webhook_deliveries (source, event, digest, body, received_at)

@@ -16,7 +16,7 @@ func TestWebhookDeliveries(t *testing.T) {
 		ctx := t.Context()
 		insert := func(event, digest string, sec int) (int64, bool) {
 			id, dup, err := s.InsertWebhookDelivery(ctx, s.DB(), store.WebhookDelivery{Source: "nhanh", Event: event,
-				Digest: digest, Body: []byte(`{"event":"` + event + `"}`), ReceivedAt: at(sec)})
+				Digest: digest, Body: []byte(`{"event":"` + event + `"}`), ReceivedAt: at(sec)}, at(sec-60))
 			require.NoError(t, err)
 			return id, dup
 		}
@@ -27,7 +27,7 @@ func TestWebhookDeliveries(t *testing.T) {
 		again, dup := insert("inventoryChange", "d1", 3)
 		require.True(t, dup, "the same body again is a duplicate")
 		require.Equal(t, a, again)
-		_, _, err := s.InsertWebhookDelivery(ctx, s.DB(), store.WebhookDelivery{Source: "nhanh", Event: "x"})
+		_, _, err := s.InsertWebhookDelivery(ctx, s.DB(), store.WebhookDelivery{Source: "nhanh", Event: "x"}, at(0))
 		require.Error(t, err, "a delivery needs a digest")
 
 		pending, err := s.PendingWebhookDeliveries(ctx, s.Reader(), 0, 10)
@@ -70,8 +70,20 @@ func TestWebhookDeliveries(t *testing.T) {
 		require.Len(t, list, 1)
 		require.Equal(t, a, list[0].ID)
 
+		// The same body long after the stored one is a new delivery: it
+		// replaces the old row and is pending again.
+		renewed, dup := insert("inventoryChange", "d1", 500)
+		require.False(t, dup, "past the dedup window")
+		require.NotEqual(t, a, renewed)
+		list, err = s.WebhookDeliveries(ctx, s.Reader(), store.WebhookFilter{Event: "inventoryChange"})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.True(t, list[0].Pending())
+		require.Zero(t, list[0].Duplicates)
+		require.NoError(t, s.FinishWebhookDeliveries(ctx, s.DB(), []int64{renewed}, "processed", "", 0, at(501)))
+
 		// Retention removes processed deliveries only.
-		gone, err := s.DeleteWebhookDeliveriesBefore(ctx, s.DB(), at(100))
+		gone, err := s.DeleteWebhookDeliveriesBefore(ctx, s.DB(), at(1000))
 		require.NoError(t, err)
 		require.EqualValues(t, 1, gone)
 		list, err = s.WebhookDeliveries(ctx, s.Reader(), store.WebhookFilter{})
