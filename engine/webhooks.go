@@ -25,7 +25,8 @@ import (
 //
 //	ReceiveWebhook ──> delivery PENDING + drain job of slot N (one per slot)
 //	                              │
-//	drain job N (queue "webhooks", one at a time): waits for slot N to end
+//	drain job N (queue "webhooks", one at a time per process; the drains of
+//	several instances claim the deliveries they take): waits for slot N to end
 //	and, while deliveries keep coming, until they pause for a window (at
 //	most webhookMaxDelayWindows windows after the oldest pending one
 //	arrived); then the WebhookProcessor handles every pending delivery
@@ -71,8 +72,7 @@ const DefaultWebhookWindow = 2 * time.Second
 // deliveries: the oldest pending one waits at most this many windows.
 const webhookMaxDelayWindows = 10
 
-// webhookQueue runs the drains one at a time, so two drains never start the
-// same job twice.
+// webhookQueue runs a process's drains one at a time.
 const webhookQueue = "webhooks"
 
 // WebhookIn is one webhook request as the face received it.
@@ -105,9 +105,10 @@ type WebhookReport struct {
 }
 
 // WebhookProcessor processes the pending deliveries (engine/webhook holds
-// Nhanh's). It is called by one drain at a time across every instance; it
-// marks each delivery it finishes with its outcome, and starts jobs through
-// e.
+// Nhanh's). It is called by one drain at a time in a process; drains of
+// several instances run at once, so it claims the deliveries it takes. It
+// marks each delivery it finishes with its outcome, and starts jobs
+// through e.
 type WebhookProcessor interface {
 	ProcessWebhooks(ctx context.Context, e *Engine) (WebhookReport, error)
 }

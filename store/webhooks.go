@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -98,6 +99,61 @@ func (s *Store) PendingWebhookDeliveries(ctx context.Context, q Querier, afterID
 		return nil, fmt.Errorf("pending webhook deliveries: %w", err)
 	}
 	return collectWebhookDeliveries(rows)
+}
+
+// ClaimWebhookDeliveries claims up to limit pending deliveries no other
+// drain holds (or whose claim expired by now) until until, oldest first,
+// and returns them: drains of several instances share the work without
+// processing a delivery twice.
+func (s *Store) ClaimWebhookDeliveries(ctx context.Context, q Querier, now, until time.Time, limit int) ([]WebhookDelivery, error) {
+	query := `UPDATE webhook_deliveries SET claimed_until = $2
+		WHERE processed_at IS NULL AND claimed_until < $1 AND id IN (
+			SELECT id FROM webhook_deliveries WHERE processed_at IS NULL AND claimed_until < $1 ORDER BY id LIMIT $3)
+		RETURNING ` + webhookColumns
+	if s.dialect == Postgres {
+		// Rows another drain is claiming are skipped, not waited for; the
+		// pick is a CTE so it runs once.
+		query = `WITH picked AS (
+			SELECT id FROM webhook_deliveries WHERE processed_at IS NULL AND claimed_until < $1
+			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+		UPDATE webhook_deliveries w SET claimed_until = $2 FROM picked WHERE w.id = picked.id
+		RETURNING ` + qualified("w", webhookColumns)
+	}
+	rows, err := q.QueryContext(ctx, query, Millis(now), Millis(until), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	out, err := collectWebhookDeliveries(rows)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b WebhookDelivery) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// qualified prefixes every column of a column list with table.
+func qualified(table, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, c := range parts {
+		parts[i] = table + "." + c
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ReleaseWebhookDeliveries gives up the claim on the deliveries ids, left
+// pending for a later drain.
+func (s *Store) ReleaseWebhookDeliveries(ctx context.Context, q Querier, ids []int64) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	for chunk := range slices.Chunk(args, inChunk(s.dialect)) {
+		b := binder{dialect: s.dialect}
+		if _, err := q.ExecContext(ctx, `UPDATE webhook_deliveries SET claimed_until = 0 WHERE `+b.in("id", chunk), b.args...); err != nil {
+			return fmt.Errorf("release webhook deliveries: %w", err)
+		}
+	}
+	return nil
 }
 
 // CountPendingWebhookDeliveries counts the deliveries not processed yet.

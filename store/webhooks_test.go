@@ -141,3 +141,42 @@ func TestMarkNhanhProductsDeletedByID(t *testing.T) {
 		require.True(t, p.DeletedAt.IsZero())
 	})
 }
+
+func TestClaimWebhookDeliveries(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		var ids []int64
+		for i := range 5 {
+			id, _, err := s.InsertWebhookDelivery(ctx, s.DB(), store.WebhookDelivery{Source: "nhanh", Event: "orderAdd",
+				Digest: string(rune('a' + i)), Body: []byte(`{}`), ReceivedAt: at(i)}, at(0))
+			require.NoError(t, err)
+			ids = append(ids, id)
+		}
+		idsOf := func(ds []store.WebhookDelivery) []int64 {
+			var out []int64
+			for _, d := range ds {
+				out = append(out, d.ID)
+			}
+			return out
+		}
+		first, err := s.ClaimWebhookDeliveries(ctx, s.DB(), at(10), at(70), 3)
+		require.NoError(t, err)
+		require.Equal(t, ids[:3], idsOf(first), "oldest first")
+		second, err := s.ClaimWebhookDeliveries(ctx, s.DB(), at(11), at(71), 10)
+		require.NoError(t, err)
+		require.Equal(t, ids[3:], idsOf(second), "another drain gets only what is not claimed")
+		none, err := s.ClaimWebhookDeliveries(ctx, s.DB(), at(12), at(72), 10)
+		require.NoError(t, err)
+		require.Empty(t, none)
+
+		require.NoError(t, s.FinishWebhookDeliveries(ctx, s.DB(), ids[:2], "processed", "", 0, at(13)))
+		require.NoError(t, s.ReleaseWebhookDeliveries(ctx, s.DB(), ids[2:3]))
+		again, err := s.ClaimWebhookDeliveries(ctx, s.DB(), at(14), at(74), 10)
+		require.NoError(t, err)
+		require.Equal(t, ids[2:3], idsOf(again), "a released delivery can be claimed again")
+		expired, err := s.ClaimWebhookDeliveries(ctx, s.DB(), at(72), at(130), 10)
+		require.NoError(t, err)
+		require.Equal(t, ids[3:], idsOf(expired), "a claim that ran out frees its deliveries")
+	})
+}

@@ -1,7 +1,8 @@
 // Package webhook processes Nhanh.vn's webhook deliveries once the engine
 // has stored them (engine.ReceiveWebhook): it is the engine's
-// WebhookProcessor, called by one drain at a time with every pending
-// delivery.
+// WebhookProcessor. A drain claims the pending deliveries (the drains of
+// several instances share them, never processing one twice) and handles
+// them by effect:
 //
 //	inventoryChange        mirror stock from the payload, then one targeted
 //	                       PRODUCT_SYNC of the mapped products of every
@@ -50,7 +51,9 @@ const (
 	// DefaultRetryAfter is how long a drain waits for a running job before
 	// it tries again to hand that job's successor the deliveries it kept.
 	DefaultRetryAfter = 2 * time.Second
-	// pageSize is how many pending deliveries are read at once.
+	// DefaultClaimFor is how long a drain holds its deliveries.
+	DefaultClaimFor = 2 * time.Minute
+	// pageSize is how many pending deliveries are claimed at once.
 	pageSize = 1000
 )
 
@@ -68,6 +71,10 @@ type Config struct {
 	// RetryAfter is the wait when a job to start is still running; zero
 	// means DefaultRetryAfter.
 	RetryAfter time.Duration
+	// ClaimFor is how long a drain holds the deliveries it processes
+	// (another instance's drain takes them after, should this one die);
+	// zero means DefaultClaimFor.
+	ClaimFor time.Duration
 }
 
 // Processor is the engine's WebhookProcessor for Nhanh.
@@ -88,6 +95,9 @@ func New(cfg Config) (*Processor, error) {
 	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = DefaultRetryAfter
+	}
+	if cfg.ClaimFor <= 0 {
+		cfg.ClaimFor = DefaultClaimFor
 	}
 	return &Processor{cfg: cfg}, nil
 }
@@ -111,9 +121,9 @@ func (p *Processor) ProcessWebhooks(ctx context.Context, e *engine.Engine) (engi
 	b := &batch{report: engine.WebhookReport{Counts: map[engine.WebhookCount]int{}},
 		stock: map[extid.NhanhProductID]nhanh.Stock{}, products: map[extid.NhanhProductID]nhanh.Product{},
 		deleted: map[extid.NhanhProductID]bool{}, customers: map[extid.NhanhCustomerID]bool{}, events: map[int64]string{}}
-	var after int64
 	for {
-		page, err := p.cfg.Store.PendingWebhookDeliveries(ctx, p.cfg.Store.Reader(), after, pageSize)
+		now := p.cfg.Clock.Now()
+		page, err := p.cfg.Store.ClaimWebhookDeliveries(ctx, p.cfg.Store.DB(), now, now.Add(p.cfg.ClaimFor), pageSize)
 		if err != nil {
 			return b.report, err
 		}
@@ -121,7 +131,6 @@ func (p *Processor) ProcessWebhooks(ctx context.Context, e *engine.Engine) (engi
 			if err := p.gather(ctx, b, d); err != nil {
 				return b.report, err
 			}
-			after = d.ID
 		}
 		if len(page) < pageSize {
 			break
@@ -274,9 +283,7 @@ func (p *Processor) syncStock(ctx context.Context, e *engine.Engine, b *batch) e
 		return p.finish(ctx, b, b.stockIDs, "", engine.WebhookIgnored,
 			fmt.Sprintf("stock mirrored; none of the %d products is mapped", len(ids)), 0)
 	}
-	busy, err := activeJob(ctx, e, jobs.ProductSync)
-	if err != nil || busy {
-		b.report.RetryAfter = p.cfg.RetryAfter
+	if busy, err := p.deferWhileActive(ctx, e, b, jobs.ProductSync, b.stockIDs); err != nil || busy {
 		return err
 	}
 	id, joined, err := start(ctx, e, jobs.ProductSync, slices.Collect(maps.Values(mapped)))
@@ -297,9 +304,7 @@ func (p *Processor) syncSpend(ctx context.Context, e *engine.Engine, b *batch) e
 	if p.cfg.Nhanh == nil {
 		return p.finish(ctx, b, b.orderIDs, "", engine.WebhookFailed, "the Nhanh API is not configured: customers cannot be re-read", 0)
 	}
-	busy, err := activeJob(ctx, e, jobs.CustomerSync)
-	if err != nil || busy {
-		b.report.RetryAfter = p.cfg.RetryAfter
+	if busy, err := p.deferWhileActive(ctx, e, b, jobs.CustomerSync, b.orderIDs); err != nil || busy {
 		return err
 	}
 	ids := slices.Sorted(maps.Keys(b.customers))
@@ -331,6 +336,18 @@ func (p *Processor) syncSpend(ctx context.Context, e *engine.Engine, b *batch) e
 	}
 	return p.finish(ctx, b, b.orderIDs, "", engine.WebhookProcessed,
 		fmt.Sprintf("%s job %d%s: %d mapped of %d customers", jobs.CustomerSync, id, joinedNote(joined), len(mapped), len(ids)), id)
+}
+
+// deferWhileActive leaves the deliveries ids pending (claim released) and
+// asks for another drain when a job of jobType is pending or running: the
+// next one takes them.
+func (p *Processor) deferWhileActive(ctx context.Context, e *engine.Engine, b *batch, jobType string, ids []int64) (bool, error) {
+	busy, err := activeJob(ctx, e, jobType)
+	if err != nil || !busy {
+		return false, err
+	}
+	b.report.RetryAfter = p.cfg.RetryAfter
+	return true, p.cfg.Store.ReleaseWebhookDeliveries(ctx, p.cfg.Store.DB(), ids)
 }
 
 // activeJob reports whether a job of jobType is pending or running.

@@ -14,7 +14,10 @@ CREATE TABLE webhook_deliveries (
     processed_at BIGINT,
     outcome      TEXT    NOT NULL DEFAULT '',
     detail       TEXT    NOT NULL DEFAULT '',
-    job_id       BIGINT  NOT NULL DEFAULT 0
+    job_id       BIGINT  NOT NULL DEFAULT 0,
+    -- A drain claims the deliveries it processes until this time, so the
+    -- drains of several instances never process one twice.
+    claimed_until BIGINT NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX webhook_deliveries_digest ON webhook_deliveries (source, digest);
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (id) WHERE processed_at IS NULL;
