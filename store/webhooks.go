@@ -250,16 +250,6 @@ func collectWebhookDeliveries(rows *sql.Rows) ([]WebhookDelivery, error) {
 	return out, nil
 }
 
-// DeleteWebhookDeliveriesBefore removes the processed deliveries received
-// before t (retention); pending ones stay until processed.
-func (s *Store) DeleteWebhookDeliveriesBefore(ctx context.Context, q Querier, t time.Time) (int64, error) {
-	res, err := q.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE processed_at IS NOT NULL AND received_at < $1`, Millis(t))
-	if err != nil {
-		return 0, fmt.Errorf("delete old webhook deliveries: %w", err)
-	}
-	return res.RowsAffected()
-}
-
 // MappedProductsOf returns, for the Nhanh products among ids that have a
 // mapping with a Shopify side, the mapping's id (what a targeted sync takes).
 func (s *Store) MappedProductsOf(ctx context.Context, q Querier, ids []extid.NhanhProductID) (map[extid.NhanhProductID]int64, error) {

@@ -83,9 +83,9 @@ func TestWebhookDeliveries(t *testing.T) {
 		require.NoError(t, s.FinishWebhookDeliveries(ctx, s.DB(), []int64{renewed}, "processed", "", 0, at(501)))
 
 		// Retention removes processed deliveries only.
-		gone, err := s.DeleteWebhookDeliveriesBefore(ctx, s.DB(), at(1000))
+		res, err := s.PruneHistory(ctx, store.PruneOptions{Before: at(1000)})
 		require.NoError(t, err)
-		require.EqualValues(t, 1, gone)
+		require.EqualValues(t, 1, res.WebhookDeliveries)
 		list, err = s.WebhookDeliveries(ctx, s.Reader(), store.WebhookFilter{})
 		require.NoError(t, err)
 		require.Len(t, list, 1)
