@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -358,4 +359,67 @@ func TestEventsWithoutSyncs(t *testing.T) {
 		"productDelete": engine.WebhookProcessed, "webhooksEnabled": engine.WebhookIgnored,
 		"customerUpdate": engine.WebhookIgnored, "": engine.WebhookFailed}, outcomes)
 	require.Empty(t, b.syncJobs(t, jobs.ProductSync))
+}
+
+// TestStockWaitsForActiveSync: while a PRODUCT_SYNC is pending or running,
+// inventory deliveries stay pending (their claims released) and the drain
+// asks to run again; the next drain puts every waiting product in one sync.
+func TestStockWaitsForActiveSync(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := jobstest.New(t, jobstest.Options{NoEngine: true, Sandbox: sandbox.Options{Customers: 5, Products: 5}})
+	kinds, err := jobs.Kinds(w.Deps)
+	require.NoError(t, err)
+	// No workers: a started job stays pending, and the test drains by hand.
+	e, err := engine.New(engine.Config{Store: w.Store, Kinds: kinds, NoWorkers: true})
+	require.NoError(t, err)
+	proc, err := webhook.New(webhook.Config{Store: w.Store, Nhanh: w.Deps.Nhanh, RetryAfter: time.Second})
+	require.NoError(t, err)
+	var mappings []store.ProductMapping
+	for i := int64(1); i <= 3; i++ {
+		_, err := w.Store.UpsertNhanhProducts(ctx, w.Store.DB(), []store.NhanhProduct{{ID: extid.NhanhProductID(900 + i), Name: "p"}}, time.Now())
+		require.NoError(t, err)
+		mappings = append(mappings, store.ProductMapping{NhanhID: extid.NhanhProductID(900 + i),
+			ShopifyID: extid.ShopifyVariantGID("gid://shopify/ProductVariant/" + strconv.FormatInt(800+i, 10))})
+	}
+	require.NoError(t, w.Store.CreateProductMappings(ctx, w.Store.DB(), mappings, time.Now()))
+	receive := func(id int) {
+		body := `{"event":"inventoryChange","data":[{"id":` + strconv.Itoa(id) + `,"available":7,"depots":[{"id":1,"available":7}]}]}`
+		_, err := e.ReceiveWebhook(ctx, engine.WebhookIn{Source: webhook.Source, Event: "inventoryChange", Body: []byte(body)}, webhook.Actor)
+		require.NoError(t, err)
+	}
+
+	running, err := e.Start(ctx, jobs.ProductSync, nil, engine.StartOptions{})
+	require.NoError(t, err)
+	receive(901)
+	receive(902)
+	rep, err := proc.ProcessWebhooks(ctx, e)
+	require.NoError(t, err)
+	require.Equal(t, time.Second, rep.RetryAfter, "asks to run again")
+	pending, err := w.Store.CountPendingWebhookDeliveries(ctx, w.Store.Reader())
+	require.NoError(t, err)
+	require.EqualValues(t, 2, pending, "kept for the next sync")
+	active, err := e.List(ctx, engine.ListFilter{Types: []string{jobs.ProductSync}})
+	require.NoError(t, err)
+	require.Len(t, active, 1, "no second sync beside the active one")
+
+	err = e.Cancel(ctx, running, engine.Actor{})
+	require.NoError(t, err)
+	receive(903)
+	rep, err = proc.ProcessWebhooks(ctx, e)
+	require.NoError(t, err)
+	require.Zero(t, rep.RetryAfter)
+	list, err := e.WebhookDeliveries(ctx, engine.WebhookFilter{})
+	require.NoError(t, err)
+	require.Len(t, list, 3)
+	for _, d := range list {
+		require.Equal(t, engine.WebhookProcessed, d.Outcome)
+		require.Equal(t, list[0].JobID, d.JobID, "one sync for all three")
+	}
+	j, err := e.Get(ctx, engine.JobID(list[0].JobID))
+	require.NoError(t, err)
+	var params struct{ IDs []int64 }
+	require.NoError(t, json.Unmarshal(j.Params, &params))
+	require.Len(t, params.IDs, 3, "the waiting products and the new one")
+	require.Equal(t, webhook.Actor.String(), j.RequestedBy)
 }

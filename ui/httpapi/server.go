@@ -4,7 +4,8 @@
 // from the engine's event hub and an OpenAPI document. Every request needs a
 // bearer token from the tokens file; the token's role goes to the engine,
 // which decides what it may change and audits every change under the
-// token's name.
+// token's name. The one exception is Nhanh's webhook route (webhook.go),
+// authenticated by the app's verify token instead.
 //
 // Like every face it works only through the engine's public API (engine,
 // engine/scheduler), never the store or the API clients.
