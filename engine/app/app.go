@@ -101,7 +101,8 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	hooks, err := webhook.New(webhook.Config{Store: s, Nhanh: nc, Clock: clock, Logger: logger.With(slog.String("component", "webhooks"))})
+	hooks, err := webhook.New(webhook.Config{Store: s, Nhanh: nc, BusinessID: cfg.Nhanh.BusinessID, Clock: clock,
+		Logger: logger.With(slog.String("component", "webhooks"))})
 	if err != nil {
 		_ = s.Close()
 		return nil, err

@@ -71,6 +71,10 @@ type Config struct {
 	// RetryAfter is the wait when a job to start is still running; zero
 	// means DefaultRetryAfter.
 	RetryAfter time.Duration
+	// BusinessID is the Nhanh business syncops serves; a delivery for
+	// another business (one Nhanh app can serve several) is ignored. Empty
+	// accepts every business.
+	BusinessID string
 	// ClaimFor is how long a drain holds the deliveries it processes
 	// (another instance's drain takes them after, should this one die);
 	// zero means DefaultClaimFor.
@@ -156,6 +160,9 @@ func (p *Processor) gather(ctx context.Context, b *batch, d store.WebhookDeliver
 		return p.finish(ctx, b, []int64{d.ID}, d.Event, engine.WebhookFailed, err.Error(), 0)
 	}
 	b.events[d.ID] = w.Event
+	if p.cfg.BusinessID != "" && w.BusinessID != "" && w.BusinessID != p.cfg.BusinessID {
+		return p.finish(ctx, b, []int64{d.ID}, w.Event, engine.WebhookIgnored, "for Nhanh business "+w.BusinessID+", not this one", 0)
+	}
 	switch w.Event {
 	case nhanh.EventInventoryChange:
 		stock, err := nhanh.WebhookInventory(w.Data)

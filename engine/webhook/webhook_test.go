@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,7 +55,8 @@ func setup(t *testing.T, o setupOptions) *bundle {
 	ctx := context.Background()
 	ds := dataset.Generate(dataset.GenerateConfig{Seed: jobstest.DefaultSeed, Customers: o.customers, Products: o.products})
 	w := jobstest.New(t, jobstest.Options{Dialect: o.dialect, NoEngine: true, Sandbox: sandbox.Options{Dataset: ds}})
-	proc, err := webhook.New(webhook.Config{Store: w.Store, Nhanh: w.Deps.Nhanh, RetryAfter: 100 * time.Millisecond})
+	proc, err := webhook.New(webhook.Config{Store: w.Store, Nhanh: w.Deps.Nhanh, RetryAfter: 100 * time.Millisecond,
+		BusinessID: w.Sandbox.Endpoints().NhanhBusinessID})
 	require.NoError(t, err)
 	kinds, err := jobs.Kinds(w.Deps)
 	require.NoError(t, err)
@@ -327,7 +329,9 @@ func TestEventsWithoutSyncs(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{customers: 20, products: 20, window: -1})
 	ctx := context.Background()
+	business := b.w.Sandbox.Endpoints().NhanhBusinessID
 	receive := func(event, body string) {
+		body = strings.ReplaceAll(body, `"businessId":1`, `"businessId":"`+business+`"`)
 		_, err := b.e.ReceiveWebhook(ctx, engine.WebhookIn{Source: webhook.Source, Event: event, Body: []byte(body)}, webhook.Actor)
 		require.NoError(t, err)
 	}
@@ -359,6 +363,17 @@ func TestEventsWithoutSyncs(t *testing.T) {
 		"productDelete": engine.WebhookProcessed, "webhooksEnabled": engine.WebhookIgnored,
 		"customerUpdate": engine.WebhookIgnored, "": engine.WebhookFailed}, outcomes)
 	require.Empty(t, b.syncJobs(t, jobs.ProductSync))
+
+	// A delivery for another business of the same Nhanh app is not ours.
+	receive("productUpdate", `{"event":"productUpdate","businessId":"424242","data":{"id":990001,"name":"Không phải của mình"}}`)
+	b.flush(t)
+	p, err = b.w.Store.NhanhProduct(ctx, b.w.Store.Reader(), 990001)
+	require.NoError(t, err)
+	require.Equal(t, "Áo mới 2", p.Name)
+	list, err = b.e.WebhookDeliveries(ctx, engine.WebhookFilter{Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, engine.WebhookIgnored, list[0].Outcome)
+	require.Contains(t, list[0].Detail, "business 424242")
 }
 
 // TestStockWaitsForActiveSync: while a PRODUCT_SYNC is pending or running,
