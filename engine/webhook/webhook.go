@@ -120,8 +120,16 @@ type batch struct {
 	events    map[int64]string
 }
 
-// ProcessWebhooks implements engine.WebhookProcessor.
-func (p *Processor) ProcessWebhooks(ctx context.Context, e *engine.Engine) (engine.WebhookReport, error) {
+// ProcessWebhooks implements engine.WebhookProcessor. On an error the
+// deliveries it claimed and did not finish are released for the retry.
+func (p *Processor) ProcessWebhooks(ctx context.Context, e *engine.Engine) (rep engine.WebhookReport, err error) {
+	var claimed []int64
+	defer func() {
+		if err != nil && len(claimed) > 0 {
+			// Finished ones keep their outcome; the others are free again.
+			err = errors.Join(err, p.cfg.Store.ReleaseWebhookDeliveries(context.WithoutCancel(ctx), p.cfg.Store.DB(), claimed))
+		}
+	}()
 	b := &batch{report: engine.WebhookReport{Counts: map[engine.WebhookCount]int{}},
 		stock: map[extid.NhanhProductID]nhanh.Stock{}, products: map[extid.NhanhProductID]nhanh.Product{},
 		deleted: map[extid.NhanhProductID]bool{}, customers: map[extid.NhanhCustomerID]bool{}, events: map[int64]string{}}
@@ -130,6 +138,9 @@ func (p *Processor) ProcessWebhooks(ctx context.Context, e *engine.Engine) (engi
 		page, err := p.cfg.Store.ClaimWebhookDeliveries(ctx, p.cfg.Store.DB(), now, now.Add(p.cfg.ClaimFor), pageSize)
 		if err != nil {
 			return b.report, err
+		}
+		for _, d := range page {
+			claimed = append(claimed, d.ID)
 		}
 		for _, d := range page {
 			if err := p.gather(ctx, b, d); err != nil {
