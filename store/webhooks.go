@@ -47,6 +47,11 @@ type WebhookFilter struct {
 // DefaultWebhookListLimit is the page size when WebhookFilter.Limit is unset.
 const DefaultWebhookListLimit = 50
 
+// webhookWriteChunk bounds the deliveries one statement finishes: short
+// statements keep SQLite's single writer free for the deliveries arriving
+// meanwhile, whose answers wait for it.
+const webhookWriteChunk = 250
+
 const webhookColumns = `id, source, event, digest, body, received_at, duplicates, processed_at, outcome, detail, job_id`
 
 func scanWebhookDelivery(sc scanner) (WebhookDelivery, error) {
@@ -190,7 +195,7 @@ func (s *Store) FinishWebhookDeliveries(ctx context.Context, q Querier, ids []in
 	for i, id := range ids {
 		args[i] = id
 	}
-	for chunk := range slices.Chunk(args, inChunk(s.dialect)) {
+	for chunk := range slices.Chunk(args, webhookWriteChunk) {
 		b := binder{dialect: s.dialect}
 		set := `UPDATE webhook_deliveries SET processed_at = ` + b.bind(Millis(at)) + `, outcome = ` + b.bind(outcome) +
 			`, detail = ` + b.bind(detail) + `, job_id = ` + b.bind(jobID) + ` WHERE processed_at IS NULL AND ` + b.in("id", chunk)

@@ -53,8 +53,9 @@ const (
 	DefaultRetryAfter = 2 * time.Second
 	// DefaultClaimFor is how long a drain holds its deliveries.
 	DefaultClaimFor = 2 * time.Minute
-	// pageSize is how many pending deliveries are claimed at once.
-	pageSize = 1000
+	// pageSize is how many pending deliveries are claimed at once: a short
+	// write, so the deliveries arriving meanwhile are answered quickly.
+	pageSize = 250
 )
 
 // Actor is who the jobs a webhook causes are started by (and audited as).
