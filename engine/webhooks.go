@@ -158,10 +158,10 @@ func (e *Engine) WebhookCounts() map[WebhookCount]int64 {
 }
 
 // ReceiveWebhook stores a delivery durably, deduplicated on its body (within
-// WebhookDedupWindow), and
-// enqueues its processing, in one transaction: when it returns nil the
-// delivery will be processed even if the process dies the next moment. A
-// duplicate is counted on the stored delivery and not processed again.
+// WebhookDedupWindow), and enqueues its processing, in one transaction: when
+// it returns nil the delivery will be processed even if the process dies the
+// next moment. A duplicate is counted on the stored delivery and not
+// processed again.
 //
 // The delivery row is the record of who sent what (the audit log is kept
 // forever, and a shop sends thousands of deliveries a day); the jobs the
@@ -235,7 +235,11 @@ func (e *Engine) webhookSlot(t time.Time) int64 {
 // any state: a slot is drained once; a drain waits for its slot to end, so
 // what arrives in the slot is pending when it reads).
 func (e *Engine) enqueueDrain(ctx context.Context, tx *sql.Tx, slot int64) error {
-	_, err := e.river.InsertTx(ctx, tx, webhookDrainArgs{Slot: slot}, &river.InsertOpts{Queue: webhookQueue,
+	return e.insertDrain(ctx, tx, webhookDrainArgs{Slot: slot})
+}
+
+func (e *Engine) insertDrain(ctx context.Context, tx *sql.Tx, args webhookDrainArgs) error {
+	_, err := e.river.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: webhookQueue,
 		MaxAttempts: maxRiverAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	if err != nil {
 		return fmt.Errorf("enqueue webhook drain: %w", err)
@@ -250,13 +254,19 @@ func (e *Engine) nudgeWebhooks(ctx context.Context) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	return e.store.InTx(ctx, func(tx *sql.Tx) error { return e.enqueueDrain(ctx, tx, e.webhookSlot(e.clock.Now())) })
+	now := e.clock.Now()
+	// A drain of its own: the current slot's may have run already (a
+	// restart within the slot).
+	args := webhookDrainArgs{Slot: e.webhookSlot(now), Nudge: now.UnixNano()}
+	return e.store.InTx(ctx, func(tx *sql.Tx) error { return e.insertDrain(ctx, tx, args) })
 }
 
 // webhookDrainArgs is the River job that processes the deliveries of one
 // debounce slot (and any others pending).
 type webhookDrainArgs struct {
 	Slot int64 `json:"slot" river:"unique"`
+	// Nudge, when set, makes the safety net's drain unique of its own.
+	Nudge int64 `json:"nudge,omitempty" river:"unique"`
 }
 
 func (webhookDrainArgs) Kind() string { return "syncops_webhook_drain" }
