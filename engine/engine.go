@@ -99,6 +99,12 @@ type Config struct {
 	MaintenanceInterval time.Duration
 	// Settings are the settings operators may read and set.
 	Settings []SettingSpec
+	// Webhooks processes stored webhook deliveries (nil: deliveries are
+	// stored and wait for an instance that has one).
+	Webhooks WebhookProcessor
+	// WebhookWindow is how long deliveries are gathered before they are
+	// processed together; zero means DefaultWebhookWindow, negative none.
+	WebhookWindow time.Duration
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -133,6 +139,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.MaintenanceInterval <= 0 {
 		cfg.MaintenanceInterval = DefaultMaintenanceInterval
 	}
+	if cfg.WebhookWindow == 0 {
+		cfg.WebhookWindow = DefaultWebhookWindow
+	}
 	return cfg, nil
 }
 
@@ -146,6 +155,8 @@ type Engine struct {
 	order  []string
 	river  *river.Client[*sql.Tx]
 	hub    *hub
+	// webhooks counts deliveries for the metrics (webhooks.go).
+	webhooks webhookState
 
 	mu      sync.Mutex
 	started bool
@@ -198,8 +209,10 @@ func New(c Config) (*Engine, error) {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &jobWorker{engine: e})
 		river.AddWorker(workers, &maintenanceWorker{engine: e})
+		river.AddWorker(workers, &webhookDrainWorker{engine: e})
 		riverCfg.Workers = workers
-		riverCfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		riverCfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers},
+			webhookQueue: {MaxWorkers: 1}}
 		riverCfg.PeriodicJobs = []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.MaintenanceInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return maintenanceArgs{}, nil },
@@ -225,6 +238,11 @@ func (e *Engine) StartWorkers(ctx context.Context) error {
 		return fmt.Errorf("engine: start workers: %w", err)
 	}
 	e.started = true
+	// Deliveries a previous process stored but did not finish are drained
+	// now rather than at the next maintenance run.
+	if err := e.nudgeWebhooks(ctx); err != nil {
+		e.logger.WarnContext(ctx, "pending webhook deliveries not enqueued", slog.Any("error", err))
+	}
 	return nil
 }
 

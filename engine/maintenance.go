@@ -29,6 +29,9 @@ func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceAr
 	if err := e.prune(ctx); err != nil {
 		return err
 	}
+	if err := e.nudgeWebhooks(ctx); err != nil {
+		return err
+	}
 	return e.reconcile(ctx)
 }
 
@@ -47,11 +50,12 @@ const maintenanceTimeout = 30 * time.Minute
 // batch at most.
 func (e *Engine) prune(ctx context.Context) error {
 	res, err := e.store.PruneHistory(ctx, store.PruneOptions{Before: e.clock.Now().Add(-e.cfg.Retention)})
-	if res.Jobs+res.FailedItems+res.SyncDiffs+res.SyncLog+res.ScheduledTicks > 0 {
+	if res.Jobs+res.FailedItems+res.SyncDiffs+res.SyncLog+res.ScheduledTicks+res.WebhookDeliveries > 0 {
 		e.logger.InfoContext(ctx, "retention pruned history",
 			slog.Int64("jobs", res.Jobs), slog.Int64("attempts", res.Attempts),
 			slog.Int64("failed_items", res.FailedItems), slog.Int64("sync_diffs", res.SyncDiffs), slog.Int64("sync_log", res.SyncLog),
-			slog.Int64("scheduled_ticks", res.ScheduledTicks), slog.Int("batches", res.Batches),
+			slog.Int64("scheduled_ticks", res.ScheduledTicks), slog.Int64("webhook_deliveries", res.WebhookDeliveries),
+			slog.Int("batches", res.Batches),
 			slog.Duration("longest_hold", res.LongestHold), slog.Duration("older_than", e.cfg.Retention))
 	}
 	return err

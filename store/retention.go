@@ -45,6 +45,8 @@ type PruneOptions struct {
 // PruneResult is what a pruning pass removed.
 type PruneResult struct {
 	Jobs, Attempts, FailedItems, SyncDiffs, SyncLog, ScheduledTicks int64
+	// WebhookDeliveries are processed deliveries (pending ones are kept).
+	WebhookDeliveries int64
 	// Batches is how many write transactions the pass committed, and
 	// LongestHold the longest of them, from BEGIN to COMMIT.
 	Batches     int
@@ -85,6 +87,12 @@ func (s *Store) PruneHistory(ctx context.Context, opts PruneOptions) (PruneResul
 	p.res.ScheduledTicks += n
 	if err != nil {
 		return p.res, fmt.Errorf("prune scheduled ticks: %w", err)
+	}
+	n, err = p.drain(ctx, "webhook_deliveries", `DELETE FROM webhook_deliveries WHERE id IN
+		(SELECT id FROM webhook_deliveries WHERE processed_at IS NOT NULL AND received_at < $1 LIMIT $2)`, cut)
+	p.res.WebhookDeliveries += n
+	if err != nil {
+		return p.res, fmt.Errorf("prune webhook deliveries: %w", err)
 	}
 	return p.res, nil
 }

@@ -132,6 +132,20 @@ func (c *Client) ListOrders(ctx context.Context, f OrderFilter, next json.RawMes
 	return OrderPage{Orders: orders, Next: env.Next}, nil
 }
 
+// order converts one order/list row (also the data of an order webhook).
+func (r orderWire) order() (Order, error) {
+	if r.Info.ID <= 0 {
+		return Order{}, errMissingID
+	}
+	sa := r.ShippingAddress.V
+	return Order{
+		ID: extid.NhanhOrderID(r.Info.ID), DepotID: extid.NhanhDepotID(r.Info.DepotID),
+		Type: int(r.Info.Type), Status: int(r.Info.Status),
+		CreatedAt: int64(r.Info.CreatedAt), UpdatedAt: int64(r.Info.UpdatedAt),
+		CustomerID: extid.NhanhCustomerID(max(sa.ID, 0)), CustomerName: string(sa.Name), CustomerMobile: string(sa.Mobile),
+	}, nil
+}
+
 func decodeOrders(data json.RawMessage) ([]Order, error) {
 	rows, err := decodeRows[orderWire](data)
 	if err != nil {
@@ -139,16 +153,11 @@ func decodeOrders(data json.RawMessage) ([]Order, error) {
 	}
 	out := make([]Order, 0, len(rows))
 	for _, r := range rows {
-		if r.Info.ID <= 0 {
-			return nil, errMissingID
+		o, err := r.order()
+		if err != nil {
+			return nil, err
 		}
-		sa := r.ShippingAddress.V
-		out = append(out, Order{
-			ID: extid.NhanhOrderID(r.Info.ID), DepotID: extid.NhanhDepotID(r.Info.DepotID),
-			Type: int(r.Info.Type), Status: int(r.Info.Status),
-			CreatedAt: int64(r.Info.CreatedAt), UpdatedAt: int64(r.Info.UpdatedAt),
-			CustomerID: extid.NhanhCustomerID(max(sa.ID, 0)), CustomerName: string(sa.Name), CustomerMobile: string(sa.Mobile),
-		})
+		out = append(out, o)
 	}
 	return out, nil
 }

@@ -264,6 +264,25 @@ func (r productWire) comboItems() ([]ComboItem, error) {
 	return out, nil
 }
 
+// product converts one product/list row (also the data of a product
+// webhook).
+func (r productWire) product() (Product, error) {
+	if r.ID <= 0 {
+		return Product{}, errMissingID
+	}
+	stock := r.Inventory.V.stock()
+	combos, err := r.comboItems()
+	if err != nil {
+		return Product{}, err
+	}
+	return Product{
+		ID: extid.NhanhProductID(r.ID), Code: string(r.Code), Barcode: string(r.Barcode), Name: string(r.Name),
+		Price: float64(r.Prices.V.Retail), Status: int(r.Status),
+		Available: stock.Available, HasAvailable: stock.HasAvailable, Depots: stock.Depots, UpdatedAt: int64(r.UpdatedAt),
+		ParentID: int64(r.ParentID), Combos: combos,
+	}, nil
+}
+
 // ListProducts returns one page of products matching f (deleted products are
 // not listed). Pass nil as next for the first page, then each page's Next.
 func (c *Client) ListProducts(ctx context.Context, f ProductFilter, next json.RawMessage) (ProductPage, error) {
@@ -289,20 +308,11 @@ func (c *Client) ListProducts(ctx context.Context, f ProductFilter, next json.Ra
 	}
 	page := ProductPage{Products: make([]Product, 0, len(rows)), Next: env.Next}
 	for _, r := range rows {
-		if r.ID <= 0 {
-			return ProductPage{}, decodeError(op, env, errMissingID)
-		}
-		stock := r.Inventory.V.stock()
-		combos, err := r.comboItems()
+		p, err := r.product()
 		if err != nil {
 			return ProductPage{}, decodeError(op, env, err)
 		}
-		page.Products = append(page.Products, Product{
-			ID: extid.NhanhProductID(r.ID), Code: string(r.Code), Barcode: string(r.Barcode), Name: string(r.Name),
-			Price: float64(r.Prices.V.Retail), Status: int(r.Status),
-			Available: stock.Available, HasAvailable: stock.HasAvailable, Depots: stock.Depots, UpdatedAt: int64(r.UpdatedAt),
-			ParentID: int64(r.ParentID), Combos: combos,
-		})
+		page.Products = append(page.Products, p)
 	}
 	return page, nil
 }

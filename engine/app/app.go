@@ -15,6 +15,7 @@ import (
 	"syncops/engine/jobs"
 	"syncops/engine/locations"
 	"syncops/engine/scheduler"
+	"syncops/engine/webhook"
 	"syncops/store"
 )
 
@@ -116,9 +117,16 @@ func Build(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	hooks, err := webhook.New(webhook.Config{Store: s, Nhanh: nc, BusinessID: cfg.Nhanh.BusinessID, Clock: clock,
+		Logger: logger.With(slog.String("component", "webhooks"))})
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	e, err := engine.New(engine.Config{Store: s, Kinds: kinds, Clock: clock, Logger: logger,
 		Workers: cfg.Workers, NoWorkers: opts.NoWorkers, Retention: cfg.Retention,
-		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin, Settings: jobs.Settings()})
+		MaxAttemptTimeout: cfg.AttemptTimeout, RescueMargin: cfg.RescueMargin, Settings: jobs.Settings(),
+		Webhooks: hooks, WebhookWindow: cfg.Nhanh.WebhookWindow})
 	if err != nil {
 		releaseLease()
 		_ = s.Close()

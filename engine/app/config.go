@@ -63,6 +63,13 @@ type NhanhConfig struct {
 	// over. Only a sandbox running at a speed-up (demo --scale, the scale
 	// run) needs another value than Nhanh's published 30 s.
 	RateWindow time.Duration `yaml:"rate_window" env:"SYNCOPS_NHANH_RATE_WINDOW" help:"window of Nhanh's rate limit (default 30s, Nhanh's published one; shorter only for a sped-up sandbox)"`
+	// WebhookToken is the app's webhooks verify token, which Nhanh sends
+	// raw in the Authorization header of every delivery. Set, the HTTP
+	// face serves POST /webhooks/nhanh.
+	WebhookToken Secret `yaml:"webhook_token" env:"SYNCOPS_NHANH_WEBHOOK_TOKEN" help:"Nhanh webhooks verify token (secret); set, the HTTP API serves POST /webhooks/nhanh"`
+	// WebhookWindow is how long deliveries are gathered before they are
+	// processed together (a burst of stock changes becomes one sync).
+	WebhookWindow time.Duration `yaml:"webhook_window" env:"SYNCOPS_NHANH_WEBHOOK_WINDOW" help:"how long Nhanh webhook deliveries are gathered before one targeted sync (default 2s)"`
 }
 
 // ShopifyConfig is the Shopify Admin API access.
@@ -232,6 +239,15 @@ func (c Config) Validate() error {
 	if c.Nhanh.RateWindow < 0 || (c.Nhanh.RateWindow > 0 && c.Nhanh.RateWindow < 10*time.Millisecond) {
 		errs = append(errs, fmt.Errorf("SYNCOPS_NHANH_RATE_WINDOW %s: leave it empty for Nhanh's 30s, or give at least 10ms", c.Nhanh.RateWindow))
 	}
+	if t := c.Nhanh.WebhookToken.Reveal(); t != "" && !validWebhookToken(t) {
+		errs = append(errs, errors.New("SYNCOPS_NHANH_WEBHOOK_TOKEN must be 16 to 128 letters and digits, as Nhanh's app settings require"))
+	}
+	if c.Nhanh.WebhookWindow < 0 || c.Nhanh.WebhookWindow > time.Hour {
+		errs = append(errs, fmt.Errorf("SYNCOPS_NHANH_WEBHOOK_WINDOW %s: give between 0 (the default 2s) and 1h", c.Nhanh.WebhookWindow))
+	}
+	if c.Nhanh.WebhookToken != "" && c.HTTP.Addr == "" {
+		errs = append(errs, errors.New("SYNCOPS_NHANH_WEBHOOK_TOKEN is set but SYNCOPS_HTTP_ADDR is not: webhooks arrive at the HTTP API"))
+	}
 	if _, err := c.Nhanh.TokenExpiry(); err != nil {
 		errs = append(errs, err)
 	}
@@ -261,4 +277,18 @@ func EnvHelp() string {
 	}
 	walk(reflect.TypeFor[Config]())
 	return b.String()
+}
+
+// validWebhookToken reports whether t fits Nhanh's rule for a webhooks
+// verify token: 16 to 128 ASCII letters and digits.
+func validWebhookToken(t string) bool {
+	if len(t) < 16 || len(t) > 128 {
+		return false
+	}
+	for _, r := range t {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
 }

@@ -50,7 +50,7 @@ func (a *App) Budgets() []engine.APIBudget {
 // clients' statistics and the Nhanh token's expiry. The caller adds the
 // scheduler's.
 func (a *App) MetricsSources() metrics.Sources {
-	src := metrics.Sources{NhanhTokenSecondsLeft: a.NhanhTokenSecondsLeft}
+	src := metrics.Sources{NhanhTokenSecondsLeft: a.NhanhTokenSecondsLeft, Webhooks: a.Engine.WebhookCounts}
 	if a.nhanhClient != nil {
 		src.Nhanh = a.nhanhClient.Stats
 	}

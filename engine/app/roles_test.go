@@ -173,6 +173,14 @@ var mutatingCalls = map[string]func(t *testing.T, w *world) func(context.Context
 			return w.app.Engine.SetSetting(ctx, jobs.SettingCustomerThreshold, "2500", a)
 		}
 	},
+	"Engine.ReceiveWebhook": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
+		w.seq++
+		body := []byte(`{"event":"inventoryChange","data":[{"id":` + strconv.Itoa(w.seq) + `,"available":1}]}`)
+		return func(ctx context.Context, a engine.Actor) error {
+			_, err := w.app.Engine.ReceiveWebhook(ctx, engine.WebhookIn{Source: "nhanh", Event: "inventoryChange", Body: body}, a)
+			return err
+		}
+	},
 	"Scheduler.Set": func(_ *testing.T, w *world) func(context.Context, engine.Actor) error {
 		return func(ctx context.Context, a engine.Actor) error {
 			_, err := w.app.Scheduler.Set(ctx, jobs.CustomerSync, "@hourly", engine.Params{"ids": "1000000"}, a)
@@ -261,6 +269,7 @@ func TestReadsWriteNothing(t *testing.T) {
 		reflect.TypeFor[engine.FailureFilter]():     reflect.ValueOf(engine.FailureFilter{JobID: int64(w.failed), Limit: 10}),
 		reflect.TypeFor[engine.AuditFilter]():       reflect.ValueOf(engine.AuditFilter{Limit: 10}),
 		reflect.TypeFor[engine.DiffFilter]():        reflect.ValueOf(engine.DiffFilter{Job: w.failed, Search: "x"}),
+		reflect.TypeFor[engine.WebhookFilter]():     reflect.ValueOf(engine.WebhookFilter{Limit: 10}),
 		reflect.TypeFor[extid.NhanhDepotID]():       reflect.ValueOf(w.depots[0]),
 		reflect.TypeFor[time.Time]():                reflect.ValueOf(time.Now()),
 		reflect.TypeFor[extid.ShopifyLocationGID](): reflect.ValueOf(w.loc),

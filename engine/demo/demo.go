@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"syncops/clients/sandbox"
 	"syncops/clients/sandbox/fault"
@@ -72,12 +73,23 @@ func (s *Sandbox) Close(ctx context.Context) error { return s.sb.Close(ctx) }
 // Nhanh's rate window at the fakes' scale.
 func (s *Sandbox) Configure(cfg *app.Config) {
 	ep := s.sb.Endpoints()
+	// The webhook settings are the operator's: the fakes deliver to them.
+	token, window := cfg.Nhanh.WebhookToken, cfg.Nhanh.WebhookWindow
 	cfg.Nhanh = app.NhanhConfig{BaseURL: ep.NhanhBaseURL, AppID: ep.NhanhAppID, BusinessID: ep.NhanhBusinessID,
 		AccessToken: app.Secret(ep.NhanhToken), SecretKey: app.Secret(ep.NhanhSecretKey),
-		RateWindow: s.sb.Nhanh().Window()}
+		RateWindow: s.sb.Nhanh().Window(), WebhookToken: token, WebhookWindow: window}
 	cfg.Shopify = app.ShopifyConfig{Shop: ep.ShopifyShop, BaseURL: ep.ShopifyBaseURL, APIVersion: ep.ShopifyAPIVersion,
 		AccessToken: app.Secret(ep.ShopifyToken)}
 }
+
+// DeliverWebhooks makes the Nhanh fake deliver Nhanh's v3 webhooks to url
+// with token as the verify token, for every stock and order change it
+// makes.
+func (s *Sandbox) DeliverWebhooks(url, token string) { s.sb.DeliverWebhooks(url, token) }
+
+// Trade keeps the fake shop selling every interval until ctx ends (orders,
+// a partial return and a deletion each time), moving stock and spend.
+func (s *Sandbox) Trade(ctx context.Context, every time.Duration) { s.sb.Trade(ctx, every) }
 
 // Endpoints are where the fakes listen, for the banner.
 type Endpoints struct {

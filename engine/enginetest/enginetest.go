@@ -28,6 +28,13 @@ func SQLite(t testing.TB) *DB {
 	return &DB{s: storetest.Open(t, store.SQLite)}
 }
 
+// PostgresDSN is the DSN of a fresh PostgreSQL schema for SYNCOPS_DB (the
+// test is skipped when SYNCOPS_TEST_POSTGRES is not set).
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	return storetest.DSN(t, store.Postgres)
+}
+
 // OpenDataDir opens the SQLite database of a data directory as the command
 // line does (without migrating it), closed when the test ends.
 func OpenDataDir(t testing.TB, dataDir string) *DB {

@@ -1,8 +1,9 @@
 // Package metrics exposes syncops in the Prometheus text format: jobs started
 // and finished by type and status, items by outcome, job durations, each
-// API's requests, throttles, governor waits and live budget, and scheduled
-// runs skipped for overlap. Job figures come from the engine's event stream;
-// API and scheduler figures are read from their stats at scrape time.
+// API's requests, throttles, governor waits and live budget, scheduled runs
+// skipped for overlap, and webhook deliveries by event and outcome. Job
+// figures come from the engine's event stream; API, scheduler and webhook
+// figures are read from their stats at scrape time.
 package metrics
 
 import (
@@ -29,6 +30,9 @@ type Sources struct {
 	// NhanhTokenSecondsLeft returns the seconds until the Nhanh access token
 	// expires (negative once expired), and false while unknown.
 	NhanhTokenSecondsLeft func() (float64, bool)
+	// Webhooks returns the webhook deliveries received and finished, by
+	// event and outcome (engine.Engine.WebhookCounts).
+	Webhooks func() map[engine.WebhookCount]int64
 }
 
 // Metrics is the registry and the job counters fed from engine events.
@@ -155,10 +159,13 @@ var (
 	descLocked   = prometheus.NewDesc("syncops_nhanh_lock_seconds", "Seconds until Nhanh's ERR_429 lock of an endpoint ends (0 when not locked).", []string{"endpoint"}, nil)
 	descTokenTTL = prometheus.NewDesc("syncops_nhanh_token_expiry_seconds", "Seconds until the Nhanh access token expires (negative once expired); absent while unknown.", nil, nil)
 	descSkipped  = prometheus.NewDesc("syncops_scheduled_runs_skipped_total", "Scheduled runs skipped because the previous run was still active.", []string{"type"}, nil)
+	descWebhooks = prometheus.NewDesc("syncops_webhook_deliveries_total",
+		"Webhook deliveries by event and outcome: received (stored), duplicate (the same delivery again), then processed, ignored or failed.",
+		[]string{"event", "outcome"}, nil)
 )
 
 func (c apiCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRequests, descThrottle, descRetries, descWait, descPoints, descCapacity, descLeft, descLocked, descSkipped, descTokenTTL} {
+	for _, d := range []*prometheus.Desc{descRequests, descThrottle, descRetries, descWait, descPoints, descCapacity, descLeft, descLocked, descSkipped, descTokenTTL, descWebhooks} {
 		ch <- d
 	}
 }
@@ -196,6 +203,11 @@ func (c apiCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.SkippedOverlap != nil {
 		for typ, n := range c.src.SkippedOverlap() {
 			ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(n), typ)
+		}
+	}
+	if c.src.Webhooks != nil {
+		for k, n := range c.src.Webhooks() {
+			ch <- prometheus.MustNewConstMetric(descWebhooks, prometheus.CounterValue, float64(n), k.Event, k.Outcome)
 		}
 	}
 }

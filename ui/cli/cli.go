@@ -173,7 +173,7 @@ environment, which wins:
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (default $SYNCOPS_CONFIG)")
 	root.AddCommand(newRunCmd(e), newJobsCmd(e), newJobCmd(e), newFailuresCmd(e), newDiffCmd(e), newCancelCmd(e), newRetryCmd(e),
 		newSchedulesCmd(e), newScheduleCmd(e),
-		newTypesCmd(e), newLocationsCmd(e), newDemoCmd(e), newAuditCmd(e),
+		newTypesCmd(e), newLocationsCmd(e), newDemoCmd(e), newAuditCmd(e), newWebhooksCmd(e),
 		newInitCmd(e), newDoctorCmd(e),
 		newMappingsCmd(e), newMappingCmd(e), newMapCmd(e), newRemapCmd(e), newUnmapCmd(e), newCleanOrphansCmd(e),
 		newSyncNowCmd(e), newStreamsCmd(e), newSettingsCmd(e))

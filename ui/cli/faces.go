@@ -63,7 +63,7 @@ func httpServer(a *app.App, logger *slog.Logger) (*httpapi.Server, error) {
 		return nil, nil
 	}
 	srv, err := httpapi.New(httpapi.Config{Addr: cfg.Addr, TokensPath: cfg.Tokens, TLSCertPath: cfg.TLSCert,
-		TLSKeyPath: cfg.TLSKey, Engine: a.Engine, Scheduler: a.Scheduler, Logger: logger, Clock: a.Clock})
+		TLSKeyPath: cfg.TLSKey, NhanhWebhookToken: a.Config.Nhanh.WebhookToken.Reveal(), Engine: a.Engine, Scheduler: a.Scheduler, Logger: logger, Clock: a.Clock})
 	if err != nil {
 		return nil, fmt.Errorf("HTTP API: %w", err)
 	}

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -87,6 +89,7 @@ func newDemoCmd(e *env) *cobra.Command {
 	var seed uint64
 	var scale float64
 	var faults string
+	var trade time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run syncops against a built-in sandbox of Nhanh.vn and Shopify",
@@ -98,7 +101,10 @@ the console (or, with --no-tui, run headless). Nothing touches a real shop.
 The database is a temporary SQLite file, removed at exit, unless SYNCOPS_DB is
 set. A few short demonstration schedules are enabled so the scheduler is seen at
 work. The fakes enforce the APIs' published rate limits (--scale speeds them up).
-With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
+With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too, and
+the sandbox shop keeps selling (--trade) and delivers Nhanh's webhooks to it, so
+stock reaches Shopify within seconds (SYNCOPS_NHANH_WEBHOOK_TOKEN is generated
+when unset).`,
 		Example: `  go run . demo
   go run . demo --no-tui --customers 2000 --products 500
   SYNCOPS_METRICS_ADDR=127.0.0.1:9090 go run . demo --no-tui --faults seed=1,5xx=0.05`,
@@ -142,6 +148,9 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 			// The banner is for people: stdout. Stderr carries only the JSON log
 			// lines in headless mode, so a log shipper parses every line.
 			printDemoBanner(e.opts.Stdout, sb, cfg, note, customers, products)
+			if err := startDemoWebhooks(ctx, e.opts.Stdout, sb, &cfg, trade); err != nil {
+				return err
+			}
 			printDemoDoctor(ctx, e.opts.Stdout, e, cfg)
 			return serve(ctx, e, cfg, serveOptions{noTUI: noTUI, sandbox: sb, dbNote: note})
 		},
@@ -151,6 +160,7 @@ With SYNCOPS_HTTP_ADDR and SYNCOPS_HTTP_TOKENS set, the HTTP API serves too.`,
 	cmd.Flags().IntVar(&products, "products", 5000, "Nhanh products to generate")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated shop")
 	cmd.Flags().Float64Var(&scale, "scale", 1, "speed-up of the fakes' rate limits (1: the published limits)")
+	cmd.Flags().DurationVar(&trade, "trade", 5*time.Second, "with the HTTP API on: how often the sandbox shop sells (0: never)")
 	cmd.Flags().StringVar(&faults, "faults", "", "inject faults, e.g. seed=1,5xx=0.05,timeout=0.01,malformed=0.01,throttle=0.01")
 	return cmd
 }
@@ -166,4 +176,56 @@ func printDemoBanner(w io.Writer, sb *demo.Sandbox, cfg app.Config, dbNote strin
   Shopify fake:   %s  (shop %s)
   database:       %s (%s)
 `, ep.NhanhURL, customers, products, ep.ShopifyURL, ep.Shop, app.DisplayDSN(db), dbNote)
+}
+
+// startDemoWebhooks, when the HTTP API is on, points the sandbox's Nhanh
+// webhooks at it (generating the verify token when none is set) and keeps
+// the sandbox shop selling every trade, so stock changes arrive as
+// webhooks and reach Shopify in near real time.
+func startDemoWebhooks(ctx context.Context, w io.Writer, sb *demo.Sandbox, cfg *app.Config, trade time.Duration) error {
+	if cfg.HTTP.Addr == "" {
+		return nil
+	}
+	if cfg.HTTP.TLSCert != "" {
+		fmt.Fprintln(w, "  webhooks:       off (the sandbox does not deliver to HTTPS)")
+		return nil
+	}
+	host, port, err := net.SplitHostPort(cfg.HTTP.Addr)
+	if err != nil || port == "0" {
+		fmt.Fprintln(w, "  webhooks:       off (give SYNCOPS_HTTP_ADDR a fixed port)")
+		return nil
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	if cfg.Nhanh.WebhookToken == "" {
+		token, err := demoWebhookToken()
+		if err != nil {
+			return err
+		}
+		cfg.Nhanh.WebhookToken = app.Secret(token)
+	}
+	url := "http://" + net.JoinHostPort(host, port) + "/webhooks/nhanh"
+	sb.DeliverWebhooks(url, cfg.Nhanh.WebhookToken.Reveal())
+	if trade > 0 {
+		sb.Trade(ctx, trade)
+		fmt.Fprintf(w, "  webhooks:       %s (the shop sells every %s; see `syncops webhooks`)\n", url, trade)
+	} else {
+		fmt.Fprintf(w, "  webhooks:       %s\n", url)
+	}
+	return nil
+}
+
+// demoWebhookToken draws a verify token of the shape Nhanh requires (32
+// letters and digits).
+func demoWebhookToken() (string, error) {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("webhook token: %w", err)
+	}
+	for i, b := range raw {
+		raw[i] = alphabet[int(b)%len(alphabet)]
+	}
+	return string(raw), nil
 }

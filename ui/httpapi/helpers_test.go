@@ -41,12 +41,20 @@ type setupOptions struct {
 	// sandbox); workers run jobs (off: jobs stay pending).
 	kinds   func(app.Deps) ([]engine.Kind, error)
 	workers bool
+	// webhookToken turns on POST /webhooks/nhanh.
+	webhookToken string
+	// postgres runs on a fresh PostgreSQL schema instead of SQLite in the
+	// data directory.
+	postgres bool
 }
 
-func setup(t *testing.T, o setupOptions) *bundle {
+func setup(t testing.TB, o setupOptions) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	cfg := app.Config{DataDir: t.TempDir(), Timezone: app.DefaultTimezone, Retention: app.DefaultRetention}
+	if o.postgres {
+		cfg.DB = enginetest.PostgresDSN(t)
+	}
 	if o.kinds == nil {
 		enginetest.StartShop(t, enginetest.ShopOptions{Seed: 1, Customers: 20, Products: 10, Scale: 50}).Configure(&cfg)
 	}
@@ -62,7 +70,8 @@ func setup(t *testing.T, o setupOptions) *bundle {
 	}
 	path := writeTokens(t, filepath.Join(t.TempDir(), "tokens"), tokensFile, 0o600)
 	clock := clockwork.NewFakeClock()
-	srv, err := New(Config{Addr: "127.0.0.1:0", TokensPath: path, Engine: a.Engine, Scheduler: a.Scheduler, Clock: clock})
+	srv, err := New(Config{Addr: "127.0.0.1:0", TokensPath: path, Engine: a.Engine, Scheduler: a.Scheduler, Clock: clock,
+		NhanhWebhookToken: o.webhookToken})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(ctx))
 	t.Cleanup(func() {
@@ -73,7 +82,7 @@ func setup(t *testing.T, o setupOptions) *bundle {
 	return &bundle{app: a, srv: srv, base: "http://" + srv.Addr(), clock: clock, tokens: path}
 }
 
-func writeTokens(t *testing.T, path, content string, mode os.FileMode) string {
+func writeTokens(t testing.TB, path, content string, mode os.FileMode) string {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, []byte(content), mode))
 	require.NoError(t, os.Chmod(path, mode)) // WriteFile keeps an existing file's mode

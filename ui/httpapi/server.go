@@ -4,7 +4,8 @@
 // from the engine's event hub and an OpenAPI document. Every request needs a
 // bearer token from the tokens file; the token's role goes to the engine,
 // which decides what it may change and audits every change under the
-// token's name.
+// token's name. The one exception is Nhanh's webhook route (webhook.go),
+// authenticated by the app's verify token instead.
 //
 // Like every face it works only through the engine's public API (engine,
 // engine/scheduler), never the store or the API clients.
@@ -48,6 +49,10 @@ type Config struct {
 	TokensPath string
 	// TLSCertPath and TLSKeyPath serve HTTPS when both are set.
 	TLSCertPath, TLSKeyPath string
+	// NhanhWebhookToken is Nhanh's webhooks verify token; set, POST
+	// /webhooks/nhanh takes deliveries authenticated by it (instead of a
+	// bearer token).
+	NhanhWebhookToken string
 
 	Engine    *engine.Engine
 	Scheduler *scheduler.Scheduler // nil: the schedule routes answer 503
@@ -105,8 +110,10 @@ type Server struct {
 	sched   *scheduler.Scheduler
 	tokens  *tokenFile
 	limiter *failureLimiter
-	routes  []route
-	handler http.Handler
+	// webhookToken authenticates Nhanh's deliveries (webhook.go).
+	webhookToken verifyToken
+	routes       []route
+	handler      http.Handler
 
 	// streams ends every event stream when the server stops; Shutdown
 	// alone would wait for them forever.
@@ -127,7 +134,8 @@ func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	logger := cfg.Logger.With(slog.String("component", "http"))
 	s := &Server{cfg: cfg, logger: logger, engine: cfg.Engine, sched: cfg.Scheduler,
-		tokens: newTokenFile(cfg.TokensPath, logger), limiter: newFailureLimiter(cfg.Clock)}
+		tokens: newTokenFile(cfg.TokensPath, logger), limiter: newFailureLimiter(cfg.Clock),
+		webhookToken: newVerifyToken(cfg.NhanhWebhookToken)}
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.routes = append(s.compatRoutes(), s.v1Routes()...)
 	mux := http.NewServeMux()
@@ -135,6 +143,13 @@ func New(cfg Config) (*Server, error) {
 		mux.Handle(rt.method+" "+rt.pattern, rt.handler)
 	}
 	s.handler = s.authenticate(mux)
+	if s.webhookToken.set {
+		// Nhanh authenticates with its verify token, not a bearer token.
+		outer := http.NewServeMux()
+		outer.HandleFunc("POST "+WebhookPath, s.nhanhWebhook)
+		outer.Handle("/", s.handler)
+		s.handler = outer
+	}
 	return s, nil
 }
 

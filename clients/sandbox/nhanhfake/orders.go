@@ -164,6 +164,8 @@ func (s *Server) placeOrder(o dataset.NhanhOrder) (dataset.NhanhOrder, error) {
 	}
 	s.addSpend(o.CustomerID, o.Amount(), now)
 	s.orders[o.ID] = o
+	s.orderChanged("orderAdd", o)
+	s.stockChanged(lineProducts(o)...)
 	return cloneOrder(o), nil
 }
 
@@ -192,6 +194,8 @@ func (s *Server) returnPart(id extid.NhanhOrderID, product extid.NhanhProductID,
 	s.addSpend(o.CustomerID, -float64(quantity)*o.Lines[i].Price, now)
 	o.Status, o.UpdatedAt = OrderStatusPartlyReturned, now.Unix()
 	s.orders[id] = o
+	s.orderChanged("orderPartialReturn", o)
+	s.stockChanged(product)
 	return nil
 }
 
@@ -215,7 +219,18 @@ func (s *Server) deleteOrder(id extid.NhanhOrderID) error {
 	s.addSpend(o.CustomerID, -o.Amount(), now)
 	o.Deleted, o.UpdatedAt = true, now.Unix()
 	s.orders[id] = o
+	s.orderChanged("orderDelete", o)
+	s.stockChanged(lineProducts(o)...)
 	return nil
+}
+
+// lineProducts are the products of an order's lines.
+func lineProducts(o dataset.NhanhOrder) []extid.NhanhProductID {
+	ids := make([]extid.NhanhProductID, len(o.Lines))
+	for i, l := range o.Lines {
+		ids[i] = l.ProductID
+	}
+	return ids
 }
 
 // moveStock changes a product's stock at a depot by delta without touching

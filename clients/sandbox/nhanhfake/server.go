@@ -20,6 +20,8 @@
 // keeps trading (orders.go): PlaceOrder, ReturnPart, DeleteOrder and Sell move
 // stock and spend on the injected clock without moving any updatedAt, as
 // Nhanh does, and order/list serves the orders in windows of at most 31 days.
+// With a target set (SetWebhookTarget) it delivers Nhanh's v3 webhooks for
+// every stock and order change it makes (webhooks.go).
 package nhanhfake
 
 import (
@@ -129,6 +131,10 @@ type Server struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
+	// webhooks delivers the fake's webhooks once a target is set (webhooks.go).
+	webhooks  *webhooks
+	hooksOnce sync.Once
+
 	// serverErrors alternates injected 5xx replies between 502 and 503.
 	serverErrors atomic.Int64
 }
@@ -208,6 +214,7 @@ func (s *Server) SetStock(id extid.NhanhProductID, depot extid.NhanhDepotID, ava
 	} else {
 		p.Available[depot] = available
 	}
+	s.stockChanged(id)
 	return true
 }
 
