@@ -63,7 +63,7 @@ func (e *Engine) checkSides(ctx context.Context, kind store.MappingKind, nhanhID
 	if nhanhID != 0 {
 		if _, err := e.store.UnmatchedRow(ctx, rd, kind, nhanhID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("Nhanh %s %d: %w (pull it first)", kind, nhanhID, ErrNotInMirror)
+				return fmt.Errorf("the Nhanh %s %d: %w (pull it first)", kind, nhanhID, ErrNotInMirror)
 			}
 			return err
 		}
@@ -82,11 +82,11 @@ func (e *Engine) checkSides(ctx context.Context, kind store.MappingKind, nhanhID
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("Shopify %s %s: %w (pull it first)", kind, shopifyID, ErrNotInMirror)
+		return fmt.Errorf("the Shopify %s %s: %w (pull it first)", kind, shopifyID, ErrNotInMirror)
 	case err != nil:
 		return err
 	case !deleted.IsZero():
-		return fmt.Errorf("Shopify %s %s is deleted at Shopify: %w", kind, shopifyID, ErrNotInMirror)
+		return fmt.Errorf("the Shopify %s %s is deleted at Shopify: %w", kind, shopifyID, ErrNotInMirror)
 	}
 	return nil
 }

@@ -141,3 +141,38 @@ func jsonID(id engine.JobID) string {
 	raw, _ := json.Marshal(int64(id))
 	return string(raw)
 }
+
+// TestMappingsRoute: /v1/mappings/{kind} lists a tab's page with the
+// counts, searches like the CLI, is open to viewers and refuses a kind or
+// tab it does not know.
+func TestMappingsRoute(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{workers: true})
+	b.runJob(t, "PULL_NHANH_CUSTOMERS")
+	b.runJob(t, "PULL_SHOPIFY_CUSTOMERS")
+	b.runJob(t, "AUTO_MATCH_CUSTOMERS")
+	want, err := b.app.Engine.Mappings(context.Background(), engine.MappingQuery{Kind: engine.MappingCustomers,
+		Tab: engine.TabPending, Limit: 5})
+	require.NoError(t, err)
+	require.NotEmpty(t, want.Rows)
+
+	type page struct {
+		Rows   []engine.MappingRow  `json:"rows"`
+		Next   string               `json:"next"`
+		Counts engine.MappingCounts `json:"counts"`
+	}
+	resp, raw := b.do(t, http.MethodGet, "/v1/mappings/customers?tab=pending&limit=5", viewerToken, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+	var p page
+	require.NoError(t, json.Unmarshal(raw, &p))
+	require.Equal(t, want.Rows, p.Rows)
+	require.Equal(t, want.Next, p.Next)
+	counts, err := b.app.Engine.MappingCounts(context.Background(), engine.MappingCustomers)
+	require.NoError(t, err)
+	require.Equal(t, counts, p.Counts)
+
+	for _, path := range []string{"/v1/mappings/orders", "/v1/mappings/customers?tab=lost"} {
+		resp, raw := b.do(t, http.MethodGet, path, viewerToken, nil)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s: %s", path, raw)
+	}
+}

@@ -30,6 +30,7 @@ func (s *Server) v1Routes() []route {
 		{method: http.MethodGet, pattern: "/v1/jobs/{id}/diff", handler: s.listDiff},
 		{method: http.MethodGet, pattern: "/v1/jobs/{id}/events", stream: true, handler: s.jobEvents},
 		{method: http.MethodGet, pattern: "/v1/events", stream: true, handler: s.allEvents},
+		{method: http.MethodGet, pattern: "/v1/mappings/{kind}", handler: s.listMappings},
 		{method: http.MethodGet, pattern: "/v1/schedules", handler: s.listSchedules},
 		{method: http.MethodGet, pattern: "/v1/schedules/{type}", handler: s.getSchedule},
 		{method: http.MethodPut, pattern: "/v1/schedules/{type}", mutating: true, handler: s.setSchedule},
