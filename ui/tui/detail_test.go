@@ -1,12 +1,14 @@
 package tui_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
+	"syncops/engine/jobs/match"
 )
 
 // failedJob seeds history plus job #4, which failed after two attempts
@@ -65,4 +67,39 @@ func TestJobDetail(t *testing.T) {
 			require.Equal(t, "local:ops", restarted.RequestedBy)
 		})
 	}
+}
+
+// TestMatchFailuresOfferHandWork: a failed item of a matching job offers
+// mapping it by hand with the workbench's commands (named with the item's
+// key), not a retry that cannot help; r says the same instead of retrying.
+func TestMatchFailuresOfferHandWork(t *testing.T) {
+	t.Parallel()
+	kinds := []engine.Kind{{Type: match.AutoMatchCustomers, Label: "Auto-match customers",
+		Description: "Pairs Nhanh customers with Shopify customers.",
+		Run:         func(context.Context, *engine.Run) error { return nil }}}
+	seed := func(t testing.TB, b *bundle) {
+		insertJobs(t, b.store, []seedJob{{ID: 1, Type: match.AutoMatchCustomers, Status: engine.StatusCompleted,
+			Params: `{}`, Total: 3, Processed: 3, OK: 0, Failed: 3, By: "local:ops", Attempt: 1,
+			Created: t0.Add(-time.Hour), Started: t0.Add(-time.Hour), Completed: t0.Add(-50 * time.Minute)}})
+		insertFailures(t, b.store, 1, 3, t0.Add(-55*time.Minute))
+	}
+	b := setup(t, 120, 40, world{seed: seed, kinds: kinds})
+	b.waitFor(t, "Auto-match customers")
+	b.press("2")
+	b.waitFor(t, "#1 ", "[All 1]")
+	b.press("enter")
+	b.waitFor(t, "[Info]  Failed items (3)")
+	b.press("right")
+	b.waitFor(t, "3 failed items", "sku-000001")
+	require.NotContains(t, b.rec.current(), "r retry", "no retry is offered")
+	b.press("enter")
+	b.waitFor(t, "Failed item sku-000001", "syncops mapping customers --nhanh sku-000001",
+		"syncops map customers sku-000001 SHOPIFY_GID")
+	require.NotContains(t, b.rec.current(), "r retries")
+	b.press("esc", "down", "r")
+	b.waitFor(t, "✗ retry job #1: Auto-match customers cannot retry single items: map by hand: enter on an item shows how")
+	jobs, err := b.engine.List(t.Context(), engine.ListFilter{})
+	require.NoError(t, err)
+	require.Len(t, jobs, 1, "nothing was retried")
+	b.golden(t, "refused")
 }

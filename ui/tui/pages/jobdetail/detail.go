@@ -353,7 +353,7 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if p.loaded && !p.canRetryItems() {
 			return page.Fail(fmt.Sprintf("retry job #%d", p.id), fmt.Errorf("%s cannot retry single items: %s",
-				p.label(p.job.Type), noRetryHint))
+				p.label(p.job.Type), p.handWork()))
 		}
 		return action.Retry(p.env, p.id)
 	case key.Matches(msg, p.keys.Force):

@@ -281,7 +281,8 @@ func (p *Page) itemHint() string {
 	if p.canRetryItems() {
 		return "esc close · y copy error · Y copy request · then r retries every failed item of this job"
 	}
-	return "esc close · y copy error · Y copy request · this kind cannot retry items: " + noRetryHint
+	return "esc close · y copy error · Y copy request · this kind cannot retry items:\n" +
+		strings.Join(p.handWorkLines(p.item.ItemKey), "\n")
 }
 
 func firstLine(s string) string {
