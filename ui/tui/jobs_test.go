@@ -86,7 +86,7 @@ func TestJobsListNumbersWhole(t *testing.T) {
 			b := setup(t, sz.w, sz.h, world{seed: big})
 			b.waitSettled(t, "Stepped import")
 			b.press("2")
-			b.waitSettled(t, "#1234567", "#1234566", "12,345 so far", "199,900/200,000", "199,899")
+			b.waitSettled(t, "#1234567", "#1234566", "12,345 so far", "199,900/200,000", "199,899", "[All 2]")
 			b.golden(t, "numbers")
 
 			b.press("/", "a", "l", "i", "c", "e", "enter")
