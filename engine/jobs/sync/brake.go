@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"syncops/engine"
+	"syncops/store"
 )
 
 // The drop brake (issue 11 item 7): bad data at the source (a data set
@@ -115,4 +116,36 @@ func (d Deps) applyBrake(ctx context.Context, r *engine.Run, changes []valueChan
 		return nil
 	}
 	return err
+}
+
+// planChanges plans every batch of scope as the push would (the same
+// cursor, the same push limit) and returns the value changes of every
+// planned write: what the drop brake weighs before the first write.
+func planChanges[P any](ctx context.Context, d Deps, kind store.MappingKind, scope syncScope,
+	plan func(context.Context, batchCursor) (*syncBatch, []P, error), changesOf func(P) []valueChange) ([]valueChange, error) {
+	_, upTo, err := d.sizeScope(ctx, kind, scope)
+	if err != nil {
+		return nil, err
+	}
+	cur := batchCursor{upToID: upTo, pushBudget: -1}
+	if scope.pushLimit > 0 {
+		cur.pushBudget = scope.pushLimit
+	}
+	var changes []valueChange
+	for {
+		b, pushes, err := plan(ctx, cur)
+		if err != nil {
+			return nil, fmt.Errorf("drop brake: plan: %w", err)
+		}
+		if b == nil {
+			return changes, nil
+		}
+		cur.afterID = b.lastID
+		if cur.pushBudget >= 0 {
+			cur.pushBudget -= b.pushes
+		}
+		for _, p := range pushes {
+			changes = append(changes, changesOf(p)...)
+		}
+	}
 }

@@ -599,30 +599,10 @@ func (d Deps) setSpendWatermarks(ctx context.Context, tx *sql.Tx, sp spendState)
 // would drop sharply (brake.go), unless accept. It runs once, before the
 // push phase.
 func (d Deps) brakeCustomerSpend(ctx context.Context, r *engine.Run, src *customerSource, scope syncScope, accept bool) error {
-	_, upTo, err := d.sizeScope(ctx, store.MappingKindCustomer, scope)
+	changes, err := planChanges(ctx, d, store.MappingKindCustomer, scope, src.planBatch,
+		func(p *customerPush) []valueChange { return []valueChange{p.change} })
 	if err != nil {
 		return err
-	}
-	cur := batchCursor{upToID: upTo, pushBudget: -1}
-	if scope.pushLimit > 0 {
-		cur.pushBudget = scope.pushLimit
-	}
-	var changes []valueChange
-	for {
-		b, pushes, err := src.planBatch(ctx, cur)
-		if err != nil {
-			return fmt.Errorf("drop brake: plan: %w", err)
-		}
-		if b == nil {
-			break
-		}
-		cur.afterID = b.lastID
-		if cur.pushBudget >= 0 {
-			cur.pushBudget -= b.pushes
-		}
-		for _, p := range pushes {
-			changes = append(changes, p.change)
-		}
 	}
 	return d.applyBrake(ctx, r, changes, "customer spend", accept)
 }

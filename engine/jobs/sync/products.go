@@ -594,30 +594,10 @@ func (s *productSource) record(ctx context.Context, tx *sql.Tx, items []*syncIte
 // stops the run before its first write when too many quantities would drop
 // sharply (brake.go), unless accept. It runs once, before the push phase.
 func (d Deps) brakeProductStock(ctx context.Context, r *engine.Run, src *productSource, scope syncScope, accept bool) error {
-	_, upTo, err := d.sizeScope(ctx, store.MappingKindProduct, scope)
+	changes, err := planChanges(ctx, d, store.MappingKindProduct, scope, src.planBatch,
+		func(p *productPush) []valueChange { return p.changes })
 	if err != nil {
 		return err
-	}
-	cur := batchCursor{upToID: upTo, pushBudget: -1}
-	if scope.pushLimit > 0 {
-		cur.pushBudget = scope.pushLimit
-	}
-	var changes []valueChange
-	for {
-		b, pushes, err := src.planBatch(ctx, cur)
-		if err != nil {
-			return fmt.Errorf("drop brake: plan: %w", err)
-		}
-		if b == nil {
-			break
-		}
-		cur.afterID = b.lastID
-		if cur.pushBudget >= 0 {
-			cur.pushBudget -= b.pushes
-		}
-		for _, p := range pushes {
-			changes = append(changes, p.changes...)
-		}
 	}
 	return d.applyBrake(ctx, r, changes, "stock", accept)
 }
