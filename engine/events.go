@@ -51,10 +51,11 @@ func newHub(e *Engine) *hub {
 	return &hub{engine: e, subs: map[int]chan Event{}, lastSeen: map[JobID]time.Time{}, finished: map[JobID]time.Time{}}
 }
 
-// grace is finishedGrace, or two follow intervals when those are longer, so
-// the follower reads a finished job's row before the hub forgets it.
+// grace is finishedGrace, or longer when the follower's interval and overlap
+// need it: the hub forgets a finished job only once the follower can no
+// longer read its row again, so it is never published twice.
 func (h *hub) grace() time.Duration {
-	return max(finishedGrace, 2*h.engine.cfg.FollowInterval)
+	return max(finishedGrace, 2*(h.engine.cfg.FollowInterval+followOverlap))
 }
 
 // forgetFinished drops the jobs finished longer than the grace ago, at most
@@ -163,48 +164,71 @@ func (h *hub) publish(j Job) {
 	}
 }
 
+// followOverlap is how far back of its previous read the follower reads
+// again. A row's updated_at is stamped by the writing process before its
+// transaction commits, and the commit can wait for the database (SQLite's
+// busy timeout is 10 s): a change stamped earlier than one already read can
+// become visible later. Reading the overlap again catches it; the hub drops
+// what it has already published (lastSeen), and its grace outlasts the
+// overlap, so nothing is published twice. The same margin covers the clock
+// of another host running behind this one's.
+const followOverlap = 15 * time.Second
+
+// followPage is how many changed rows the follower reads per query.
+const followPage = 500
+
 // follow publishes jobs changed by any process, read from the database.
 func (h *hub) follow(ctx context.Context) {
 	defer h.followers.Done()
 	e := h.engine
-	since := e.clock.Now().Add(-time.Second).UnixMilli()
-	// Rows changed in the millisecond of since are read again on the next
-	// tick; atSince are the jobs already read at it, so that a finished
-	// job the hub has forgotten is not published a second time.
-	atSince := map[JobID]bool{}
 	ticker := e.clock.NewTicker(e.cfg.FollowInterval)
 	defer ticker.Stop()
+	prev := e.clock.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.Chan():
 		}
-		recs, err := e.store.JobsUpdatedSince(ctx, e.store.Reader(), since, 500)
-		if err != nil {
+		now := e.clock.Now()
+		// Never older than the hub's grace: a finished job it has
+		// forgotten would be published again (after a stall of the
+		// follower, its previous read can be that old).
+		since := max(prev.Add(-followOverlap).UnixMilli(), now.Add(-h.grace()).UnixMilli()+1)
+		if err := h.readChanges(ctx, since); err != nil {
 			if ctx.Err() == nil {
 				e.logger.WarnContext(ctx, "follow jobs", slog.Any("error", err))
 			}
-			continue
+			continue // read the same span again on the next tick
+		}
+		prev = now
+	}
+}
+
+// readChanges publishes every job row changed at or after since (unix ms)
+// that the hub has not published at that version already.
+func (h *hub) readChanges(ctx context.Context, since int64) error {
+	e := h.engine
+	var afterID int64
+	for {
+		recs, err := e.store.JobsUpdatedSince(ctx, e.store.Reader(), since, afterID, followPage)
+		if err != nil {
+			return err
 		}
 		for _, r := range recs {
 			j := jobFromRecord(r)
-			if ms := r.UpdatedAt.UnixMilli(); ms > since {
-				since = ms
-				clear(atSince)
-			}
-			if atSince[j.ID] {
-				continue
-			}
-			atSince[j.ID] = true
 			h.mu.Lock()
 			last, seen := h.lastSeen[j.ID]
 			h.mu.Unlock()
-			if seen && !j.UpdatedAt.After(last) {
-				continue
+			if !seen || j.UpdatedAt.After(last) {
+				h.publish(j)
 			}
-			h.publish(j)
 		}
+		if len(recs) < followPage {
+			return nil
+		}
+		last := recs[len(recs)-1]
+		since, afterID = last.UpdatedAt.UnixMilli(), last.ID
 	}
 }
 

@@ -127,3 +127,64 @@ func TestFollowerDoesNotRepublishForgottenJobs(t *testing.T) {
 	clock.Advance(e.cfg.FollowInterval)
 	require.Equal(t, JobID(3), next().ID, "job 1, read again at the watermark, is not published again")
 }
+
+// A row's updated_at is stamped before its transaction commits, so another
+// process can make a change visible after one stamped later was read. The
+// follower reads an overlap again: a late commit is still published once,
+// and a span with more changed rows than one page is read whole.
+func TestFollowerSeesLateCommitsAndReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, store.SQLite)
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	e, err := New(Config{Store: s, NoWorkers: true, Clock: clock,
+		Kinds: []Kind{{Type: "NOOP", Run: func(context.Context, *Run) error { return nil }}}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	events, stop := e.Subscribe()
+	t.Cleanup(stop)
+	require.NoError(t, clock.BlockUntilContext(ctx, 1), "the follower's ticker")
+	insert := func(id int64, at time.Time) {
+		require.NoError(t, s.InsertJob(ctx, s.DB(), store.JobRecord{ID: id, Type: "NOOP",
+			UniqueKey: fmt.Sprint("k", id), CreatedAt: at}))
+	}
+	next := func() Job {
+		select {
+		case ev := <-events:
+			return ev.Job
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+			return Job{}
+		}
+	}
+	quiet := func() {
+		select {
+		case ev := <-events:
+			t.Fatalf("unexpected event for job %d", ev.Job.ID)
+		default:
+		}
+	}
+	t0 := clock.Now()
+	insert(1, t0.Add(2*time.Second)) // committed first, stamped later
+	clock.Advance(e.cfg.FollowInterval)
+	require.Equal(t, JobID(1), next().ID)
+
+	insert(2, t0) // stamped before job 1's row, visible only now
+	clock.Advance(e.cfg.FollowInterval)
+	require.Equal(t, JobID(2), next().ID, "the late commit is published")
+	clock.Advance(e.cfg.FollowInterval)
+	require.NoError(t, clock.BlockUntilContext(ctx, 1))
+	quiet() // rows read again in the overlap are not published twice
+
+	// More rows changed in one millisecond than a page holds: every one is
+	// read (the hub remembers each it published).
+	for id := int64(100); id < 100+followPage+50; id++ {
+		insert(id, t0.Add(3*time.Second))
+	}
+	require.NoError(t, e.hub.readChanges(ctx, t0.Add(3*time.Second).UnixMilli()))
+	e.hub.mu.Lock()
+	defer e.hub.mu.Unlock()
+	for id := JobID(100); id < JobID(100+followPage+50); id++ {
+		_, ok := e.hub.lastSeen[id]
+		require.True(t, ok, "job %d was read", id)
+	}
+}

@@ -102,12 +102,16 @@ func TestJobRunLifecycle(t *testing.T) {
 		require.Equal(t, int64(3), latest["PULL"].ID)
 		require.Equal(t, int64(2), latest["SYNC"].ID)
 
-		updated, err := s.JobsUpdatedSince(ctx, s.Reader(), store.Millis(tick(1)), 10)
+		updated, err := s.JobsUpdatedSince(ctx, s.Reader(), store.Millis(tick(1)), 0, 10)
 		require.NoError(t, err)
 		require.Equal(t, []int64{2, 1, 3}, jobIDs(updated), "oldest change first")
-		updated, err = s.JobsUpdatedSince(ctx, s.Reader(), store.Millis(tick(2)), 1)
+		updated, err = s.JobsUpdatedSince(ctx, s.Reader(), store.Millis(tick(2)), 0, 1)
 		require.NoError(t, err)
 		require.Equal(t, []int64{1}, jobIDs(updated))
+		insertJob(t, s, 4, "PULL", "PULL {b}", tick(10))
+		updated, err = s.JobsUpdatedSince(ctx, s.Reader(), store.Millis(tick(10)), 3, 10)
+		require.NoError(t, err)
+		require.Equal(t, []int64{4}, jobIDs(updated), "of the rows changed at since, only ids above afterID")
 	})
 }
 

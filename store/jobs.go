@@ -293,10 +293,13 @@ func (s *Store) LatestJobPerType(ctx context.Context, q Querier) (map[string]Job
 }
 
 // JobsUpdatedSince returns jobs whose row changed at or after since (unix
-// ms), oldest change first: how a process follows jobs run by another one.
-func (s *Store) JobsUpdatedSince(ctx context.Context, q Querier, since int64, limit int) ([]JobRecord, error) {
+// ms), oldest change first (ties by id): how a process follows jobs run by
+// another one. Of the rows changed exactly at since only those with an id
+// above afterID are returned (0: all of them), so a caller pages through
+// many rows changed in one millisecond by passing the last row it read.
+func (s *Store) JobsUpdatedSince(ctx context.Context, q Querier, since, afterID int64, limit int) ([]JobRecord, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE updated_at >= $1 ORDER BY updated_at, id LIMIT $2`, since, limit)
+		WHERE updated_at > $1 OR (updated_at = $1 AND id > $2) ORDER BY updated_at, id LIMIT $3`, since, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("jobs updated since: %w", err)
 	}
