@@ -114,8 +114,28 @@ func TestWorkbenchFlow(t *testing.T) {
 	require.Equal(t, "PENDING", m.Status)
 	require.Nil(t, m.Reason, "a mapped customer has no reason left")
 
-	// Sync it now: a tracked CUSTOMER_SYNC of that one mapping.
+	// Preview a sync of it: the diff holds exactly that customer's change
+	// and nothing reached Shopify.
 	mid := strconv.FormatInt(m.MappingID, 10)
+	mutations := b.sb.Shopify().Record().Mutations
+	preview := decode[engine.Job](t, b.ok(t, "run", jobs.CustomerSync, "--param", "ids="+mid, "--param", "dryRun=true", "--json"))
+	require.Equal(t, engine.StatusCompleted, preview.Status)
+	require.Equal(t, mutations, b.sb.Shopify().Record().Mutations, "the preview sent no mutation")
+	diff := decode[struct {
+		Totals engine.DiffTotals `json:"totals"`
+		Items  []engine.DiffItem `json:"items"`
+	}](t, b.ok(t, "diff", strconv.FormatInt(int64(preview.ID), 10), "--json"))
+	require.Len(t, diff.Items, 1, "the preview of one mapping has one line")
+	line := diff.Items[0]
+	require.Equal(t, m.MappingID, line.MappingID)
+	require.Equal(t, ambiguous.Nhanh.ID, line.NhanhID)
+	require.Equal(t, target, line.ShopifyID)
+	require.Equal(t, engine.DiffWrite, line.Action)
+	require.NotNil(t, line.New)
+	require.Equal(t, m.Nhanh.Value, strconv.FormatInt(*line.New, 10), "the new value is Nhanh's spend")
+	require.EqualValues(t, 1, diff.Totals.Writes)
+
+	// Sync it now: a tracked CUSTOMER_SYNC of that one mapping.
 	j := decode[engine.Job](t, b.ok(t, "sync-now", "customers", mid, "--json"))
 	require.Equal(t, engine.StatusCompleted, j.Status)
 	require.Equal(t, jobs.CustomerSync, j.Type)
