@@ -28,7 +28,7 @@ import (
 //	drain job N (queue "webhooks", one at a time per process; the drains of
 //	several instances claim the deliveries they take): waits for slot N to end
 //	and, while deliveries keep coming, until they pause for a window (at
-//	most webhookMaxDelayWindows windows after the oldest pending one
+//	most WebhookMaxDelayWindows windows after the oldest pending one
 //	arrived); then the WebhookProcessor handles every pending delivery
 //	──> processed (or snoozes while a job it would start is still running)
 //
@@ -68,9 +68,9 @@ const WebhookDedupWindow = time.Hour
 // processes them: a burst of stock changes becomes one targeted sync.
 const DefaultWebhookWindow = 2 * time.Second
 
-// webhookMaxDelayWindows bounds the debounce under a steady stream of
+// WebhookMaxDelayWindows bounds the debounce under a steady stream of
 // deliveries: the oldest pending one waits at most this many windows.
-const webhookMaxDelayWindows = 10
+const WebhookMaxDelayWindows = 10
 
 // webhookQueue runs a process's drains one at a time.
 const webhookQueue = "webhooks"
@@ -278,7 +278,7 @@ type webhookDrainWorker struct {
 
 // Timeout bounds one drain: the debounce, then the processing.
 func (w *webhookDrainWorker) Timeout(*river.Job[webhookDrainArgs]) time.Duration {
-	return (webhookMaxDelayWindows+1)*w.engine.webhookWindow() + w.engine.cfg.AttemptTimeout
+	return (WebhookMaxDelayWindows+1)*w.engine.webhookWindow() + w.engine.cfg.AttemptTimeout
 }
 
 func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDrainArgs]) error {
@@ -334,7 +334,7 @@ func (w *webhookDrainWorker) Work(ctx context.Context, job *river.Job[webhookDra
 const minWebhookRetry = 100 * time.Millisecond
 
 // awaitPause waits, while deliveries keep arriving, until they pause for a
-// window or the oldest pending one has waited webhookMaxDelayWindows
+// window or the oldest pending one has waited WebhookMaxDelayWindows
 // windows: a burst becomes one batch. It reports whether any is pending.
 func (e *Engine) awaitPause(ctx context.Context) (bool, error) {
 	win := e.webhookWindow()
@@ -345,13 +345,13 @@ func (e *Engine) awaitPause(ctx context.Context) (bool, error) {
 		}
 		now := e.clock.Now()
 		quiet, waited := now.Sub(span.Newest), now.Sub(span.Oldest)
-		if win <= 0 || quiet >= win || waited >= webhookMaxDelayWindows*win {
+		if win <= 0 || quiet >= win || waited >= WebhookMaxDelayWindows*win {
 			return true, nil
 		}
 		select {
 		case <-ctx.Done():
 			return false, ctx.Err()
-		case <-e.clock.After(min(win-quiet, webhookMaxDelayWindows*win-waited)):
+		case <-e.clock.After(min(win-quiet, WebhookMaxDelayWindows*win-waited)):
 		}
 	}
 }

@@ -80,7 +80,7 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	b.press("enter")
 	b.waitFor(t, "COMPLETED  Customer sync", "Failed items (1)")
 	b.press("right")
-	b.waitFor(t, "[Failed items (1)]")
+	b.waitFor(t, "[Failed items (1)]", "1 failed items")
 	b.press("enter")
 	b.waitFor(t, "Nhanh customer "+strconv.FormatInt(mapped[1].NhanhID, 10), "Owner does not",
 		"Request   metafieldsSet owner=gid://shopify/Customer/999999999")

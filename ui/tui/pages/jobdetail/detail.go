@@ -223,6 +223,7 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			return page.Fail(fmt.Sprintf("load job #%d", p.id), msg.err)
 		}
 		p.job, p.attempts, p.loaded = msg.job, msg.attempts, true
+		p.failedCountSeen()
 		p.fillInfo()
 		return p.refresh()
 	case failuresMsg:
@@ -234,8 +235,12 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			}
 			if !p.loaded || p.jobBusy {
 				// A load in flight may have read the job before this
-				// change: read it again once it lands.
-				p.jobStale, p.fail.stale = true, true
+				// change: read it again once it lands (and the failed
+				// items with it if this change moved their count).
+				p.jobStale = true
+				if j.Failed != p.fail.askedAt {
+					p.fail.stale = true
+				}
 				continue
 			}
 			// Any change may come with a change to the attempts (the worker
@@ -243,10 +248,8 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			// is read again; reads are one at a time, so a busy job costs at
 			// most one small query per flush.
 			p.jobStale = true
-			if j.Failed != p.job.Failed {
-				p.fail.stale = true
-			}
 			p.job = j
+			p.failedCountSeen()
 			p.fillInfo()
 		}
 		return p.refresh()
@@ -306,6 +309,14 @@ func (p *Page) click(msg page.ClickMsg) tea.Cmd {
 		p.fail.cursor = row
 	}
 	return nil
+}
+
+// failedCountSeen marks the failed items stale when the job's failed count
+// is not the one the list was asked for at.
+func (p *Page) failedCountSeen() {
+	if p.job.Failed != p.fail.askedAt {
+		p.fail.stale = true
+	}
 }
 
 // refresh reloads what engine events made stale, one query of each kind at

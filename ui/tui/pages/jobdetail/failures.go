@@ -26,6 +26,13 @@ type failures struct {
 	seq    int
 	busy   bool
 	stale  bool
+	// askedAt is the job's failed count the page knew when it last asked
+	// for the list. An item is stored before the count that includes it,
+	// so a list asked for at count N holds at least N items' worth: the
+	// list is read again whenever the known count moves past askedAt,
+	// whichever way the page learnt it (an event, or a job read that saw
+	// the count before the event for it arrived).
+	askedAt int64
 }
 
 type failuresMsg struct {
@@ -49,7 +56,7 @@ func (p *Page) failurePageSize() int {
 func (p *Page) loadFailures(idx int) tea.Cmd {
 	f := &p.fail
 	f.seq++
-	f.busy, f.stale = true, false
+	f.busy, f.stale, f.askedAt = true, false, p.job.Failed
 	starts := append([]int64(nil), f.starts...)
 	if len(starts) == 0 {
 		starts = []int64{0}
