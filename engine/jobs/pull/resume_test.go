@@ -222,7 +222,17 @@ func TestPullContinuesInTheNextAttempt(t *testing.T) {
 	w.nhanhGate.open()
 	j := w.Wait(t, id)
 	require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
-	require.NoError(t, w.bodyResult(t, id), "the next attempt completes")
+	// The next attempt goes on from the checkpoint; on a loaded machine
+	// under the race detector it may itself run out of time and hand over
+	// to another, but every later attempt only continues (the counts and
+	// pages below prove nothing was read twice) and one completes.
+	for n := 2; ; n++ {
+		err := w.bodyResult(t, id)
+		if err == nil {
+			break
+		}
+		require.ErrorIs(t, err, context.DeadlineExceeded, "attempt %d", n)
+	}
 
 	m := decodePullMeta(t, j)
 	n := int64(len(w.ds.NhanhCustomers))
