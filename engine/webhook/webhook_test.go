@@ -123,7 +123,9 @@ func (b *bundle) deliverFromFake() {
 // every delivery and the jobs they started finished.
 func (b *bundle) flush(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// Generous: 10,000 deliveries, each stored in its own transaction, take
+	// seconds here and minutes on a loaded machine under the race detector.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	require.NoError(t, b.w.Sandbox.Nhanh().FlushWebhooks(ctx))
 	for {
