@@ -100,97 +100,117 @@ func (d Deps) bulkThreshold(ctx context.Context) (int64, error) {
 
 // chooseMode decides between pages and a bulk export for a new pull:
 // explicit when the bulk parameter is set, else by Shopify's count against
-// the threshold (a count that stopped early is taken as large).
-// The exact count is returned too (0 when not counted or not exact).
-func chooseMode[R any](ctx context.Context, r *engine.Run, d Deps, bulk *bool, src *bulkSource[R]) (string, int64, error) {
+// the threshold (a count that stopped early is taken as large). It returns
+// the count too (nil when not counted).
+func chooseMode[R any](ctx context.Context, r *engine.Run, d Deps, bulk *bool, src *bulkSource[R]) (string, *shopify.Count, error) {
 	if bulk != nil {
 		if *bulk {
-			return pullModeBulk, 0, nil
+			return pullModeBulk, nil, nil
 		}
-		return pullModePages, 0, nil
+		return pullModePages, nil, nil
 	}
 	threshold, err := d.bulkThreshold(ctx)
 	if err != nil {
-		return "", 0, err
+		return "", nil, err
 	}
 	n, err := src.count(ctx)
 	if err != nil {
-		return "", 0, fmt.Errorf("count the records to choose between pages and a bulk export (set bulk to choose yourself): %w", err)
-	}
-	r.SetMeta("counted", n.N)
-	exact := n.N
-	if n.AtLeast {
-		exact = 0
+		return "", nil, fmt.Errorf("count the records to choose between pages and a bulk export (set bulk to choose yourself): %w", err)
 	}
 	if n.N >= threshold || (n.AtLeast && n.N < threshold) {
 		r.Logger().InfoContext(ctx, "large pull: using a bulk export", slog.Int64("count", n.N), slog.Int64("threshold", threshold))
-		return pullModeBulk, exact, nil
+		return pullModeBulk, &n, nil
 	}
-	return pullModePages, exact, nil
+	return pullModePages, &n, nil
 }
 
-// runExport stores a bulk export: it takes the shop's bulk lane and starts
-// an operation unless the checkpoint already names one, polls it to the end
-// and stores its result in batches of bulkBatchRows from the last stored
-// line.
-func (sp *streamPull[R]) runExport(ctx context.Context, st *streamPullState) error {
-	if st.BulkOp == "" {
-		if err := sp.takeBulkLane(ctx); err != nil {
+// exactCount is n when Shopify counted to the end, else 0 (not counted, or
+// only a lower bound).
+func exactCount(n *shopify.Count) int64 {
+	if n == nil || n.AtLeast {
+		return 0
+	}
+	return n.N
+}
+
+// bulkExport is one pull's bulk export. The lane, the operation's life and
+// the reading of its result are the same for every pull; where the pull
+// keeps its progress (the operation id and the result lines stored) is the
+// pull's own checkpoint, which its hooks commit.
+type bulkExport[R any] struct {
+	d   Deps
+	r   *engine.Run
+	src *bulkSource[R]
+	// op and lines are the operation the pull's checkpoint names ("" for
+	// none) and the lines of its result stored already.
+	op    string
+	lines int64
+	// saveOp commits op as the pull's operation ("" forgets it, with no
+	// line stored), with lane in the same transaction.
+	saveOp func(ctx context.Context, op string, lane func(*sql.Tx) error) error
+	// storeBatch commits rows, the result read up to line lines; the last
+	// batch ends the export and commits lane (freeing it) with it.
+	storeBatch func(ctx context.Context, rows []R, lines int64, last bool, lane func(*sql.Tx) error) error
+}
+
+// run takes the shop's bulk lane and starts an operation unless the pull
+// already has one, polls it to the end, and stores its result in batches
+// of bulkBatchRows from the last stored line.
+func (b *bulkExport[R]) run(ctx context.Context) error {
+	if b.op == "" {
+		if err := b.takeLane(ctx); err != nil {
 			return err
 		}
-		sp.r.SetMeta("bulkStatus", bulkStatusStarting)
-		id, err := sp.spec.bulk.start(ctx)
+		b.r.SetMeta("bulkStatus", bulkStatusStarting)
+		id, err := b.src.start(ctx)
 		if err != nil {
-			sp.releaseBulkLane(ctx)
+			b.releaseLane(ctx)
 			return err
 		}
-		if err := sp.saveBulkOp(ctx, st, id); err != nil {
+		if err := b.saveOp(ctx, id, b.holdLane(ctx, id)); err != nil {
 			// The operation runs without a checkpoint naming it: cancel it
 			// rather than leave it to block the shop's bulk lane.
-			sp.cancelBulk(ctx, id)
-			sp.releaseBulkLane(ctx)
-			return err
+			b.cancel(ctx, id)
+			b.releaseLane(ctx)
+			return fmt.Errorf("checkpoint bulk operation %s: %w", id, err)
 		}
-		sp.r.Logger().InfoContext(ctx, "bulk export started", slog.String("operation", id))
+		b.op, b.lines = id, 0
+		b.r.Logger().InfoContext(ctx, "bulk export started", slog.String("operation", id))
 	}
-	sp.r.SetMeta("bulkOperation", st.BulkOp)
-	op, err := sp.d.Shopify.AwaitBulk(ctx, st.BulkOp, func(op shopify.BulkOperation) {
-		sp.r.SetMeta("bulkStatus", op.Status)
-		sp.r.SetMeta("bulkObjects", op.ObjectCount)
+	b.r.SetMeta("bulkOperation", b.op)
+	op, err := b.d.Shopify.AwaitBulk(ctx, b.op, func(op shopify.BulkOperation) {
+		b.r.SetMeta("bulkStatus", op.Status)
+		b.r.SetMeta("bulkObjects", op.ObjectCount)
 	})
 	if err != nil {
 		if ctx.Err() == nil && op.ID != "" && !op.Running() {
 			// The operation ended without a result: the next attempt
 			// starts a new one.
-			sp.forgetBulkOp(ctx, st)
+			b.forget(ctx)
 		}
 		return err
 	}
-	sp.r.SetMeta("bulkStatus", bulkStatusImporting)
-	err = sp.importBulk(ctx, st, op.URL)
+	b.r.SetMeta("bulkStatus", bulkStatusImporting)
+	err = b.importResult(ctx, op.URL)
 	if apierr.ClassOf(err) == apierr.ClassNotFound && ctx.Err() == nil {
 		// The result link expired (after 7 days): export again.
-		sp.forgetBulkOp(ctx, st)
+		b.forget(ctx)
 	}
 	return err
 }
 
-// importBulk stores the result lines after st.BulkLines in batches, each
-// batch's rows, its line position and the checkpoint committing together;
-// the last batch ends the pass and frees the lane.
-func (sp *streamPull[R]) importBulk(ctx context.Context, st *streamPullState, url string) error {
+// importResult stores the result lines after b.lines in batches; the last
+// batch frees the lane.
+func (b *bulkExport[R]) importResult(ctx context.Context, url string) error {
 	batch := make([]R, 0, bulkBatchRows)
-	var seen int64
+	seen := b.lines
 	if url != "" { // no file: nothing matched
-		err := sp.spec.bulk.read(ctx, url, st.BulkLines, func(lines int64, row R) error {
+		err := b.src.read(ctx, url, b.lines, func(lines int64, row R) error {
 			batch, seen = append(batch, row), lines
 			if len(batch) < bulkBatchRows {
 				return nil
 			}
-			err := sp.storeRows(ctx, st, batch, nil, false, 1, func(_ *sql.Tx, after *streamPullState) error {
-				after.BulkLines = seen
-				return nil
-			})
+			err := b.storeBatch(ctx, batch, seen, false, nil)
 			batch = batch[:0] // the store keeps none of the rows it was given
 			return err
 		})
@@ -198,27 +218,26 @@ func (sp *streamPull[R]) importBulk(ctx context.Context, st *streamPullState, ur
 			return err
 		}
 	}
-	return sp.storeRows(ctx, st, batch, nil, true, 1, func(tx *sql.Tx, after *streamPullState) error {
-		after.BulkLines = max(seen, after.BulkLines)
-		return sp.d.Store.ReleaseBulkLane(ctx, tx, sp.d.Shopify.ShopDomain(), int64(sp.r.ID()), sp.d.Clock.Now())
+	return b.storeBatch(ctx, batch, seen, true, func(tx *sql.Tx) error {
+		return b.d.Store.ReleaseBulkLane(ctx, tx, b.d.Shopify.ShopDomain(), int64(b.r.ID()), b.d.Clock.Now())
 	})
 }
 
-// takeBulkLane waits until the shop's bulk lane is free (or held by a job
-// that ended, whose operation it cancels) and takes it for this job.
-func (sp *streamPull[R]) takeBulkLane(ctx context.Context) error {
-	shop, me := sp.d.Shopify.ShopDomain(), int64(sp.r.ID())
+// takeLane waits until the shop's bulk lane is free (or held by a job that
+// ended, whose operation it cancels) and takes it for this job.
+func (b *bulkExport[R]) takeLane(ctx context.Context) error {
+	shop, me := b.d.Shopify.ShopDomain(), int64(b.r.ID())
 	for {
 		var holder int64
 		var abandoned store.BulkLane
-		err := sp.d.Store.InTx(ctx, func(tx *sql.Tx) error {
+		err := b.d.Store.InTx(ctx, func(tx *sql.Tx) error {
 			holder, abandoned = 0, store.BulkLane{}
-			lane, err := sp.d.Store.LockBulkLane(ctx, tx, shop)
+			lane, err := b.d.Store.LockBulkLane(ctx, tx, shop)
 			if err != nil {
 				return err
 			}
 			if lane.JobID != 0 && lane.JobID != me {
-				active, err := jobActive(ctx, tx, sp.d.Store, lane.JobID)
+				active, err := jobActive(ctx, tx, b.d.Store, lane.JobID)
 				if err != nil {
 					return err
 				}
@@ -228,93 +247,82 @@ func (sp *streamPull[R]) takeBulkLane(ctx context.Context) error {
 				}
 				abandoned = lane
 			}
-			return sp.d.Store.SetBulkLane(ctx, tx, store.BulkLane{Shop: shop, JobID: me, UpdatedAt: sp.d.Clock.Now()})
+			return b.d.Store.SetBulkLane(ctx, tx, store.BulkLane{Shop: shop, JobID: me, UpdatedAt: b.d.Clock.Now()})
 		})
 		if err != nil {
 			return fmt.Errorf("take the bulk lane of %s: %w", shop, err)
 		}
 		if holder == 0 {
 			if abandoned.OperationID != "" {
-				sp.r.Logger().InfoContext(ctx, "cancelling the bulk operation of a job that ended",
+				b.r.Logger().InfoContext(ctx, "cancelling the bulk operation of a job that ended",
 					slog.Int64("job", abandoned.JobID), slog.String("operation", abandoned.OperationID))
-				sp.cancelBulk(ctx, abandoned.OperationID)
+				b.cancel(ctx, abandoned.OperationID)
 			}
 			return nil
 		}
-		sp.r.SetMeta("bulkStatus", fmt.Sprintf("WAITING: job %d is running a bulk operation on %s; one runs per shop at a time", holder, shop))
-		if err := sleepOn(ctx, sp.d.Clock, bulkLaneWait); err != nil {
+		b.r.SetMeta("bulkStatus", fmt.Sprintf("WAITING: job %d is running a bulk operation on %s; one runs per shop at a time", holder, shop))
+		if err := sleepOn(ctx, b.d.Clock, bulkLaneWait); err != nil {
 			return err
 		}
 	}
 }
 
-// saveBulkOp records a started operation in the checkpoint and the lane,
-// in one transaction.
-func (sp *streamPull[R]) saveBulkOp(ctx context.Context, st *streamPullState, id string) error {
-	after := *st
-	after.BulkOp, after.BulkLines = id, 0
-	after.Exports++
-	err := sp.r.CheckpointTx(ctx, &after, func(tx *sql.Tx, _ *engine.Tally) error {
-		return sp.d.Store.SetBulkLane(ctx, tx, store.BulkLane{Shop: sp.d.Shopify.ShopDomain(), JobID: int64(sp.r.ID()),
-			OperationID: id, UpdatedAt: sp.d.Clock.Now()})
-	})
-	if err != nil {
-		return fmt.Errorf("checkpoint bulk operation %s: %w", id, err)
+// holdLane is the lane write naming operation id as this job's.
+func (b *bulkExport[R]) holdLane(ctx context.Context, id string) func(*sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		return b.d.Store.SetBulkLane(ctx, tx, store.BulkLane{Shop: b.d.Shopify.ShopDomain(), JobID: int64(b.r.ID()),
+			OperationID: id, UpdatedAt: b.d.Clock.Now()})
 	}
-	*st = after
-	sp.publish(st)
-	return nil
 }
 
-// forgetBulkOp drops an operation that can give nothing more from the
+// forget drops an operation that can give nothing more from the pull's
 // checkpoint and frees the lane; the rows it stored stay.
-func (sp *streamPull[R]) forgetBulkOp(ctx context.Context, st *streamPullState) {
+func (b *bulkExport[R]) forget(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullStopTimeout)
 	defer cancel()
-	after := *st
-	after.BulkOp, after.BulkLines = "", 0
-	err := sp.r.CheckpointTx(wctx, &after, func(tx *sql.Tx, _ *engine.Tally) error {
-		return sp.d.Store.ReleaseBulkLane(wctx, tx, sp.d.Shopify.ShopDomain(), int64(sp.r.ID()), sp.d.Clock.Now())
+	err := b.saveOp(wctx, "", func(tx *sql.Tx) error {
+		return b.d.Store.ReleaseBulkLane(wctx, tx, b.d.Shopify.ShopDomain(), int64(b.r.ID()), b.d.Clock.Now())
 	})
 	if err != nil {
-		sp.r.Logger().WarnContext(wctx, "could not forget the ended bulk operation", slog.Any("error", err))
+		b.r.Logger().WarnContext(wctx, "could not forget the ended bulk operation", slog.Any("error", err))
 		return
 	}
-	*st = after
+	b.op, b.lines = "", 0
 }
 
-// abandonBulk cancels the operation of a job an operator cancelled and
-// frees the lane, so the shop's next bulk pull need not wait for it.
-func (sp *streamPull[R]) abandonBulk(ctx context.Context, st *streamPullState) {
-	if st.BulkOp == "" {
+// abandon cancels the operation of a job an operator cancelled and frees
+// the lane, so the shop's next bulk pull need not wait for it. A job that
+// stopped for another reason keeps both: a later attempt resumes.
+func (b *bulkExport[R]) abandon(ctx context.Context) {
+	if b.op == "" {
 		return
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullStopTimeout)
 	defer cancel()
-	rec, err := sp.d.Store.Job(wctx, sp.d.Store.Reader(), int64(sp.r.ID()))
+	rec, err := b.d.Store.Job(wctx, b.d.Store.Reader(), int64(b.r.ID()))
 	if err != nil || rec.Status != store.JobCancelled {
-		return // stopped for another reason: a later attempt resumes the operation
+		return
 	}
-	sp.cancelBulk(wctx, st.BulkOp)
-	sp.releaseBulkLane(wctx)
+	b.cancel(wctx, b.op)
+	b.releaseLane(wctx)
 }
 
-// cancelBulk asks Shopify to cancel operation id; a failure is logged (the
+// cancel asks Shopify to cancel operation id; a failure is logged (the
 // operation then runs to its end unread, blocking nothing of ours).
-func (sp *streamPull[R]) cancelBulk(ctx context.Context, id string) {
+func (b *bulkExport[R]) cancel(ctx context.Context, id string) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullStopTimeout)
 	defer cancel()
-	if err := sp.d.Shopify.CancelBulk(wctx, id); err != nil {
-		sp.r.Logger().WarnContext(wctx, "could not cancel a bulk operation", slog.String("operation", id), slog.Any("error", err))
+	if err := b.d.Shopify.CancelBulk(wctx, id); err != nil {
+		b.r.Logger().WarnContext(wctx, "could not cancel a bulk operation", slog.String("operation", id), slog.Any("error", err))
 	}
 }
 
-// releaseBulkLane frees the lane if this job holds it.
-func (sp *streamPull[R]) releaseBulkLane(ctx context.Context) {
+// releaseLane frees the lane if this job holds it.
+func (b *bulkExport[R]) releaseLane(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullStopTimeout)
 	defer cancel()
-	if err := sp.d.Store.ReleaseBulkLane(wctx, sp.d.Store.DB(), sp.d.Shopify.ShopDomain(), int64(sp.r.ID()), sp.d.Clock.Now()); err != nil {
-		sp.r.Logger().WarnContext(wctx, "could not free the bulk lane", slog.Any("error", err))
+	if err := b.d.Store.ReleaseBulkLane(wctx, b.d.Store.DB(), b.d.Shopify.ShopDomain(), int64(b.r.ID()), b.d.Clock.Now()); err != nil {
+		b.r.Logger().WarnContext(wctx, "could not free the bulk lane", slog.Any("error", err))
 	}
 }
 

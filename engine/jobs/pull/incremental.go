@@ -8,7 +8,10 @@ package pull
 //
 // Each source is one paged pass; every page is stored with the job's
 // checkpoint, so an attempt that runs out of time continues where it
-// stopped. A source whose pass completes moves its watermark, in the
+// stopped. Shopify's pass is a bulk export instead (bulk.go) when Shopify
+// counts at least the bulk threshold of changed customers (a first run, or
+// a run after a long pause), or when the bulk parameter says so; its
+// operation and the result lines stored are in the side's checkpoint. A source whose pass completes moves its watermark, in the
 // transaction of its last page, to the newest updatedAt it saw: the
 // source's clock, never this host's (a host clock hours ahead would
 // otherwise skip every change of those hours). A change written while the
@@ -50,6 +53,9 @@ const (
 // incrementalParams are INCREMENTAL_PULL_CUSTOMERS' parameters.
 type incrementalParams struct {
 	Source string `json:"source"` // both (the default), nhanh or shopify
+	// Bulk is Shopify's side: true a bulk export, false pages, unset the
+	// count of changed customers decides.
+	Bulk *bool `json:"bulk"`
 }
 
 // incrementalSide is one source's pass in an incremental pull.
@@ -67,6 +73,16 @@ type incrementalSide struct {
 	// Newest is the newest updatedAt (unix seconds, the source's clock)
 	// the pass has seen: its next watermark.
 	Newest int64 `json:"newest,omitempty"`
+	// Mode is pullModePages or pullModeBulk once chosen (Shopify's side);
+	// Counted is the changed records Shopify counted then (0: not counted
+	// or not exactly).
+	Mode    string `json:"mode,omitempty"`
+	Counted int64  `json:"counted,omitempty"`
+	// Exports, BulkOp and BulkLines are the side's bulk export, as
+	// streamPullState's.
+	Exports   int    `json:"exports,omitempty"`
+	BulkOp    string `json:"bulkOp,omitempty"`
+	BulkLines int64  `json:"bulkLines,omitempty"`
 }
 
 // newWatermark is where a completed pass leaves its watermark: the newest
@@ -100,6 +116,15 @@ func (s *incrementalSide) meta() map[string]any {
 	}
 	if s.Failed != "" {
 		m["failed"] = s.Failed
+	}
+	if s.Mode != "" {
+		m["mode"] = s.Mode
+	}
+	if s.Counted > 0 {
+		m["counted"] = s.Counted
+	}
+	if s.Mode == pullModeBulk {
+		m["exports"], m["bulkLines"] = s.Exports, s.BulkLines
 	}
 	return m
 }
@@ -156,6 +181,10 @@ type incrementalPass[R any] struct {
 	upsert    upsertFunc[R]
 	// stamp is a row's updatedAt at the source (unix seconds).
 	stamp func(*R) int64
+	// bulk, when set, exports the changes in bulk instead (Shopify);
+	// bulkParam is the operator's choice (nil: the count decides).
+	bulk      func(since int64) *bulkSource[R]
+	bulkParam *bool
 }
 
 // incrementalPullCustomers pulls the customers changed since the last
@@ -186,7 +215,11 @@ func (d Deps) incrementalPullCustomers(ctx context.Context, r *engine.Run) error
 			return d.shopifyCustomerPages(shopifyChangedSince(since))
 		},
 		upsert: d.Store.UpsertShopifyCustomers,
-		stamp:  func(c *store.ShopifyCustomer) int64 { return c.RemoteUpdatedAt }}
+		stamp:  func(c *store.ShopifyCustomer) int64 { return c.RemoteUpdatedAt },
+		bulk: func(since int64) *bulkSource[store.ShopifyCustomer] {
+			return d.shopifyCustomerBulk(shopifyChangedSince(since))
+		},
+		bulkParam: p.Bulk}
 
 	for _, run := range []func() error{
 		func() error { return runIncrementalPass(ctx, r, d, st, nhanhPass) },
@@ -254,10 +287,23 @@ func runIncrementalPass[R any](ctx context.Context, r *engine.Run, d Deps, st *i
 	if !side.Enabled || side.Done || side.Failed != "" {
 		return nil
 	}
-	err := pipePages(ctx, pass.fetch(side.changedSince()), cursorOf(side.Cursor), side.Tally.Pages+1,
-		func(ctx context.Context, rows []R, next json.RawMessage, last bool, pages int) error {
-			return storeIncrementalPage(ctx, r, d, st, pass, rows, next, last, pages)
-		})
+	err := chooseIncrementalMode(ctx, r, d, st, pass)
+	if err == nil {
+		if pass.side(st).Mode == pullModeBulk {
+			export := incrementalExport(r, d, st, pass)
+			if err = export.run(ctx); err != nil {
+				export.abandon(ctx)
+			}
+		} else {
+			err = pipePages(ctx, pass.fetch(side.changedSince()), cursorOf(side.Cursor), side.Tally.Pages+1,
+				func(ctx context.Context, rows []R, next json.RawMessage, last bool, pages int) error {
+					return storeIncrementalRows(ctx, r, d, st, pass, rows, nil, func(side *incrementalSide) {
+						side.Cursor, side.Done = string(next), last
+						side.Tally.Pages += int64(pages)
+					})
+				})
+		}
+	}
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
@@ -269,18 +315,77 @@ func runIncrementalPass[R any](ctx context.Context, r *engine.Run, d Deps, st *i
 	return failed
 }
 
-// storeIncrementalPage stores pages with the job's checkpoint; the last
-// page also moves the source's watermark to the run's start.
-func storeIncrementalPage[R any](ctx context.Context, r *engine.Run, d Deps, st *incrementalState, pass incrementalPass[R],
-	rows []R, next json.RawMessage, last bool, pages int) error {
+// chooseIncrementalMode decides, once per pass, between pages and a bulk
+// export for a side that can export; the choice is kept in the checkpoint.
+func chooseIncrementalMode[R any](ctx context.Context, r *engine.Run, d Deps, st *incrementalState, pass incrementalPass[R]) error {
+	side := pass.side(st)
+	if side.Mode != "" {
+		return nil
+	}
+	if pass.bulk == nil {
+		side.Mode = pullModePages
+		return nil
+	}
+	mode, n, err := chooseMode(ctx, r, d, pass.bulkParam, pass.bulk(side.changedSince()))
+	if err != nil {
+		return err
+	}
+	side.Mode, side.Counted = mode, exactCount(n)
+	publishIncremental(r, st)
+	return nil
+}
+
+// incrementalExport is a side's bulk export: the operation and every batch
+// of its result commit with the job's checkpoint; the last batch moves the
+// source's watermark (storeIncrementalRows).
+func incrementalExport[R any](r *engine.Run, d Deps, st *incrementalState, pass incrementalPass[R]) *bulkExport[R] {
+	side := pass.side(st)
+	return &bulkExport[R]{d: d, r: r, src: pass.bulk(side.changedSince()), op: side.BulkOp, lines: side.BulkLines,
+		saveOp: func(ctx context.Context, op string, lane func(*sql.Tx) error) error {
+			after := *st
+			s := pass.side(&after)
+			s.BulkOp, s.BulkLines = op, 0
+			if op != "" {
+				s.Exports++
+			}
+			err := r.CheckpointTx(ctx, &after, func(tx *sql.Tx, _ *engine.Tally) error { return lane(tx) })
+			if err != nil {
+				return err
+			}
+			*st = after
+			publishIncremental(r, st)
+			return nil
+		},
+		storeBatch: func(ctx context.Context, rows []R, lines int64, last bool, lane func(*sql.Tx) error) error {
+			err := storeIncrementalRows(ctx, r, d, st, pass, rows, lane, func(side *incrementalSide) {
+				side.BulkLines, side.Done = max(lines, side.BulkLines), last
+				side.Tally.Pages++
+			})
+			if err == nil && last {
+				r.SetMeta("bulkStatus", bulkStatusDone)
+			}
+			return err
+		}}
+}
+
+// storeIncrementalRows stores rows (pages, or a batch of a bulk export)
+// with the job's checkpoint, moved on by move; when move ends the side's
+// pass, the source's watermark moves too, to the newest updatedAt seen.
+// also, when set, joins the transaction.
+func storeIncrementalRows[R any](ctx context.Context, r *engine.Run, d Deps, st *incrementalState, pass incrementalPass[R],
+	rows []R, also func(*sql.Tx) error, move func(*incrementalSide)) error {
 	now := d.Clock.Now()
 	var after incrementalState
 	err := r.CheckpointTx(ctx, &after, func(tx *sql.Tx, t *engine.Tally) error {
 		// st moves only if the checkpoint commits.
 		after = *st
 		side := pass.side(&after)
-		side.Cursor, side.Done = string(next), last
-		side.Tally.Pages += int64(pages)
+		move(side)
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
 		for i := range rows {
 			side.Newest = max(side.Newest, pass.stamp(&rows[i]))
 		}

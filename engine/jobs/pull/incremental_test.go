@@ -129,3 +129,88 @@ func TestIncrementalPullTakesOnlyWhatChanged(t *testing.T) {
 		})
 	}
 }
+
+// TestIncrementalPullExportsLargeChanges: Shopify's side of the incremental
+// pull chooses like a full pull. A first run (everything changed, as far as
+// it knows) counts at least the bulk threshold and exports in bulk, sets
+// the watermark to the newest updatedAt in the export; the next run counts
+// a handful of changes and pages; bulk=true exports just the changes (the
+// export carries the changed-since search).
+func TestIncrementalPullExportsLargeChanges(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range storetest.Backends(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			t.Parallel()
+			w := incrementalWorld(t, dialect)
+			ctx := context.Background()
+			require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobs.SettingBulkThreshold, "100", time.Now()))
+			nS := int64(len(w.ds.ShopifyCustomers))
+			shopifyOnly := engine.Params{"source": "shopify"}
+
+			j, m := w.pullRun(t, jobs.IncrementalPullCustomers, shopifyOnly)
+			requireCounts(t, j, m, nS, 0, 0)
+			require.Equal(t, "bulk", m.Shopify.Mode, "a first run counts every customer")
+			require.Equal(t, nS, m.Shopify.Counted)
+			require.Equal(t, [2]int64{1, nS}, [2]int64{int64(m.Shopify.Exports), m.Shopify.BulkLines})
+			require.Equal(t, 1, w.Sandbox.Shopify().Record().BulkStarted)
+			requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
+			wm, ok := w.watermark(t, "incremental:shopify_customers")
+			require.True(t, ok)
+			require.Equal(t, w.ds.ShopifyCustomers[9].UpdatedAt, wm, "the newest updatedAt in the export")
+			require.Zero(t, w.lane(t).JobID, "the lane is free again")
+
+			changed := &w.ds.ShopifyCustomers[200]
+			changed.Note = "VIP since " + time.Now().Format(time.DateOnly)
+			changed.UpdatedAt = time.Now().Unix()
+			sb := w.serve(t, w.ds)
+
+			j, m = w.pullRun(t, jobs.IncrementalPullCustomers, shopifyOnly)
+			requireCounts(t, j, m, 0, 1, 1) // the changed one, and the one in the overlap
+			require.Equal(t, "pages", m.Shopify.Mode, "two changes are below the threshold")
+			require.Equal(t, int64(2), m.Shopify.Counted)
+			require.Zero(t, sb.Shopify().Record().BulkStarted)
+			wm2, _ := w.watermark(t, "incremental:shopify_customers")
+			require.Equal(t, changed.UpdatedAt, wm2)
+
+			j, m = w.pullRun(t, jobs.IncrementalPullCustomers, engine.Params{"source": "shopify", "bulk": "true"})
+			requireCounts(t, j, m, 0, 0, 2) // only the changes since the watermark (and its overlap) are exported
+			require.Equal(t, "bulk", m.Shopify.Mode)
+			require.Equal(t, int64(2), m.Shopify.BulkLines)
+			require.Equal(t, "IMPORTED", decodeBulkMeta(t, j).BulkStatus)
+			require.Equal(t, 1, sb.Shopify().Record().BulkStarted)
+			requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
+		})
+	}
+}
+
+// TestIncrementalExportOutlivesItsAttempts: an incremental pull whose
+// export takes longer than two attempts starts one operation, polls it in
+// the later attempts and imports it once.
+func TestIncrementalExportOutlivesItsAttempts(t *testing.T) {
+	t.Parallel()
+	w := newPullWorld(t, pullWorldOptions{attemptTimeout: 3 * time.Second, shopifyBulkDelay: 7500 * time.Millisecond})
+	id := w.Start(t, jobs.IncrementalPullCustomers, engine.Params{"source": "shopify", "bulk": "true"})
+	began, attempts := time.Now(), 0
+	for {
+		attempts++
+		err := w.bodyResult(t, id)
+		if err == nil {
+			break
+		}
+		require.ErrorIs(t, err, context.DeadlineExceeded, "attempt %d", attempts)
+		require.Less(t, time.Since(began), 3*time.Minute, "the export never finished (%d attempts)", attempts)
+	}
+	require.GreaterOrEqual(t, attempts, 3, "the export outlived two attempts")
+	j := w.Wait(t, id)
+	require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
+	rec := w.Sandbox.Shopify().Record()
+	require.Equal(t, 1, rec.BulkStarted, "one operation for the whole job")
+	require.Zero(t, rec.BulkCancelled)
+	n := int64(len(w.ds.ShopifyCustomers))
+	m := decodePullMeta(t, j)
+	requireCounts(t, j, m, n, 0, 0)
+	require.Equal(t, [2]int64{1, n}, [2]int64{int64(m.Shopify.Exports), m.Shopify.BulkLines})
+	requireMirror(t, w.Store, shopifyCustomerMirror, wantShopifyCustomers(w.ds.ShopifyCustomers))
+	_, ok := w.watermark(t, "incremental:shopify_customers")
+	require.True(t, ok)
+}

@@ -80,7 +80,10 @@ func Kinds(d Deps) []engine.Kind {
 		{Type: IncrementalPullCustomers, Label: "Pull changed customers", AttemptTimeout: pullAttemptTimeout,
 			Description: "Pull only customers changed since the last complete incremental pull.",
 			Params: []engine.ParamSpec{{Name: "source", Kind: engine.ParamEnum, Enum: []string{"both", "nhanh", "shopify"},
-				Default: "both", Help: "which side to pull"}},
+				Default: "both", Help: "which side to pull"},
+				{Name: "bulk", Kind: engine.ParamBool,
+					Help: "Shopify's side: true a bulk export, false pages; unset: a bulk export when Shopify counts at least " +
+						SettingBulkThreshold + " changed customers (default 10000)"}},
 			Run: d.incrementalPullCustomers},
 	}
 }

@@ -139,13 +139,13 @@ func runStreamPull[R any](ctx context.Context, r *engine.Run, d Deps, spec strea
 	case st.Done: // an earlier attempt stored the last page
 		return nil
 	case st.Mode == pullModeBulk:
-		err = sp.runExport(ctx, st)
+		err = sp.export(st).run(ctx)
 	default:
 		err = sp.runPages(ctx, st)
 	}
 	if err != nil {
 		sp.stop(ctx, st)
-		sp.abandonBulk(ctx, st)
+		sp.export(st).abandon(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -156,6 +156,35 @@ func runStreamPull[R any](ctx context.Context, r *engine.Run, d Deps, spec strea
 		slog.Int64("updated", st.Tally.Updated), slog.Int64("unchanged", st.Tally.Unchanged),
 		slog.Int64("deleted_at_source", max(sp.deletedAtSource, 0)))
 	return nil
+}
+
+// export is the pull's bulk export at st: its hooks commit the operation
+// and the result's batches with the stream's checkpoint.
+func (sp *streamPull[R]) export(st *streamPullState) *bulkExport[R] {
+	return &bulkExport[R]{d: sp.d, r: sp.r, src: sp.spec.bulk, op: st.BulkOp, lines: st.BulkLines,
+		saveOp: func(ctx context.Context, op string, lane func(*sql.Tx) error) error {
+			after := *st
+			after.BulkOp, after.BulkLines = op, 0
+			if op != "" {
+				after.Exports++
+			}
+			err := sp.r.CheckpointTx(ctx, &after, func(tx *sql.Tx, _ *engine.Tally) error { return lane(tx) })
+			if err != nil {
+				return err
+			}
+			*st = after
+			sp.publish(st)
+			return nil
+		},
+		storeBatch: func(ctx context.Context, rows []R, lines int64, last bool, lane func(*sql.Tx) error) error {
+			return sp.storeRows(ctx, st, rows, nil, last, 1, func(tx *sql.Tx, after *streamPullState) error {
+				after.BulkLines = max(lines, after.BulkLines)
+				if lane == nil {
+					return nil
+				}
+				return lane(tx)
+			})
+		}}
 }
 
 // start returns the state to continue from: this job's checkpoint in a
@@ -181,7 +210,10 @@ func (sp *streamPull[R]) start(ctx context.Context) (*streamPullState, error) {
 		if err != nil {
 			return nil, err
 		}
-		mode, counted = m, n
+		if n != nil {
+			sp.r.SetMeta("counted", n.N)
+		}
+		mode, counted = m, exactCount(n)
 	}
 	claimed, err := sp.claim(ctx, mode)
 	if err == nil && claimed.Pulled == 0 {

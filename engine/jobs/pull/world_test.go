@@ -366,6 +366,10 @@ type pullSideMeta struct {
 	WatermarkFrom string `json:"watermarkFrom"`
 	WatermarkTo   string `json:"watermarkTo"`
 	Failed        string `json:"failed"`
+	Mode          string `json:"mode"`
+	Counted       int64  `json:"counted"`
+	Exports       int    `json:"exports"`
+	BulkLines     int64  `json:"bulkLines"`
 }
 
 func decodePullMeta(t testing.TB, j engine.Job) pullMeta {
