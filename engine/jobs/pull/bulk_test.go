@@ -76,16 +76,7 @@ func TestBulkExportOutlivesItsAttempts(t *testing.T) {
 			// before that commit and the next reads the file again. So no
 			// attempt count is assumed for the import, only that the job
 			// gets there.
-			began, attempts := time.Now(), 0
-			for {
-				attempts++
-				err := w.bodyResult(t, id)
-				if err == nil {
-					break
-				}
-				require.ErrorIs(t, err, context.DeadlineExceeded, "attempt %d", attempts)
-				require.Less(t, time.Since(began), 3*time.Minute, "the export never finished (%d attempts)", attempts)
-			}
+			attempts := w.attemptsUntilDone(t, id)
 			require.GreaterOrEqual(t, attempts, 3, "the export outlived two attempts")
 			j := w.Wait(t, id)
 			require.Equal(t, engine.StatusCompleted, j.Status, j.Error)
@@ -106,6 +97,23 @@ func TestBulkExportOutlivesItsAttempts(t *testing.T) {
 			lane := w.lane(t)
 			require.Zero(t, lane.JobID, "the lane is free again")
 		})
+	}
+}
+
+// attemptsUntilDone waits for job id's body to return without error and
+// counts its attempts; every earlier attempt must have run out of time,
+// and the whole within 3 minutes.
+func (w *pullWorld) attemptsUntilDone(t testing.TB, id engine.JobID) int {
+	t.Helper()
+	began, attempts := time.Now(), 0
+	for {
+		attempts++
+		err := w.bodyResult(t, id)
+		if err == nil {
+			return attempts
+		}
+		require.ErrorIs(t, err, context.DeadlineExceeded, "attempt %d", attempts)
+		require.Less(t, time.Since(began), 3*time.Minute, "the export never finished (%d attempts)", attempts)
 	}
 }
 
