@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strconv"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -21,8 +23,18 @@ func newGlobalKeys() globalKeys {
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		NextPage:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next page")),
 		PrevPage:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous page")),
-		Pages:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1-6", "go to page")),
+		Pages:     pageDigits(),
 	}
+}
+
+// pageDigits binds one digit per page of the registry (page.Count is at
+// most 9), so a page added to the registry gets its key with it.
+func pageDigits() key.Binding {
+	digits := make([]string, page.Count)
+	for i := range digits {
+		digits[i] = strconv.Itoa(i + 1)
+	}
+	return key.NewBinding(key.WithKeys(digits...), key.WithHelp("1-"+digits[len(digits)-1], "go to page"))
 }
 
 // page maps a digit key to its page.
