@@ -333,7 +333,9 @@ func (s *Store) listQuery(b *binder, sp listSpec, f MappingListFilter, hits map[
 		case TabPending, TabSynced, TabFailed:
 			conds = append(conds, "m.status = "+b.bind(strings.ToUpper(string(f.Tab))))
 		case TabManual:
-			conds = append(conds, "m.match_method = "+b.bind(MatchManual))
+			// A literal, not a parameter: only then can the planners use
+			// the partial index of manual mappings (migration 0018).
+			conds = append(conds, "m.match_method = '"+MatchManual+"'")
 		case TabOrphaned:
 			conds = append(conds, "m.id IN ("+sp.orphanIDs()+")")
 		}

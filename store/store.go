@@ -112,6 +112,13 @@ func sqliteDSN(path string, immediate bool) string {
 	q.Add("_pragma", "foreign_keys(ON)")
 	if immediate {
 		q.Set("_txlock", "immediate")
+		// The writer's statement journals (every multi-row insert inside a
+		// transaction keeps one) stay in memory instead of a temporary file:
+		// writing them took a third of AUTO_MATCH_CUSTOMERS' insert time at
+		// 500,000 mappings. Its page cache is 64 MiB (default 2 MiB) so the
+		// unique indexes a bulk write fills in random order stay cached.
+		q.Add("_pragma", "temp_store(MEMORY)")
+		q.Add("_pragma", "cache_size(-65536)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
