@@ -109,7 +109,10 @@ type ListFilter struct {
 	Statuses []Status
 	// Search matches the type, status, requester or error text
 	// (case-insensitive).
-	Search   string
+	Search string
+	// ID selects the one job with that id (0 = any); CountByStatus honours it,
+	// where it ignores the paging bounds.
+	ID       int64
 	BeforeID int64 // only jobs with id < BeforeID; 0 = from the newest
 	Limit    int   // page size; <= 0 means DefaultListLimit
 	// Oldest lists oldest first (ids > AfterID) instead.
@@ -208,7 +211,7 @@ func (f FailureFilter) store() store.FailedItemFilter {
 }
 
 func (f ListFilter) store() store.JobFilter {
-	out := store.JobFilter{Types: f.Types, Search: f.Search, BeforeID: f.BeforeID, Limit: f.Limit,
+	out := store.JobFilter{Types: f.Types, Search: f.Search, ID: f.ID, BeforeID: f.BeforeID, Limit: f.Limit,
 		Oldest: f.Oldest, AfterID: f.AfterID}
 	for _, s := range f.Statuses {
 		out.Statuses = append(out.Statuses, store.JobStatus(s))

@@ -172,7 +172,10 @@ type JobFilter struct {
 	Statuses []JobStatus
 	// Search matches the type, status, requester or error text, case
 	// folded by FoldSearch.
-	Search   string
+	Search string
+	// ID selects the one job with that id (0 = any); unlike the paging
+	// bounds it is part of what the filter selects, so counts honour it.
+	ID       int64
 	BeforeID int64 // only jobs with id < BeforeID; 0 = from the newest
 	Limit    int
 	// Oldest lists oldest first (ids > AfterID) instead.
@@ -210,6 +213,9 @@ func (f JobFilter) where() (string, []any) {
 		// both databases, and so are requesters ("local:ops", "ssh:alice",
 		// "scheduler:nightly"); the error is free text, folded by FoldSearch.
 		conds = append(conds, "(LOWER(type) LIKE "+p+` ESCAPE '\' OR LOWER(status) LIKE `+p+` ESCAPE '\' OR LOWER(requested_by) LIKE `+p+` ESCAPE '\' OR error_search LIKE `+p+` ESCAPE '\')`)
+	}
+	if f.ID > 0 {
+		conds = append(conds, "id = "+arg(f.ID))
 	}
 	if f.BeforeID > 0 {
 		conds = append(conds, "id < "+arg(f.BeforeID))
@@ -251,8 +257,8 @@ func (s *Store) ListJobs(ctx context.Context, q Querier, f JobFilter) ([]JobReco
 	return out, rows.Err()
 }
 
-// CountJobsByStatus counts the jobs matching f (its status filter ignored)
-// per status, for the state tabs of the console.
+// CountJobsByStatus counts the jobs matching f (its status filter and its
+// paging bounds ignored) per status, for the state tabs of the console.
 func (s *Store) CountJobsByStatus(ctx context.Context, q Querier, f JobFilter) (map[JobStatus]int64, error) {
 	f.Statuses, f.BeforeID, f.AfterID = nil, 0, 0
 	where, args := f.where()

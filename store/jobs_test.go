@@ -60,6 +60,8 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 			{"search another requester", store.JobFilter{Search: "bob"}, nil},
 			{"page after 3", store.JobFilter{BeforeID: 3, Limit: 1}, []int64{2}},
 			{"oldest first", store.JobFilter{Oldest: true, AfterID: 1}, []int64{2, 3}},
+			{"one job by id", store.JobFilter{ID: 2}, []int64{2}},
+			{"one job by id, other status", store.JobFilter{ID: 2, Statuses: []store.JobStatus{store.JobCompleted}}, nil},
 		}
 		for _, tt := range tests {
 			jobs, err := s.ListJobs(ctx, s.Reader(), tt.f)
@@ -73,6 +75,14 @@ func TestJobsSingleFlightListAndRetention(t *testing.T) {
 		counts, err := s.CountJobsByStatus(ctx, s.Reader(), store.JobFilter{})
 		require.NoError(t, err)
 		require.Equal(t, map[store.JobStatus]int64{store.JobCompleted: 1, store.JobPending: 1, store.JobCancelled: 1}, counts)
+		// The state tabs of a list filtered to one job count that job only;
+		// the paging bounds of the page being shown never narrow them.
+		counts, err = s.CountJobsByStatus(ctx, s.Reader(), store.JobFilter{ID: 2, Statuses: []store.JobStatus{store.JobCompleted}})
+		require.NoError(t, err)
+		require.Equal(t, map[store.JobStatus]int64{store.JobPending: 1}, counts)
+		counts, err = s.CountJobsByStatus(ctx, s.Reader(), store.JobFilter{BeforeID: 2})
+		require.NoError(t, err)
+		require.Len(t, counts, 3, "paging bounds are not part of what the tabs count")
 
 		// Retention removes finished jobs (and their items) older than the cut.
 		require.NoError(t, s.UpsertFailedItem(ctx, s.DB(), store.FailedItem{JobID: 1, ItemKey: "k", Message: "m",

@@ -95,3 +95,19 @@ func TestJobsListNumbersWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestJobsFilterByIDCountsThatJob: "#77" lists job 77 alone, and the state
+// tabs count that one job too (they counted the whole history before: the
+// id was a paging bound, which counts ignore).
+func TestJobsFilterByIDCountsThatJob(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 120, 40, world{seed: func(t testing.TB, b *bundle) { insertJobs(t, b.store, manyJobs(130)) }})
+	b.waitSettled(t, "Stepped import")
+	b.press("2")
+	b.waitSettled(t, "[All 130]", "Cancelled 17")
+	b.press("/", "#", "7", "7", "enter")
+	b.waitSettled(t, "filter: #77", "[All 1]", "Cancelled 1", "Failed 0", "Running 0", "#77", "rows 1–1")
+	require.NotContains(t, b.rec.current(), "#78")
+	b.press("right", "right", "right", "right")
+	b.waitSettled(t, "[Cancelled 1]", "#77")
+}

@@ -386,7 +386,7 @@ func (p *Page) listFilter() engine.ListFilter {
 	}
 	if digits, ok := strings.CutPrefix(p.filter, "#"); ok {
 		if id, err := strconv.ParseInt(digits, 10, 64); err == nil && id > 0 {
-			f.AfterID, f.BeforeID = id-1, id+1
+			f.ID = id
 			return f
 		}
 	}
