@@ -1,6 +1,7 @@
 package tui_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +111,45 @@ func TestJobsFilterByIDCountsThatJob(t *testing.T) {
 	require.NotContains(t, b.rec.current(), "#78")
 	b.press("right", "right", "right", "right")
 	b.waitSettled(t, "[Cancelled 1]", "#77")
+}
+
+// selectedLine is the line of the view the selection mark is on.
+func selectedLine(view string) string {
+	for line := range strings.SplitSeq(view, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "▸") {
+			return line
+		}
+	}
+	return ""
+}
+
+// TestJobsSelectionStaysOnItsJob: a job started while the operator reads
+// the list pushes the rows down, and the selection stays on the job it was
+// on instead of landing on whatever row now sits there.
+func TestJobsSelectionStaysOnItsJob(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 120, 40, world{seed: func(t testing.TB, b *bundle) { insertJobs(t, b.store, manyJobs(130)) }})
+	b.waitSettled(t, "Stepped import")
+	b.press("2")
+	b.waitSettled(t, "[All 130]")
+	b.press("down", "down")
+	b.waitView(t, func(v string) bool { return strings.Contains(selectedLine(v), "#128 ") })
+	_, err := b.engine.Start(context.Background(), "STEPPED", engine.Params{"n": "3"}, engine.StartOptions{Actor: operator})
+	require.NoError(t, err)
+	b.waitSettled(t, "#131", "[All 131]")
+	require.Contains(t, selectedLine(b.rec.current()), "#128 ", "the selection follows its job")
+}
+
+// TestJobsFastPagingKeepsEveryKey: three "next page" keys pressed faster
+// than a page loads move three pages, none dropped.
+func TestJobsFastPagingKeepsEveryKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 80, 24, world{seed: func(t testing.TB, b *bundle) { insertJobs(t, b.store, manyJobs(130)) }})
+	b.waitSettled(t, "Stepped import")
+	b.press("2")
+	b.waitSettled(t, "[All 130]", "page 1 ·")
+	b.press("n", "n", "n")
+	b.waitSettled(t, "page 4 ·")
+	b.press("p", "p", "p")
+	b.waitSettled(t, "page 1 ·", "#130")
 }
