@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -169,18 +170,18 @@ func (m *Model) helpLine() string {
 	if m.quitAsk != nil || m.pages[m.active].Capturing() {
 		global = nil // a form, filter or dialog says its own keys
 	}
-	tail := m.help.ShortHelpView(global)
 	h := m.help
+	h.SetWidth(0) // fitKeys does the fitting
+	tail := h.ShortHelpView(global)
 	sep := ""
 	if tail != "" {
 		sep = h.ShortSeparator
 	}
-	h.SetWidth(max(1, m.width-lipgloss.Width(tail)-lipgloss.Width(sep)))
 	keys := m.pages[m.active].ShortHelp()
 	if m.setupActive() {
 		keys = setupKeys
 	}
-	head := h.ShortHelpView(keys)
+	head := fitKeys(h, keys, m.width-lipgloss.Width(tail)-lipgloss.Width(sep))
 	switch {
 	case head == "":
 		return tail
@@ -188,6 +189,42 @@ func (m *Model) helpLine() string {
 		return head
 	}
 	return head + h.Styles.ShortSeparator.Render(sep) + tail
+}
+
+// fitKeys renders the enabled keys that fit in width, in order, ending in
+// an ellipsis when some were left out. help.Model cuts a line itself, but
+// once its ellipsis no longer fits it adds every remaining key instead, so
+// a nearly full line overflowed the screen (the 80-column job page's line
+// was 109 cells wide).
+func fitKeys(h help.Model, keys []key.Binding, width int) string {
+	var enabled []key.Binding
+	for _, k := range keys {
+		if k.Enabled() {
+			enabled = append(enabled, k)
+		}
+	}
+	ellipsis := " " + h.Ellipsis
+	sepWidth := lipgloss.Width(h.ShortSeparator)
+	used, n := 0, 0
+	for i, k := range enabled {
+		w := lipgloss.Width(h.ShortHelpView([]key.Binding{k}))
+		if i > 0 {
+			w += sepWidth
+		}
+		room := width
+		if i < len(enabled)-1 {
+			room -= lipgloss.Width(ellipsis) // keep room to say more follow
+		}
+		if used+w > room {
+			break
+		}
+		used, n = used+w, n+1
+	}
+	out := h.ShortHelpView(enabled[:n])
+	if n < len(enabled) && used+lipgloss.Width(ellipsis) <= width {
+		out += h.Styles.Ellipsis.Render(ellipsis)
+	}
+	return out
 }
 
 // helpChrome is the help box's lines around its scrolled keys: border,
