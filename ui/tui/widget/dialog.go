@@ -3,6 +3,7 @@ package widget
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -33,6 +34,11 @@ func Answer(msg tea.KeyPressMsg) (decided, yes bool) {
 
 // buttons are the answers' texts as the box shows them.
 func (c Confirm) buttons() (yes, no string) {
+	yes, no = c.answers()
+	return "y " + yes, "n/esc " + no
+}
+
+func (c Confirm) answers() (yes, no string) {
 	yes, no = c.Yes, c.No
 	if yes == "" {
 		yes = "confirm"
@@ -40,7 +46,17 @@ func (c Confirm) buttons() (yes, no string) {
 	if no == "" {
 		no = "keep it as it is"
 	}
-	return "y " + yes, "n/esc " + no
+	return yes, no
+}
+
+// Keys are the question's answers as key bindings, for the foot key line
+// while the question is open (the page's own keys do nothing then).
+func (c Confirm) Keys() []key.Binding {
+	yes, no := c.answers()
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", yes)),
+		key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", no)),
+	}
 }
 
 // View renders the question as a box no wider than width.

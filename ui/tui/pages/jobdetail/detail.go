@@ -106,6 +106,8 @@ func (p *Page) Title() string {
 func (p *Page) ShortHelp() []key.Binding {
 	k := p.applicableKeys()
 	switch {
+	case p.confirm != nil:
+		return p.confirm.Keys()
 	case p.item != nil:
 		return []key.Binding{k.Close, k.CopyError, k.CopyRequest, widget.ScrollKeys.Down}
 	case p.fail.editing != nil:

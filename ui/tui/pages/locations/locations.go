@@ -79,6 +79,9 @@ func (p *Page) Title() string { return "Locations" }
 
 // ShortHelp implements help.KeyMap.
 func (p *Page) ShortHelp() []key.Binding {
+	if p.confirm != nil {
+		return p.confirm.Keys()
+	}
 	if p.picking {
 		return []key.Binding{p.keys.Choose, p.keys.Back}
 	}

@@ -61,7 +61,7 @@ type conflict struct {
 type keyMap struct {
 	Up, Down, Start, Watch, Cancel, Retry, Copy key.Binding
 	// Keys of the start form and of the dialogs.
-	Submit, Field, Toggle, Close, Yes, No, Force key.Binding
+	Submit, Field, Toggle, Close, Force key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -77,8 +77,6 @@ func newKeyMap() keyMap {
 		Field:  key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("↑/↓", "field")),
 		Toggle: key.NewBinding(key.WithKeys("space"), key.WithHelp("space/←/→", "toggle/choose")),
 		Close:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		Yes:    key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "confirm")),
-		No:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep it")),
 		Force:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "force restart")),
 	}
 }
@@ -106,7 +104,7 @@ func (p *Page) ShortHelp() []key.Binding {
 	case p.form != nil:
 		return []key.Binding{k.Submit, k.Field, k.Toggle, k.Close}
 	case p.confirm != nil:
-		return []key.Binding{k.Yes, k.No}
+		return p.confirm.Keys()
 	case p.conflict != nil:
 		w := key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch"))
 		c := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave it"))
