@@ -12,6 +12,7 @@ package page
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -130,10 +131,21 @@ type ErrorMsg struct {
 }
 
 func (m ErrorMsg) Error() string {
+	text := m.Err.Error()
 	if m.Action == "" {
-		return m.Err.Error()
+		return text
 	}
-	return fmt.Sprintf("%s: %v", m.Action, m.Err)
+	// The engine's errors start by saying what failed ("restart job 4:
+	// ..."); when the action already says it ("force restart job #4"), the
+	// same words would be written twice.
+	said := strings.ReplaceAll(m.Action, "#", "")
+	if first, rest, ok := strings.Cut(text, ": "); ok {
+		first = strings.ReplaceAll(first, "#", "")
+		if said == first || strings.HasSuffix(said, " "+first) {
+			text = rest
+		}
+	}
+	return m.Action + ": " + text
 }
 
 // NoticeMsg reports a successful action to the operator.
