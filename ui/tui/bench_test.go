@@ -3,48 +3,72 @@ package tui_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
+	"syncops/ui/tui/page"
 )
 
 // benchSizes are the history sizes the benchmarks compare: what a frame
 // costs must not grow with them.
 var benchSizes = []int{1_000, 100_000}
 
-// BenchmarkView measures one frame (View) of each page with a history of
-// n jobs, the newest finished job holding n failed items. Run with
-// -benchmem: time and allocations per frame are the same at both sizes,
-// because pages hold one screenful of rows, read by keyset.
+// viewStep is a key sequence and the text that says its page is loaded.
+type viewStep struct {
+	keys []string
+	wait string
+}
+
+// viewSteps bring each page of the registry to the front, loaded, in the
+// benchmark's world. A page added to the registry must add its steps here:
+// TestViewBenchCoversEveryPage fails until it does.
+var viewSteps = map[page.ID]struct {
+	name  string
+	steps []viewStep
+}{
+	page.Overview: {"overview", []viewStep{{wait: "Next run"}}},
+	page.Jobs:     {"jobs", []viewStep{{keys: []string{"2"}, wait: "rows 1–33"}}},
+	page.Detail: {"detail", []viewStep{{keys: []string{"2"}, wait: "rows 1–33"},
+		{keys: []string{"down", "down", "enter"}, wait: "[Info]"},
+		{keys: []string{"right"}, wait: "sku-000030"}}},
+	page.Schedules: {"schedules", []viewStep{{keys: []string{"4"}, wait: "Next runs ("}}},
+	page.Locations: {"locations", []viewStep{{keys: []string{"5"}, wait: "1001 Kho Hà Nội → Hanoi Store"}}},
+	page.Doctor:    {"doctor", []viewStep{{keys: []string{"6"}, wait: "nhanh.token"}}},
+}
+
+// TestViewBenchCoversEveryPage: BenchmarkView knows how to open every page
+// of the registry.
+func TestViewBenchCoversEveryPage(t *testing.T) {
+	t.Parallel()
+	for id := range page.ID(page.Count) {
+		require.NotEmpty(t, viewSteps[id].steps, "BenchmarkView has no steps for page %d", id)
+	}
+}
+
+// BenchmarkView measures one frame (View) of every page of the registry
+// with a history of n jobs, the newest finished job holding n failed
+// items. Run with -benchmem: time and allocations per frame are the same
+// at both sizes, because pages hold one screenful of rows, read by keyset.
+//
+//	go test ./ui/tui/ -run '^$' -bench View -benchmem
 func BenchmarkView(b *testing.B) {
-	type step struct {
-		keys []string
-		wait string
-	}
-	pages := []struct {
-		name  string
-		steps []step
-	}{
-		{name: "overview", steps: []step{{wait: "Next run"}}},
-		{name: "jobs", steps: []step{{keys: []string{"2"}, wait: "rows 1–33"}}},
-		{name: "detail", steps: []step{{keys: []string{"2"}, wait: "rows 1–33"},
-			{keys: []string{"down", "down", "enter"}, wait: "[Info]"},
-			{keys: []string{"right"}, wait: "sku-000030"}}},
-		{name: "schedules", steps: []step{{keys: []string{"4"}, wait: "Next runs ("}}},
-	}
 	for _, n := range benchSizes {
-		for _, pg := range pages {
-			w := setup(b, 120, 40, world{seed: bigHistory(n), schedules: realScheduler(b)})
+		for id := range page.ID(page.Count) {
+			var runs atomic.Int32
+			w := setup(b, 120, 40, world{seed: bigHistory(n), schedules: realScheduler(b),
+				locations: newFakeLocations(), doctor: fixedDoctor(checkedReport(t0), &runs)})
 			w.waitFor(b, "Stepped import")
-			for _, st := range pg.steps {
+			for _, st := range viewSteps[id].steps {
 				w.press(st.keys...)
 				w.waitFor(b, st.wait)
 			}
 			w.press("ctrl+c")
 			final := w.tm.FinalModel(b, teatest.WithFinalTimeout(waitTimeout))
-			b.Run(fmt.Sprintf("jobs=%d/%s", n, pg.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("jobs=%d/%s", n, viewSteps[id].name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					_ = final.View()
