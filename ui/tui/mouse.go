@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 
 	bubblesSpinner "charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -44,14 +43,15 @@ func (m *Model) click(x, y int) tea.Cmd {
 
 // tabAt is the page whose tab is at column x of the tab bar.
 func (m *Model) tabAt(x int) (page.ID, bool) {
+	labels, withBrand := m.tabLabels()
 	from, gap := 0, 0
-	if m.showBrand() {
+	if withBrand {
 		from, gap = lipgloss.Width(brand), len(tabGap)
 	}
-	for i, p := range m.pages {
+	for i, label := range labels {
 		from += gap // the gap before each tab
 		gap = len(tabGap)
-		w := lipgloss.Width(fmt.Sprintf("%d %s", i+1, p.Title()))
+		w := lipgloss.Width(label)
 		if x >= from && x < from+w {
 			return page.ID(i), true
 		}

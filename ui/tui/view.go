@@ -64,11 +64,11 @@ func (m *Model) render() string {
 func (m *Model) tabBar() string {
 	s := m.env.Styles
 	var parts []string
-	if m.showBrand() {
+	labels, withBrand := m.tabLabels()
+	if withBrand {
 		parts = append(parts, s.Brand.Render(brand))
 	}
-	for i, p := range m.pages {
-		title := fmt.Sprintf("%d %s", i+1, p.Title())
+	for i, title := range labels {
 		switch {
 		case page.ID(i) == m.active:
 			parts = append(parts, s.TabActive.Render(title))
@@ -95,17 +95,61 @@ func (m *Model) sandboxMark() string {
 	return m.env.Styles.Sandbox.Render(" SANDBOX ")
 }
 
-// showBrand: the brand is shown only when every tab (and the sandbox
-// mark) fits beside it; the tabs are what the operator clicks and reads.
-func (m *Model) showBrand() bool {
-	w := lipgloss.Width(brand)
+// tabLabels are the tab bar's labels ("3 Job #5") and whether the brand
+// heads them, for the drawing and for mouse clicks alike. The brand is
+// shown only when every tab (and the sandbox mark) fits beside it; when
+// the full titles do not fit even without it, the tabs in the back are
+// shortened to the longest common length that fits (the digit that opens
+// each page always stays), and the page in front keeps its whole title.
+func (m *Model) tabLabels() (labels []string, withBrand bool) {
+	full := make([]string, len(m.pages))
 	for i, p := range m.pages {
-		w += len(tabGap) + lipgloss.Width(fmt.Sprintf("%d %s", i+1, p.Title()))
+		full[i] = p.Title()
 	}
+	room := m.width
 	if mark := m.sandboxMark(); mark != "" {
-		w += 1 + lipgloss.Width(mark)
+		room -= 1 + lipgloss.Width(mark)
 	}
-	return w <= m.width
+	label := func(titles []string) []string {
+		out := make([]string, len(titles))
+		for i, t := range titles {
+			out[i] = strings.TrimSpace(fmt.Sprintf("%d %s", i+1, t))
+		}
+		return out
+	}
+	width := func(titles []string) int {
+		w := len(tabGap) * (len(titles) - 1)
+		for _, l := range label(titles) {
+			w += lipgloss.Width(l)
+		}
+		return w
+	}
+	if w := width(full); w+lipgloss.Width(brand)+len(tabGap) <= room {
+		return label(full), true
+	} else if w <= room {
+		return label(full), false
+	}
+	longest := 0
+	for _, t := range full {
+		longest = max(longest, lipgloss.Width(t))
+	}
+	short := make([]string, len(full))
+	for n := longest - 1; n >= 0; n-- {
+		for i, t := range full {
+			switch {
+			case page.ID(i) == m.active || lipgloss.Width(t) <= n:
+				short[i] = t
+			case n == 0:
+				short[i] = ""
+			default:
+				short[i] = ansi.Truncate(t, n, "…")
+			}
+		}
+		if width(short) <= room {
+			break
+		}
+	}
+	return label(short), false
 }
 
 func (m *Model) messageLine() string {
