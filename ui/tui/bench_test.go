@@ -38,6 +38,8 @@ var viewSteps = map[page.ID]struct {
 	page.Schedules: {"schedules", []viewStep{{keys: []string{"4"}, wait: "Next runs ("}}},
 	page.Locations: {"locations", []viewStep{{keys: []string{"5"}, wait: "1001 Kho Hà Nội → Hanoi Store"}}},
 	page.Doctor:    {"doctor", []viewStep{{keys: []string{"6"}, wait: "nhanh.token"}}},
+	page.Streams:   {"streams", []viewStep{{keys: []string{"7"}, wait: "No full pull has run yet"}}},
+	page.Settings:  {"settings", []viewStep{{keys: []string{"8"}, wait: "SETTING"}}},
 }
 
 // TestViewBenchCoversEveryPage: BenchmarkView knows how to open every page

@@ -19,6 +19,8 @@ import (
 	"syncops/ui/tui/pages/locations"
 	"syncops/ui/tui/pages/overview"
 	"syncops/ui/tui/pages/schedules"
+	"syncops/ui/tui/pages/settings"
+	"syncops/ui/tui/pages/streams"
 	"syncops/ui/tui/styles"
 	"syncops/ui/tui/widget"
 )
@@ -107,6 +109,8 @@ func New(opts Options) *Model {
 		page.Schedules: schedules.New(env, opts.Schedules),
 		page.Locations: locations.New(env, opts.Locations),
 		page.Doctor:    doctor.New(env, opts.Doctor, opts.DoctorAtStart),
+		page.Streams:   streams.New(env),
+		page.Settings:  settings.New(env),
 	}
 	m.events, m.stopEvents = opts.Engine.Subscribe()
 	context.AfterFunc(ctx, m.Close)

@@ -1,7 +1,6 @@
 package tui
 
 import (
-
 	bubblesSpinner "charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"

@@ -80,6 +80,8 @@ type world struct {
 	setup []string
 	// token gives the Nhanh token's state on the bundle's clock.
 	token func(b *bundle) func() tui.TokenStatus
+	// settings are the engine's declared settings (none by default).
+	settings []engine.SettingSpec
 }
 
 // testKinds are job kinds whose bodies the tests control.
@@ -184,7 +186,7 @@ func setup(t testing.TB, w, h int, wd world) *bundle {
 	}
 	e, err := engine.New(engine.Config{Store: b.store.Store(), Kinds: kinds, Clock: b.clock, NoWorkers: !wd.workers,
 		FlushInterval: time.Second, FollowInterval: time.Hour, AttemptTimeout: time.Hour,
-		MaintenanceInterval: 24 * time.Hour})
+		MaintenanceInterval: 24 * time.Hour, Settings: wd.settings})
 	require.NoError(t, err)
 	b.engine = e
 	t.Cleanup(func() {

@@ -34,10 +34,12 @@ const (
 	Schedules
 	Locations
 	Doctor
+	Streams
+	Settings
 )
 
 // Count is the number of pages.
-const Count = 6
+const Count = 8
 
 // Page is one screen of the console.
 type Page interface {
