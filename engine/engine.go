@@ -277,7 +277,7 @@ func (e *Engine) Types() []KindInfo {
 	for _, t := range e.order {
 		k := e.kinds[t]
 		out = append(out, KindInfo{Type: k.Type, Label: k.Label, Description: k.Description,
-			Params: slices.Clone(k.Params), RetryItems: k.RetryItems})
+			Params: slices.Clone(k.Params), RetryItems: k.RetryItems, Diff: k.Diff})
 	}
 	return out
 }
@@ -287,6 +287,8 @@ type KindInfo struct {
 	Type, Label, Description string
 	Params                   []ParamSpec
 	RetryItems               bool
+	// Diff: a preview of the kind (DryRunParam) keeps a diff (Engine.Diff).
+	Diff bool
 }
 
 // kind finds a job type by name, case-insensitively.

@@ -120,3 +120,23 @@ func (d *DB) ChangeState(t testing.TB) string {
 	t.Helper()
 	return storetest.ChangeState(t, d.s)
 }
+
+// Stream is a pull stream as a test seeds it (see engine.StreamState).
+type Stream struct {
+	Name, State                     string // State: running, paused or done
+	Rows, JobID                     int64
+	Started, Updated, LastCompleted time.Time // zero: not set
+}
+
+// SeedStreams writes pull streams' cursors straight to the database.
+func (d *DB) SeedStreams(t testing.TB, streams []Stream) {
+	t.Helper()
+	for _, s := range streams {
+		err := d.s.SavePullCursor(context.Background(), d.s.DB(), store.PullCursor{Stream: s.Name,
+			State: store.PullState(s.State), TotalPulled: s.Rows, JobID: s.JobID, StartedAt: s.Started,
+			UpdatedAt: s.Updated, CompletedAt: s.LastCompleted})
+		if err != nil {
+			t.Fatalf("seed stream %s: %v", s.Name, err)
+		}
+	}
+}

@@ -8,27 +8,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
+	"syncops/engine/enginetest"
 	"syncops/engine/jobs"
 	jobsync "syncops/engine/jobs/sync"
-	"syncops/store"
 )
 
 // seedStreams stores three pull streams: one running (moved by job 3),
 // one paused mid-pass, one done.
 func seedStreams(t testing.TB, b *bundle) {
 	insertJobs(t, b.store, manyJobs(3))
-	s := b.store.Store()
-	ctx := context.Background()
-	for _, c := range []store.PullCursor{
-		{Stream: "PULL_NHANH_CUSTOMERS", State: store.PullRunning, TotalPulled: 12_500, JobID: 3,
-			StartedAt: t0.Add(-4 * time.Minute), UpdatedAt: t0.Add(-2 * time.Second), CompletedAt: t0.Add(-26 * time.Hour)},
-		{Stream: "PULL_SHOPIFY_CUSTOMERS", State: store.PullPaused, TotalPulled: 4_000, JobID: 2,
-			StartedAt: t0.Add(-3 * time.Hour), UpdatedAt: t0.Add(-2 * time.Hour)},
-		{Stream: "PULL_NHANH_PRODUCTS", State: store.PullDone, TotalPulled: 5_012, JobID: 1,
-			StartedAt: t0.Add(-50 * time.Minute), UpdatedAt: t0.Add(-45 * time.Minute), CompletedAt: t0.Add(-45 * time.Minute)},
-	} {
-		require.NoError(t, s.SavePullCursor(ctx, s.DB(), c))
-	}
+	b.store.SeedStreams(t, []enginetest.Stream{
+		{Name: "PULL_NHANH_CUSTOMERS", State: "running", Rows: 12_500, JobID: 3,
+			Started: t0.Add(-4 * time.Minute), Updated: t0.Add(-2 * time.Second), LastCompleted: t0.Add(-26 * time.Hour)},
+		{Name: "PULL_SHOPIFY_CUSTOMERS", State: "paused", Rows: 4_000, JobID: 2,
+			Started: t0.Add(-3 * time.Hour), Updated: t0.Add(-2 * time.Hour)},
+		{Name: "PULL_NHANH_PRODUCTS", State: "done", Rows: 5_012, JobID: 1,
+			Started: t0.Add(-50 * time.Minute), Updated: t0.Add(-45 * time.Minute), LastCompleted: t0.Add(-45 * time.Minute)},
+	})
 }
 
 // TestStreamsPage: every pull stream with its state, the rows of its pass,
@@ -87,16 +83,13 @@ func TestSettingsPage(t *testing.T) {
 			b.waitSettled(t, "must be a whole number from 0 to 100", "nothing was changed")
 			b.golden(t, "refused")
 			ctx := context.Background()
-			_, set, err := b.store.Store().Setting(ctx, b.store.Store().Reader(), jobsync.SettingDropBrakePercent)
-			require.NoError(t, err)
-			require.False(t, set, "a refused value is not stored")
+			require.False(t, settingOf(t, b, jobsync.SettingDropBrakePercent).Set, "a refused value is not stored")
 
 			b.press("backspace", "backspace", "backspace", "2", "5", "enter")
 			b.waitSettled(t, jobsync.SettingDropBrakePercent+" set to 25")
-			v, set, err := b.store.Store().Setting(ctx, b.store.Store().Reader(), jobsync.SettingDropBrakePercent)
-			require.NoError(t, err)
-			require.True(t, set)
-			require.Equal(t, "25", v)
+			st := settingOf(t, b, jobsync.SettingDropBrakePercent)
+			require.True(t, st.Set)
+			require.Equal(t, "25", st.Value)
 			audit, err := b.engine.Audit(ctx, engine.AuditFilter{})
 			require.NoError(t, err)
 			require.NotEmpty(t, audit)
@@ -117,6 +110,14 @@ func TestSettingsPageRefusesAViewer(t *testing.T) {
 	b.press("enter")
 	b.waitSettled(t, "refused", "read-only")
 	require.NotContains(t, b.rec.current(), "enter save")
+}
+
+// settingOf is a setting as the engine reads it.
+func settingOf(t *testing.T, b *bundle, key string) engine.Setting {
+	t.Helper()
+	settings, err := b.engine.Settings(context.Background())
+	require.NoError(t, err)
+	return settings[rowOf(t, b, key)]
 }
 
 // rowOf is the position of a setting among the listed ones.

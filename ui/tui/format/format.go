@@ -126,3 +126,12 @@ func Title(s string) string {
 	lower := strings.ToLower(strings.ReplaceAll(s, "_", " "))
 	return strings.ToUpper(lower[:1]) + lower[1:]
 }
+
+// ShortGID keeps the numeric tail of a Shopify global id:
+// gid://shopify/Location/5 → #5; text without a slash is kept whole.
+func ShortGID(gid string) string {
+	if i := strings.LastIndexByte(gid, '/'); i >= 0 && i+1 < len(gid) {
+		return "#" + gid[i+1:]
+	}
+	return gid
+}

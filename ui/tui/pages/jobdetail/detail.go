@@ -28,6 +28,8 @@ type section int
 const (
 	sectionInfo section = iota
 	sectionFailures
+	// sectionDiff is a sync preview's diff; only previews have it.
+	sectionDiff
 )
 
 // Page is the job detail page.
@@ -49,6 +51,7 @@ type Page struct {
 	// content is rebuilt in Update whenever the job changes.
 	info Scroll
 	fail failures
+	diff diffLines
 
 	width, height int
 
@@ -63,7 +66,7 @@ type Page struct {
 type Scroll = widget.Scroll
 
 type keyMap struct {
-	Up, Down, Section, NextPage, PrevPage, Search, Open, Cancel, Retry, Force, Copy key.Binding
+	Up, Down, Section, NextPage, PrevPage, Search, Open, Cancel, Retry, Force, Copy, Diff key.Binding
 	// Keys of an open failed item, and of the search field.
 	CopyError, CopyRequest, Close, Apply, Clear key.Binding
 }
@@ -86,6 +89,7 @@ func New(env *page.Env) *Page {
 		Retry:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry failed")),
 		Force:       key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "force restart")),
 		Copy:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy id")),
+		Diff:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff")),
 		CopyError:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy error")),
 		CopyRequest: key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "copy request")),
 		Close:       key.NewBinding(key.WithKeys("esc", "enter", "q"), key.WithHelp("esc", "close")),
@@ -110,13 +114,17 @@ func (p *Page) ShortHelp() []key.Binding {
 		return p.confirm.Keys()
 	case p.item != nil:
 		return []key.Binding{k.Close, k.CopyError, k.CopyRequest, widget.ScrollKeys.Down}
-	case p.fail.editing != nil:
+	case p.fail.editing != nil, p.diff.editing != nil:
 		return []key.Binding{k.Apply, k.Clear}
+	case p.section == sectionDiff:
+		k.Copy.SetHelp("y", "copy line")
+		k.Search.SetHelp("/", "search lines")
+		return []key.Binding{k.Section, k.Search, k.NextPage, k.Copy}
 	case p.section == sectionFailures:
 		k.Copy.SetHelp("y", "copy error")
 		return []key.Binding{k.Section, k.Open, k.Search, k.NextPage, k.Copy, k.Retry}
 	}
-	return []key.Binding{k.Section, k.Cancel, k.Retry, k.Force, k.Copy, widget.ScrollKeys.Down}
+	return []key.Binding{k.Section, k.Diff, k.Cancel, k.Retry, k.Force, k.Copy, widget.ScrollKeys.Down}
 }
 
 // FullHelp implements help.KeyMap.
@@ -125,7 +133,7 @@ func (p *Page) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, widget.ScrollKeys.PageDown, widget.ScrollKeys.PageUp, widget.ScrollKeys.Top, widget.ScrollKeys.Bottom},
 		{k.Section, k.Open, k.Search, k.NextPage, k.PrevPage},
-		{k.Cancel, k.Retry, k.Force, k.Copy, k.CopyRequest},
+		{k.Diff, k.Cancel, k.Retry, k.Force, k.Copy, k.CopyRequest},
 	}
 }
 
@@ -140,6 +148,10 @@ func (p *Page) applicableKeys() keyMap {
 	}
 	k.Cancel.SetEnabled(!p.job.Status.Terminal())
 	k.Retry.SetEnabled(p.canRetryItems() && p.job.Status.Terminal() && p.job.Failed > 0)
+	k.Diff.SetEnabled(p.isPreview())
+	if p.isPreview() {
+		k.Section.SetHelp("←/→", "info/failed/diff")
+	}
 	return k
 }
 
@@ -166,11 +178,14 @@ func (p *Page) SetSize(width, height int) {
 // Pending implements page.Pender: the job or its failed items are being
 // read for the first time.
 func (p *Page) Pending() bool {
-	return p.id != 0 && (!p.loaded || (p.section == sectionFailures && !p.fail.loaded))
+	return p.id != 0 && (!p.loaded || (p.section == sectionFailures && !p.fail.loaded) ||
+		(p.section == sectionDiff && !p.diff.loaded))
 }
 
 // Capturing implements page.Page.
-func (p *Page) Capturing() bool { return p.confirm != nil || p.item != nil || p.fail.editing != nil }
+func (p *Page) Capturing() bool {
+	return p.confirm != nil || p.item != nil || p.fail.editing != nil || p.diff.editing != nil
+}
 
 type jobMsg struct {
 	seq      int
@@ -226,10 +241,13 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.job, p.attempts, p.loaded = msg.job, msg.attempts, true
 		p.failedCountSeen()
+		p.processedSeen()
 		p.fillInfo()
 		return p.refresh()
 	case failuresMsg:
 		return p.failuresLoaded(msg)
+	case diffMsg:
+		return p.diffLoaded(msg)
 	case page.JobsChangedMsg:
 		for _, j := range msg.Jobs {
 			if j.ID != p.id {
@@ -252,6 +270,7 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			p.jobStale = true
 			p.job = j
 			p.failedCountSeen()
+			p.processedSeen()
 			p.fillInfo()
 		}
 		return p.refresh()
@@ -269,12 +288,17 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			p.itemScroll.Wheel(msg.Delta)
 		case p.section == sectionInfo:
 			p.info.Wheel(msg.Delta)
+		case p.section == sectionDiff:
+			p.diff.cursor = max(0, min(len(p.diff.page.Items)-1, p.diff.cursor+msg.Delta))
 		default:
 			p.fail.cursor = max(0, min(len(p.fail.items)-1, p.fail.cursor+msg.Delta))
 		}
 	case tea.PasteMsg:
 		if p.fail.editing != nil && p.fail.editing.Update(msg) {
 			return p.applySearch()
+		}
+		if p.diff.editing != nil {
+			return p.diffSearchKey(msg)
 		}
 	}
 	return nil
@@ -292,13 +316,19 @@ func (p *Page) click(msg page.ClickMsg) tea.Cmd {
 			}
 		}
 		return nil
-	case p.item != nil, p.fail.editing != nil, !p.loaded:
+	case p.item != nil, p.fail.editing != nil, p.diff.editing != nil, !p.loaded:
 		return nil
 	case msg.Y == headerLines-1:
-		if want := p.sectionAt(msg.X); want != p.section {
+		if want := p.sectionAt(msg.X); want == sectionDiff {
+			return p.showDiff()
+		} else if want != p.section {
 			p.section = want
 		}
 		return nil
+	case p.section == sectionDiff && msg.Y >= headerLines+diffChrome:
+		if row := msg.Y - headerLines - diffChrome; row < len(p.diff.page.Items) {
+			p.diff.cursor = row
+		}
 	case p.section == sectionFailures && msg.Y >= headerLines+failureChrome:
 		row := msg.Y - headerLines - failureChrome
 		if row >= len(p.fail.items) {
@@ -334,6 +364,9 @@ func (p *Page) refresh() tea.Cmd {
 	if p.fail.stale && !p.fail.busy {
 		cmds = append(cmds, p.loadFailures(p.fail.pageIdx))
 	}
+	if p.diff.stale && !p.diff.busy && p.section == sectionDiff {
+		cmds = append(cmds, p.loadDiff(p.diff.pageIdx))
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -353,11 +386,14 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case p.fail.editing != nil:
 		return p.searchKey(msg)
+	case p.diff.editing != nil:
+		return p.diffSearchKey(msg)
 	}
 	switch {
 	case key.Matches(msg, p.keys.Section):
-		p.section = 1 - p.section
-		return nil
+		return p.switchSection(msg.String() == "right" || msg.String() == "l")
+	case key.Matches(msg, p.keys.Diff):
+		return p.showDiff()
 	case key.Matches(msg, p.keys.Cancel):
 		return p.askCancel()
 	case key.Matches(msg, p.keys.Retry):
@@ -380,7 +416,29 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.info.Update(msg)
 		return nil
 	}
+	if p.section == sectionDiff {
+		return p.diffKey(msg)
+	}
 	return p.failuresKey(msg)
+}
+
+// switchSection moves to the next (or previous) section, in tab order;
+// only a preview has the diff.
+func (p *Page) switchSection(next bool) tea.Cmd {
+	n := section(2)
+	if p.isPreview() {
+		n = 3
+	}
+	step := n - 1
+	if next {
+		step = 1
+	}
+	if to := (p.section + step) % n; to == sectionDiff {
+		return p.showDiff()
+	} else {
+		p.section = to
+	}
+	return nil
 }
 
 // itemKey scrolls, copies from or closes the open failed item.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
+
 	"syncops/ui/tui/format"
 	"syncops/ui/tui/widget"
 )
@@ -28,9 +30,12 @@ func (p *Page) View() string {
 	b.WriteString("\n")
 	b.WriteString(p.sectionTabs())
 	b.WriteString("\n")
-	if p.section == sectionInfo {
+	switch p.section {
+	case sectionInfo:
 		b.WriteString(p.infoView())
-	} else {
+	case sectionDiff:
+		b.WriteString(p.diffView())
+	default:
 		b.WriteString(p.failuresView())
 	}
 	body := widget.Fill(b.String(), p.width, p.height)
@@ -63,15 +68,27 @@ func (p *Page) summary() string {
 	return title + "\n" + bar + "\n" + counters
 }
 
+// sectionTitles are the section tabs' titles, in order; a preview has a
+// third, its diff.
+func (p *Page) sectionTitles() []string {
+	titles := []string{"Info", fmt.Sprintf("Failed items (%s)", format.Count(p.job.Failed))}
+	if p.isPreview() {
+		titles = append(titles, "Diff (d)")
+	}
+	return titles
+}
+
 func (p *Page) sectionTabs() string {
 	s := p.env.Styles
-	info, fail := " Info ", fmt.Sprintf(" Failed items (%s) ", format.Count(p.job.Failed))
-	if p.section == sectionInfo {
-		info = s.TabActive.Render("[Info]")
-	} else {
-		fail = s.TabActive.Render(fmt.Sprintf("[Failed items (%s)]", format.Count(p.job.Failed)))
+	parts := make([]string, 0, 3)
+	for i, t := range p.sectionTitles() {
+		if section(i) == p.section {
+			parts = append(parts, s.TabActive.Render("["+t+"]"))
+		} else {
+			parts = append(parts, " "+t+" ")
+		}
 	}
-	return info + " " + fail + s.Muted.Render("  ←/→ switch")
+	return strings.Join(parts, " ") + s.Muted.Render("  ←/→ switch")
 }
 
 // infoLines are the parameters, metadata, timeline and error, one per line.
@@ -165,10 +182,15 @@ func (p *Page) infoView() string {
 
 // sectionAt is the section whose tab is at column x of the tab line.
 func (p *Page) sectionAt(x int) section {
-	if x < len(" Info ")+1 {
-		return sectionInfo
+	from := 0
+	titles := p.sectionTitles()
+	for i, t := range titles {
+		from += lipgloss.Width(t) + 3 // the brackets or spaces, and the gap
+		if x < from {
+			return section(i)
+		}
 	}
-	return sectionFailures
+	return section(len(titles) - 1)
 }
 
 const (

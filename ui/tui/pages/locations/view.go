@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"syncops/ui/tui/format"
 	"syncops/ui/tui/widget"
 )
 
@@ -102,12 +103,12 @@ func (p *Page) locationLines(width, rows int) []string {
 		if top+i == cursor {
 			marker = "▸ "
 		}
-		line := marker + l.Name + s.Muted.Render(" · "+shortGID(string(l.ID)))
+		line := marker + l.Name + s.Muted.Render(" · "+format.ShortGID(string(l.ID)))
 		if l.Primary {
 			line += s.Notice.Render(" (primary)")
 		}
 		if top+i == cursor {
-			line = s.Selected.Render(widget.Cell(marker+l.Name+" · "+shortGID(string(l.ID))+primary(l.Primary), width, false))
+			line = s.Selected.Render(widget.Cell(marker+l.Name+" · "+format.ShortGID(string(l.ID))+primary(l.Primary), width, false))
 		}
 		out[i] = line
 	}
@@ -119,12 +120,4 @@ func primary(p bool) string {
 		return " (primary)"
 	}
 	return ""
-}
-
-// shortGID keeps the numeric tail of a global id: gid://shopify/Location/5 → #5.
-func shortGID(gid string) string {
-	if i := strings.LastIndexByte(gid, '/'); i >= 0 && i+1 < len(gid) {
-		return "#" + gid[i+1:]
-	}
-	return gid
 }

@@ -1,0 +1,261 @@
+package jobdetail
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"syncops/engine"
+	"syncops/ui/tui/format"
+	"syncops/ui/tui/page"
+	"syncops/ui/tui/widget"
+)
+
+// diffLines is a preview's diff (issue 12, "preview before writing"): what
+// its sync would write, item by item, with the totals, as one page of a
+// keyset listing searched like the failed items. The CLI twin is
+// `syncops diff JOB_ID`.
+type diffLines struct {
+	page    engine.DiffPage
+	search  string
+	editing *widget.Input
+	pageIdx int
+	// starts[i] reads page i (the zero cursor: the first page).
+	starts []engine.DiffCursor
+	cursor int
+	loaded bool
+	seq    int
+	busy   bool
+	stale  bool
+	// askedAt is the job's processed count when the lines were asked for:
+	// a running preview adds lines as it goes.
+	askedAt int64
+}
+
+type diffMsg struct {
+	seq, pageIdx int
+	starts       []engine.DiffCursor
+	page         engine.DiffPage
+	err          error
+}
+
+// diffChrome is the lines of the diff section above its rows: the totals,
+// the search line and the header.
+const diffChrome = 3
+
+func (p *Page) diffPageSize() int { return max(1, p.sectionHeight()-diffChrome) }
+
+// isPreview: the job is a sync preview, whose diff the page can show.
+func (p *Page) isPreview() bool { return p.loaded && p.job.DryRun() && p.kinds[p.job.Type].Diff }
+
+// loadDiff reads page idx of the diff (idx may be one past the pages read
+// so far: the next page).
+func (p *Page) loadDiff(idx int) tea.Cmd {
+	d := &p.diff
+	d.seq++
+	d.busy, d.stale, d.askedAt = true, false, p.job.Processed
+	starts := append([]engine.DiffCursor(nil), d.starts...)
+	if len(starts) == 0 {
+		starts = []engine.DiffCursor{{}}
+	}
+	idx = max(0, min(idx, len(starts)))
+	if idx == len(starts) {
+		if d.page.Next == nil {
+			idx = len(starts) - 1
+		} else {
+			starts = append(starts, *d.page.Next)
+		}
+	}
+	filter := engine.DiffFilter{Job: p.id, Search: d.search, After: starts[idx], Limit: p.diffPageSize()}
+	seq, env := d.seq, p.env
+	return func() tea.Msg {
+		ctx, cancel := env.Call()
+		defer cancel()
+		pg, err := env.Engine.Diff(ctx, filter)
+		return diffMsg{seq: seq, pageIdx: idx, starts: starts[:idx+1], page: pg, err: err}
+	}
+}
+
+func (p *Page) diffLoaded(msg diffMsg) tea.Cmd {
+	d := &p.diff
+	if msg.seq != d.seq {
+		return nil
+	}
+	d.busy = false
+	if msg.err != nil {
+		return page.Fail(fmt.Sprintf("load the diff of job #%d", p.id), msg.err)
+	}
+	d.page, d.pageIdx, d.starts, d.loaded = msg.page, msg.pageIdx, msg.starts, true
+	d.cursor = max(0, min(d.cursor, len(d.page.Items)-1))
+	return p.refresh()
+}
+
+// processedSeen marks the diff stale when a running preview has moved on
+// since its lines were read.
+func (p *Page) processedSeen() {
+	if p.diff.loaded && p.job.Processed != p.diff.askedAt {
+		p.diff.stale = true
+	}
+}
+
+// showDiff brings the diff section to the front, reading it the first time.
+func (p *Page) showDiff() tea.Cmd {
+	if !p.isPreview() {
+		return page.Fail(fmt.Sprintf("diff of job #%d", p.id), engine.ErrNoDiff)
+	}
+	p.section = sectionDiff
+	if !p.diff.loaded && !p.diff.busy {
+		return p.loadDiff(0)
+	}
+	return nil
+}
+
+func (p *Page) diffKey(msg tea.KeyPressMsg) tea.Cmd {
+	d := &p.diff
+	switch {
+	case key.Matches(msg, p.keys.Up):
+		d.cursor = max(0, d.cursor-1)
+	case key.Matches(msg, p.keys.Down):
+		d.cursor = min(max(0, len(d.page.Items)-1), d.cursor+1)
+	case key.Matches(msg, p.keys.NextPage):
+		if d.page.Next != nil {
+			d.cursor = 0
+			return p.loadDiff(d.pageIdx + 1)
+		}
+	case key.Matches(msg, p.keys.PrevPage):
+		if d.pageIdx > 0 {
+			d.cursor = 0
+			return p.loadDiff(d.pageIdx - 1)
+		}
+	case key.Matches(msg, p.keys.Copy):
+		if d.cursor < len(d.page.Items) {
+			it := d.page.Items[d.cursor]
+			return page.Copy("the line of "+it.Name, diffLineText(it))
+		}
+	case key.Matches(msg, p.keys.Search):
+		in := &widget.Input{Prompt: "/ ", Placeholder: "name, id, location, action or reason"}
+		in.Focus()
+		in.SetWidth(p.width)
+		in.SetValue(d.search)
+		d.editing = in
+	}
+	return nil
+}
+
+// diffSearchKey edits the diff's search, applied as it is typed: enter
+// keeps it, esc clears it.
+func (p *Page) diffSearchKey(msg tea.Msg) tea.Cmd {
+	d := &p.diff
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, p.keys.Clear):
+			d.editing = nil
+			if d.search == "" {
+				return nil
+			}
+			d.search, d.starts, d.cursor = "", nil, 0
+			return p.loadDiff(0)
+		case key.Matches(k, p.keys.Apply):
+			d.editing = nil
+			return nil
+		}
+	}
+	if !d.editing.Update(msg) {
+		return nil
+	}
+	search := strings.TrimSpace(d.editing.Value())
+	if search == d.search {
+		return nil
+	}
+	d.search, d.starts, d.cursor = search, nil, 0
+	return p.loadDiff(0)
+}
+
+// diffLineText is one line as the clipboard gets it.
+func diffLineText(it engine.DiffItem) string {
+	parts := []string{fmt.Sprintf("mapping %d", it.MappingID), it.Name}
+	if it.LocationName != "" {
+		parts = append(parts, it.LocationName)
+	}
+	return strings.Join(append(parts, it.Describe()), " · ")
+}
+
+const (
+	dcName = iota
+	dcLocation
+	dcChange
+	dcIDs
+	dcMapping
+)
+
+// diffColumns put the change right after the item: it is what the preview
+// is read for.
+var diffColumns = []widget.Column{
+	dcName:     {Title: "ITEM", Width: 20, Min: 12, KeepWhole: 40, Keep: 100},
+	dcLocation: {Title: "LOCATION", Width: 14, Keep: 60},
+	dcChange:   {Title: "CHANGE", Width: 24, Flex: true, Keep: 95},
+	dcIDs:      {Title: "NHANH → SHOPIFY", Width: 24, Keep: 30},
+	dcMapping:  {Title: "MAPPING", Width: 8, Right: true, Keep: 50},
+}
+
+func (p *Page) diffView() string {
+	s, d := p.env.Styles, &p.diff
+	var b strings.Builder
+	if !d.loaded {
+		return s.Muted.Render(p.env.Loading("reading the preview's diff…"))
+	}
+	t := d.page.Totals
+	b.WriteString(fmt.Sprintf("%s would write · %s up (+%s) · %s down (-%s, %s to 0) · net %+d · %s unchanged · %s skipped · %s failed",
+		format.Count(t.Writes), format.Count(t.Up), format.Count(t.SumUp), format.Count(t.Down), format.Count(t.SumDown),
+		format.Count(t.ToZero), t.Net, format.Count(t.Unchanged), format.Count(t.Skipped), format.Count(t.Failed)))
+	b.WriteString("\n")
+	if d.editing != nil {
+		b.WriteString(d.editing.View(s, p.width))
+	} else {
+		search := "no search"
+		if d.search != "" {
+			search = "search: " + d.search
+		}
+		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s of %s lines · page %s", search,
+			format.Count(d.page.Matching.Lines), format.Count(t.Lines), format.Count(int64(d.pageIdx+1)))))
+	}
+	names := make([]string, len(d.page.Items))
+	for i, it := range d.page.Items {
+		names[i] = it.Name
+	}
+	layout := widget.Fit(widget.WholeNames(diffColumns, dcName, 40, names), p.width)
+	b.WriteString("\n" + layout.Header(s))
+	if len(d.page.Items) == 0 {
+		b.WriteString("\n" + s.Muted.Render("  no lines"))
+	}
+	cells := make([]string, len(diffColumns))
+	for i, it := range d.page.Items {
+		cells[dcName] = it.Name
+		cells[dcLocation] = it.LocationName
+		cells[dcChange] = p.change(it)
+		cells[dcIDs] = it.NhanhID + " → " + format.ShortGID(it.ShopifyID)
+		cells[dcMapping] = fmt.Sprintf("#%d", it.MappingID)
+		b.WriteString("\n" + layout.Row(cells, i == d.cursor, s))
+	}
+	return b.String()
+}
+
+// change colours a line by what the sync would do with it.
+func (p *Page) change(it engine.DiffItem) string {
+	s := p.env.Styles
+	text := it.Describe()
+	switch it.Action {
+	case engine.DiffWrite:
+		if ch, ok := it.Change(); ok && ch < 0 {
+			return s.Warning.Render(text)
+		}
+		return s.Notice.Render(text)
+	case engine.DiffFailed:
+		return s.Error.Render(text)
+	case engine.DiffSkipped:
+		return s.Muted.Render(text)
+	}
+	return text
+}
