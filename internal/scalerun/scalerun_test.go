@@ -216,15 +216,18 @@ func (w *world) await(b *testing.B, id int64) store.JobRecord {
 	}
 }
 
-// nhanhBound is the least time Nhanh's window allows for the requests made
-// between two records: the first window's worth go at once, the rest at
-// the limit per window, on the busiest endpoint.
+// nhanhBound is the least time Nhanh's sliding window allows for the
+// requests made between two records, on the busiest endpoint: request k
+// (counting from 0) cannot go before the one L earlier has left the
+// window, so n requests need floor((n-1)/L) whole windows after the first
+// burst. (Spreading the excess evenly, (n-L)/L windows, undercounts: 200
+// requests at 150 a window need one window, not a third of one.)
 func nhanhBound(before, after nhanhfake.Record) time.Duration {
 	var bound time.Duration
 	for name, e := range after.Endpoints {
 		n := e.Requests - before.Endpoints[name].Requests
-		if extra := n - after.Limit; extra > 0 {
-			bound = max(bound, time.Duration(float64(extra)/float64(after.Limit)*float64(after.Window)))
+		if n > after.Limit {
+			bound = max(bound, time.Duration((n-1)/after.Limit)*after.Window)
 		}
 	}
 	return bound
