@@ -25,6 +25,7 @@
 package nhanhfake
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -120,6 +121,10 @@ type Server struct {
 	mu        sync.Mutex
 	customers map[extid.NhanhCustomerID]dataset.NhanhCustomer
 	products  map[extid.NhanhProductID]dataset.NhanhProduct
+	// customerIDs and productIDs are the maps' keys in order, so a page
+	// starts at its cursor instead of sorting every row.
+	customerIDs []extid.NhanhCustomerID
+	productIDs  []extid.NhanhProductID
 	depots    []dataset.NhanhDepot
 	orders    map[extid.NhanhOrderID]dataset.NhanhOrder
 	nextOrder extid.NhanhOrderID
@@ -162,6 +167,8 @@ func New(ds *dataset.Dataset, opts Options) *Server {
 	for _, p := range ds.NhanhProducts {
 		s.products[p.ID] = cloneProduct(p)
 	}
+	s.customerIDs = slices.Sorted(maps.Keys(s.customers))
+	s.productIDs = slices.Sorted(maps.Keys(s.products))
 	for _, o := range ds.NhanhOrders {
 		s.orders[o.ID] = cloneOrder(o)
 		s.nextOrder = max(s.nextOrder, o.ID+1)
@@ -188,6 +195,9 @@ func (s *Server) Close() {
 func (s *Server) SetCustomer(c dataset.NhanhCustomer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.customers[c.ID]; !ok {
+		s.customerIDs = insertSorted(s.customerIDs, c.ID)
+	}
 	s.customers[c.ID] = c
 }
 
@@ -195,7 +205,16 @@ func (s *Server) SetCustomer(c dataset.NhanhCustomer) {
 func (s *Server) SetProduct(p dataset.NhanhProduct) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.products[p.ID]; !ok {
+		s.productIDs = insertSorted(s.productIDs, p.ID)
+	}
 	s.products[p.ID] = cloneProduct(p)
+}
+
+// insertSorted adds id, not yet in ids, keeping ids sorted.
+func insertSorted[ID ~int64](ids []ID, id ID) []ID {
+	i, _ := slices.BinarySearch(ids, id)
+	return slices.Insert(ids, i, id)
 }
 
 // SetStock sets the available stock of a product at one depot; zero removes
