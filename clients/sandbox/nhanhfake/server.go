@@ -125,13 +125,13 @@ type Server struct {
 	// starts at its cursor instead of sorting every row.
 	customerIDs []extid.NhanhCustomerID
 	productIDs  []extid.NhanhProductID
-	depots    []dataset.NhanhDepot
-	orders    map[extid.NhanhOrderID]dataset.NhanhOrder
-	nextOrder extid.NhanhOrderID
-	limits    map[string]*endpointLimit
-	record    recorder
-	scripted  []fault.Kind
-	app       appState // grants and access codes (app.go)
+	depots      []dataset.NhanhDepot
+	orders      map[extid.NhanhOrderID]dataset.NhanhOrder
+	nextOrder   extid.NhanhOrderID
+	limits      map[string]*endpointLimit
+	record      recorder
+	scripted    []fault.Kind
+	app         appState // grants and access codes (app.go)
 
 	closed    chan struct{}
 	closeOnce sync.Once
