@@ -19,8 +19,7 @@ import (
 // `syncops diff JOB_ID`.
 type diffLines struct {
 	page    engine.DiffPage
-	search  string
-	editing *widget.Input
+	search  searchBox
 	pageIdx int
 	// starts[i] reads page i (the zero cursor: the first page).
 	starts []engine.DiffCursor
@@ -56,19 +55,13 @@ func (p *Page) loadDiff(idx int) tea.Cmd {
 	d := &p.diff
 	d.seq++
 	d.busy, d.stale, d.askedAt = true, false, p.job.Processed
-	starts := append([]engine.DiffCursor(nil), d.starts...)
-	if len(starts) == 0 {
-		starts = []engine.DiffCursor{{}}
-	}
-	idx = max(0, min(idx, len(starts)))
-	if idx == len(starts) {
+	idx, starts := pageStarts(d.starts, idx, func() (engine.DiffCursor, bool) {
 		if d.page.Next == nil {
-			idx = len(starts) - 1
-		} else {
-			starts = append(starts, *d.page.Next)
+			return engine.DiffCursor{}, false
 		}
-	}
-	filter := engine.DiffFilter{Job: p.id, Search: d.search, After: starts[idx], Limit: p.diffPageSize()}
+		return *d.page.Next, true
+	})
+	filter := engine.DiffFilter{Job: p.id, Search: d.search.text, After: starts[idx], Limit: p.diffPageSize()}
 	seq, env := d.seq, p.env
 	return func() tea.Msg {
 		ctx, cancel := env.Call()
@@ -135,41 +128,19 @@ func (p *Page) diffKey(msg tea.KeyPressMsg) tea.Cmd {
 			return page.Copy("the line of "+it.Name, diffLineText(it))
 		}
 	case key.Matches(msg, p.keys.Search):
-		in := &widget.Input{Prompt: "/ ", Placeholder: "name, id, location, action or reason"}
-		in.Focus()
-		in.SetWidth(p.width)
-		in.SetValue(d.search)
-		d.editing = in
+		d.search.open("name, id, location, action or reason", p.width)
 	}
 	return nil
 }
 
-// diffSearchKey edits the diff's search, applied as it is typed: enter
-// keeps it, esc clears it.
+// diffSearchKey edits the diff's search (a key or a paste) and lists the
+// lines the search in force selects.
 func (p *Page) diffSearchKey(msg tea.Msg) tea.Cmd {
 	d := &p.diff
-	if k, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case key.Matches(k, p.keys.Clear):
-			d.editing = nil
-			if d.search == "" {
-				return nil
-			}
-			d.search, d.starts, d.cursor = "", nil, 0
-			return p.loadDiff(0)
-		case key.Matches(k, p.keys.Apply):
-			d.editing = nil
-			return nil
-		}
-	}
-	if !d.editing.Update(msg) {
+	if !d.search.update(msg, p.keys) {
 		return nil
 	}
-	search := strings.TrimSpace(d.editing.Value())
-	if search == d.search {
-		return nil
-	}
-	d.search, d.starts, d.cursor = search, nil, 0
+	d.starts, d.cursor = nil, 0
 	return p.loadDiff(0)
 }
 
@@ -211,14 +182,10 @@ func (p *Page) diffView() string {
 		format.Count(t.Writes), format.Count(t.Up), format.Count(t.SumUp), format.Count(t.Down), format.Count(t.SumDown),
 		format.Count(t.ToZero), t.Net, format.Count(t.Unchanged), format.Count(t.Skipped), format.Count(t.Failed)))
 	b.WriteString("\n")
-	if d.editing != nil {
-		b.WriteString(d.editing.View(s, p.width))
+	if d.search.editing != nil {
+		b.WriteString(d.search.editing.View(s, p.width))
 	} else {
-		search := "no search"
-		if d.search != "" {
-			search = "search: " + d.search
-		}
-		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s of %s lines · page %s", search,
+		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s of %s lines · page %s", d.search.status(),
 			format.Count(d.page.Matching.Lines), format.Count(t.Lines), format.Count(int64(d.pageIdx+1)))))
 	}
 	names := make([]string, len(d.page.Items))

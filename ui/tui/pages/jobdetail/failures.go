@@ -1,9 +1,6 @@
 package jobdetail
 
 import (
-	"strings"
-
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"syncops/engine"
@@ -15,8 +12,7 @@ import (
 type failures struct {
 	items   []engine.FailedItem
 	total   int64
-	search  string
-	editing *widget.Input
+	search  searchBox
 	pageIdx int
 	// starts[i] is the AfterID that reads page i; pages are read by id, so
 	// page 5,000 of 100,000 items costs what page 1 does.
@@ -57,19 +53,14 @@ func (p *Page) loadFailures(idx int) tea.Cmd {
 	f := &p.fail
 	f.seq++
 	f.busy, f.stale, f.askedAt = true, false, p.job.Failed
-	starts := append([]int64(nil), f.starts...)
-	if len(starts) == 0 {
-		starts = []int64{0}
-	}
-	idx = max(0, min(idx, len(starts)))
-	if idx == len(starts) { // the next page starts after the last item shown
+	// The next page starts after the last item shown.
+	idx, starts := pageStarts(f.starts, idx, func() (int64, bool) {
 		if len(f.items) == 0 {
-			idx = len(starts) - 1
-		} else {
-			starts = append(starts, f.items[len(f.items)-1].ID)
+			return 0, false
 		}
-	}
-	filter := engine.FailureFilter{JobID: int64(p.id), Search: f.search, AfterID: starts[idx], Limit: p.failurePageSize()}
+		return f.items[len(f.items)-1].ID, true
+	})
+	filter := engine.FailureFilter{JobID: int64(p.id), Search: f.search.text, AfterID: starts[idx], Limit: p.failurePageSize()}
 	seq, env := f.seq, p.env
 	return func() tea.Msg {
 		ctx, cancel := env.Call()
@@ -124,11 +115,7 @@ func (p *Page) failuresKey(msg tea.KeyPressMsg) tea.Cmd {
 			return page.Copy("the error of "+it.ItemKey, it.Message)
 		}
 	case "/":
-		in := &widget.Input{Prompt: "/ ", Placeholder: "item key, message or error class"}
-		in.Focus()
-		in.SetWidth(p.width)
-		in.SetValue(f.search)
-		f.editing = in
+		f.search.open("item key, message or error class", p.width)
 	}
 	return nil
 }
@@ -145,35 +132,13 @@ func (p *Page) openItem() {
 	p.fillItem()
 }
 
-// searchKey edits the search, which applies as it is typed: enter keeps
-// it and closes the field, esc clears it.
-func (p *Page) searchKey(msg tea.KeyPressMsg) tea.Cmd {
+// searchKey edits the failed items' search (a key or a paste) and lists
+// what the search in force selects.
+func (p *Page) searchKey(msg tea.Msg) tea.Cmd {
 	f := &p.fail
-	switch {
-	case key.Matches(msg, p.keys.Clear):
-		f.editing = nil
-		if f.search == "" {
-			return nil
-		}
-		f.search = ""
-		f.starts, f.cursor = nil, 0
-		return p.loadFailures(0)
-	case key.Matches(msg, p.keys.Apply):
-		f.editing = nil
-	case f.editing.Update(msg):
-		return p.applySearch()
-	}
-	return nil
-}
-
-// applySearch lists the failed items the search being typed selects.
-func (p *Page) applySearch() tea.Cmd {
-	f := &p.fail
-	search := strings.TrimSpace(f.editing.Value())
-	if search == f.search {
+	if !f.search.update(msg, p.keys) {
 		return nil
 	}
-	f.search = search
 	f.starts, f.cursor = nil, 0
 	return p.loadFailures(0)
 }

@@ -216,16 +216,12 @@ var failureColumns = []widget.Column{
 func (p *Page) failuresView() string {
 	s, f := p.env.Styles, &p.fail
 	var b strings.Builder
-	if f.editing != nil {
-		b.WriteString(f.editing.View(s, p.width))
+	if f.search.editing != nil {
+		b.WriteString(f.search.editing.View(s, p.width))
 	} else {
-		search := "no search"
-		if f.search != "" {
-			search = "search: " + f.search
-		}
 		size := int64(p.failurePageSize())
 		pages := max(1, (f.total+size-1)/size)
-		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s failed items · page %s of %s", search,
+		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s failed items · page %s of %s", f.search.status(),
 			format.Count(f.total), format.Count(int64(f.pageIdx+1)), format.Count(pages))))
 	}
 	layout := widget.Fit(failureColumns, p.width)
