@@ -7,13 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/exp/teatest/v2"
-	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
 	"syncops/engine/enginetest"
-	"syncops/ui/tui"
 )
 
 // TestSandboxPreviewShowsTheDiff: a customer sync started from the start
@@ -41,12 +38,7 @@ func TestSandboxPreviewShowsTheDiff(t *testing.T) {
 	want, ok := w.Shop.ExpectedTotalSpent(mapped[0].NhanhID)
 	require.True(t, ok)
 
-	model := tui.New(tui.Options{Engine: e, Actor: operator, DatabaseName: "syncops.db", Sandbox: true,
-		Clock: clockwork.NewRealClock(), Location: zone})
-	t.Cleanup(model.Close)
-	b := &bundle{store: w.DB, engine: e, rec: &recorder{Model: model}}
-	b.tm = teatest.NewTestModel(t, b.rec, teatest.WithInitialTermSize(120, 40))
-	t.Cleanup(func() { _ = b.tm.Quit() })
+	b := sandboxConsole(t, w)
 
 	// The overview has read the latest jobs (the pull's row is filled in)
 	// before the selection moves, one row at a time.

@@ -30,13 +30,8 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	ctx := context.Background()
 	w := enginetest.StartWorld(t, enginetest.StartShop(t, enginetest.ShopOptions{Seed: 3, Customers: 40000, Products: 20,
 		Scale: 2}), 100*time.Millisecond)
-	e, clock := w.Engine, clockwork.NewRealClock()
-	model := tui.New(tui.Options{Engine: e, Actor: operator, DatabaseName: "syncops.db", Sandbox: true, Clock: clock,
-		Location: zone})
-	t.Cleanup(model.Close)
-	b := &bundle{store: w.DB, engine: e, rec: &recorder{Model: model}}
-	b.tm = teatest.NewTestModel(t, b.rec, teatest.WithInitialTermSize(120, 40))
-	t.Cleanup(func() { _ = b.tm.Quit() })
+	e := w.Engine
+	b := sandboxConsole(t, w)
 
 	// Start the pull from the overview's first row.
 	b.waitFor(t, "Pull Nhanh customers", "Never run. Press s to start it.")
@@ -108,4 +103,17 @@ func TestSandboxStartWatchCancelRetry(t *testing.T) {
 	v, ok := w.Shop.CustomerMetafield(mapped[0].ShopifyID, "custom.total_spent")
 	require.True(t, ok, "the good mapping was written")
 	require.NotEmpty(t, v)
+}
+
+// sandboxConsole is a 120x40 console on the real clock over a world of the
+// real job types and the sandbox, as an operator at the sandbox sees it.
+func sandboxConsole(t *testing.T, w *enginetest.World) *bundle {
+	t.Helper()
+	model := tui.New(tui.Options{Engine: w.Engine, Actor: operator, DatabaseName: "syncops.db", Sandbox: true,
+		Clock: clockwork.NewRealClock(), Location: zone})
+	t.Cleanup(model.Close)
+	b := &bundle{store: w.DB, engine: w.Engine, rec: &recorder{Model: model}}
+	b.tm = teatest.NewTestModel(t, b.rec, teatest.WithInitialTermSize(120, 40))
+	t.Cleanup(func() { _ = b.tm.Quit() })
+	return b
 }
