@@ -114,7 +114,7 @@ func (p *Page) ShortHelp() []key.Binding {
 		return p.confirm.Keys()
 	case p.item != nil:
 		return []key.Binding{k.Close, k.CopyError, k.CopyRequest, widget.ScrollKeys.Down}
-	case p.fail.search.editing != nil, p.diff.search.editing != nil:
+	case p.fail.search.Editing != nil, p.diff.search.Editing != nil:
 		return []key.Binding{k.Apply, k.Clear}
 	case p.section == sectionDiff:
 		k.Copy.SetHelp("y", "copy line")
@@ -165,8 +165,8 @@ func (p *Page) SetSize(width, height int) {
 	if resized && p.fail.loaded {
 		p.fail.stale = true
 	}
-	p.fail.search.setWidth(width)
-	p.diff.search.setWidth(width)
+	p.fail.search.SetWidth(width)
+	p.diff.search.SetWidth(width)
 	p.info.SetSize(width, p.sectionHeight())
 	p.fillInfo()
 	if p.item != nil {
@@ -183,7 +183,7 @@ func (p *Page) Pending() bool {
 
 // Capturing implements page.Page.
 func (p *Page) Capturing() bool {
-	return p.confirm != nil || p.item != nil || p.fail.search.editing != nil || p.diff.search.editing != nil
+	return p.confirm != nil || p.item != nil || p.fail.search.Editing != nil || p.diff.search.Editing != nil
 }
 
 type jobMsg struct {
@@ -293,10 +293,10 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 			p.fail.cursor = max(0, min(len(p.fail.items)-1, p.fail.cursor+msg.Delta))
 		}
 	case tea.PasteMsg:
-		if p.fail.search.editing != nil {
+		if p.fail.search.Editing != nil {
 			return p.searchKey(msg)
 		}
-		if p.diff.search.editing != nil {
+		if p.diff.search.Editing != nil {
 			return p.diffSearchKey(msg)
 		}
 	}
@@ -315,7 +315,7 @@ func (p *Page) click(msg page.ClickMsg) tea.Cmd {
 			}
 		}
 		return nil
-	case p.item != nil, p.fail.search.editing != nil, p.diff.search.editing != nil, !p.loaded:
+	case p.item != nil, p.fail.search.Editing != nil, p.diff.search.Editing != nil, !p.loaded:
 		return nil
 	case msg.Y == headerLines-1:
 		if want := p.sectionAt(msg.X); want == sectionDiff {
@@ -383,9 +383,9 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 			return p.onYes()
 		}
 		return nil
-	case p.fail.search.editing != nil:
+	case p.fail.search.Editing != nil:
 		return p.searchKey(msg)
-	case p.diff.search.editing != nil:
+	case p.diff.search.Editing != nil:
 		return p.diffSearchKey(msg)
 	}
 	switch {

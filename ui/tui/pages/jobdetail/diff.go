@@ -19,7 +19,7 @@ import (
 // `syncops diff JOB_ID`.
 type diffLines struct {
 	page    engine.DiffPage
-	search  searchBox
+	search  widget.Search
 	pageIdx int
 	// starts[i] reads page i (the zero cursor: the first page).
 	starts []engine.DiffCursor
@@ -55,13 +55,13 @@ func (p *Page) loadDiff(idx int) tea.Cmd {
 	d := &p.diff
 	d.seq++
 	d.busy, d.stale, d.askedAt = true, false, p.job.Processed
-	idx, starts := pageStarts(d.starts, idx, func() (engine.DiffCursor, bool) {
+	idx, starts := widget.PageStarts(d.starts, idx, func() (engine.DiffCursor, bool) {
 		if d.page.Next == nil {
 			return engine.DiffCursor{}, false
 		}
 		return *d.page.Next, true
 	})
-	filter := engine.DiffFilter{Job: p.id, Search: d.search.text, After: starts[idx], Limit: p.diffPageSize()}
+	filter := engine.DiffFilter{Job: p.id, Search: d.search.Text, After: starts[idx], Limit: p.diffPageSize()}
 	seq, env := d.seq, p.env
 	return func() tea.Msg {
 		ctx, cancel := env.Call()
@@ -128,7 +128,7 @@ func (p *Page) diffKey(msg tea.KeyPressMsg) tea.Cmd {
 			return page.Copy("the line of "+it.Name, diffLineText(it))
 		}
 	case key.Matches(msg, p.keys.Search):
-		d.search.open("name, id, location, action or reason", p.width)
+		d.search.Open("name, id, location, action or reason", p.width)
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func (p *Page) diffKey(msg tea.KeyPressMsg) tea.Cmd {
 // lines the search in force selects.
 func (p *Page) diffSearchKey(msg tea.Msg) tea.Cmd {
 	d := &p.diff
-	if !d.search.update(msg, p.keys) {
+	if !d.search.Update(msg, p.keys.Apply, p.keys.Clear) {
 		return nil
 	}
 	d.starts, d.cursor = nil, 0
@@ -182,10 +182,10 @@ func (p *Page) diffView() string {
 		format.Count(t.Writes), format.Count(t.Up), format.Count(t.SumUp), format.Count(t.Down), format.Count(t.SumDown),
 		format.Count(t.ToZero), t.Net, format.Count(t.Unchanged), format.Count(t.Skipped), format.Count(t.Failed)))
 	b.WriteString("\n")
-	if d.search.editing != nil {
-		b.WriteString(d.search.editing.View(s, p.width))
+	if d.search.Editing != nil {
+		b.WriteString(d.search.Editing.View(s, p.width))
 	} else {
-		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s of %s lines · page %s", d.search.status(),
+		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s of %s lines · page %s", d.search.Status(),
 			format.Count(d.page.Matching.Lines), format.Count(t.Lines), format.Count(int64(d.pageIdx+1)))))
 	}
 	names := make([]string, len(d.page.Items))

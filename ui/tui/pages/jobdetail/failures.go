@@ -12,7 +12,7 @@ import (
 type failures struct {
 	items   []engine.FailedItem
 	total   int64
-	search  searchBox
+	search  widget.Search
 	pageIdx int
 	// starts[i] is the AfterID that reads page i; pages are read by id, so
 	// page 5,000 of 100,000 items costs what page 1 does.
@@ -54,13 +54,13 @@ func (p *Page) loadFailures(idx int) tea.Cmd {
 	f.seq++
 	f.busy, f.stale, f.askedAt = true, false, p.job.Failed
 	// The next page starts after the last item shown.
-	idx, starts := pageStarts(f.starts, idx, func() (int64, bool) {
+	idx, starts := widget.PageStarts(f.starts, idx, func() (int64, bool) {
 		if len(f.items) == 0 {
 			return 0, false
 		}
 		return f.items[len(f.items)-1].ID, true
 	})
-	filter := engine.FailureFilter{JobID: int64(p.id), Search: f.search.text, AfterID: starts[idx], Limit: p.failurePageSize()}
+	filter := engine.FailureFilter{JobID: int64(p.id), Search: f.search.Text, AfterID: starts[idx], Limit: p.failurePageSize()}
 	seq, env := f.seq, p.env
 	return func() tea.Msg {
 		ctx, cancel := env.Call()
@@ -115,7 +115,7 @@ func (p *Page) failuresKey(msg tea.KeyPressMsg) tea.Cmd {
 			return page.Copy("the error of "+it.ItemKey, it.Message)
 		}
 	case "/":
-		f.search.open("item key, message or error class", p.width)
+		f.search.Open("item key, message or error class", p.width)
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (p *Page) openItem() {
 // what the search in force selects.
 func (p *Page) searchKey(msg tea.Msg) tea.Cmd {
 	f := &p.fail
-	if !f.search.update(msg, p.keys) {
+	if !f.search.Update(msg, p.keys.Apply, p.keys.Clear) {
 		return nil
 	}
 	f.starts, f.cursor = nil, 0

@@ -216,12 +216,12 @@ var failureColumns = []widget.Column{
 func (p *Page) failuresView() string {
 	s, f := p.env.Styles, &p.fail
 	var b strings.Builder
-	if f.search.editing != nil {
-		b.WriteString(f.search.editing.View(s, p.width))
+	if f.search.Editing != nil {
+		b.WriteString(f.search.Editing.View(s, p.width))
 	} else {
 		size := int64(p.failurePageSize())
 		pages := max(1, (f.total+size-1)/size)
-		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s failed items · page %s of %s", f.search.status(),
+		b.WriteString(s.Muted.Render(fmt.Sprintf("%s · %s failed items · page %s of %s", f.search.Status(),
 			format.Count(f.total), format.Count(int64(f.pageIdx+1)), format.Count(pages))))
 	}
 	layout := widget.Fit(failureColumns, p.width)
