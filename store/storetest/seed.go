@@ -154,5 +154,24 @@ func ChangeState(t testing.TB, s *store.Store) string {
 	if err := s.DB().QueryRow(`SELECT COALESCE(SUM(revision), 0) FROM schedules`).Scan(&revisions); err != nil {
 		t.Fatalf("sum schedule revisions: %v", err)
 	}
+	// Mappings: how many, which, and what each targets and how it stands.
+	for table, target := range map[string]string{"customer_mappings": "shopify_customer_gid", "product_mappings": "shopify_variant_gid"} {
+		rows, err := s.DB().Query(`SELECT id, COALESCE(` + target + `, ''), status, match_method FROM ` + table + ` ORDER BY id`)
+		if err != nil {
+			t.Fatalf("read %s: %v", table, err)
+		}
+		for rows.Next() {
+			var id int64
+			var gid, status, method string
+			if err := rows.Scan(&id, &gid, &status, &method); err != nil {
+				t.Fatalf("read %s: %v", table, err)
+			}
+			out += fmt.Sprintf("%s %d %s %s %s\n", table, id, gid, status, method)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("read %s: %v", table, err)
+		}
+		rows.Close()
+	}
 	return out + fmt.Sprintf("audit %d, schedule revisions %d\n", audits, revisions)
 }

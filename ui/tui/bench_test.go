@@ -40,6 +40,7 @@ var viewSteps = map[page.ID]struct {
 	page.Doctor:    {"doctor", []viewStep{{keys: []string{"6"}, wait: "nhanh.token"}}},
 	page.Streams:   {"streams", []viewStep{{keys: []string{"7"}, wait: "No full pull has run yet"}}},
 	page.Settings:  {"settings", []viewStep{{keys: []string{"8"}, wait: "SETTING"}}},
+	page.Mappings:  {"mappings", []viewStep{{keys: []string{"9"}, wait: "1006 Võ Ngọc Anh"}}},
 }
 
 // TestViewBenchCoversEveryPage: BenchmarkView knows how to open every page
@@ -87,6 +88,7 @@ func bigHistory(n int) func(t testing.TB, b *bundle) {
 		jobs[n-3].Failed, jobs[n-3].OK = int64(n), 0
 		insertJobs(t, b.store, jobs)
 		insertFailures(t, b.store, int64(n-2), n, t0)
+		b.store.SeedWorkbench(t, t0)
 	}
 }
 

@@ -70,7 +70,7 @@ func TestJobDetail(t *testing.T) {
 }
 
 // TestMatchFailuresOfferHandWork: a failed item of a matching job offers
-// mapping it by hand with the workbench's commands (named with the item's
+// mapping it by hand (m, and the workbench's commands named with the item's
 // key), not a retry that cannot help; r says the same instead of retrying.
 func TestMatchFailuresOfferHandWork(t *testing.T) {
 	t.Parallel()
@@ -97,7 +97,7 @@ func TestMatchFailuresOfferHandWork(t *testing.T) {
 		"syncops map customers sku-000001 SHOPIFY_GID")
 	require.NotContains(t, b.rec.current(), "r retries")
 	b.press("esc", "down", "r")
-	b.waitFor(t, "✗ retry job #1: Auto-match customers cannot retry single items: map by hand: enter on an item shows how")
+	b.waitFor(t, "✗ retry job #1: Auto-match customers cannot retry single items: map by hand: m on an item opens it on the mappings page")
 	jobs, err := b.engine.List(t.Context(), engine.ListFilter{})
 	require.NoError(t, err)
 	require.Len(t, jobs, 1, "nothing was retried")

@@ -17,6 +17,7 @@ import (
 	"syncops/ui/tui/pages/jobdetail"
 	"syncops/ui/tui/pages/jobs"
 	"syncops/ui/tui/pages/locations"
+	"syncops/ui/tui/pages/mappings"
 	"syncops/ui/tui/pages/overview"
 	"syncops/ui/tui/pages/schedules"
 	"syncops/ui/tui/pages/settings"
@@ -34,11 +35,12 @@ type Model struct {
 	env    *page.Env
 	cancel context.CancelFunc
 
-	pages   [page.Count]page.Page
-	detail  *jobdetail.Page
-	active  page.ID
-	history []page.ID
-	jobOpen bool
+	pages    [page.Count]page.Page
+	detail   *jobdetail.Page
+	mappings *mappings.Page
+	active   page.ID
+	history  []page.ID
+	jobOpen  bool
 
 	width, height int
 	showHelp      bool
@@ -102,6 +104,7 @@ func New(opts Options) *Model {
 		sched = opts.Schedules
 	}
 	m.detail = jobdetail.New(env)
+	m.mappings = mappings.New(env)
 	m.pages = [page.Count]page.Page{
 		page.Overview:  overview.New(env, sched),
 		page.Jobs:      jobs.New(env),
@@ -111,6 +114,7 @@ func New(opts Options) *Model {
 		page.Doctor:    doctor.New(env, opts.Doctor, opts.DoctorAtStart),
 		page.Streams:   streams.New(env),
 		page.Settings:  settings.New(env),
+		page.Mappings:  m.mappings,
 	}
 	m.events, m.stopEvents = opts.Engine.Subscribe()
 	context.AfterFunc(ctx, m.Close)
@@ -223,6 +227,10 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			m.message = ""
 		}
 		return nil
+	case page.OpenRecordMsg:
+		cmd := m.mappings.OpenRecord(msg.Kind, msg.NhanhID)
+		m.navigate(page.Mappings)
+		return cmd
 	case page.OpenJobMsg:
 		m.jobOpen = true
 		cmd := m.detail.Open(msg.ID)

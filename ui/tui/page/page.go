@@ -36,10 +36,11 @@ const (
 	Doctor
 	Streams
 	Settings
+	Mappings
 )
 
 // Count is the number of pages.
-const Count = 8
+const Count = 9
 
 // Page is one screen of the console.
 type Page interface {
@@ -196,4 +197,24 @@ type TickMsg struct{}
 // a spinner (Env.Spinner) while the page in front is.
 type Pender interface {
 	Pending() bool
+}
+
+// Ask returns a command that makes one engine call for the operator (under
+// Env.Call's deadline) and hands its answer to reply, which wraps it in the
+// page's own message.
+func Ask[T any](env *Env, call func(ctx context.Context) (T, error), reply func(T, error) tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := env.Call()
+		defer cancel()
+		v, err := call(ctx)
+		return reply(v, err)
+	}
+}
+
+// OpenRecordMsg asks the root to show the mappings page with the mapping
+// of a Nhanh record, or the record alone when it has none (why it was not
+// matched, its candidates), for example from a match job's failed item.
+type OpenRecordMsg struct {
+	Kind    engine.MappingKind
+	NhanhID int64
 }

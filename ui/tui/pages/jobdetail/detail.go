@@ -66,7 +66,7 @@ type Page struct {
 type Scroll = widget.Scroll
 
 type keyMap struct {
-	Up, Down, Section, NextPage, PrevPage, Search, Open, Cancel, Retry, Force, Copy, Diff key.Binding
+	Up, Down, Section, NextPage, PrevPage, Search, Open, Cancel, Retry, Force, Copy, Diff, MapByHand key.Binding
 	// Keys of an open failed item, and of the search field.
 	CopyError, CopyRequest, Close, Apply, Clear key.Binding
 }
@@ -90,6 +90,7 @@ func New(env *page.Env) *Page {
 		Force:       key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "force restart")),
 		Copy:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy id")),
 		Diff:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff")),
+		MapByHand:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "map by hand")),
 		CopyError:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy error")),
 		CopyRequest: key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "copy request")),
 		Close:       key.NewBinding(key.WithKeys("esc", "enter", "q"), key.WithHelp("esc", "close")),
@@ -113,7 +114,7 @@ func (p *Page) ShortHelp() []key.Binding {
 	case p.confirm != nil:
 		return p.confirm.Keys()
 	case p.item != nil:
-		return []key.Binding{k.Close, k.CopyError, k.CopyRequest, widget.ScrollKeys.Down}
+		return []key.Binding{k.Close, k.MapByHand, k.CopyError, k.CopyRequest, widget.ScrollKeys.Down}
 	case p.fail.search.Editing != nil, p.diff.search.Editing != nil:
 		return []key.Binding{k.Apply, k.Clear}
 	case p.section == sectionDiff:
@@ -122,7 +123,7 @@ func (p *Page) ShortHelp() []key.Binding {
 		return []key.Binding{k.Section, k.Search, k.NextPage, k.Copy}
 	case p.section == sectionFailures:
 		k.Copy.SetHelp("y", "copy error")
-		return []key.Binding{k.Section, k.Open, k.Search, k.NextPage, k.Copy, k.Retry}
+		return []key.Binding{k.Section, k.Open, k.MapByHand, k.Search, k.NextPage, k.Copy, k.Retry}
 	}
 	return []key.Binding{k.Section, k.Diff, k.Cancel, k.Retry, k.Force, k.Copy, widget.ScrollKeys.Down}
 }
@@ -132,7 +133,7 @@ func (p *Page) FullHelp() [][]key.Binding {
 	k := p.applicableKeys()
 	return [][]key.Binding{
 		{k.Up, k.Down, widget.ScrollKeys.PageDown, widget.ScrollKeys.PageUp, widget.ScrollKeys.Top, widget.ScrollKeys.Bottom},
-		{k.Section, k.Open, k.Search, k.NextPage, k.PrevPage},
+		{k.Section, k.Open, k.MapByHand, k.Search, k.NextPage, k.PrevPage},
 		{k.Diff, k.Cancel, k.Retry, k.Force, k.Copy, k.CopyRequest},
 	}
 }
@@ -149,6 +150,8 @@ func (p *Page) applicableKeys() keyMap {
 	k.Cancel.SetEnabled(!p.job.Status.Terminal())
 	k.Retry.SetEnabled(p.canRetryItems() && p.job.Status.Terminal() && p.job.Failed > 0)
 	k.Diff.SetEnabled(p.isPreview())
+	_, matching := p.matchKind()
+	k.MapByHand.SetEnabled(matching && p.job.Failed > 0)
 	if p.isPreview() {
 		k.Section.SetHelp("←/→", "info/failed/diff")
 	}
@@ -446,6 +449,8 @@ func (p *Page) itemKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, p.keys.Close):
 		p.item = nil
+	case key.Matches(msg, p.keys.MapByHand):
+		return p.openRecord(it.ItemKey)
 	case key.Matches(msg, p.keys.CopyError):
 		return page.Copy("the error of "+it.ItemKey, it.Message)
 	case key.Matches(msg, p.keys.CopyRequest):

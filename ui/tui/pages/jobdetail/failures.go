@@ -109,6 +109,10 @@ func (p *Page) failuresKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case "enter":
 		p.openItem()
+	case "m":
+		if f.cursor < len(f.items) {
+			return p.openRecord(f.items[f.cursor].ItemKey)
+		}
 	case "y":
 		if f.cursor < len(f.items) {
 			it := f.items[f.cursor]
