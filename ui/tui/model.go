@@ -283,6 +283,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.fillHelp()
 		return nil
 	case key.Matches(msg, m.keys.Back):
+		if c, ok := active.(page.Closer); ok && c.CloseView() {
+			return nil
+		}
 		return m.back()
 	case key.Matches(msg, m.keys.NextPage):
 		return m.switchTo(m.step(1))

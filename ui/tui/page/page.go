@@ -193,6 +193,13 @@ func Copy(what, text string) tea.Cmd {
 // depends on the time ("running for 3m") can be rebuilt in Update.
 type TickMsg struct{}
 
+// Closer is a page that can show a view over its main one (a record's
+// detail): esc closes that view before the console goes back a page.
+type Closer interface {
+	// CloseView closes the view and reports whether one was open.
+	CloseView() bool
+}
+
 // Pender is a page that may be waiting for the engine; the root animates
 // a spinner (Env.Spinner) while the page in front is.
 type Pender interface {

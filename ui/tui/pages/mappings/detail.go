@@ -62,7 +62,7 @@ type actedMsg struct {
 
 // keys are the detail view's keys for the foot line.
 func (v *detailView) keys(k keyMap) []key.Binding {
-	out := []key.Binding{k.Close}
+	var out []key.Binding
 	if len(v.targets) > 0 {
 		if v.mappingID == 0 {
 			out = append(out, k.Map)

@@ -131,10 +131,17 @@ func (p *Page) SetSize(width, height int) {
 	}
 }
 
-// Capturing implements page.Page: a search field, a question and the
-// detail view (whose esc goes back to the list) take every key.
+// Capturing implements page.Page: a search field and a question take
+// every key.
 func (p *Page) Capturing() bool {
-	return p.confirm != nil || p.search.Editing != nil || p.detail != nil
+	return p.confirm != nil || p.search.Editing != nil || (p.detail != nil && p.detail.pick.Editing != nil)
+}
+
+// CloseView implements page.Closer: esc on a detail goes back to the list.
+func (p *Page) CloseView() bool {
+	open := p.detail != nil
+	p.detail = nil
+	return open
 }
 
 // Pending implements page.Pender.
