@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"syncops/store"
 )
@@ -99,11 +100,17 @@ func (d DiffItem) Change() (int64, bool) {
 // Describe is the line as an operator reads it: "100 -> 250 (+150)",
 // "unchanged (8)", "skipped: reason".
 func (d DiffItem) Describe() string {
+	return d.DescribeWith(func(n int64) string { return strconv.FormatInt(n, 10) })
+}
+
+// DescribeWith is Describe with numbers written by num (the console groups
+// their digits); a rise keeps its "+".
+func (d DiffItem) DescribeWith(num func(int64) string) string {
 	val := func(v *int64) string {
 		if v == nil {
 			return "?"
 		}
-		return fmt.Sprint(*v)
+		return num(*v)
 	}
 	switch d.Action {
 	case DiffWrite:
@@ -111,7 +118,11 @@ func (d DiffItem) Describe() string {
 			if ch == 0 {
 				return fmt.Sprintf("%s -> %s (same)", val(d.Old), val(d.New))
 			}
-			return fmt.Sprintf("%s -> %s (%+d)", val(d.Old), val(d.New), ch)
+			sign := ""
+			if ch > 0 {
+				sign = "+"
+			}
+			return fmt.Sprintf("%s -> %s (%s%s)", val(d.Old), val(d.New), sign, num(ch))
 		}
 		return fmt.Sprintf("? -> %s", val(d.New))
 	case DiffUnchanged:

@@ -88,3 +88,30 @@ func (d *DB) SeedWorkbench(t testing.TB, at time.Time) {
 		{NhanhID: 1005, Code: "no-phone", Message: "it has neither a phone nor an e-mail", JobID: 2, At: at.Add(-30 * time.Minute)},
 	}))
 }
+
+// SeedPreviewDiff stores the diff of preview job id: six customers, one of
+// each kind of line (up, down, to zero, unchanged, skipped, failed).
+func (d *DB) SeedPreviewDiff(t testing.TB, id int64) {
+	t.Helper()
+	v := func(n int64) *int64 { return &n }
+	rows := []store.DiffRow{
+		{MappingID: 1, Name: "Nguyễn Thị Lan", NhanhID: "1001", ShopifyID: "gid://shopify/Customer/8001", Action: store.DiffWrite,
+			Old: v(1_200_000), OldSource: "mirror", New: v(1_500_000)},
+		{MappingID: 2, Name: "Trần Văn Bình", NhanhID: "1002", ShopifyID: "gid://shopify/Customer/8002", Action: store.DiffWrite,
+			Old: v(900_000), OldSource: "mirror", New: v(820_000)},
+		{MappingID: 3, Name: "Lê Hoàng Minh", NhanhID: "1003", ShopifyID: "gid://shopify/Customer/8003", Action: store.DiffWrite,
+			Old: v(45_000), OldSource: "mirror", New: v(0)},
+		{MappingID: 4, Name: "Phạm Thu Hà", NhanhID: "1004", ShopifyID: "gid://shopify/Customer/8004", Action: store.DiffUnchanged,
+			Old: v(2_350_000), OldSource: "mirror", New: v(2_350_000)},
+		{MappingID: 5, Name: "Đặng Quốc Việt", NhanhID: "1005", ShopifyID: "gid://shopify/Customer/8005", Action: store.DiffSkipped,
+			Reason: "deferred by limit"},
+		{MappingID: 6, Name: "Võ Ngọc Anh", NhanhID: "1006", ShopifyID: "gid://shopify/Customer/8006", Action: store.DiffFailed,
+			Reason: "spend unknown: Nhanh sent no totalAmount"},
+	}
+	for i := range rows {
+		rows[i].JobID = id
+	}
+	if err := d.s.UpsertSyncDiffs(context.Background(), d.s.DB(), rows); err != nil {
+		t.Fatalf("seed preview diff: %v", err)
+	}
+}

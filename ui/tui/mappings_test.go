@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -155,4 +156,35 @@ func TestMappingsRefuseAViewer(t *testing.T) {
 	b.press("enter")
 	b.waitSettled(t, "✗ map customer 1004 refused: this is a read-only session")
 	require.Equal(t, before, dbState(t, b), "a viewer changed nothing")
+}
+
+// TestPreviewDiffSection: a finished preview is marked as one in the jobs
+// list and its page's header, and its diff section shows the totals and
+// each line (up, down, to zero, unchanged, skipped, failed).
+func TestPreviewDiffSection(t *testing.T) {
+	t.Parallel()
+	kinds := []engine.Kind{{Type: "CUSTOMER_SYNC", Label: "Customer sync", Diff: true,
+		Description: "Writes each mapped customer's spend to Shopify.",
+		Params:      []engine.ParamSpec{{Name: engine.DryRunParam, Kind: engine.ParamBool, Help: "preview only"}},
+		Run:         func(context.Context, *engine.Run) error { return nil }}}
+	seed := func(t testing.TB, b *bundle) {
+		insertJobs(t, b.store, []seedJob{{ID: 1, Type: "CUSTOMER_SYNC", Status: engine.StatusCompleted,
+			Params: `{"dryRun":true}`, Total: 6, Processed: 6, OK: 4, Skipped: 1, Failed: 1, By: "local:ops", Attempt: 1,
+			Created: t0.Add(-time.Hour), Started: t0.Add(-time.Hour), Completed: t0.Add(-59 * time.Minute)}})
+		b.store.SeedPreviewDiff(t, 1)
+	}
+	for _, sz := range sizes {
+		t.Run(sizeName(sz.w, sz.h), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, sz.w, sz.h, world{seed: seed, kinds: kinds})
+			b.waitSettled(t, "Customer sync")
+			b.press("2")
+			b.waitSettled(t, "Customer sync", "[All 1]")
+			b.press("enter")
+			b.waitSettled(t, "preview: nothing written", "Diff (d)")
+			b.press("d")
+			b.waitSettled(t, "[Diff (d)]", "Nguyễn Thị Lan", "of 6 lines")
+			b.golden(t, "diff")
+		})
+	}
 }

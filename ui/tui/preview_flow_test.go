@@ -55,12 +55,12 @@ func TestSandboxPreviewShowsTheDiff(t *testing.T) {
 	b.press("enter")
 	b.waitFor(t, "started CUSTOMER_SYNC as job #")
 	b.press("enter")
-	b.waitFor(t, "COMPLETED  Customer sync", "Diff (d)")
+	b.waitFor(t, "COMPLETED  Customer sync", "Diff (d)", "preview: nothing written to Shopify")
 
 	b.press("d")
 	b.waitFor(t, "[Diff (d)]", "1 would write", "1 of 1 lines")
 	view := b.rec.current()
-	require.Contains(t, view, "-> "+strconv.FormatInt(want, 10), "the line shows the value the sync would write")
+	require.Contains(t, view, "-> "+number(strconv.FormatInt(want, 10)), "the line shows the value the sync would write")
 	require.Contains(t, view, strconv.FormatInt(mapped[0].NhanhID, 10)+" → #", "the line names the mapped customer")
 
 	// Search narrows the lines as it is typed; esc clears it.

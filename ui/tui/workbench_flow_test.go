@@ -84,7 +84,7 @@ func TestSandboxWorkbenchFlow(t *testing.T) {
 	b.waitFor(t, "COMPLETED  Customer sync", "Diff (d)")
 	b.press("d")
 	b.waitFor(t, "[Diff (d)]", "1 would write", "1 of 1 lines", nhanhID+" → #")
-	require.Contains(t, b.rec.current(), "-> "+want, "the line shows the value the sync would write")
+	require.Contains(t, b.rec.current(), "-> "+number(want), "the line shows the value the sync would write")
 	require.Equal(t, mutations, w.Shop.Shopify().Record().Mutations, "the preview sent no mutation")
 
 	// Sync it now from the mapping: a tracked job; back on the mapping, the

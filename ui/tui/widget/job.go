@@ -132,3 +132,19 @@ func DoneText(j engine.Job) string {
 	}
 	return format.Count(j.Processed)
 }
+
+// IsPreview reports whether j, of kind k, is a preview: a dry run of a
+// kind that keeps a diff.
+func IsPreview(k engine.KindInfo, j engine.Job) bool { return k.Diff && j.DryRun() }
+
+// TypeLabel is a job's type label as lists show it: a preview is marked,
+// so a finished preview is never read as a sync that wrote.
+func TypeLabel(k engine.KindInfo, j engine.Job) string {
+	if IsPreview(k, j) {
+		return k.Label + " (preview)"
+	}
+	return k.Label
+}
+
+// PreviewNote says in the job's header that a preview wrote nothing.
+const PreviewNote = "preview: nothing written to Shopify"

@@ -47,7 +47,7 @@ const diffChrome = 3
 func (p *Page) diffPageSize() int { return max(1, p.sectionHeight()-diffChrome) }
 
 // isPreview: the job is a sync preview, whose diff the page can show.
-func (p *Page) isPreview() bool { return p.loaded && p.job.DryRun() && p.kinds[p.job.Type].Diff }
+func (p *Page) isPreview() bool { return p.loaded && widget.IsPreview(p.kinds[p.job.Type], p.job) }
 
 // loadDiff reads page idx of the diff (idx may be one past the pages read
 // so far: the next page).
@@ -178,9 +178,9 @@ func (p *Page) diffView() string {
 		return s.Muted.Render(p.env.Loading("reading the preview's diff…"))
 	}
 	t := d.page.Totals
-	b.WriteString(fmt.Sprintf("%s would write · %s up (+%s) · %s down (-%s, %s to 0) · net %+d · %s unchanged · %s skipped · %s failed",
+	b.WriteString(fmt.Sprintf("%s would write · %s up (+%s) · %s down (-%s, %s to 0) · net %s · %s unchanged · %s skipped · %s failed",
 		format.Count(t.Writes), format.Count(t.Up), format.Count(t.SumUp), format.Count(t.Down), format.Count(t.SumDown),
-		format.Count(t.ToZero), t.Net, format.Count(t.Unchanged), format.Count(t.Skipped), format.Count(t.Failed)))
+		format.Count(t.ToZero), signed(t.Net), format.Count(t.Unchanged), format.Count(t.Skipped), format.Count(t.Failed)))
 	b.WriteString("\n")
 	if d.search.Editing != nil {
 		b.WriteString(d.search.Editing.View(s, p.width))
@@ -209,10 +209,18 @@ func (p *Page) diffView() string {
 	return b.String()
 }
 
+// signed writes a sum with its sign and grouped digits (+175,000).
+func signed(n int64) string {
+	if n > 0 {
+		return "+" + format.Count(n)
+	}
+	return format.Count(n)
+}
+
 // change colours a line by what the sync would do with it.
 func (p *Page) change(it engine.DiffItem) string {
 	s := p.env.Styles
-	text := it.Describe()
+	text := it.DescribeWith(format.Count)
 	switch it.Action {
 	case engine.DiffWrite:
 		if ch, ok := it.Change(); ok && ch < 0 {

@@ -55,6 +55,9 @@ func (p *Page) summary() string {
 	if j.RetryOf != 0 {
 		title += s.Muted.Render(fmt.Sprintf(" · retry of #%d", j.RetryOf))
 	}
+	if p.isPreview() {
+		title += " " + s.Notice.Render(widget.PreviewNote)
+	}
 	barW := max(10, min(40, p.width-24))
 	bar := widget.Bar(s, widget.JobProgress(j), barW) + "  " + widget.DoneText(j) + " processed"
 	sp := widget.JobSpeed(j, p.env.Now)

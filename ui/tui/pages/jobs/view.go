@@ -123,19 +123,21 @@ func (p *Page) infoLine() string {
 	return s.Muted.Render(widget.Join(" · ", filter, order, rows, loading))
 }
 
-func (p *Page) label(t string) string {
+// kind is a job type's description; a type no longer registered is
+// labelled with its name.
+func (p *Page) kind(t string) engine.KindInfo {
 	for _, k := range p.types {
 		if k.Type == t {
-			return k.Label
+			return k
 		}
 	}
-	return t
+	return engine.KindInfo{Type: t, Label: t}
 }
 
 func (p *Page) cells(cells []string, j engine.Job) {
 	s := p.env.Styles
 	cells[colID] = fmt.Sprintf("#%d", j.ID)
-	cells[colType] = p.label(j.Type)
+	cells[colType] = widget.TypeLabel(p.kind(j.Type), j)
 	cells[colStatus] = widget.Badge(s, j.Status)
 	cells[colDone] = widget.DoneText(j)
 	cells[colFailed] = format.Count(j.Failed)

@@ -117,6 +117,7 @@ func (p *Page) cells(cells []string, layout widget.Layout, k engine.KindInfo) {
 		cells[colStatus] = widget.Badge(s, "")
 		return
 	}
+	cells[colType] = widget.TypeLabel(k, j)
 	cells[colStatus] = widget.Badge(s, j.Status)
 	if layout.Has(colProgress) {
 		cells[colProgress] = widget.Bar(s, widget.JobProgress(j), layout.Width(colProgress))
@@ -157,7 +158,11 @@ func (p *Page) panel() string {
 		if j.RequestedBy != "" {
 			by = "by " + j.RequestedBy
 		}
-		lines = append(lines, widget.Join(" · ", fmt.Sprintf("Job #%d %s", j.ID, format.Title(string(j.Status))), started, by))
+		preview := ""
+		if widget.IsPreview(k, j) {
+			preview = s.Notice.Render(widget.PreviewNote)
+		}
+		lines = append(lines, widget.Join(" · ", fmt.Sprintf("Job #%d %s", j.ID, format.Title(string(j.Status))), preview, started, by))
 		sp := widget.JobSpeed(j, now)
 		lines = append(lines, fmt.Sprintf("%s processed · %s ok · %s failed · %s skipped",
 			widget.DoneText(j), format.Count(j.Successful), format.Count(j.Failed), format.Count(j.Skipped)))
