@@ -116,11 +116,12 @@ func (w *killWorld) cli(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// startJob inserts a job for the service to run and returns its id.
-func (w *killWorld) startJob(t *testing.T, jobType string) int64 {
+// startJob inserts a job for the service to run, with more arguments of
+// `syncops run` (parameters), and returns its id.
+func (w *killWorld) startJob(t *testing.T, jobType string, args ...string) int64 {
 	t.Helper()
 	var id int64
-	_, err := fmt.Sscan(strings.TrimSpace(w.cli(t, "run", jobType, "--detach")), &id)
+	_, err := fmt.Sscan(strings.TrimSpace(w.cli(t, append([]string{"run", jobType, "--detach"}, args...)...)), &id)
 	require.NoError(t, err)
 	return id
 }

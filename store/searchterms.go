@@ -188,7 +188,12 @@ func keyText(k any) string {
 
 type searchTerm struct{ rec, term string }
 
-// writeTerms deletes the terms of recs on side and inserts terms.
+// writeTerms deletes the terms of recs on side and inserts terms. A term
+// already there is kept: two transactions storing the same new record at
+// once (a full and an incremental pull of one side, on two instances) both
+// read it as new, and the second, once the first commits, inserts the
+// terms the first inserted (the drill in engine/drill_test.go found it on
+// PostgreSQL; SQLite has one writer).
 func writeTerms(ctx context.Context, d Dialect, q Querier, side string, recs []any, terms []searchTerm) error {
 	for chunk := range slices.Chunk(recs, inChunk(d)) {
 		b := binder{dialect: d}
@@ -214,6 +219,7 @@ func writeTerms(ctx context.Context, d Dialect, q Querier, side string, recs []a
 			}
 			sb.WriteString("(" + b.bind(side) + ", " + b.bind(t.rec) + ", " + b.bind(t.term) + ")")
 		}
+		sb.WriteString(" ON CONFLICT DO NOTHING")
 		var err error
 		switch p, ok := q.(preparer); {
 		case d == SQLite && ok && len(chunk) == perStatement:
