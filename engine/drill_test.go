@@ -33,6 +33,10 @@ import (
 const (
 	drillCustomers = 20000
 	drillProducts  = 2000
+	// drillAttempt is the instances' attempt timeout: a sync batch waits
+	// for Nhanh's window beside the pulls, longer than the kill tests'
+	// attempts allow.
+	drillAttempt = 6 * time.Second
 	// drillShopifyPace spaces Shopify's answers like a real round trip, so
 	// the product sync runs long enough to be killed mid-way.
 	drillShopifyPace = 20 * time.Millisecond
@@ -61,13 +65,13 @@ func newDrillWorld(t *testing.T) *drillWorld {
 	ep.ShopifyBaseURL = pacedProxy(t, ep.ShopifyBaseURL, drillShopifyPace)
 	w := &killWorld{sb: sb, env: []string{
 		"SYNCOPS_DB=" + dsn, "SYNCOPS_DATA_DIR=" + t.TempDir(), "SYNCOPS_LOG_LEVEL=warn",
-		"SYNCOPS_ATTEMPT_TIMEOUT=" + killAttemptTimeout.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
+		"SYNCOPS_ATTEMPT_TIMEOUT=" + drillAttempt.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
 		"SYNCOPS_WORKERS=1", "SYNCOPS_NHANH_RATE_WINDOW=" + sb.Nhanh().Window().String(),
 		"SYNCOPS_NHANH_BASE_URL=" + ep.NhanhBaseURL, "SYNCOPS_NHANH_APP_ID=" + ep.NhanhAppID,
 		"SYNCOPS_NHANH_BUSINESS_ID=" + ep.NhanhBusinessID, "SYNCOPS_NHANH_ACCESS_TOKEN=" + ep.NhanhToken,
 		"SYNCOPS_SHOPIFY_SHOP=" + ep.ShopifyShop, "SYNCOPS_SHOPIFY_BASE_URL=" + ep.ShopifyBaseURL,
 		"SYNCOPS_SHOPIFY_API_VERSION=" + ep.ShopifyAPIVersion, "SYNCOPS_SHOPIFY_ACCESS_TOKEN=" + ep.ShopifyToken,
-	}}
+	}, attempt: drillAttempt}
 	w.cli(t, "jobs")
 	w.s, err = store.Open(ctx, dsn, "")
 	require.NoError(t, err)
@@ -154,7 +158,8 @@ func TestDrillThreeInstancesOneBudget(t *testing.T) {
 
 	// Kill a once its sync is a third done, while the pulls run.
 	rec := w.waitJob(t, syncID, 2*time.Minute, func(r store.JobRecord) bool { return r.Counters.Processed >= n/3 || r.Status.Terminal() })
-	require.False(t, rec.Status.Terminal(), "the sync finished before the kill")
+	require.False(t, rec.Status.Terminal(), "the sync ended (%s, %d of %d processed: %s) before the kill",
+		rec.Status, rec.Counters.Processed, n, rec.Error)
 	require.NoError(t, w.procs["a"].Process.Signal(syscall.SIGKILL))
 	_ = w.procs["a"].Wait()
 	killedAt := rec.Counters.Processed

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -52,6 +53,9 @@ type killWorld struct {
 	sb  *sandbox.Sandbox
 	env []string
 	s   *store.Store
+	// attempt is the binary's attempt timeout (SYNCOPS_ATTEMPT_TIMEOUT);
+	// zero is killAttemptTimeout.
+	attempt time.Duration
 }
 
 func newKillWorld(t *testing.T, d store.Dialect) *killWorld {
@@ -193,7 +197,7 @@ func (w *killWorld) awaitRescuable(t *testing.T, id int64) {
 	attempts, err := w.s.JobAttempts(ctx, w.s.Reader(), id)
 	require.NoError(t, err)
 	require.NotEmpty(t, attempts)
-	rescuable := attempts[len(attempts)-1].StartedAt.Add(killAttemptTimeout + killRescueMargin + 100*time.Millisecond)
+	rescuable := attempts[len(attempts)-1].StartedAt.Add(cmp.Or(w.attempt, killAttemptTimeout) + killRescueMargin + 100*time.Millisecond)
 	require.Eventually(t, func() bool { return time.Now().After(rescuable) }, time.Minute, 10*time.Millisecond)
 }
 
