@@ -232,4 +232,3 @@ func (w *drillWorld) violations() drillViolations {
 	}
 	return v
 }
-
