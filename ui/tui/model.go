@@ -54,7 +54,7 @@ type Model struct {
 	budgets    []Budget
 
 	// quitAsk is the open "quit while jobs run?" question, or nil.
-	quitAsk  *widget.Confirm
+	quitAsk  *widget.Question
 	exitNote string
 	// quitWaiting: quit was asked before the active jobs were known; the
 	// question is settled when they are.

@@ -14,15 +14,11 @@ func (m *Model) click(x, y int) tea.Cmd {
 	w, h := m.bodySize()
 	switch {
 	case m.quitAsk != nil:
-		decided, yes := m.quitAsk.Click(m.env.Styles, x, y-1, w, h)
-		if !decided {
-			return nil
+		settled, cmd := m.quitAsk.Click(m.env.Styles, x, y-1, w, h)
+		if settled {
+			m.quitAsk = nil
 		}
-		m.quitAsk = nil
-		if yes {
-			return m.quit()
-		}
-		return nil
+		return cmd
 	case m.showHelp:
 		return nil
 	case y == 0:

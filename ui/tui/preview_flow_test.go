@@ -3,7 +3,6 @@ package tui_test
 import (
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -41,20 +40,9 @@ func TestSandboxPreviewShowsTheDiff(t *testing.T) {
 	b := sandboxConsole(t, w)
 
 	// The overview has read the latest jobs (the pull's row is filled in)
-	// before the selection moves, one row at a time.
+	// before the selection moves.
 	b.waitFor(t, "Customer sync", "300/300")
-	for !strings.Contains(selectedLine(b.rec.current()), "Customer sync") {
-		before := selectedLine(b.rec.current())
-		b.press("down")
-		b.waitView(t, func(v string) bool { return selectedLine(v) != before })
-	}
-	b.press("s")
-	b.waitFor(t, "Start Customer sync (CUSTOMER_SYNC)")
-	b.press("down", "down", "space")
-	b.waitFor(t, "▸ dryRun", "[x]")
-	b.press("enter")
-	b.waitFor(t, "started CUSTOMER_SYNC as job #")
-	b.press("enter")
+	b.startFromOverview(t, "Customer sync", "down", "down", "space")
 	b.waitFor(t, "COMPLETED  Customer sync", "Diff (d)", "preview: nothing written to Shopify")
 
 	b.press("d")

@@ -27,7 +27,8 @@ func (m *Model) askQuit() tea.Cmd {
 		// rather than guess.
 		m.quitWaiting = true
 		m.showHelp = false
-		m.quitAsk = &widget.Confirm{Title: "Quit syncops?", Body: "Checking for active jobs…", Yes: "quit", No: "stay"}
+		m.quitAsk = &widget.Question{Confirm: widget.Confirm{Title: "Quit syncops?", Body: "Checking for active jobs…",
+			Yes: "quit", No: "stay"}, OnYes: m.quit}
 		return nil
 	}
 	m.quitWaiting = false
@@ -36,12 +37,12 @@ func (m *Model) askQuit() tea.Cmd {
 		return m.quit()
 	}
 	m.showHelp = false
-	m.quitAsk = &widget.Confirm{
+	m.quitAsk = &widget.Question{Confirm: widget.Confirm{
 		Title: "Quit syncops?",
 		Body: fmt.Sprintf("%s still active; quitting pauses %s:\n%s\n\n%s", countJobs(len(active), "is", "are"), them(len(active)),
 			m.jobList(active), "Paused jobs resume from their last checkpoint when syncops starts again."),
 		Yes: "quit and pause them", No: "stay",
-	}
+	}, OnYes: m.quit}
 	return nil
 }
 
@@ -50,15 +51,11 @@ func (m *Model) quitKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quit()
 	}
-	decided, yes := widget.Answer(msg)
-	if !decided {
-		return nil
+	settled, cmd := m.quitAsk.Key(msg)
+	if settled {
+		m.quitAsk = nil
 	}
-	m.quitAsk = nil
-	if yes {
-		return m.quit()
-	}
-	return nil
+	return cmd
 }
 
 // quit ends the program and, when this console owns the engine, notes the

@@ -2,6 +2,7 @@ package tui_test
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,6 @@ func TestSandboxWorkbenchFlow(t *testing.T) {
 
 	// Match from the overview, then open its failed items.
 	b.startFromOverview(t, "Auto-match customers")
-	b.press("enter")
 	b.waitFor(t, "COMPLETED  Auto-match customers", "Failed items (")
 	b.press("right", "/")
 	b.press(strings.Split(nhanhID, "")...)
@@ -80,7 +80,6 @@ func TestSandboxWorkbenchFlow(t *testing.T) {
 	// exactly its change, and nothing reached Shopify.
 	mutations := w.Shop.Shopify().Record().Mutations
 	b.startFromOverview(t, "Customer sync", append(strings.Split(mid, ""), "down", "down", "space")...)
-	b.press("enter")
 	b.waitFor(t, "COMPLETED  Customer sync", "Diff (d)")
 	b.press("d")
 	b.waitFor(t, "[Diff (d)]", "1 would write", "1 of 1 lines", nhanhID+" → #")
@@ -101,7 +100,6 @@ func TestSandboxWorkbenchFlow(t *testing.T) {
 
 	// Match again: the manual mapping stays as it is.
 	b.startFromOverview(t, "Auto-match customers")
-	b.press("enter")
 	b.waitFor(t, "COMPLETED  Auto-match customers")
 	b.press("9")
 	b.waitFor(t, "Customer mapping #"+mid, "SYNCED · manual", target)
@@ -112,8 +110,8 @@ func TestSandboxWorkbenchFlow(t *testing.T) {
 }
 
 // startFromOverview selects the overview's row of label, opens its start
-// form, presses form keys (fields, then the start), and waits until the
-// job has started.
+// form, presses form keys (fields, then the start), waits until the
+// overview shows the started job, and opens it.
 func (b *bundle) startFromOverview(t *testing.T, label string, form ...string) {
 	t.Helper()
 	b.press("1")
@@ -133,6 +131,10 @@ func (b *bundle) startFromOverview(t *testing.T, label string, form ...string) {
 	b.press(form...)
 	b.press("enter")
 	b.waitFor(t, "as job #")
+	id := regexp.MustCompile(`as job #(\d+)`).FindStringSubmatch(b.rec.current())[1]
+	b.waitFor(t, "Job #"+id+" ") // the panel of the selected type
+	b.press("enter")
+	b.waitFor(t, "Job #"+id+"  ")
 }
 
 // runToEnd starts a job and waits until it completes.

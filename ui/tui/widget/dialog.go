@@ -130,3 +130,30 @@ func Overlay(base, box string, width, height int) string {
 	))
 	return canvas.Render()
 }
+
+// Question is an open yes/no question about an action, with what a yes
+// does; a page keeps one while it is open and drops it once settled.
+type Question struct {
+	Confirm
+	// OnYes is the command a yes runs.
+	OnYes func() tea.Cmd
+}
+
+// Key answers the question with a key press (Answer): settled reports that
+// it is answered, cmd is OnYes's command for a yes.
+func (q *Question) Key(msg tea.KeyPressMsg) (settled bool, cmd tea.Cmd) {
+	return q.settle(Answer(msg))
+}
+
+// Click answers the question with a click on its box, drawn centred over
+// an area width by height cells (Confirm.Click).
+func (q *Question) Click(s styles.Styles, x, y, width, height int) (settled bool, cmd tea.Cmd) {
+	return q.settle(q.Confirm.Click(s, x, y, width, height))
+}
+
+func (q *Question) settle(decided, yes bool) (bool, tea.Cmd) {
+	if decided && yes && q.OnYes != nil {
+		return true, q.OnYes()
+	}
+	return decided, nil
+}

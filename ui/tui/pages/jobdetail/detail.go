@@ -55,8 +55,7 @@ type Page struct {
 
 	width, height int
 
-	confirm *widget.Confirm
-	onYes   func() tea.Cmd
+	confirm *widget.Question
 	item    *engine.FailedItem
 	// itemScroll scrolls the open failed item's message and request.
 	itemScroll Scroll
@@ -311,13 +310,11 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 func (p *Page) click(msg page.ClickMsg) tea.Cmd {
 	switch {
 	case p.confirm != nil:
-		if decided, yes := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height); decided {
+		settled, cmd := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
+		if settled {
 			p.confirm = nil
-			if yes {
-				return p.onYes()
-			}
 		}
-		return nil
+		return cmd
 	case p.item != nil, p.fail.search.Editing != nil, p.diff.search.Editing != nil, !p.loaded:
 		return nil
 	case msg.Y == headerLines-1:
@@ -377,15 +374,11 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 	case p.item != nil:
 		return p.itemKey(msg)
 	case p.confirm != nil:
-		decided, yes := widget.Answer(msg)
-		if !decided {
-			return nil
+		settled, cmd := p.confirm.Key(msg)
+		if settled {
+			p.confirm = nil
 		}
-		p.confirm = nil
-		if yes {
-			return p.onYes()
-		}
-		return nil
+		return cmd
 	case p.fail.search.Editing != nil:
 		return p.searchKey(msg)
 	case p.diff.search.Editing != nil:
@@ -476,10 +469,10 @@ func (p *Page) askCancel() tea.Cmd {
 			fmt.Errorf("it is already %s", format.Title(string(p.job.Status))))
 	}
 	j := p.job
-	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
+	p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
 		Body: fmt.Sprintf("%s is %s (%s processed). Its work so far is kept.",
-			p.label(j.Type), format.Title(string(j.Status)), widget.DoneText(j))}
-	p.onYes = func() tea.Cmd { return action.Cancel(p.env, j.ID) }
+			p.label(j.Type), format.Title(string(j.Status)), widget.DoneText(j))},
+		OnYes: func() tea.Cmd { return action.Cancel(p.env, j.ID) }}
 	return nil
 }
 
@@ -503,8 +496,8 @@ func (p *Page) askRestart() tea.Cmd {
 	if j.RetryOf != 0 {
 		body += " This starts a full run, not a retry of failed items."
 	}
-	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Force restart job #%d?", j.ID), Body: body}
-	p.onYes = func() tea.Cmd { return action.Restart(p.env, j) }
+	p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Force restart job #%d?", j.ID), Body: body},
+		OnYes: func() tea.Cmd { return action.Restart(p.env, j) }}
 	return nil
 }
 

@@ -54,7 +54,7 @@ type Page struct {
 	cursor        int
 	picking       bool // choosing a location for the selected depot
 	locCursor     int
-	confirm       *widget.Confirm
+	confirm       *widget.Question
 	busy          bool
 }
 
@@ -172,15 +172,11 @@ func (p *Page) click(msg page.ClickMsg) tea.Cmd {
 		return nil
 	}
 	if p.confirm != nil {
-		decided, yes := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
-		if !decided {
-			return nil
+		settled, cmd := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
+		if settled {
+			p.confirm = nil
 		}
-		p.confirm = nil
-		if yes {
-			return p.unmap(p.depots[p.cursor].ID)
-		}
-		return nil
+		return cmd
 	}
 	rows := max(1, p.height-3)
 	line := msg.Y - 1 // under the header
@@ -236,15 +232,11 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case p.confirm != nil:
-		decided, yes := widget.Answer(msg)
-		if !decided {
-			return nil
+		settled, cmd := p.confirm.Key(msg)
+		if settled {
+			p.confirm = nil
 		}
-		p.confirm = nil
-		if yes {
-			return p.unmap(p.depots[p.cursor].ID)
-		}
-		return nil
+		return cmd
 	case p.picking:
 		return p.pickKey(msg)
 	}
@@ -277,8 +269,9 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		if !d.mapped {
 			return page.Fail("unmap depot", fmt.Errorf("depot %d is not mapped", d.ID))
 		}
-		p.confirm = &widget.Confirm{Title: fmt.Sprintf("Unmap depot %d?", d.ID),
-			Body: fmt.Sprintf("%s will no longer feed %s.", d.Name, d.locName)}
+		p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Unmap depot %d?", d.ID),
+			Body: fmt.Sprintf("%s will no longer feed %s.", d.Name, d.locName)},
+			OnYes: func() tea.Cmd { return p.unmap(d.ID) }}
 	}
 	return nil
 }

@@ -213,10 +213,10 @@ func (p *Page) askMap() tea.Cmd {
 		if cmd := p.env.Refuse(what); cmd != nil {
 			return cmd
 		}
-		p.confirm = &widget.Confirm{Title: fmt.Sprintf("Map Nhanh %s %d to %s?", word, nhanhID, t.ID),
+		p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Map Nhanh %s %d to %s?", word, nhanhID, t.ID),
 			Body: "A manual mapping: automatic matching never replaces or removes it. The next sync writes its value.",
-			Yes:  "map it"}
-		p.onYes = func() tea.Cmd {
+			Yes:  "map it"}}
+		p.confirm.OnYes = func() tea.Cmd {
 			return page.Ask(p.env, func(ctx context.Context) (int64, error) {
 				return p.env.Engine.MapByHand(ctx, kind, nhanhID, t.ID, p.env.Actor)
 			}, func(mid int64, err error) tea.Msg {
@@ -230,11 +230,11 @@ func (p *Page) askMap() tea.Cmd {
 	if cmd := p.env.Refuse(what); cmd != nil {
 		return cmd
 	}
-	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Remap mapping #%d to %s?", id, t.ID),
+	p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Remap mapping #%d to %s?", id, t.ID),
 		Body: fmt.Sprintf("It now targets %s. It becomes manual and PENDING, and the next sync writes to the new target.",
 			v.d.Row.Shopify.ID),
-		Yes: "remap it"}
-	p.onYes = func() tea.Cmd {
+		Yes: "remap it"}}
+	p.confirm.OnYes = func() tea.Cmd {
 		return page.Ask(p.env, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, p.env.Engine.Remap(ctx, kind, id, t.ID, p.env.Actor)
 		}, func(_ struct{}, err error) tea.Msg {
@@ -255,11 +255,11 @@ func (p *Page) askUnmap() tea.Cmd {
 	if cmd := p.env.Refuse(what); cmd != nil {
 		return cmd
 	}
-	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Delete mapping #%d?", id),
+	p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Delete mapping #%d?", id),
 		Body: fmt.Sprintf("Nhanh %s %s and %s are no longer linked; nothing is written to Shopify. "+
 			"Automatic matching may link them again unless one is mapped by hand elsewhere.", word, v.d.Row.Nhanh.ID, v.d.Row.Shopify.ID),
-		Yes: "delete it"}
-	p.onYes = func() tea.Cmd {
+		Yes: "delete it"}}
+	p.confirm.OnYes = func() tea.Cmd {
 		return page.Ask(p.env, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, p.env.Engine.Unmap(ctx, kind, id, p.env.Actor)
 		}, func(_ struct{}, err error) tea.Msg {

@@ -49,9 +49,8 @@ type Page struct {
 
 	// detail is the open detail view, nil on the list.
 	detail *detailView
-	// confirm is an open question; onYes runs when it is answered yes.
-	confirm *widget.Confirm
-	onYes   func() tea.Cmd
+	// confirm is an open question about an action.
+	confirm *widget.Question
 
 	width, height int
 }
@@ -234,7 +233,14 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	case detailMsg, pickMsg, actedMsg:
 		return p.detailUpdate(msg)
 	case page.ClickMsg:
-		if i := msg.Y - chromeLines; p.detail == nil && p.confirm == nil && i >= 0 && i < len(p.rows) {
+		if p.confirm != nil {
+			settled, cmd := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
+			if settled {
+				p.confirm = nil
+			}
+			return cmd
+		}
+		if i := msg.Y - chromeLines; p.detail == nil && i >= 0 && i < len(p.rows) {
 			p.cursor = i
 		}
 	case tea.KeyPressMsg:
@@ -248,7 +254,7 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 func (p *Page) OpenRecord(kind engine.MappingKind, nhanhID int64) tea.Cmd {
 	p.confirm = nil
 	if kind != p.kind {
-		p.kind, p.tab, p.search = kind, 0, widget.Search{}
+		p.kind, p.tab, p.search, p.counts = kind, 0, widget.Search{}, engine.MappingCounts{}
 		p.starts, p.pageIdx, p.cursor, p.rows, p.loaded = nil, 0, 0, nil, false
 	}
 	p.detail = nil
@@ -258,15 +264,11 @@ func (p *Page) OpenRecord(kind engine.MappingKind, nhanhID int64) tea.Cmd {
 func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case p.confirm != nil:
-		decided, yes := widget.Answer(msg)
-		if !decided {
-			return nil
+		settled, cmd := p.confirm.Key(msg)
+		if settled {
+			p.confirm = nil
 		}
-		p.confirm = nil
-		if yes {
-			return p.onYes()
-		}
-		return nil
+		return cmd
 	case p.detail != nil:
 		return p.detailKey(msg)
 	case p.search.Editing != nil:
@@ -303,7 +305,7 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.search.Open(searchPlaceholder(p.kind), p.width)
 	case key.Matches(msg, p.keys.Kind):
 		p.kind = otherKind(p.kind)
-		p.search = widget.Search{}
+		p.search, p.counts = widget.Search{}, engine.MappingCounts{}
 		return p.reload()
 	case key.Matches(msg, p.keys.Reload):
 		return tea.Batch(p.loadCounts(), p.loadPage(p.pageIdx))
@@ -351,10 +353,10 @@ func (p *Page) askClean() tea.Cmd {
 		return page.Notify("no orphaned %s mappings to clean up", kindWord(p.kind))
 	}
 	kind := p.kind
-	p.confirm = &widget.Confirm{Title: fmt.Sprintf("Delete %d orphaned %s mappings?", p.counts.Orphaned, kindWord(kind)),
+	p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Delete %d orphaned %s mappings?", p.counts.Orphaned, kindWord(kind)),
 		Body: "Each has a side deleted at its source, so every sync fails it. Their records stay in the mirrors and can be matched again.",
-		Yes:  "delete them"}
-	p.onYes = func() tea.Cmd {
+		Yes:  "delete them"}}
+	p.confirm.OnYes = func() tea.Cmd {
 		return page.Ask(p.env, func(ctx context.Context) ([]int64, error) {
 			return p.env.Engine.CleanOrphans(ctx, kind, p.env.Actor)
 		}, func(ids []int64, err error) tea.Msg {

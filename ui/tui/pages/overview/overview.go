@@ -46,8 +46,7 @@ type Page struct {
 	cursor, top   int
 
 	form     *startForm
-	confirm  *widget.Confirm
-	cancelID engine.JobID
+	confirm  *widget.Question
 	conflict *conflict
 }
 
@@ -284,15 +283,11 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 	case p.form != nil:
 		return p.formKey(msg)
 	case p.confirm != nil:
-		decided, yes := widget.Answer(msg)
-		if !decided {
-			return nil
+		settled, cmd := p.confirm.Key(msg)
+		if settled {
+			p.confirm = nil
 		}
-		p.confirm = nil
-		if !yes {
-			return nil
-		}
-		return action.Cancel(p.env, p.cancelID)
+		return cmd
 	case p.conflict != nil:
 		return p.conflictKey(msg)
 	}
@@ -324,10 +319,10 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		if !hasJob || j.Status.Terminal() {
 			return page.Fail("cancel "+k.Type, errors.New("no pending or running job to cancel"))
 		}
-		p.cancelID = j.ID
-		p.confirm = &widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
+		p.confirm = &widget.Question{Confirm: widget.Confirm{Title: fmt.Sprintf("Cancel job #%d?", j.ID),
 			Body: fmt.Sprintf("%s is %s (%s processed). Its work so far is kept.",
-				k.Label, format.Title(string(j.Status)), widget.DoneText(j))}
+				k.Label, format.Title(string(j.Status)), widget.DoneText(j))},
+			OnYes: func() tea.Cmd { return action.Cancel(p.env, j.ID) }}
 	case key.Matches(msg, p.keys.Retry):
 		if cmd := p.env.Refuse("retrying " + k.Type); cmd != nil {
 			return cmd
@@ -345,15 +340,11 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 func (p *Page) click(msg page.ClickMsg) tea.Cmd {
 	switch {
 	case p.confirm != nil:
-		decided, yes := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
-		if !decided {
-			return nil
+		settled, cmd := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)
+		if settled {
+			p.confirm = nil
 		}
-		p.confirm = nil
-		if yes {
-			return action.Cancel(p.env, p.cancelID)
-		}
-		return nil
+		return cmd
 	case p.form != nil, p.conflict != nil:
 		return nil
 	}
