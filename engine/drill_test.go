@@ -3,10 +3,8 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -187,28 +185,12 @@ func TestDrillThreeInstancesOneBudget(t *testing.T) {
 	rows, err := w.s.CountNhanhCustomers(ctx, w.s.Reader())
 	require.NoError(t, err)
 	require.Equal(t, int64(drillCustomers), rows, "both pulls stored every customer once")
-	stock := map[extid.NhanhProductID]map[extid.NhanhDepotID]int64{}
-	for _, p := range w.sb.Nhanh().Snapshot().NhanhProducts {
-		stock[p.ID] = p.Available
-	}
-	fake := w.sb.Shopify()
-	checked := 0
+	pairs := map[extid.NhanhProductID]extid.ShopifyVariantGID{}
 	for _, m := range mappings {
-		v, ok := fake.Variant(m.ShopifyID)
-		require.True(t, ok)
-		for _, loc := range slices.Sorted(maps.Keys(feeds)) {
-			if v.Untracked || slices.Contains(v.NotStockedAt, loc) {
-				continue
-			}
-			var want int64
-			for _, depot := range feeds[loc] {
-				want += max(stock[m.NhanhID][depot], 0)
-			}
-			got, _ := fake.Available(v.InventoryItemID, loc)
-			require.Equal(t, want, got, "product %d at %s", m.NhanhID, loc)
-			checked++
-		}
+		pairs[m.NhanhID] = m.ShopifyID
 	}
+	checked, diffs := w.sb.StockMismatches(sandbox.StockCheck{Pairs: pairs, Feeds: feeds})
+	require.Empty(t, diffs, "Shopify's stock is Nhanh's live stock")
 	require.Positive(t, checked)
 }
 

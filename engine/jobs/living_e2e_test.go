@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -138,30 +136,14 @@ func livingShop(t *testing.T, d store.Dialect) {
 		checked++
 	}
 	require.Positive(t, checked)
-	stock := map[extid.NhanhProductID]map[extid.NhanhDepotID]int64{}
-	for _, p := range now.NhanhProducts {
-		stock[p.ID] = p.Available
-	}
-	checked = 0
+	pairs := map[extid.NhanhProductID]extid.ShopifyVariantGID{}
 	for _, m := range products {
-		if m.ShopifyID == "" {
-			continue
-		}
-		v, ok := fake.Variant(m.ShopifyID)
-		require.True(t, ok)
-		for _, loc := range slices.Sorted(maps.Keys(feeds)) {
-			if v.Untracked || slices.Contains(v.NotStockedAt, loc) {
-				continue // skipped with a reason, by design
-			}
-			var want int64
-			for _, depot := range feeds[loc] {
-				want += max(stock[m.NhanhID][depot], 0)
-			}
-			got, _ := fake.Available(v.InventoryItemID, loc)
-			require.Equal(t, want, got, "product %d at %s: Shopify's stock is Nhanh's live stock", m.NhanhID, loc)
-			checked++
+		if m.ShopifyID != "" {
+			pairs[m.NhanhID] = m.ShopifyID
 		}
 	}
+	checked, diffs := b.Sandbox.StockMismatches(sandbox.StockCheck{Pairs: pairs, Feeds: feeds})
+	require.Empty(t, diffs, "Shopify's stock is Nhanh's live stock")
 	require.Positive(t, checked)
 }
 
