@@ -13,6 +13,7 @@ import (
 	"syncops/engine/jobs"
 	jobsync "syncops/engine/jobs/sync"
 	"syncops/store"
+	"syncops/store/storetest"
 )
 
 // liveLocationSum is what a product sync writes at a location fed by
@@ -174,30 +175,35 @@ func TestBulkProductSyncMapsLineErrorsToFailedItems(t *testing.T) {
 // mapping counted once.
 func TestBulkProductWriteOutlivesItsAttempts(t *testing.T) {
 	t.Parallel()
-	w := newSyncWorld(t, worldOptions{attemptTimeout: time.Second, shopifyBulkDelay: 2500 * time.Millisecond})
-	ctx := context.Background()
-	require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, "1", time.Now()))
-	locA, locB, depotsA, depotsB := w.depotSplit(t)
-	pairs := w.matchedProducts()
-	w.mapProducts(t, pairs)
+	for _, dialect := range storetest.Backends(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			t.Parallel()
+			w := newSyncWorld(t, worldOptions{dialect: dialect, attemptTimeout: time.Second, shopifyBulkDelay: 2500 * time.Millisecond})
+			ctx := context.Background()
+			require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, "1", time.Now()))
+			locA, locB, depotsA, depotsB := w.depotSplit(t)
+			pairs := w.matchedProducts()
+			w.mapProducts(t, pairs)
 
-	j := w.Run(t, jobs.ProductSync, nil)
-	requireCompleted(t, j)
-	require.EqualValues(t, len(pairs), j.Total)
-	require.Equal(t, j.Total, j.Successful, "each mapping counted once")
-	attempts, err := w.Engine.Attempts(ctx, j.ID)
-	require.NoError(t, err)
-	require.Greater(t, len(attempts), 1, "the operation outlasted the first attempt")
-	rec := w.Sandbox.Shopify().Record()
-	require.Equal(t, 1, rec.BulkMutations, "one operation, polled across attempts")
-	require.Zero(t, rec.BulkCancelled)
-	require.Equal(t, 1, rec.StagedUploads)
-	require.Equal(t, 1, rec.BulkDownloads, "its results read once")
-	require.Len(t, rec.InventoryWrites, 2*len(pairs), "each quantity written once")
-	for nid, vid := range pairs {
-		item := w.variant(vid).InventoryItemID
-		requireAvailable(t, w, item, locA, liveLocationSum(t, w, nid, depotsA))
-		requireAvailable(t, w, item, locB, liveLocationSum(t, w, nid, depotsB))
+			j := w.Run(t, jobs.ProductSync, nil)
+			requireCompleted(t, j)
+			require.EqualValues(t, len(pairs), j.Total)
+			require.Equal(t, j.Total, j.Successful, "each mapping counted once")
+			attempts, err := w.Engine.Attempts(ctx, j.ID)
+			require.NoError(t, err)
+			require.Greater(t, len(attempts), 1, "the operation outlasted the first attempt")
+			rec := w.Sandbox.Shopify().Record()
+			require.Equal(t, 1, rec.BulkMutations, "one operation, polled across attempts")
+			require.Zero(t, rec.BulkCancelled)
+			require.Equal(t, 1, rec.StagedUploads)
+			require.Equal(t, 1, rec.BulkDownloads, "its results read once")
+			require.Len(t, rec.InventoryWrites, 2*len(pairs), "each quantity written once")
+			for nid, vid := range pairs {
+				item := w.variant(vid).InventoryItemID
+				requireAvailable(t, w, item, locA, liveLocationSum(t, w, nid, depotsA))
+				requireAvailable(t, w, item, locB, liveLocationSum(t, w, nid, depotsB))
+			}
+		})
 	}
 }
 
@@ -224,4 +230,47 @@ func TestBulkProductSyncWritesItsBatchesInTurn(t *testing.T) {
 	for nid, vid := range pairs {
 		requireAvailable(t, w, w.variant(vid).InventoryItemID, w.truth.PrimaryLocation, livePositiveSum(w, nid))
 	}
+}
+
+// TestBulkProductSyncDoesNotOverwriteALevelThatMovedMeanwhile: Shopify's
+// level of one item moves (a sale) after the batch read it and before the
+// bulk operation gets to its line. The line's compare-and-set refuses it:
+// the mapping fails saying so and Shopify keeps its level; every other
+// quantity is written. A retry reads both sides again and writes it.
+func TestBulkProductSyncDoesNotOverwriteALevelThatMovedMeanwhile(t *testing.T) {
+	t.Parallel()
+	w := newSyncWorld(t, worldOptions{shopifyBulkDelay: 2 * time.Second})
+	ctx := context.Background()
+	require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, "1", time.Now()))
+	locA, locB, depotsA, depotsB := w.depotSplit(t)
+	pairs := w.matchedProducts()
+	mappingOf := w.mapProducts(t, pairs)
+	var moved extid.NhanhProductID
+	for nid := range pairs {
+		moved = nid
+		break
+	}
+	item := w.variant(pairs[moved]).InventoryItemID
+
+	id := w.Start(t, jobs.ProductSync, nil)
+	// The operation is started (the levels were read): the sale lands
+	// while Shopify has not yet run it.
+	require.Eventually(t, func() bool { return w.Sandbox.Shopify().Record().BulkMutations == 1 },
+		10*time.Second, 5*time.Millisecond)
+	before, _ := w.Sandbox.Shopify().Available(item, locA)
+	require.True(t, w.Sandbox.Shopify().Restock(item, locA, -1))
+	j := w.Wait(t, id)
+	requireCompleted(t, j)
+	require.EqualValues(t, 1, j.Failed)
+	require.EqualValues(t, len(pairs)-1, j.Successful)
+	f := w.Failures(t, j.ID)[strconv.FormatInt(mappingOf[moved], 10)]
+	require.Contains(t, f.Message, "CHANGE_FROM_QUANTITY_STALE")
+	require.Contains(t, f.Message, "not overwritten")
+	requireAvailable(t, w, item, locA, before-1)
+	requireAvailable(t, w, item, locB, liveLocationSum(t, w, moved, depotsB))
+
+	retry := w.Run(t, jobs.RetryFailedProducts, nil)
+	requireCompleted(t, retry)
+	require.EqualValues(t, 1, retry.Successful)
+	requireAvailable(t, w, item, locA, liveLocationSum(t, w, moved, depotsA))
 }
