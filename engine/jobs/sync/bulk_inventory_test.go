@@ -16,6 +16,11 @@ import (
 	"syncops/store/storetest"
 )
 
+// bulkProducts sizes the worlds of the bulk product tests: their mappings
+// have more quantities to write (two locations each) than one paced call
+// carries, so a bulk batch takes an operation.
+const bulkProducts = 300
+
 // liveLocationSum is what a product sync writes at a location fed by
 // depots: the product's current Nhanh stock of those depots, negatives
 // counted as 0.
@@ -66,7 +71,7 @@ func TestProductSyncWritesStockInBulkAboveTheThreshold(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newSyncWorld(t, worldOptions{})
+			w := newSyncWorld(t, worldOptions{products: bulkProducts})
 			ctx := context.Background()
 			if tc.threshold != "" {
 				require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, tc.threshold, time.Now()))
@@ -99,6 +104,28 @@ func TestProductSyncWritesStockInBulkAboveTheThreshold(t *testing.T) {
 					require.NotEmpty(t, wr.IdempotencyKey, "each line carries its key")
 				}
 				require.Equal(t, "bulk", writeModeOf(t, j.Metadata))
+				if tc.kind != jobs.AutoSyncProducts {
+					return
+				}
+				// A later auto-sync over the same scope finds two changes:
+				// they fit one paced call, which an operation would not beat.
+				var changed []extid.NhanhProductID
+				for nid := range pairs {
+					if len(changed) == 2 {
+						break
+					}
+					require.True(t, w.Sandbox.Nhanh().SetStock(nid, depotsA[0], liveLocationSum(t, w, nid, depotsA[:1])+5))
+					changed = append(changed, nid)
+				}
+				again := w.Run(t, jobs.AutoSyncProducts, nil)
+				requireCompleted(t, again)
+				require.EqualValues(t, 2, again.Successful)
+				after := w.Sandbox.Shopify().Record()
+				require.Equal(t, 1, after.BulkMutations, "no operation for two quantities")
+				require.Equal(t, 1, after.Operations["inventorySetQuantities"], "one paced call")
+				for _, nid := range changed {
+					requireAvailable(t, w, w.variant(pairs[nid]).InventoryItemID, locA, liveLocationSum(t, w, nid, depotsA))
+				}
 				return
 			}
 			require.Zero(t, rec.BulkMutations)
@@ -116,7 +143,7 @@ func TestProductSyncWritesStockInBulkAboveTheThreshold(t *testing.T) {
 // them.
 func TestBulkProductSyncMapsLineErrorsToFailedItems(t *testing.T) {
 	t.Parallel()
-	w := newSyncWorld(t, worldOptions{})
+	w := newSyncWorld(t, worldOptions{products: bulkProducts})
 	ctx := context.Background()
 	require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, "1", time.Now()))
 	locA, locB, depotsA, depotsB := w.depotSplit(t)
@@ -178,7 +205,7 @@ func TestBulkProductWriteOutlivesItsAttempts(t *testing.T) {
 	for _, dialect := range storetest.Backends(t) {
 		t.Run(string(dialect), func(t *testing.T) {
 			t.Parallel()
-			w := newSyncWorld(t, worldOptions{dialect: dialect, attemptTimeout: time.Second, shopifyBulkDelay: 2500 * time.Millisecond})
+			w := newSyncWorld(t, worldOptions{dialect: dialect, products: bulkProducts, attemptTimeout: time.Second, shopifyBulkDelay: 2500 * time.Millisecond})
 			ctx := context.Background()
 			require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, "1", time.Now()))
 			locA, locB, depotsA, depotsB := w.depotSplit(t)
@@ -239,7 +266,7 @@ func TestBulkProductSyncWritesItsBatchesInTurn(t *testing.T) {
 // quantity is written. A retry reads both sides again and writes it.
 func TestBulkProductSyncDoesNotOverwriteALevelThatMovedMeanwhile(t *testing.T) {
 	t.Parallel()
-	w := newSyncWorld(t, worldOptions{shopifyBulkDelay: 2 * time.Second})
+	w := newSyncWorld(t, worldOptions{products: bulkProducts, shopifyBulkDelay: 2 * time.Second})
 	ctx := context.Background()
 	require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, "1", time.Now()))
 	locA, locB, depotsA, depotsB := w.depotSplit(t)

@@ -78,6 +78,14 @@ func newBulkMutator(d Deps, jobID int64) *bulkMutator {
 	return &bulkMutator{d: d, jobID: jobID, turn: semaphore.NewWeighted(1)}
 }
 
+// takes reports whether a batch of lines writes through a bulk mutation:
+// the source writes in bulk (b is set) and the lines are more than one
+// paced call carries. A batch that fits one call gains nothing from an
+// operation (a staged upload, a start and polls for what one call of 10
+// points does): an auto-sync above the threshold whose batches changed
+// little writes them paced.
+func (b *bulkMutator) takes(lines, perCall int) bool { return b != nil && lines > perCall }
+
 // write runs m with one bulk mutation of this job's, resuming the
 // operation the lane names for the same digest, and returns one result per
 // input.

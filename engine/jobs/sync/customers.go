@@ -248,10 +248,12 @@ func abs(v int64) int64 {
 
 // send writes the batch's metafields, shopify.MaxMetafieldsPerCall per
 // call, several calls at once (bounded by s.writes, shared with the next
-// batch). An auth failure or a cancellation stops every call of the batch
-// and is returned; any other failure fails the items of its call.
+// batch), or, writing in bulk, a batch of more than one call's metafields
+// with one bulk mutation (sendBulk). An auth failure or a cancellation
+// stops every call of the batch and is returned; any other failure fails
+// the items of its call.
 func (s *customerSource) send(ctx context.Context, pushes []*customerPush) error {
-	if s.bulk != nil {
+	if s.bulk.takes(len(pushes), shopify.MaxMetafieldsPerCall) {
 		return s.sendBulk(ctx, pushes)
 	}
 	g, gctx := errgroup.WithContext(ctx)

@@ -521,8 +521,10 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 }
 
 // send stocks the batch's items where they must be activated, then sets
-// the quantities, every written location of every mapping; a mapping
-// succeeds only if all its locations did.
+// the quantities, every written location of every mapping, with paced
+// calls or, writing in bulk, a batch of more than one call's quantities
+// with one bulk mutation (setInventoryInBulk); a mapping succeeds only if
+// all its locations did.
 func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPrefix string) error {
 	type slot struct {
 		push *productPush
@@ -532,6 +534,11 @@ func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPref
 	cause := map[*productPush]error{}
 	var qs []shopify.InventoryQuantity
 	var slots []slot
+	lines := 0
+	for _, p := range pushes {
+		lines += len(p.quantities)
+	}
+	bulk := s.bulk.takes(lines, shopify.MaxInventoryQuantitiesPerCall)
 	for _, p := range pushes {
 		for _, loc := range p.activate {
 			if _, err := s.d.Shopify.ActivateInventory(ctx, p.inventoryItem, loc); err != nil {
@@ -547,7 +554,7 @@ func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPref
 		}
 		for _, loc := range slices.Sorted(maps.Keys(p.quantities)) {
 			q := shopify.InventoryQuantity{InventoryItemID: p.inventoryItem, LocationID: loc, Quantity: p.quantities[loc]}
-			if from, ok := p.from[loc]; ok && s.bulk != nil {
+			if from, ok := p.from[loc]; ok && bulk {
 				q.ChangeFromQuantity = &from
 			}
 			qs = append(qs, q)
@@ -558,7 +565,7 @@ func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPref
 	var err error
 	if len(qs) > 0 {
 		opts := shopify.InventoryOptions{KeyPrefix: keyPrefix, ReferenceDocumentURI: fmt.Sprintf("gid://syncops/Job/%d", s.jobID)}
-		if s.bulk != nil {
+		if bulk {
 			results, err = s.setInventoryInBulk(ctx, qs, opts)
 		} else {
 			results, err = s.d.Shopify.SetInventory(ctx, qs, opts)
