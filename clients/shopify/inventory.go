@@ -21,6 +21,11 @@ const MaxInventoryQuantitiesPerCall = 250
 // history when the caller gives none.
 const DefaultInventoryReason = "correction"
 
+// CodeChangeFromQuantityStale is the userError code of a quantity whose
+// changeFromQuantity is not what Shopify holds: the quantity moved since
+// the caller read it, and nothing was written.
+const CodeChangeFromQuantityStale = "CHANGE_FROM_QUANTITY_STALE"
+
 // codeIdempotencyConcurrent is the userError code Shopify returns while an
 // earlier request with the same idempotency key is still running.
 const codeIdempotencyConcurrent = "IDEMPOTENCY_CONCURRENT_REQUEST"

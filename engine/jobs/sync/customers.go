@@ -49,8 +49,9 @@ type customerSource struct {
 	// batch being written and the next one, which starts while the last
 	// calls of the first are still out.
 	writes *semaphore.Weighted
-	// bulk writes each batch with one bulk mutation (see bulkWriter).
-	bulk bool
+	// bulk, when set, writes each batch with one bulk mutation (see
+	// bulkWriter).
+	bulk *bulkMutator
 }
 
 func (d Deps) newCustomerSource(r *engine.Run, scope syncScope, threshold int64) *customerSource {
@@ -60,14 +61,21 @@ func (d Deps) newCustomerSource(r *engine.Run, scope syncScope, threshold int64)
 
 func (s *customerSource) kind() store.MappingKind { return store.MappingKindCustomer }
 func (s *customerSource) batchSize() int {
-	if s.bulk {
+	if s.bulk != nil {
 		return customerBulkBatchSize
 	}
 	return customerBatchSize
 }
 
-// useBulk switches the source to bulk mutations.
-func (s *customerSource) useBulk(on bool) { s.bulk = on }
+// useBulk switches the source to bulk mutations, or back to paced calls.
+func (s *customerSource) useBulk(on bool) {
+	switch {
+	case !on:
+		s.bulk = nil
+	case s.bulk == nil:
+		s.bulk = newBulkMutator(s.d, s.jobID)
+	}
+}
 
 // customerPush is one planned metafield write.
 type customerPush struct {
@@ -240,10 +248,12 @@ func abs(v int64) int64 {
 
 // send writes the batch's metafields, shopify.MaxMetafieldsPerCall per
 // call, several calls at once (bounded by s.writes, shared with the next
-// batch). An auth failure or a cancellation stops every call of the batch
-// and is returned; any other failure fails the items of its call.
+// batch), or, writing in bulk, a batch of more than one call's metafields
+// with one bulk mutation (sendBulk). An auth failure or a cancellation
+// stops every call of the batch and is returned; any other failure fails
+// the items of its call.
 func (s *customerSource) send(ctx context.Context, pushes []*customerPush) error {
-	if s.bulk {
+	if s.bulk.takes(len(pushes), shopify.MaxMetafieldsPerCall) {
 		return s.sendBulk(ctx, pushes)
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -286,7 +296,9 @@ func (s *customerSource) sendBulk(ctx context.Context, pushes []*customerPush) e
 		inputs[k] = shopify.MetafieldInput{OwnerID: string(p.owner), Namespace: totalSpentNamespace,
 			Key: totalSpentKey, Type: totalSpentType, Value: strconv.FormatInt(p.value, 10)}
 	}
-	results, err := s.writeMetafieldsInBulk(ctx, inputs)
+	results, err := s.bulk.write(ctx, bulkMutation{digest: inputsDigest(inputs), lines: len(inputs),
+		start:   func(ctx context.Context) (string, error) { return s.d.Shopify.StartBulkMetafields(ctx, inputs) },
+		results: s.d.Shopify.BulkMetafieldResults})
 	return settleCustomerPushes(pushes, results, err)
 }
 

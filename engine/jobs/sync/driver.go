@@ -29,6 +29,13 @@ const (
 	// productBatchSize is the mappings per checkpoint of a product sync: one
 	// Nhanh product/inventory call carries 100 ids.
 	productBatchSize = 100
+	// productBulkBatchSize is the mappings per checkpoint of a product sync
+	// that writes through bulk mutations: one operation each, of one line
+	// per written location. Every operation costs a staged upload, a start
+	// and polls (the client's BulkPollInterval), so a batch is large; its
+	// Nhanh stock is read live (ten product/inventory calls per status)
+	// just before it is written, so it is smaller than a customer batch.
+	productBulkBatchSize = 1000
 	// shopifyWriteConcurrency is how many Shopify write calls one sync job
 	// keeps in flight. The client's cost governor paces them against the
 	// shop's bucket, so more calls never overdraw it; they only hide the
@@ -181,7 +188,8 @@ type syncState struct {
 	SkipNotices  int64            `json:"skipNotices,omitempty"`
 	Skips        []syncErrorEntry `json:"skips,omitempty"` // the first maxErrorsInMetadata skip reasons
 	// Bulk says the writes go through bulk mutations (the scope reached
-	// SettingBulkWriteThreshold when it was sized).
+	// the kind's bulk threshold when it was sized: SettingBulkWriteThreshold
+	// or SettingProductBulkWriteThreshold).
 	Bulk bool `json:"bulk,omitempty"`
 }
 
@@ -221,7 +229,7 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 		}
 		st.Phase, st.UpToID = phasePush, upTo
 		if _, ok := src.(bulkWriter); ok {
-			threshold, err := d.bulkWriteThreshold(ctx)
+			threshold, err := d.bulkWriteThreshold(ctx, src.kind())
 			if err != nil {
 				return err
 			}
@@ -440,19 +448,23 @@ func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c engine.Counters) {
 	}
 }
 
-// bulkWriteThreshold reads SettingBulkWriteThreshold.
-func (d Deps) bulkWriteThreshold(ctx context.Context) (int64, error) {
-	text, ok, err := d.Store.Setting(ctx, d.Store.Reader(), SettingBulkWriteThreshold)
+// bulkWriteThreshold reads the bulk threshold of kind's syncs:
+// SettingBulkWriteThreshold (customers) or SettingProductBulkWriteThreshold.
+func (d Deps) bulkWriteThreshold(ctx context.Context, kind store.MappingKind) (int64, error) {
+	key, def := SettingBulkWriteThreshold, int64(DefaultBulkWriteThreshold)
+	if kind == store.MappingKindProduct {
+		key, def = SettingProductBulkWriteThreshold, DefaultProductBulkWriteThreshold
+	}
+	text, ok, err := d.Store.Setting(ctx, d.Store.Reader(), key)
 	if err != nil {
 		return 0, err
 	}
 	if !ok || text == "" {
-		return DefaultBulkWriteThreshold, nil
+		return def, nil
 	}
 	v, err := strconv.ParseInt(text, 10, 64)
 	if err != nil || v < 0 {
-		return 0, fmt.Errorf("setting %s is %q, not a whole number of items >= 0: fix it (default %d)",
-			SettingBulkWriteThreshold, text, DefaultBulkWriteThreshold)
+		return 0, fmt.Errorf("setting %s is %q, not a whole number of items >= 0: fix it (default %d)", key, text, def)
 	}
 	return v, nil
 }

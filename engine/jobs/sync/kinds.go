@@ -40,6 +40,16 @@ const (
 	// DefaultBulkWriteThreshold is SettingBulkWriteThreshold's default: at
 	// about 71 customers a second paced, 10,000 take over two minutes.
 	DefaultBulkWriteThreshold = 10000
+	// SettingProductBulkWriteThreshold is the smallest number of mappings
+	// in a product sync's scope (PRODUCT_SYNC, AUTO_SYNC_PRODUCTS,
+	// RETRY_FAILED_PRODUCTS) for which it writes stock through Shopify bulk
+	// mutations of inventorySetQuantities instead of paced calls.
+	SettingProductBulkWriteThreshold = "shopify_bulk_inventory_threshold"
+	// DefaultProductBulkWriteThreshold is SettingProductBulkWriteThreshold's
+	// default. Paced inventory calls are cheap (250 quantities for 10
+	// points); above 10,000 mappings the bulk path keeps a large sync's
+	// writes out of the cost bucket the pulls and other instances share.
+	DefaultProductBulkWriteThreshold = 10000
 	// SettingInventoryActivate ("true"/"false", default false): a product
 	// sync stocks an item at a mapped location where Shopify does not stock
 	// it (inventoryActivate) and writes its quantity there, instead of

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -124,6 +125,9 @@ type productSource struct {
 	// stock it (inventoryActivate) instead of skipping that location
 	// (setting SettingInventoryActivate).
 	activate bool
+	// bulk, when set, writes each batch's quantities with one bulk mutation
+	// (see bulkWriter).
+	bulk *bulkMutator
 }
 
 func (d Deps) newProductSource(r *engine.Run, scope syncScope, locs locationPlan, activate bool) *productSource {
@@ -131,7 +135,22 @@ func (d Deps) newProductSource(r *engine.Run, scope syncScope, locs locationPlan
 }
 
 func (s *productSource) kind() store.MappingKind { return store.MappingKindProduct }
-func (s *productSource) batchSize() int          { return productBatchSize }
+func (s *productSource) batchSize() int {
+	if s.bulk != nil {
+		return productBulkBatchSize
+	}
+	return productBatchSize
+}
+
+// useBulk switches the source to bulk mutations, or back to paced calls.
+func (s *productSource) useBulk(on bool) {
+	switch {
+	case !on:
+		s.bulk = nil
+	case s.bulk == nil:
+		s.bulk = newBulkMutator(s.d, s.jobID)
+	}
+}
 
 // productPush is one planned inventory write: a mapping's quantity at each
 // location that is written.
@@ -143,6 +162,9 @@ type productPush struct {
 	// are those of them where the item is stocked first.
 	quantities map[extid.ShopifyLocationGID]int64
 	activate   []extid.ShopifyLocationGID
+	// from are the levels Shopify held at the written locations when they
+	// were read: a bulk write's compare-and-set (changeFromQuantity).
+	from map[extid.ShopifyLocationGID]int64
 	// known are the quantities Shopify holds once the write succeeds: the
 	// ones written and the ones it already held (recorded as last written).
 	known     map[extid.ShopifyLocationGID]int64
@@ -174,7 +196,7 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 // Shopify's current levels, and returns it with its writes, or nil when the
 // scope is done.
 func (s *productSource) planBatch(ctx context.Context, cur batchCursor) (*syncBatch, []*productPush, error) {
-	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, productBatchSize,
+	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, s.batchSize(),
 		s.d.Store.ProductMappings, func(m store.ProductMapping) int64 { return m.ID })
 	if err != nil || lastID == 0 {
 		return nil, nil, err
@@ -342,23 +364,25 @@ func absentFrom[V any](ids []extid.NhanhProductID, read map[extid.NhanhProductID
 }
 
 // listedProducts returns the products among ids that product/list still
-// lists (at most nhanh.MaxIDs ids), asking for each product status.
+// lists, nhanh.MaxIDs ids a filter, asking for each product status.
 func (s *productSource) listedProducts(ctx context.Context, ids []extid.NhanhProductID) (map[extid.NhanhProductID]nhanh.Product, error) {
 	out := map[extid.NhanhProductID]nhanh.Product{}
-	for _, status := range nhanh.ProductStatuses {
-		f := nhanh.ProductFilter{IDs: ids, Status: status}
-		page, err := s.d.Nhanh.ListProducts(ctx, f, nil)
-		for pages := 1; ; pages++ {
-			if err != nil {
-				return nil, fmt.Errorf("check in Nhanh product/list whether products without stock still exist: %w", err)
+	for chunk := range slices.Chunk(ids, nhanh.MaxIDs) {
+		for _, status := range nhanh.ProductStatuses {
+			f := nhanh.ProductFilter{IDs: chunk, Status: status}
+			page, err := s.d.Nhanh.ListProducts(ctx, f, nil)
+			for pages := 1; ; pages++ {
+				if err != nil {
+					return nil, fmt.Errorf("check in Nhanh product/list whether products without stock still exist: %w", err)
+				}
+				for _, p := range page.Products {
+					out[p.ID] = p
+				}
+				if page.Next == nil || pages >= len(chunk) {
+					break
+				}
+				page, err = s.d.Nhanh.ListProducts(ctx, f, page.Next)
 			}
-			for _, p := range page.Products {
-				out[p.ID] = p
-			}
-			if page.Next == nil || pages >= len(ids) {
-				break
-			}
-			page, err = s.d.Nhanh.ListProducts(ctx, f, page.Next)
 		}
 	}
 	return out, nil
@@ -422,7 +446,8 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 	// read, from the last write).
 	settled := m.Status == store.MappingSynced && m.LastSyncedValue != nil
 	push := &productPush{it: it, nhanh: m.NhanhID, inventoryItem: item, cacheItem: m.InventoryItemID == "",
-		quantities: map[extid.ShopifyLocationGID]int64{}, known: map[extid.ShopifyLocationGID]int64{}}
+		quantities: map[extid.ShopifyLocationGID]int64{}, known: map[extid.ShopifyLocationGID]int64{},
+		from: map[extid.ShopifyLocationGID]int64{}}
 	var notStocked []string
 	for i, loc := range s.locs.locations {
 		l := &it.lines[i]
@@ -467,6 +492,9 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 		}
 		push.quantities[loc] = want
 		push.known[loc] = want
+		if levelErr == nil && currentKnown {
+			push.from[loc] = current // Shopify's level, read above
+		}
 		push.changes = append(push.changes, change)
 	}
 	if len(notStocked) > 0 {
@@ -493,8 +521,10 @@ func (s *productSource) plan(m store.ProductMapping, snap productSnapshot, varia
 }
 
 // send stocks the batch's items where they must be activated, then sets
-// the quantities, every written location of every mapping; a mapping
-// succeeds only if all its locations did.
+// the quantities, every written location of every mapping, with paced
+// calls or, writing in bulk, a batch of more than one call's quantities
+// with one bulk mutation (setInventoryInBulk); a mapping succeeds only if
+// all its locations did.
 func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPrefix string) error {
 	type slot struct {
 		push *productPush
@@ -504,6 +534,11 @@ func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPref
 	cause := map[*productPush]error{}
 	var qs []shopify.InventoryQuantity
 	var slots []slot
+	lines := 0
+	for _, p := range pushes {
+		lines += len(p.quantities)
+	}
+	bulk := s.bulk.takes(lines, shopify.MaxInventoryQuantitiesPerCall)
 	for _, p := range pushes {
 		for _, loc := range p.activate {
 			if _, err := s.d.Shopify.ActivateInventory(ctx, p.inventoryItem, loc); err != nil {
@@ -518,15 +553,23 @@ func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPref
 			continue
 		}
 		for _, loc := range slices.Sorted(maps.Keys(p.quantities)) {
-			qs = append(qs, shopify.InventoryQuantity{InventoryItemID: p.inventoryItem, LocationID: loc, Quantity: p.quantities[loc]})
+			q := shopify.InventoryQuantity{InventoryItemID: p.inventoryItem, LocationID: loc, Quantity: p.quantities[loc]}
+			if from, ok := p.from[loc]; ok && bulk {
+				q.ChangeFromQuantity = &from
+			}
+			qs = append(qs, q)
 			slots = append(slots, slot{p, loc})
 		}
 	}
 	var results []shopify.ItemResult
 	var err error
 	if len(qs) > 0 {
-		results, err = s.d.Shopify.SetInventory(ctx, qs, shopify.InventoryOptions{
-			KeyPrefix: keyPrefix, ReferenceDocumentURI: fmt.Sprintf("gid://syncops/Job/%d", s.jobID)})
+		opts := shopify.InventoryOptions{KeyPrefix: keyPrefix, ReferenceDocumentURI: fmt.Sprintf("gid://syncops/Job/%d", s.jobID)}
+		if bulk {
+			results, err = s.setInventoryInBulk(ctx, qs, opts)
+		} else {
+			results, err = s.d.Shopify.SetInventory(ctx, qs, opts)
+		}
 		if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
 			return err
 		}
@@ -539,7 +582,11 @@ func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPref
 		if itemErr == nil {
 			continue
 		}
-		failed[sl.push] = append(failed[sl.push], fmt.Sprintf("%s=%d at %s: %v", sl.push.inventoryItem, sl.push.quantities[sl.loc], s.locs.describe(sl.loc), itemErr))
+		msg := fmt.Sprintf("%s=%d at %s: %v", sl.push.inventoryItem, sl.push.quantities[sl.loc], s.locs.describe(sl.loc), itemErr)
+		if ae := (*apierr.Error)(nil); errors.As(itemErr, &ae) && ae.Code == shopify.CodeChangeFromQuantityStale {
+			msg += " (Shopify's level moved after it was read: not overwritten; a retry reads both sides again)"
+		}
+		failed[sl.push] = append(failed[sl.push], msg)
 		if cause[sl.push] == nil {
 			cause[sl.push] = itemErr
 		}
@@ -553,6 +600,33 @@ func (s *productSource) send(ctx context.Context, pushes []*productPush, keyPref
 		p.it.outcome = outcomeDone
 	}
 	return nil
+}
+
+// setInventoryInBulk writes the batch's quantities with one bulk mutation
+// of inventorySetQuantities (a staged upload, one quantity a line with its
+// compare-and-set and idempotency key, then bulkOperationRunMutation,
+// polled to its end; bulkwrite.go) and returns one result per quantity.
+//
+// The operation may run long after the levels were read (it waits for the
+// shop's bulk lane and for Shopify), so each line carries the level read as
+// its changeFromQuantity: a level that moved meanwhile (a sale in Shopify)
+// fails that line instead of being overwritten with a stock read before
+// it, and a retry reads both sides again. The digest that resumes the
+// operation leaves those levels out: a replanned batch whose levels the
+// operation itself has begun to change is still the same batch. An
+// auto-sync's replanned batch leaves out what the operation already wrote,
+// so its digest differs: the old operation is cancelled and the rest is
+// written by a new one (a line the old one applied late then fails its
+// compare-and-set, and the next retry finds it written).
+func (s *productSource) setInventoryInBulk(ctx context.Context, qs []shopify.InventoryQuantity, opts shopify.InventoryOptions) ([]shopify.ItemResult, error) {
+	planned := make([]shopify.InventoryQuantity, len(qs))
+	for i, q := range qs {
+		q.ChangeFromQuantity = nil
+		planned[i] = q
+	}
+	return s.bulk.write(ctx, bulkMutation{digest: inputsDigest(planned), lines: len(qs),
+		start:   func(ctx context.Context) (string, error) { return s.d.Shopify.StartBulkInventory(ctx, qs, opts) },
+		results: s.d.Shopify.BulkInventoryResults})
 }
 
 // record stores each settled mapping, and the refreshed stock in the

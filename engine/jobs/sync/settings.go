@@ -30,6 +30,10 @@ func Settings() []engine.SettingSpec {
 			Help: "smallest number of mappings in a customer sync's scope written through Shopify bulk " +
 				"mutations instead of paced metafieldsSet calls",
 			Validate: engine.WholeNumberSetting(1, 1<<31)},
+		{Key: SettingProductBulkWriteThreshold, Default: strconv.Itoa(DefaultProductBulkWriteThreshold),
+			Help: "smallest number of mappings in a product sync's scope whose stock is written through Shopify bulk " +
+				"mutations of inventorySetQuantities instead of paced calls",
+			Validate: engine.WholeNumberSetting(1, 1<<31)},
 	}
 }
 
