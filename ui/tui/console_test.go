@@ -1,6 +1,7 @@
 package tui_test
 
 import (
+	"cmp"
 	"context"
 	"testing"
 	"time"
@@ -45,6 +46,7 @@ func TestResizeRelayouts(t *testing.T) {
 		name  string
 		world func(t testing.TB) world
 		keys  []string
+		shown string   // shown after each key (default "#130")
 		wait  []string // shown at both sizes once the page has loaded
 	}{
 		{name: "overview", keys: nil, wait: []string{"Job #3 Running", "Next run", "Nhanh locked"},
@@ -59,6 +61,8 @@ func TestResizeRelayouts(t *testing.T) {
 			world: func(testing.TB) world {
 				return world{seed: func(t testing.TB, b *bundle) { insertJobs(t, b.store, manyJobs(130)) }}
 			}},
+		{name: "mappings", keys: []string{"9"}, shown: "Customer mappings", wait: []string{"[All 4]", "Võ Ngọc Anh"},
+			world: func(testing.TB) world { return world{seed: seedWorkbench} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +72,7 @@ func TestResizeRelayouts(t *testing.T) {
 				b.waitFor(t, "Stepped import")
 				for _, k := range tt.keys {
 					b.press(k)
-					b.waitFor(t, "#130")
+					b.waitFor(t, cmp.Or(tt.shown, "#130"))
 				}
 				b.waitFor(t, tt.wait...)
 				return b

@@ -46,6 +46,9 @@ type Page struct {
 
 	listSeq, countSeq int
 	listBusy          bool
+	// stale: the page's height changed; the list is read again, fitted to
+	// it, on the next tick.
+	stale bool
 
 	// detail is the open detail view, nil on the list.
 	detail *detailView
@@ -116,8 +119,8 @@ func (p *Page) FullHelp() [][]key.Binding {
 	}
 }
 
-// SetSize implements page.Page; a new height reloads the page with rows
-// fitted to it.
+// SetSize implements page.Page; after a new height the list is read
+// again from its first page, fitted to it.
 func (p *Page) SetSize(width, height int) {
 	resized := height != p.height
 	p.width, p.height = width, height
@@ -126,7 +129,7 @@ func (p *Page) SetSize(width, height int) {
 		p.detail.pick.SetWidth(width)
 	}
 	if resized && p.loaded {
-		p.starts, p.pageIdx = nil, 0
+		p.stale = true
 	}
 }
 
@@ -232,6 +235,12 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 		}
 	case detailMsg, pickMsg, actedMsg:
 		return p.detailUpdate(msg)
+	case page.TickMsg:
+		if p.stale && p.env.Active == page.Mappings {
+			p.stale = false
+			p.starts, p.pageIdx, p.cursor = nil, 0, 0
+			return p.loadPage(0)
+		}
 	case page.ClickMsg:
 		if p.confirm != nil {
 			settled, cmd := p.confirm.Click(p.env.Styles, msg.X, msg.Y, p.width, p.height)

@@ -103,11 +103,12 @@ func (p *Page) listView() string {
 		b.WriteString("\n" + s.Muted.Render("  "+p.emptyText()))
 	}
 	cells := make([]string, len(columns))
-	for i, r := range p.rows {
+	shown := p.rows[:min(len(p.rows), p.pageSize())] // a page read before a resize
+	for i, r := range shown {
 		p.cells(cells, r)
 		b.WriteString("\n" + layout.Row(cells, i == p.cursor, s))
 	}
-	for range p.pageSize() - max(1, len(p.rows)) {
+	for range p.pageSize() - max(1, len(shown)) {
 		b.WriteString("\n")
 	}
 	if p.cursor < len(p.rows) {
