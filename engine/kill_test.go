@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -109,6 +111,17 @@ func valvedProxy(t *testing.T, target string, pace time.Duration, v *valve) stri
 		case <-r.Context().Done():
 			return
 		}
+		// The request is read whole first. Streamed, the transport's last
+		// read of it (past Content-Length, for EOF) can come after a quick
+		// fake has answered and the proxy has begun its reply, when the
+		// server has closed the body: that read fails ("invalid Read on
+		// closed Body"), and the transport drops the upstream connection
+		// mid-answer, which the instance sees as a cut-off reply.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() {
