@@ -31,22 +31,26 @@ import (
 const (
 	drillCustomers = 20000
 	drillProducts  = 2000
-	// drillAttempt is the instances' attempt timeout: a sync batch waits
-	// for Nhanh's window beside the pulls, longer than the kill tests'
-	// attempts allow.
-	drillAttempt = 6 * time.Second
 	// drillShopifyPace spaces Shopify's answers like a real round trip, so
 	// the product sync runs long enough to be killed mid-way.
 	drillShopifyPace = 20 * time.Millisecond
 	// drillScale runs the sandbox's windows 15 times faster (Nhanh's 150
 	// requests per 30 s become 150 per 2 s), so the pulls press on them.
 	drillScale = 15
+	// drillAttemptTimeout leaves the sync's first attempt room to wait at
+	// the Shopify valve while the pulls start (and for a dropped answer or
+	// two, retried): an attempt that reaches no checkpoint in its budget
+	// fails the job. It also bounds how long after the kill the sync is
+	// rescued.
+	drillAttemptTimeout = 8 * time.Second
 )
 
 type drillWorld struct {
 	*killWorld
 	ds    *dataset.Dataset
 	procs map[string]*exec.Cmd
+	// shopify holds the instances' Shopify requests while shut.
+	shopify *valve
 }
 
 func newDrillWorld(t *testing.T) *drillWorld {
@@ -60,21 +64,22 @@ func newDrillWorld(t *testing.T) *drillWorld {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sb.Close(context.Background()) })
 	ep := sb.Endpoints()
-	ep.ShopifyBaseURL = pacedProxy(t, ep.ShopifyBaseURL, drillShopifyPace)
-	w := &killWorld{sb: sb, env: []string{
+	shopify := newValve()
+	ep.ShopifyBaseURL = valvedProxy(t, ep.ShopifyBaseURL, drillShopifyPace, shopify)
+	w := &killWorld{sb: sb, attempt: drillAttemptTimeout, env: []string{
 		"SYNCOPS_DB=" + dsn, "SYNCOPS_DATA_DIR=" + t.TempDir(), "SYNCOPS_LOG_LEVEL=warn",
-		"SYNCOPS_ATTEMPT_TIMEOUT=" + drillAttempt.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
+		"SYNCOPS_ATTEMPT_TIMEOUT=" + drillAttemptTimeout.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
 		"SYNCOPS_WORKERS=1", "SYNCOPS_NHANH_RATE_WINDOW=" + sb.Nhanh().Window().String(),
 		"SYNCOPS_NHANH_BASE_URL=" + ep.NhanhBaseURL, "SYNCOPS_NHANH_APP_ID=" + ep.NhanhAppID,
 		"SYNCOPS_NHANH_BUSINESS_ID=" + ep.NhanhBusinessID, "SYNCOPS_NHANH_ACCESS_TOKEN=" + ep.NhanhToken,
 		"SYNCOPS_SHOPIFY_SHOP=" + ep.ShopifyShop, "SYNCOPS_SHOPIFY_BASE_URL=" + ep.ShopifyBaseURL,
 		"SYNCOPS_SHOPIFY_API_VERSION=" + ep.ShopifyAPIVersion, "SYNCOPS_SHOPIFY_ACCESS_TOKEN=" + ep.ShopifyToken,
-	}, attempt: drillAttempt}
+	}}
 	w.cli(t, "jobs")
 	w.s, err = store.Open(ctx, dsn, "")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = w.s.Close() })
-	return &drillWorld{killWorld: w, ds: ds, procs: map[string]*exec.Cmd{}}
+	return &drillWorld{killWorld: w, ds: ds, procs: map[string]*exec.Cmd{}, shopify: shopify}
 }
 
 // instance starts a headless instance named name (its logs are prefixed
@@ -141,11 +146,18 @@ func TestDrillThreeInstancesOneBudget(t *testing.T) {
 	n := int64(len(mappings))
 	require.Greater(t, n, int64(300), "enough mappings to kill the sync mid-way")
 
-	// Instance a takes the product sync (one worker each); b and c then
-	// take the two pulls of Nhanh's customer/list.
+	// Instance a takes the product sync (one worker each) and is held at
+	// its first Shopify request; b and c then take the two pulls of
+	// Nhanh's customer/list (Nhanh only). The sync goes on once both pulls
+	// run, so the three run at once however long the instances take to
+	// start.
+	w.shopify.shut()
+	held := time.Now()
 	w.instance(t, "a")
 	syncID := w.startJob(t, "product_sync")
 	w.waitJob(t, syncID, time.Minute, func(r store.JobRecord) bool { return r.Status == store.JobRunning })
+	require.Eventually(t, func() bool { return w.shopify.waiting.Load() > 0 }, time.Minute, 5*time.Millisecond,
+		"the sync reaches Shopify")
 	w.instance(t, "b")
 	w.instance(t, "c")
 	pullID := w.startJob(t, "pull_nhanh_customers")
@@ -153,6 +165,8 @@ func TestDrillThreeInstancesOneBudget(t *testing.T) {
 	for _, id := range []int64{pullID, incID} {
 		w.waitJob(t, id, time.Minute, func(r store.JobRecord) bool { return r.Status != store.JobPending })
 	}
+	w.shopify.release()
+	t.Logf("Shopify held for %s while the pulls started", time.Since(held).Round(time.Millisecond))
 
 	// Kill a once its sync is a third done, while the pulls run.
 	rec := w.waitJob(t, syncID, 2*time.Minute, func(r store.JobRecord) bool { return r.Counters.Processed >= n/3 || r.Status.Terminal() })
@@ -164,18 +178,22 @@ func TestDrillThreeInstancesOneBudget(t *testing.T) {
 	// The dead process may have led River: its lease is dropped so a live
 	// instance leads, and rescues the job once its attempt is old enough.
 	w.awaitRescuable(t, syncID)
+	killed := time.Now()
 
 	for _, id := range []int64{pullID, incID, syncID} {
 		rec := w.waitJob(t, id, 3*time.Minute, func(r store.JobRecord) bool { return r.Status.Terminal() })
 		require.Equal(t, store.JobCompleted, rec.Status, "job %d: %s", id, rec.Error)
 	}
-	t.Logf("product sync killed at %d of %d processed", killedAt, n)
+	t.Logf("product sync killed at %d of %d processed; everything finished %s after it was rescuable",
+		killedAt, n, time.Since(killed).Round(time.Millisecond))
 	attempts, err := w.s.JobAttempts(ctx, w.s.Reader(), syncID)
 	require.NoError(t, err)
 	require.Greater(t, len(attempts), 1, "the sync finished in another attempt, on a live instance")
 
 	// No instance broke a limit, though the pulls pressed on Nhanh's.
-	require.Zero(t, w.violations(), "no rate-limit violation")
+	v := w.violations()
+	t.Logf("violations: %+v", v)
+	require.Zero(t, v, "no rate-limit violation")
 	nr := w.sb.Nhanh().Record()
 	t.Logf("Nhanh customer/list: %d requests, at most %d of %d in a window of %s",
 		nr.Requests("customer/list"), nr.Endpoints["customer/list"].MaxInWindow, nr.Limit, nr.Window)

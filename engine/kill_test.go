@@ -1,10 +1,11 @@
 package engine_test
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -53,8 +56,7 @@ type killWorld struct {
 	sb  *sandbox.Sandbox
 	env []string
 	s   *store.Store
-	// attempt is the binary's attempt timeout (SYNCOPS_ATTEMPT_TIMEOUT);
-	// zero is killAttemptTimeout.
+	// attempt is the binary's attempt timeout (SYNCOPS_ATTEMPT_TIMEOUT).
 	attempt time.Duration
 }
 
@@ -68,7 +70,7 @@ func newKillWorld(t *testing.T, d store.Dialect) *killWorld {
 	dsn := storetest.DSN(t, d)
 	ep := sb.Endpoints()
 	ep.NhanhBaseURL = pacedProxy(t, ep.NhanhBaseURL, killNhanhPace)
-	w := &killWorld{sb: sb, env: []string{
+	w := &killWorld{sb: sb, attempt: killAttemptTimeout, env: []string{
 		"SYNCOPS_DB=" + dsn, "SYNCOPS_DATA_DIR=" + dir, "SYNCOPS_LOG_LEVEL=warn",
 		"SYNCOPS_ATTEMPT_TIMEOUT=" + killAttemptTimeout.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
 		"SYNCOPS_NHANH_BASE_URL=" + ep.NhanhBaseURL, "SYNCOPS_NHANH_APP_ID=" + ep.NhanhAppID,
@@ -88,17 +90,38 @@ func newKillWorld(t *testing.T, d store.Dialect) *killWorld {
 // request per pace.
 func pacedProxy(t *testing.T, target string, pace time.Duration) string {
 	t.Helper()
+	return valvedProxy(t, target, pace, nil)
+}
+
+// valvedProxy is pacedProxy whose requests also wait while v is shut (v
+// nil: never).
+func valvedProxy(t *testing.T, target string, pace time.Duration, v *valve) string {
+	t.Helper()
 	u, err := url.Parse(target)
 	require.NoError(t, err)
 	// The client keeps target's path; the proxy forwards it as it is.
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
 	ticker := time.NewTicker(pace)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v != nil && v.wait(r.Context()) != nil {
+			return
+		}
 		select {
 		case <-ticker.C:
 		case <-r.Context().Done():
 			return
 		}
+		// The request is read whole first. Streamed, the transport's last
+		// read of it (past Content-Length, for EOF) can come after a quick
+		// fake has answered and the proxy has begun its reply, when the
+		// server has closed the body: that read fails ("invalid Read on
+		// closed Body"), and the transport drops the upstream connection
+		// mid-answer, which the instance sees as a cut-off reply.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() {
@@ -106,6 +129,56 @@ func pacedProxy(t *testing.T, target string, pace time.Duration) string {
 		ticker.Stop()
 	})
 	return srv.URL + u.Path
+}
+
+// valve holds a proxy's requests while shut; it starts open.
+type valve struct {
+	mu      sync.Mutex
+	open    chan struct{} // closed while the valve is open
+	waiting atomic.Int64  // requests held now
+}
+
+func newValve() *valve {
+	v := &valve{open: make(chan struct{})}
+	close(v.open)
+	return v
+}
+
+// shut holds the requests that arrive from now on.
+func (v *valve) shut() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	select {
+	case <-v.open:
+		v.open = make(chan struct{})
+	default:
+	}
+}
+
+// release lets the held requests and every later one through.
+func (v *valve) release() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	select {
+	case <-v.open:
+	default:
+		close(v.open)
+	}
+}
+
+// wait returns once the valve is open, or ctx's error.
+func (v *valve) wait(ctx context.Context) error {
+	v.mu.Lock()
+	open := v.open
+	v.mu.Unlock()
+	v.waiting.Add(1)
+	defer v.waiting.Add(-1)
+	select {
+	case <-open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // cli runs one command of the binary to its end and returns its stdout.
@@ -182,23 +255,24 @@ func (w *killWorld) runKilled(t *testing.T, id int64, thresholds []int64) []int6
 	return killedAt
 }
 
-// awaitRescuable prepares the next start to rescue the killed job at once.
-// The dead process held River's leadership lease, which would keep the
-// next process from leading (and so from rescuing) for up to 15 s: it is
-// released here, as the lease of a process known dead. River rescues a job
-// once its attempt is older than the attempt timeout plus the rescue
-// margin, checking when a process becomes leader and then every 30 s, so
-// the next process starts once the killed attempt is old enough.
+// awaitRescuable prepares the next start, or the live processes, to rescue
+// the killed job at once. River rescues a job once its attempt is older
+// than the attempt timeout plus the rescue margin, checking when a process
+// becomes leader and then every 30 s. The dead process may hold River's
+// leadership lease, which would keep any other process from leading (and
+// so from rescuing) for up to 15 s: once the killed attempt is old enough,
+// the lease is released, as the lease of a process known dead, so the next
+// leader's first check finds the job rescuable.
 func (w *killWorld) awaitRescuable(t *testing.T, id int64) {
 	t.Helper()
 	ctx := context.Background()
-	_, err := w.s.DB().ExecContext(ctx, `DELETE FROM river_leader`)
-	require.NoError(t, err)
 	attempts, err := w.s.JobAttempts(ctx, w.s.Reader(), id)
 	require.NoError(t, err)
 	require.NotEmpty(t, attempts)
-	rescuable := attempts[len(attempts)-1].StartedAt.Add(cmp.Or(w.attempt, killAttemptTimeout) + killRescueMargin + 100*time.Millisecond)
+	rescuable := attempts[len(attempts)-1].StartedAt.Add(w.attempt + killRescueMargin + 100*time.Millisecond)
 	require.Eventually(t, func() bool { return time.Now().After(rescuable) }, time.Minute, 10*time.Millisecond)
+	_, err = w.s.DB().ExecContext(ctx, `DELETE FROM river_leader`)
+	require.NoError(t, err)
 }
 
 // finished reads a finished job: its record and metadata.
