@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"syncops/clients/apierr"
 	"syncops/clients/extid"
 	"syncops/clients/nhanh"
@@ -217,17 +219,28 @@ func (s *productSource) planBatch(ctx context.Context, cur batchCursor) (*syncBa
 	if err != nil {
 		return nil, nil, err
 	}
+	// Nhanh's live stock and Shopify's levels are read at once: they are
+	// independent, and reading them in turn left Nhanh's window idle while
+	// Shopify answered (and the cost bucket idle while Nhanh did).
 	var refreshed map[extid.NhanhProductID]store.Stock
-	var stockErr error
+	var levels map[extid.ShopifyInventoryItemGID]shopify.ItemInventory
+	var stockErr, levelErr error
+	var reads errgroup.Group
 	if len(nhanhIDs) > 0 {
-		refreshed, stockErr = s.refreshStock(ctx, nhanhIDs, snaps)
-		if c := apierr.ClassOf(stockErr); c == apierr.ClassAuth || c == apierr.ClassCanceled {
-			return nil, nil, stockErr
-		}
+		reads.Go(func() error {
+			refreshed, stockErr = s.refreshStock(ctx, nhanhIDs, snaps)
+			return nil
+		})
 	}
-	levels, levelErr := s.readLevels(ctx, ms, variants)
-	if c := apierr.ClassOf(levelErr); c == apierr.ClassAuth || c == apierr.ClassCanceled {
-		return nil, nil, levelErr
+	reads.Go(func() error {
+		levels, levelErr = s.readLevels(ctx, ms, variants)
+		return nil
+	})
+	_ = reads.Wait() // each read's error is its own, judged below
+	for _, err := range []error{stockErr, levelErr} {
+		if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
+			return nil, nil, err
+		}
 	}
 	b := &syncBatch{lastID: lastID}
 	for _, id := range missing {
