@@ -66,19 +66,8 @@ func newDrillWorld(t *testing.T) *drillWorld {
 	ep := sb.Endpoints()
 	shopify := newValve()
 	ep.ShopifyBaseURL = valvedProxy(t, ep.ShopifyBaseURL, drillShopifyPace, shopify)
-	w := &killWorld{sb: sb, attempt: drillAttemptTimeout, env: []string{
-		"SYNCOPS_DB=" + dsn, "SYNCOPS_DATA_DIR=" + t.TempDir(), "SYNCOPS_LOG_LEVEL=warn",
-		"SYNCOPS_ATTEMPT_TIMEOUT=" + drillAttemptTimeout.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
-		"SYNCOPS_WORKERS=1", "SYNCOPS_NHANH_RATE_WINDOW=" + sb.Nhanh().Window().String(),
-		"SYNCOPS_NHANH_BASE_URL=" + ep.NhanhBaseURL, "SYNCOPS_NHANH_APP_ID=" + ep.NhanhAppID,
-		"SYNCOPS_NHANH_BUSINESS_ID=" + ep.NhanhBusinessID, "SYNCOPS_NHANH_ACCESS_TOKEN=" + ep.NhanhToken,
-		"SYNCOPS_SHOPIFY_SHOP=" + ep.ShopifyShop, "SYNCOPS_SHOPIFY_BASE_URL=" + ep.ShopifyBaseURL,
-		"SYNCOPS_SHOPIFY_API_VERSION=" + ep.ShopifyAPIVersion, "SYNCOPS_SHOPIFY_ACCESS_TOKEN=" + ep.ShopifyToken,
-	}}
-	w.cli(t, "jobs")
-	w.s, err = store.Open(ctx, dsn, "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = w.s.Close() })
+	w := openKillWorld(t, sb, ep, dsn, drillAttemptTimeout,
+		"SYNCOPS_WORKERS=1", "SYNCOPS_NHANH_RATE_WINDOW="+sb.Nhanh().Window().String())
 	return &drillWorld{killWorld: w, ds: ds, procs: map[string]*exec.Cmd{}, shopify: shopify}
 }
 

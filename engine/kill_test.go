@@ -66,21 +66,30 @@ func newKillWorld(t *testing.T, d store.Dialect) *killWorld {
 	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 23, Customers: killCustomers, Products: 20, Scale: 1})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sb.Close(context.Background()) })
-	dir := t.TempDir()
-	dsn := storetest.DSN(t, d)
 	ep := sb.Endpoints()
 	ep.NhanhBaseURL = pacedProxy(t, ep.NhanhBaseURL, killNhanhPace)
-	w := &killWorld{sb: sb, attempt: killAttemptTimeout, env: []string{
-		"SYNCOPS_DB=" + dsn, "SYNCOPS_DATA_DIR=" + dir, "SYNCOPS_LOG_LEVEL=warn",
-		"SYNCOPS_ATTEMPT_TIMEOUT=" + killAttemptTimeout.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
+	return openKillWorld(t, sb, ep, storetest.DSN(t, d), killAttemptTimeout)
+}
+
+// openKillWorld configures the binary for sandbox sb, reached at ep, and
+// the database dsn, with attempts of attempt and more SYNCOPS_ settings in
+// extra; it migrates the database with a first run and opens it for the
+// test.
+func openKillWorld(t *testing.T, sb *sandbox.Sandbox, ep sandbox.Endpoints, dsn string, attempt time.Duration,
+	extra ...string) *killWorld {
+	t.Helper()
+	w := &killWorld{sb: sb, attempt: attempt, env: append([]string{
+		"SYNCOPS_DB=" + dsn, "SYNCOPS_DATA_DIR=" + t.TempDir(), "SYNCOPS_LOG_LEVEL=warn",
+		"SYNCOPS_ATTEMPT_TIMEOUT=" + attempt.String(), "SYNCOPS_RESCUE_MARGIN=" + killRescueMargin.String(),
 		"SYNCOPS_NHANH_BASE_URL=" + ep.NhanhBaseURL, "SYNCOPS_NHANH_APP_ID=" + ep.NhanhAppID,
 		"SYNCOPS_NHANH_BUSINESS_ID=" + ep.NhanhBusinessID, "SYNCOPS_NHANH_ACCESS_TOKEN=" + ep.NhanhToken,
 		"SYNCOPS_SHOPIFY_SHOP=" + ep.ShopifyShop, "SYNCOPS_SHOPIFY_BASE_URL=" + ep.ShopifyBaseURL,
 		"SYNCOPS_SHOPIFY_API_VERSION=" + ep.ShopifyAPIVersion, "SYNCOPS_SHOPIFY_ACCESS_TOKEN=" + ep.ShopifyToken,
-	}}
+	}, extra...)}
 	// The first run migrates the database; the test reads it after.
 	w.cli(t, "jobs")
-	w.s, err = store.Open(ctx, dsn, "")
+	var err error
+	w.s, err = store.Open(context.Background(), dsn, "")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = w.s.Close() })
 	return w
