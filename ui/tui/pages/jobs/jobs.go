@@ -71,7 +71,8 @@ type Page struct {
 }
 
 type keyMap struct {
-	Up, Down, NextTab, PrevTab, NextPage, PrevPage, First, Open, Filter, Sort, Copy key.Binding
+	widget.ListKeys
+	Filter, Sort, Copy key.Binding
 	// Keys while the filter is open.
 	Apply, Clear key.Binding
 }
@@ -86,14 +87,7 @@ func New(env *page.Env) *Page {
 	return &Page{env: env, types: types, columns: widget.WholeNames(columns, colType, keepWholeType, labels),
 		counts: map[engine.Status]int64{},
 		seen:   map[engine.JobID]engine.Status{}, keys: keyMap{
-			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-			NextTab:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next state")),
-			PrevTab:  key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "previous state")),
-			NextPage: key.NewBinding(key.WithKeys("n", "pgdown"), key.WithHelp("n/pgdn", "next page")),
-			PrevPage: key.NewBinding(key.WithKeys("p", "pgup"), key.WithHelp("p/pgup", "previous page")),
-			First:    key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first page")),
-			Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+			ListKeys: widget.NewListKeys(),
 			Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 			Sort:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "newest/oldest")),
 			Copy:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy id")),

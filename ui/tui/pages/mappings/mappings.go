@@ -59,7 +59,8 @@ type Page struct {
 }
 
 type keyMap struct {
-	Up, Down, NextTab, PrevTab, NextPage, PrevPage, First, Open, Search, Kind, Clean, Reload key.Binding
+	widget.ListKeys
+	Search, Kind, Clean, Reload key.Binding
 	// Keys of the detail view.
 	Map, Remap, Unmap, SyncNow, Pick, OpenJob, Close key.Binding
 	// Keys while a search field is open.
@@ -69,14 +70,7 @@ type keyMap struct {
 // New builds the mappings page, showing customers first.
 func New(env *page.Env) *Page {
 	return &Page{env: env, kind: engine.MappingCustomers, keys: keyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		NextTab:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next state")),
-		PrevTab:  key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "previous state")),
-		NextPage: key.NewBinding(key.WithKeys("n", "pgdown"), key.WithHelp("n/pgdn", "next page")),
-		PrevPage: key.NewBinding(key.WithKeys("p", "pgup"), key.WithHelp("p/pgup", "previous page")),
-		First:    key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first page")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		ListKeys: widget.NewListKeys(),
 		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Kind:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "customers/products")),
 		Clean:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "clean up orphans")),
