@@ -24,15 +24,15 @@ type detailView struct {
 	loaded bool
 	err    error
 	busy   bool
-	seq    int
 
 	// targets are the records enter maps to; cursor selects one.
 	targets []engine.Candidate
 	cursor  int
 	// pick searches the Shopify side's records no mapping targets; while
 	// its text is set, targets are what it found.
-	pick    widget.Search
-	pickSeq int
+	pick widget.Search
+	// seq and pickSeq are the page's numbers of the reads in flight.
+	seq, pickSeq int
 }
 
 // pickLimit bounds the records a search of the Shopify side lists.
@@ -90,8 +90,8 @@ func (p *Page) openDetail(id, nhanhID int64) tea.Cmd {
 
 func (p *Page) loadDetail() tea.Cmd {
 	v := p.detail
-	v.seq++
-	v.busy = true
+	p.detailSeq++
+	v.seq, v.busy = p.detailSeq, true
 	seq, kind, id, nhanhID := v.seq, v.kind, v.mappingID, v.nhanhID
 	return page.Ask(p.env, func(ctx context.Context) (engine.MappingDetail, error) {
 		if id != 0 {
@@ -103,7 +103,8 @@ func (p *Page) loadDetail() tea.Cmd {
 
 func (p *Page) loadPick() tea.Cmd {
 	v := p.detail
-	v.pickSeq++
+	p.pickSeq++
+	v.pickSeq = p.pickSeq
 	seq := v.pickSeq
 	q := engine.MappingQuery{Kind: v.kind, Tab: engine.TabUnmatchedShopify, Search: v.pick.Text, Limit: pickLimit}
 	return page.Ask(p.env, func(ctx context.Context) (engine.MappingPage, error) {

@@ -45,7 +45,10 @@ type Page struct {
 	loaded  bool
 
 	listSeq, countSeq int
-	listBusy          bool
+	// detailSeq and pickSeq number the detail's reads across detail views,
+	// so a late answer for a detail closed since is never taken.
+	detailSeq, pickSeq int
+	listBusy           bool
 	// stale: the page's height changed; the list is read again, fitted to
 	// it, on the next tick.
 	stale bool
