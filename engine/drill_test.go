@@ -75,15 +75,7 @@ func newDrillWorld(t *testing.T) *drillWorld {
 // with it).
 func (w *drillWorld) instance(t *testing.T, name string) {
 	t.Helper()
-	cmd := exec.Command(killBinary(t), "--no-tui")
-	cmd.Env = append(os.Environ(), w.env...)
-	cmd.Stderr = prefixWriter{name: name}
-	require.NoError(t, cmd.Start())
-	w.procs[name] = cmd
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	w.procs[name] = w.serviceTo(t, prefixWriter{name: name})
 }
 
 type prefixWriter struct{ name string }

@@ -215,9 +215,15 @@ func (w *killWorld) startJob(t *testing.T, jobType string, args ...string) int64
 // service starts the headless service.
 func (w *killWorld) service(t *testing.T) *exec.Cmd {
 	t.Helper()
+	return w.serviceTo(t, os.Stderr)
+}
+
+// serviceTo starts the headless service with its log written to stderr.
+func (w *killWorld) serviceTo(t *testing.T, stderr io.Writer) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(killBinary(t), "--no-tui")
 	cmd.Env = append(os.Environ(), w.env...)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()

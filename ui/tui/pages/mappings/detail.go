@@ -177,9 +177,9 @@ func (p *Page) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	// esc never comes here: the console closes the detail with it
+	// (CloseView) before going back a page.
 	switch {
-	case key.Matches(msg, p.keys.Close):
-		p.detail = nil
 	case key.Matches(msg, p.keys.Up):
 		v.cursor = max(0, v.cursor-1)
 	case key.Matches(msg, p.keys.Down):

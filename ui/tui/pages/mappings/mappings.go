@@ -64,7 +64,8 @@ type Page struct {
 type keyMap struct {
 	widget.ListKeys
 	Search, Kind, Clean, Reload key.Binding
-	// Keys of the detail view.
+	// Keys of the detail view; Close is for help only (esc reaches the
+	// page through CloseView).
 	Map, Remap, Unmap, SyncNow, Pick, OpenJob, Close key.Binding
 	// Keys while a search field is open.
 	Apply, Clear key.Binding
