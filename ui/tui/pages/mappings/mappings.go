@@ -208,10 +208,15 @@ func (p *Page) loadPage(idx int) tea.Cmd {
 }
 
 // reload reads the counts and the list from its first page, after a change
-// of kind, tab or search, or an action.
-func (p *Page) reload() tea.Cmd {
+// of kind or an action.
+func (p *Page) reload() tea.Cmd { return tea.Batch(p.loadCounts(), p.firstPage()) }
+
+// firstPage reads the list from its first page, after a change of tab or
+// search or of the page's height (the counts stay as they are: they count
+// every tab of the kind, searched or not).
+func (p *Page) firstPage() tea.Cmd {
 	p.starts, p.pageIdx, p.cursor = nil, 0, 0
-	return tea.Batch(p.loadCounts(), p.loadPage(0))
+	return p.loadPage(0)
 }
 
 // Update implements page.Page.
@@ -236,8 +241,7 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	case page.TickMsg:
 		if p.stale && p.env.Active == page.Mappings {
 			p.stale = false
-			p.starts, p.pageIdx, p.cursor = nil, 0, 0
-			return p.loadPage(0)
+			return p.firstPage()
 		}
 	case page.ClickMsg:
 		if p.confirm != nil {
@@ -280,7 +284,7 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		return p.detailKey(msg)
 	case p.search.Editing != nil:
 		if p.search.Update(msg, p.keys.Apply, p.keys.Clear) {
-			return p.reload()
+			return p.firstPage()
 		}
 		return nil
 	}
@@ -291,10 +295,10 @@ func (p *Page) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.cursor = max(0, min(len(p.rows)-1, p.cursor+1))
 	case key.Matches(msg, p.keys.NextTab):
 		p.tab = (p.tab + 1) % len(engine.MappingTabs)
-		return p.reload()
+		return p.firstPage()
 	case key.Matches(msg, p.keys.PrevTab):
 		p.tab = (p.tab + len(engine.MappingTabs) - 1) % len(engine.MappingTabs)
-		return p.reload()
+		return p.firstPage()
 	case key.Matches(msg, p.keys.NextPage):
 		if p.next != "" && !p.listBusy {
 			p.cursor = 0
