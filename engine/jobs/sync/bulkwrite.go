@@ -104,8 +104,14 @@ func (b *bulkMutator) write(ctx context.Context, m bulkMutation) ([]shopify.Item
 			b.releaseLane(ctx, lane)
 			return nil, err
 		}
-		if err := b.d.Store.SetBulkLane(ctx, b.d.Store.DB(), store.BulkLane{Shop: lane, JobID: b.jobID,
-			OperationID: id + " " + m.digest, UpdatedAt: b.d.Clock.Now()}); err != nil {
+		// The operation runs on Shopify from here: it is recorded even when
+		// the attempt's time ran out meanwhile, or the next attempt would
+		// start a second one instead of polling it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := b.d.Store.SetBulkLane(rctx, b.d.Store.DB(), store.BulkLane{Shop: lane, JobID: b.jobID,
+			OperationID: id + " " + m.digest, UpdatedAt: b.d.Clock.Now()})
+		cancel()
+		if err != nil {
 			return nil, fmt.Errorf("record bulk mutation %s: %w", id, err)
 		}
 	}
