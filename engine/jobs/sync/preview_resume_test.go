@@ -51,25 +51,27 @@ func (h *holdLevels) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestProductPreviewResumesAfterTheProcessStops(t *testing.T) {
 	t.Parallel()
 	hold := &holdLevels{next: http.DefaultTransport, holdAt: 4, held: make(chan struct{})}
-	w := newSyncWorld(t, worldOptions{products: 1000, clients: func(_ *nhanh.Config, s *shopify.Config) {
+	w := newSyncWorld(t, worldOptions{products: 1500, clients: func(_ *nhanh.Config, s *shopify.Config) {
 		s.HTTPClient = &http.Client{Transport: hold}
 		s.MaxAttempts = 1
 	}})
 	ctx := context.Background()
 	locA, locB, _, _ := w.depotSplit(t)
 	pairs := w.matchedProducts()
-	require.Greater(t, len(pairs), 500, "several batches of 100")
+	require.Greater(t, len(pairs), 1000, "more than ten batches of 100")
 	mappingOf := w.mapProducts(t, pairs)
 	// The drop brake's planning pass reads every batch's levels once before
-	// the push pass reads them again: hold the push pass's fourth.
-	hold.holdAt = int64((len(pairs)+99)/100) + 4
+	// the push pass reads them again, and a pass reads up to four batches
+	// ahead of the one it plans: hold the push pass's eighth, by which the
+	// first batches have been planned and checkpointed.
+	hold.holdAt = int64((len(pairs)+99)/100) + 8
 
 	id, err := w.Engine.Start(ctx, jobs.ProductSync, engine.Params{"dryRun": "true"}, engine.StartOptions{})
 	require.NoError(t, err)
 	select {
 	case <-hold.held:
 	case <-time.After(time.Minute):
-		t.Fatal("the preview never reached its fourth level read")
+		t.Fatal("the preview never reached its eighth level read")
 	}
 	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

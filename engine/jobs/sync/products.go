@@ -130,11 +130,19 @@ type productSource struct {
 	// bulk, when set, writes each batch's quantities with one bulk mutation
 	// (see bulkWriter).
 	bulk *bulkMutator
+	// ahead reads the next batches while one is planned and written.
+	ahead *readAhead
 }
 
+// newProductSource returns the source of a product sync; close must follow.
 func (d Deps) newProductSource(r *engine.Run, scope syncScope, locs locationPlan, activate bool) *productSource {
-	return &productSource{d: d, jobID: int64(r.ID()), scope: scope, locs: locs, activate: activate}
+	s := &productSource{d: d, jobID: int64(r.ID()), scope: scope, locs: locs, activate: activate}
+	s.ahead = &readAhead{src: s}
+	return s
 }
+
+// close stops the reads ahead.
+func (s *productSource) close() { s.ahead.stop() }
 
 func (s *productSource) kind() store.MappingKind { return store.MappingKindProduct }
 func (s *productSource) batchSize() int {
@@ -196,54 +204,94 @@ func (s *productSource) nextBatch(ctx context.Context, cur batchCursor) (*syncBa
 
 // planBatch plans the batch after cur from Nhanh's live stock and
 // Shopify's current levels, and returns it with its writes, or nil when the
-// scope is done.
+// scope is done. The batch's reads come from the source's read-ahead
+// (readahead.go), which reads the next batches' while this one is planned
+// and written.
 func (s *productSource) planBatch(ctx context.Context, cur batchCursor) (*syncBatch, []*productPush, error) {
-	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, s.batchSize(),
-		s.d.Store.ProductMappings, func(m store.ProductMapping) int64 { return m.ID })
-	if err != nil || lastID == 0 {
+	rd, err := s.ahead.next(ctx, cur)
+	if err != nil || rd == nil {
 		return nil, nil, err
 	}
-	nhanhIDs := make([]extid.NhanhProductID, 0, len(ms))
-	variantIDs := make([]extid.ShopifyVariantGID, 0, len(ms))
-	for _, m := range ms {
+	return s.planReads(rd, cur)
+}
+
+// batchReads is what planning one batch reads: its mappings (and the ids
+// of its scope without one), the mirror's view of them, Nhanh's live stock
+// and Shopify's levels. An error of one of the two API reads is kept for
+// the batch's items; the others stop the job.
+type batchReads struct {
+	ms      []store.ProductMapping
+	missing []int64
+	lastID  int64
+	// size is the batch size the page was read at.
+	size      int
+	snaps     map[extid.NhanhProductID]productSnapshot
+	variants  map[extid.ShopifyVariantGID]store.ShopifyVariantItem
+	refreshed map[extid.NhanhProductID]store.Stock
+	levels    map[extid.ShopifyInventoryItemGID]shopify.ItemInventory
+	stockErr  error
+	levelErr  error
+}
+
+// readPage reads the mappings of the batch after cur, or returns nil when
+// the scope is done.
+func (s *productSource) readPage(ctx context.Context, cur batchCursor, size int) (*batchReads, error) {
+	ms, missing, lastID, err := mappingPage(ctx, s.d.Store.Reader(), s.scope, cur.afterID, cur.upToID, size,
+		s.d.Store.ProductMappings, func(m store.ProductMapping) int64 { return m.ID })
+	if err != nil || lastID == 0 {
+		return nil, err
+	}
+	return &batchReads{ms: ms, missing: missing, lastID: lastID, size: size}, nil
+}
+
+// readSides reads what the mirrors hold of rd's mappings, then Nhanh's live
+// stock and Shopify's current levels of them.
+func (s *productSource) readSides(ctx context.Context, rd *batchReads) error {
+	nhanhIDs := make([]extid.NhanhProductID, 0, len(rd.ms))
+	variantIDs := make([]extid.ShopifyVariantGID, 0, len(rd.ms))
+	for _, m := range rd.ms {
 		nhanhIDs = append(nhanhIDs, m.NhanhID)
 		if m.ShopifyID != "" {
 			variantIDs = append(variantIDs, m.ShopifyID)
 		}
 	}
-	snaps, err := s.mirrorSnapshots(ctx, nhanhIDs)
-	if err != nil {
-		return nil, nil, err
+	var err error
+	if rd.snaps, err = s.mirrorSnapshots(ctx, nhanhIDs); err != nil {
+		return err
 	}
-	variants, err := s.d.Store.ShopifyVariantItems(ctx, s.d.Store.DB(), variantIDs)
-	if err != nil {
-		return nil, nil, err
+	if rd.variants, err = s.d.Store.ShopifyVariantItems(ctx, s.d.Store.Reader(), variantIDs); err != nil {
+		return err
 	}
 	// Nhanh's live stock and Shopify's levels are read at once: they are
 	// independent, and reading them in turn left Nhanh's window idle while
 	// Shopify answered (and the cost bucket idle while Nhanh did).
-	var refreshed map[extid.NhanhProductID]store.Stock
-	var levels map[extid.ShopifyInventoryItemGID]shopify.ItemInventory
-	var stockErr, levelErr error
 	var reads errgroup.Group
 	if len(nhanhIDs) > 0 {
 		reads.Go(func() error {
-			refreshed, stockErr = s.refreshStock(ctx, nhanhIDs, snaps)
+			rd.refreshed, rd.stockErr = s.refreshStock(ctx, nhanhIDs, rd.snaps)
 			return nil
 		})
 	}
 	reads.Go(func() error {
-		levels, levelErr = s.readLevels(ctx, ms, variants)
+		rd.levels, rd.levelErr = s.readLevels(ctx, rd.ms, rd.variants)
 		return nil
 	})
 	_ = reads.Wait() // each read's error is its own, judged below
-	for _, err := range []error{stockErr, levelErr} {
+	for _, err := range []error{rd.stockErr, rd.levelErr} {
 		if c := apierr.ClassOf(err); c == apierr.ClassAuth || c == apierr.ClassCanceled {
-			return nil, nil, err
+			return err
 		}
 	}
-	b := &syncBatch{lastID: lastID}
-	for _, id := range missing {
+	return nil
+}
+
+// planReads plans the batch of rd: what to write for each mapping, within
+// cur's push budget.
+func (s *productSource) planReads(rd *batchReads, cur batchCursor) (*syncBatch, []*productPush, error) {
+	ms, snaps, variants, refreshed, levels := rd.ms, rd.snaps, rd.variants, rd.refreshed, rd.levels
+	stockErr, levelErr := rd.stockErr, rd.levelErr
+	b := &syncBatch{lastID: rd.lastID}
+	for _, id := range rd.missing {
 		b.items = append(b.items, missingItem(store.MappingKindProduct, id))
 	}
 	var pushes []*productPush
@@ -289,7 +337,7 @@ func (s *productSource) readLevels(ctx context.Context, ms []store.ProductMappin
 
 // mirrorSnapshots reads the batch's products from the local mirror.
 func (s *productSource) mirrorSnapshots(ctx context.Context, ids []extid.NhanhProductID) (map[extid.NhanhProductID]productSnapshot, error) {
-	rows, err := s.d.Store.NhanhProductStocks(ctx, s.d.Store.DB(), ids)
+	rows, err := s.d.Store.NhanhProductStocks(ctx, s.d.Store.Reader(), ids)
 	if err != nil {
 		return nil, err
 	}

@@ -230,6 +230,7 @@ func (d Deps) runProductSync(ctx context.Context, r *engine.Run, scope syncScope
 	r.SetMeta("syncMode", locs.mode)
 	r.SetMeta("locations", locs.locationNames())
 	src := d.newProductSource(r, scope, locs, activate)
+	defer src.close()
 	if st.Phase != phasePush && st.Phase != phaseDone {
 		if err := d.brakeProductStock(ctx, r, src, scope, acceptDrop); err != nil {
 			return err
