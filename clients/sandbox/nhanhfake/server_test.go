@@ -161,6 +161,8 @@ func TestCustomerFilters(t *testing.T) {
 		{`{}`, []int64{1, 2, 3}},
 		{`[]`, []int64{1, 2, 3}},
 		{`{"ids":[3,1]}`, []int64{1, 3}},
+		{`{"ids":[3,99,3,2]}`, []int64{2, 3}}, // unknown ids are no rows, repeated ones one
+		{`{"ids":[3,2],"type":3}`, []int64{3}},
 		{`{"mobile":"0902"}`, []int64{2}},
 		{`{"mobile":"902"}`, []int64{}},
 		{`{"type":3}`, []int64{3}},
