@@ -149,7 +149,7 @@ func (t *mappingTable) insertStatement(d Dialect, rows []mappingRow, now time.Ti
 // unique constraints alone refuse one in the way (ErrConflict naming only
 // the side; inTheWay names the mapping).
 func (t *mappingTable) insertFree(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time) error {
-	if _, _, err := t.validate(rows); err != nil {
+	if err := t.validate(rows); err != nil {
 		return err
 	}
 	return t.insert(ctx, d, q, rows, now)
@@ -158,14 +158,7 @@ func (t *mappingTable) insertFree(ctx context.Context, d Dialect, q Querier, row
 // inTheWay returns the stored mappings that share a Nhanh or a Shopify side
 // with one of rows, in id order.
 func (t *mappingTable) inTheWay(ctx context.Context, d Dialect, q Querier, rows []mappingRow) ([]mappingRow, error) {
-	nhanhIDs := make([]any, 0, len(rows))
-	shopifyIDs := make([]any, 0, len(rows))
-	for _, r := range rows {
-		nhanhIDs = append(nhanhIDs, r.NhanhID)
-		if r.ShopifyID != "" {
-			shopifyIDs = append(shopifyIDs, r.ShopifyID)
-		}
-	}
+	nhanhIDs, shopifyIDs := sideIDs(rows)
 	found := map[int64]mappingRow{}
 	for _, side := range []struct {
 		col string
@@ -189,42 +182,54 @@ func (t *mappingTable) inTheWay(ctx context.Context, d Dialect, q Querier, rows 
 }
 
 // validate checks rows in memory: ids set, statuses that fit, and no side
-// given twice. It returns the ids of both sides, for the stored check.
-func (t *mappingTable) validate(rows []mappingRow) (nhanhIDs, shopifyIDs []any, err error) {
+// given twice.
+func (t *mappingTable) validate(rows []mappingRow) error {
 	nhanh := make(map[int64]bool, len(rows))
 	shopify := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		if r.NhanhID <= 0 {
-			return nil, nil, fmt.Errorf("create %s mapping: no %s id", t.kind, t.nhanhLabel)
+			return fmt.Errorf("create %s mapping: no %s id", t.kind, t.nhanhLabel)
 		}
 		if !r.Status.Valid() || (r.ShopifyID == "") != (r.Status == MappingUnmapped) {
-			return nil, nil, fmt.Errorf("create %s mapping for %s %d: status %q does not fit Shopify side %q",
+			return fmt.Errorf("create %s mapping for %s %d: status %q does not fit Shopify side %q",
 				t.kind, t.nhanhLabel, r.NhanhID, r.Status, r.ShopifyID)
 		}
 		if nhanh[r.NhanhID] {
-			return nil, nil, fmt.Errorf("create %s mapping: %s %d given twice: %w", t.kind, t.nhanhLabel, r.NhanhID, ErrConflict)
+			return fmt.Errorf("create %s mapping: %s %d given twice: %w", t.kind, t.nhanhLabel, r.NhanhID, ErrConflict)
 		}
 		nhanh[r.NhanhID] = true
-		nhanhIDs = append(nhanhIDs, r.NhanhID)
 		if r.ShopifyID == "" {
 			continue
 		}
 		if shopify[r.ShopifyID] {
-			return nil, nil, fmt.Errorf("create %s mapping: %s %s given twice: %w", t.kind, t.shopifyLabel, r.ShopifyID, ErrConflict)
+			return fmt.Errorf("create %s mapping: %s %s given twice: %w", t.kind, t.shopifyLabel, r.ShopifyID, ErrConflict)
 		}
 		shopify[r.ShopifyID] = true
-		shopifyIDs = append(shopifyIDs, r.ShopifyID)
 	}
-	return nhanhIDs, shopifyIDs, nil
+	return nil
+}
+
+// sideIDs returns the Nhanh ids of rows and their Shopify ids (of those
+// that have one), as query arguments.
+func sideIDs(rows []mappingRow) (nhanhIDs, shopifyIDs []any) {
+	nhanhIDs = make([]any, 0, len(rows))
+	shopifyIDs = make([]any, 0, len(rows))
+	for _, r := range rows {
+		nhanhIDs = append(nhanhIDs, r.NhanhID)
+		if r.ShopifyID != "" {
+			shopifyIDs = append(shopifyIDs, r.ShopifyID)
+		}
+	}
+	return nhanhIDs, shopifyIDs
 }
 
 // checkFree validates rows and looks up the stored mappings in their way,
 // naming the first one found.
 func (t *mappingTable) checkFree(ctx context.Context, d Dialect, q Querier, rows []mappingRow) error {
-	nhanhIDs, shopifyIDs, err := t.validate(rows)
-	if err != nil {
+	if err := t.validate(rows); err != nil {
 		return err
 	}
+	nhanhIDs, shopifyIDs := sideIDs(rows)
 	for _, side := range []struct {
 		col string
 		ids []any

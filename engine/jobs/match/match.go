@@ -157,6 +157,8 @@ type batchWriter[M any] struct {
 	describeWay func(m, way M) string
 	// checkpointed, when set, is called after each batch commits.
 	checkpointed func(ctx context.Context, done int64)
+	// committing answers the commit of the batch started last, if any.
+	committing chan error
 }
 
 // batch is the outcome of one batch of Nhanh records.
@@ -169,6 +171,31 @@ type batch[M any] struct {
 	reasons []store.MatchReason
 	skipped int64
 	tally   matchTally // the batch's own counts (no Matched, no Created: counted as written)
+}
+
+// start commits b on another goroutine once the batch started before it
+// has committed, and returns that batch's error. The commits stay in order,
+// one at a time; the next batch is decided and prepared (Go work) while
+// this one is written (the database's work, on the write connection), so
+// the two overlap. wait must follow the last start.
+func (w *batchWriter[M]) start(ctx context.Context, b *batch[M]) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	w.committing = done
+	go func() { done <- w.commit(ctx, b) }()
+	return nil
+}
+
+// wait waits for the commit started last and returns its error.
+func (w *batchWriter[M]) wait() error {
+	if w.committing == nil {
+		return nil
+	}
+	err := <-w.committing
+	w.committing = nil
+	return err
 }
 
 // commit writes b with its checkpoint. When the unique constraints refuse

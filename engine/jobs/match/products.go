@@ -88,15 +88,16 @@ func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
 		if err := timeUp(ctx); err != nil {
 			return err
 		}
-		if err := w.commit(ctx, b); err != nil {
+		if err := w.start(ctx, b); err != nil {
 			return err
 		}
 		b, decided = &batch[store.ProductMapping]{}, 0
 		return nil
 	}
+	resumedAt := state.Done // state moves as the batches commit
 	err = m.pairs.decide(func(v verdict) error {
 		left := m.nhanh[v.left]
-		if int64(left.id) <= state.Done || left.own {
+		if int64(left.id) <= resumedAt || left.own {
 			return nil // decided by an earlier attempt of this job
 		}
 		b.last, decided = int64(left.id), decided+1
@@ -111,7 +112,7 @@ func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
 	if err == nil {
 		err = flush()
 	}
-	return err
+	return errors.Join(err, w.wait())
 }
 
 // decideProduct adds the outcome of verdict v to batch b.
