@@ -216,20 +216,22 @@ func (d Deps) indexCustomers(ctx context.Context, job int64) (*customerMatch, er
 		shopify: customerRefs{odd: map[int32]extid.ShopifyCustomerGID{}, mappedTo: map[int32]extid.NhanhCustomerID{},
 			own: map[int32]extid.NhanhCustomerID{}}}
 	var contacts contactBuffer
-	var g errgroup.Group
+	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var nums []phone.Number
-		return d.Store.EachShopifyCustomerContact(ctx, d.Store.Reader(), job, func(c store.ShopifyCustomerContact) {
+		return d.Store.EachShopifyCustomerContact(gctx, d.Store.Reader(), job, func(c store.ShopifyCustomerContact) {
 			nums = phone.AppendAll(nums[:0], c.Phone)
 			nums = phone.AppendAll(nums, c.AddressPhone)
 			nums = phone.AppendFromNote(nums, c.Note)
 			contacts.add(c, nums)
 		})
 	})
-	err := d.Store.EachUnmappedNhanhCustomer(ctx, d.Store.Reader(), job, func(k store.NhanhCustomerKeys) {
-		m.addNhanh(k.ID, k.Mobile, k.Email, k.Own)
+	g.Go(func() error {
+		return d.Store.EachUnmappedNhanhCustomer(gctx, d.Store.Reader(), job, func(k store.NhanhCustomerKeys) {
+			m.addNhanh(k.ID, k.Mobile, k.Email, k.Own)
+		})
 	})
-	if err := errors.Join(err, g.Wait()); err != nil {
+	if err := g.Wait(); err != nil { // the first read to fail stops the other
 		return nil, err
 	}
 	m.scanned = int64(len(contacts.ends))

@@ -220,11 +220,9 @@ func (s *productSource) planBatch(ctx context.Context, cur batchCursor) (*syncBa
 // and Shopify's levels. An error of one of the two API reads is kept for
 // the batch's items; the others stop the job.
 type batchReads struct {
-	ms      []store.ProductMapping
-	missing []int64
-	lastID  int64
-	// size is the batch size the page was read at.
-	size      int
+	ms        []store.ProductMapping
+	missing   []int64
+	lastID    int64
 	snaps     map[extid.NhanhProductID]productSnapshot
 	variants  map[extid.ShopifyVariantGID]store.ShopifyVariantItem
 	refreshed map[extid.NhanhProductID]store.Stock
@@ -241,7 +239,7 @@ func (s *productSource) readPage(ctx context.Context, cur batchCursor, size int)
 	if err != nil || lastID == 0 {
 		return nil, err
 	}
-	return &batchReads{ms: ms, missing: missing, lastID: lastID, size: size}, nil
+	return &batchReads{ms: ms, missing: missing, lastID: lastID}, nil
 }
 
 // readSides reads what the mirrors hold of rd's mappings, then Nhanh's live
