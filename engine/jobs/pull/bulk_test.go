@@ -169,7 +169,10 @@ func TestCancelledBulkPullCancelsItsOperation(t *testing.T) {
 // bulk pull cancels that operation, takes the lane and runs its own.
 func TestBulkOperationOfAnEndedJobIsCancelled(t *testing.T) {
 	t.Parallel()
-	w := newPullWorld(t, pullWorldOptions{shopifyBulkDelay: 300 * time.Millisecond})
+	// The orphan must still be running when the pull reaches it: at 300 ms
+	// it had sometimes completed under a loaded CI machine, and a completed
+	// operation is not cancelled (the pull is right to only take the lane).
+	w := newPullWorld(t, pullWorldOptions{shopifyBulkDelay: 3 * time.Second})
 	ctx := context.Background()
 	orphan, err := w.Deps.Shopify.StartCustomerExport(ctx, "")
 	require.NoError(t, err)
