@@ -48,11 +48,9 @@ type DiffRow struct {
 	Reason string
 }
 
-// searchText is what a search looks in, folded in Go: strings.ToLower
-// folds every script (Đ to đ), which SQLite's LOWER does not.
+// searchText is what a search looks in (the store's search column rule).
 func (r DiffRow) searchText() string {
-	return strings.ToLower(strings.Join([]string{r.Name, r.NhanhID, r.ShopifyID, r.LocationName, r.Location,
-		string(r.Action), r.Reason}, "\n"))
+	return SearchText(r.Name, r.NhanhID, r.ShopifyID, r.LocationName, r.Location, string(r.Action), r.Reason)
 }
 
 // UpsertSyncDiffs stores a preview's diff rows with multi-row statements. A

@@ -414,7 +414,7 @@ func (s *Store) FinishJob(ctx context.Context, q Querier, id int64, status JobSt
 		error_search = CASE WHEN status = 'CANCELLED' AND $8 = '' THEN error_search ELSE $11 END,
 		completed_at = COALESCE(completed_at, $9), updated_at = $9 WHERE id = $10`,
 		status, c.Total, c.Processed, c.Successful, c.Failed, c.Skipped, string(metadata), errMsg, Millis(now), id,
-		FoldSearch(errMsg))
+		SearchText(errMsg))
 	if err != nil {
 		return fmt.Errorf("finish job: %w", err)
 	}
@@ -439,7 +439,7 @@ func (s *Store) RequeueInterruptedJob(ctx context.Context, q Querier, id int64, 
 func (s *Store) CancelJobRecord(ctx context.Context, q Querier, id int64, reason string, now time.Time) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE jobs SET status = $1, error = $2, error_search = $5, completed_at = $3,
 		updated_at = $3 WHERE id = $4 AND status IN ('PENDING', 'RUNNING')`, JobCancelled, reason, Millis(now), id,
-		FoldSearch(reason))
+		SearchText(reason))
 	if err != nil {
 		return false, fmt.Errorf("cancel job: %w", err)
 	}
@@ -466,7 +466,7 @@ func (s *Store) UpsertFailedItem(ctx context.Context, q Querier, it FailedItem) 
 
 // searchText is the failed item's search column.
 func (it FailedItem) searchText() string {
-	return searchText(it.ItemKey, it.Message, it.ErrorClass)
+	return SearchText(it.ItemKey, it.Message, it.ErrorClass)
 }
 
 // FailedItemFilter pages through a job's failed items, oldest first.

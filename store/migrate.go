@@ -44,6 +44,13 @@ var migrationFills = map[int]func(context.Context, *Store, *sql.Tx) error{
 	7: func(ctx context.Context, _ *Store, tx *sql.Tx) error { return refoldSearchColumns(ctx, tx) },
 	// Search terms of the records stored before search existed.
 	10: func(ctx context.Context, s *Store, tx *sql.Tx) error { return s.reindexSearch(ctx, tx) },
+	// Unmarked copies of the search columns and terms stored before them.
+	19: func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		if err := refoldSearchColumns(ctx, tx); err != nil {
+			return err
+		}
+		return s.reindexSearch(ctx, tx)
+	},
 }
 
 //go:embed migrations

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -13,18 +15,49 @@ import (
 // FoldSearch is the one rule by which searches ignore case, the same on
 // SQLite and PostgreSQL: Unicode case folding of the canonically composed
 // text. "ĐƠN HÀNG" and "đơn hàng" fold alike, and so do "Đặng" typed with
-// composed letters and with combining marks. Accents still count ("dang"
-// does not find "Đặng").
+// composed letters and with combining marks. Marks still tell folded words
+// apart ("dang" and "đặng" fold differently); what is searched keeps an
+// unmarked copy as well (SearchText, the search terms), so a query typed
+// without marks finds text with them and a query with marks finds only
+// text that has them.
 //
 // Neither database can be asked to do it: SQLite's LOWER folds ASCII only,
 // and PostgreSQL's depends on the database's locale. So searchable text is
 // folded here when it is written, into a column of its own, and a search
 // folds its query the same way and compares with LIKE. Every search of the
-// store (jobs, failed items, mappings) uses this rule.
+// store (jobs, failed items, mappings, preview diffs) uses this rule.
 func FoldSearch(text string) string {
 	// Decompose first: folding is defined on decomposed text (a composed
 	// letter may fold into a sequence), then compose what it gives.
 	return norm.NFC.String(cases.Fold().String(norm.NFD.String(text)))
+}
+
+// unmarked is folded text without its marks: every combining mark dropped
+// and đ read as d (the one Vietnamese letter whose stroke is part of the
+// letter, not a mark). Operators often type Vietnamese without marks:
+// "tran" for "Trần", "dang" for "Đặng".
+func unmarked(folded string) string {
+	ascii := true
+	for i := 0; i < len(folded); i++ {
+		if folded[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return folded
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(folded) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'đ':
+			r = 'd'
+		}
+		b.WriteRune(r)
+	}
+	return norm.NFC.String(b.String())
 }
 
 // searchFieldSeparator joins the fields of one search column. likePattern
@@ -32,10 +65,15 @@ func FoldSearch(text string) string {
 // for), so no match spans two fields.
 const searchFieldSeparator = "\x1f"
 
-// searchText is the search column of a row whose searchable fields are
-// fields.
-func searchText(fields ...string) string {
-	return FoldSearch(strings.Join(fields, searchFieldSeparator))
+// SearchText is the search column of a row whose searchable fields are
+// fields: the fields folded and, when they have marks, the same again
+// without them after another separator (see FoldSearch).
+func SearchText(fields ...string) string {
+	folded := FoldSearch(strings.Join(fields, searchFieldSeparator))
+	if bare := unmarked(folded); bare != folded {
+		return folded + searchFieldSeparator + bare
+	}
+	return folded
 }
 
 // likePattern makes a "contains" LIKE pattern of a query, folded by
@@ -66,7 +104,7 @@ func refoldSearchColumns(ctx context.Context, tx *sql.Tx) error {
 
 // refold pages through a table with list (id, the searchable fields, the
 // search column) and rewrites with update the search columns that are not
-// FoldSearch of their fields.
+// SearchText of their fields.
 func refold(ctx context.Context, tx *sql.Tx, list, update string) error {
 	const page = 1000
 	type change struct {
@@ -100,7 +138,7 @@ func refold(ctx context.Context, tx *sql.Tx, list, update string) error {
 			}
 			n++
 			after = id
-			if want := searchText(fields...); want != stored {
+			if want := SearchText(fields...); want != stored {
 				changes = append(changes, change{id, want})
 			}
 		}

@@ -108,6 +108,9 @@ func (t *termSet) add(term string) {
 		term = term[:n]
 	}
 	t.terms = append(t.terms, term)
+	if bare := unmarked(term); bare != term {
+		t.terms = append(t.terms, bare) // found by a query typed without marks
+	}
 }
 
 func nhanhCustomerTerms(c *NhanhCustomer, t *termSet) {

@@ -56,7 +56,7 @@ func SeedJobs(t testing.TB, s *store.Store, jobs []SeedJob) {
 			if _, err := stmt.ExecContext(ctx, j.ID, j.Type, params, fmt.Sprintf("%s %s #%d", j.Type, params, j.ID),
 				j.Status, j.Total, j.Processed, j.OK, j.Failed, j.Skipped, meta, j.Error, j.Attempt, retryOf, j.By,
 				store.Millis(j.Created), nullMillis(j.Started), nullMillis(j.Completed), store.Millis(j.Created),
-				store.FoldSearch(j.Error)); err != nil {
+				store.SearchText(j.Error)); err != nil {
 				return err
 			}
 		}
