@@ -198,8 +198,13 @@ type jobMsg struct {
 // Open shows job id and returns the commands that load it.
 func (p *Page) Open(id engine.JobID) tea.Cmd {
 	if id != p.id {
+		// The read numbers move on from the last ones: an answer to a read
+		// for the job shown before, landing late, must not pass for one of
+		// this job's (a section this job has not read yet included).
+		jobSeq, failSeq, diffSeq := p.jobSeq, p.fail.seq, p.diff.seq
 		*p = Page{env: p.env, keys: p.keys, kinds: p.kinds, width: p.width, height: p.height, id: id,
 			info: widget.NewScroll(), itemScroll: widget.NewScroll()}
+		p.jobSeq, p.fail.seq, p.diff.seq = jobSeq+1, failSeq+1, diffSeq+1
 		p.info.SetSize(p.width, p.sectionHeight())
 	}
 	return p.Activate()

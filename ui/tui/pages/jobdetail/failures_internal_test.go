@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/stretchr/testify/require"
 
 	"syncops/engine"
@@ -47,4 +48,30 @@ func TestFailedItemsFollowTheCount(t *testing.T) {
 			require.Equal(t, asked, p.fail.seq)
 		})
 	}
+}
+
+// TestLateAnswersOfTheJobShownBeforeAreIgnored: the job, its failed items
+// and its diff read for one job, answering after another job was opened,
+// do not show in the other's page.
+func TestLateAnswersOfTheJobShownBeforeAreIgnored(t *testing.T) {
+	env := &page.Env{Active: page.Detail, Ctx: context.Background(), Location: time.UTC}
+	p := &Page{env: env, id: 7, info: widget.NewScroll(), itemScroll: widget.NewScroll()}
+	p.loadJob()
+	p.loadFailures(0)
+	p.loadDiff(0)
+	late := []tea.Msg{
+		jobMsg{seq: p.jobSeq, job: engine.Job{ID: 7, Type: "PRODUCT_SYNC", Status: engine.StatusFailed}},
+		failuresMsg{seq: p.fail.seq, items: []engine.FailedItem{{ID: 1, JobID: 7, ItemKey: "of job 7"}}, total: 1},
+		diffMsg{seq: p.diff.seq},
+	}
+
+	p.Open(8) // its reads are not run: only the late answers for job 7 arrive
+	for _, msg := range late {
+		p.Update(msg)
+	}
+	require.False(t, p.loaded, "job 7's answer is not job 8")
+	require.Zero(t, p.job.ID)
+	require.Empty(t, p.fail.items)
+	require.False(t, p.fail.loaded)
+	require.False(t, p.diff.loaded)
 }
