@@ -15,22 +15,12 @@ import (
 
 // diffLines is a preview's diff (issue 12, "preview before writing"): what
 // its sync would write, item by item, with the totals, as one page of a
-// keyset listing searched like the failed items. The CLI twin is
+// keyset listing searched like the failed items. askedAt is the job's
+// processed count: a running preview adds lines as it goes. The CLI twin is
 // `syncops diff JOB_ID`.
 type diffLines struct {
-	page    engine.DiffPage
-	search  widget.Search
-	pageIdx int
-	// starts[i] reads page i (the zero cursor: the first page).
-	starts []engine.DiffCursor
-	cursor int
-	loaded bool
-	seq    int
-	busy   bool
-	stale  bool
-	// askedAt is the job's processed count when the lines were asked for:
-	// a running preview adds lines as it goes.
-	askedAt int64
+	listing[engine.DiffCursor]
+	page engine.DiffPage
 }
 
 type diffMsg struct {
@@ -53,16 +43,14 @@ func (p *Page) isPreview() bool { return p.loaded && widget.IsPreview(p.kinds[p.
 // so far: the next page).
 func (p *Page) loadDiff(idx int) tea.Cmd {
 	d := &p.diff
-	d.seq++
-	d.busy, d.stale, d.askedAt = true, false, p.job.Processed
-	idx, starts := widget.PageStarts(d.starts, idx, func() (engine.DiffCursor, bool) {
+	seq, idx, starts := d.ask(idx, p.job.Processed, func() (engine.DiffCursor, bool) {
 		if d.page.Next == nil {
 			return engine.DiffCursor{}, false
 		}
 		return *d.page.Next, true
 	})
 	filter := engine.DiffFilter{Job: p.id, Search: d.search.Text, After: starts[idx], Limit: p.diffPageSize()}
-	seq, env := d.seq, p.env
+	env := p.env
 	return func() tea.Msg {
 		ctx, cancel := env.Call()
 		defer cancel()
@@ -73,15 +61,14 @@ func (p *Page) loadDiff(idx int) tea.Cmd {
 
 func (p *Page) diffLoaded(msg diffMsg) tea.Cmd {
 	d := &p.diff
-	if msg.seq != d.seq {
+	if !d.answered(msg.seq) {
 		return nil
 	}
-	d.busy = false
 	if msg.err != nil {
 		return page.Fail(fmt.Sprintf("load the diff of job #%d", p.id), msg.err)
 	}
-	d.page, d.pageIdx, d.starts, d.loaded = msg.page, msg.pageIdx, msg.starts, true
-	d.cursor = max(0, min(d.cursor, len(d.page.Items)-1))
+	d.page = msg.page
+	d.show(msg.pageIdx, msg.starts, len(d.page.Items))
 	return p.refresh()
 }
 
@@ -140,7 +127,7 @@ func (p *Page) diffSearchKey(msg tea.Msg) tea.Cmd {
 	if !d.search.Update(msg, p.keys.Apply, p.keys.Clear) {
 		return nil
 	}
-	d.starts, d.cursor = nil, 0
+	d.searched()
 	return p.loadDiff(0)
 }
 

@@ -8,27 +8,16 @@ import (
 	"syncops/ui/tui/widget"
 )
 
-// failures is the job's failed items as one page of a keyset listing.
+// failures is the job's failed items as one page of a keyset listing by
+// item id. askedAt is the job's failed count: an item is stored before the
+// count that includes it, so a list asked for at count N holds at least N
+// items' worth, and the list is read again whenever the known count moves
+// past askedAt, whichever way the page learnt it (an event, or a job read
+// that saw the count before the event for it arrived).
 type failures struct {
-	items   []engine.FailedItem
-	total   int64
-	search  widget.Search
-	pageIdx int
-	// starts[i] is the AfterID that reads page i; pages are read by id, so
-	// page 5,000 of 100,000 items costs what page 1 does.
-	starts []int64
-	cursor int
-	loaded bool
-	seq    int
-	busy   bool
-	stale  bool
-	// askedAt is the job's failed count the page knew when it last asked
-	// for the list. An item is stored before the count that includes it,
-	// so a list asked for at count N holds at least N items' worth: the
-	// list is read again whenever the known count moves past askedAt,
-	// whichever way the page learnt it (an event, or a job read that saw
-	// the count before the event for it arrived).
-	askedAt int64
+	listing[int64]
+	items []engine.FailedItem
+	total int64
 }
 
 type failuresMsg struct {
@@ -51,17 +40,15 @@ func (p *Page) failurePageSize() int {
 // pages read so far: the next page).
 func (p *Page) loadFailures(idx int) tea.Cmd {
 	f := &p.fail
-	f.seq++
-	f.busy, f.stale, f.askedAt = true, false, p.job.Failed
 	// The next page starts after the last item shown.
-	idx, starts := widget.PageStarts(f.starts, idx, func() (int64, bool) {
+	seq, idx, starts := f.ask(idx, p.job.Failed, func() (int64, bool) {
 		if len(f.items) == 0 {
 			return 0, false
 		}
 		return f.items[len(f.items)-1].ID, true
 	})
 	filter := engine.FailureFilter{JobID: int64(p.id), Search: f.search.Text, AfterID: starts[idx], Limit: p.failurePageSize()}
-	seq, env := f.seq, p.env
+	env := p.env
 	return func() tea.Msg {
 		ctx, cancel := env.Call()
 		defer cancel()
@@ -72,10 +59,9 @@ func (p *Page) loadFailures(idx int) tea.Cmd {
 
 func (p *Page) failuresLoaded(msg failuresMsg) tea.Cmd {
 	f := &p.fail
-	if msg.seq != f.seq {
+	if !f.answered(msg.seq) {
 		return nil
 	}
-	f.busy = false
 	if msg.err != nil {
 		return page.Fail("load failed items", msg.err)
 	}
@@ -85,8 +71,8 @@ func (p *Page) failuresLoaded(msg failuresMsg) tea.Cmd {
 		f.starts = []int64{0}
 		return p.loadFailures(0)
 	}
-	f.items, f.total, f.pageIdx, f.starts, f.loaded = msg.items, msg.total, msg.pageIdx, msg.starts, true
-	f.cursor = max(0, min(f.cursor, len(f.items)-1))
+	f.items, f.total = msg.items, msg.total
+	f.show(msg.pageIdx, msg.starts, len(f.items))
 	return p.refresh()
 }
 
@@ -143,6 +129,6 @@ func (p *Page) searchKey(msg tea.Msg) tea.Cmd {
 	if !f.search.Update(msg, p.keys.Apply, p.keys.Clear) {
 		return nil
 	}
-	f.starts, f.cursor = nil, 0
+	f.searched()
 	return p.loadFailures(0)
 }
