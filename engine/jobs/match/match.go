@@ -15,7 +15,9 @@ package match
 // order, each batch's mappings, failed items, counters, metadata and
 // checkpoint ("every record up to id N is decided") in one transaction
 // (engine.Run.CheckpointTx), so an attempt that ends (its time budget, a
-// shutdown, a crash) leaves either all of a batch or none of it. The next
+// shutdown, a crash) leaves either all of a batch or none of it. A batch
+// commits on its own goroutine while the next is decided, one commit at a
+// time and in order (batchWriter.start). The next
 // attempt of the same job reads the mirrors again and decides again, but
 // takes the mappings the job itself created as not made yet (they record
 // the job that made them): with the mirrors unchanged it reaches exactly the
