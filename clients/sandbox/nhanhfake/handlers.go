@@ -225,10 +225,10 @@ func (s *Server) customerPage(q query) ([]customerJSON, []byte) {
 	return out, next
 }
 
+// matchCustomer applies the filters other than ids, which lookedAt has
+// applied by walking only those.
 func matchCustomer(c dataset.NhanhCustomer, f filters) bool {
 	switch {
-	case len(f.IDs) > 0 && !slices.Contains(f.IDs, int64(c.ID)):
-		return false
 	case f.Mobile != "" && c.Mobile != f.Mobile:
 		return false
 	case f.Type != 0 && int(c.Type) != f.Type:
