@@ -41,21 +41,17 @@ func roundSpend(v float64) int64 { return int64(math.Round(v)) }
 
 // customerSource plans batches of customer mappings.
 type customerSource struct {
-	d         Deps
-	jobID     int64
+	sourceJob
 	scope     syncScope
 	threshold int64 // syncChanged: smallest change of spend worth a write
 	// writes bounds the job's metafieldsSet calls in flight, across the
 	// batch being written and the next one, which starts while the last
 	// calls of the first are still out.
 	writes *semaphore.Weighted
-	// bulk, when set, writes each batch with one bulk mutation (see
-	// bulkWriter).
-	bulk *bulkMutator
 }
 
 func (d Deps) newCustomerSource(r *engine.Run, scope syncScope, threshold int64) *customerSource {
-	return &customerSource{d: d, jobID: int64(r.ID()), scope: scope, threshold: threshold,
+	return &customerSource{sourceJob: sourceJob{d: d, jobID: int64(r.ID())}, scope: scope, threshold: threshold,
 		writes: semaphore.NewWeighted(shopifyWriteConcurrency)}
 }
 
@@ -65,16 +61,6 @@ func (s *customerSource) batchSize() int {
 		return customerBulkBatchSize
 	}
 	return customerBatchSize
-}
-
-// useBulk switches the source to bulk mutations, or back to paced calls.
-func (s *customerSource) useBulk(on bool) {
-	switch {
-	case !on:
-		s.bulk = nil
-	case s.bulk == nil:
-		s.bulk = newBulkMutator(s.d, s.jobID)
-	}
 }
 
 // customerPush is one planned metafield write.

@@ -198,6 +198,25 @@ type bulkWriter interface {
 	useBulk(on bool)
 }
 
+// sourceJob is what both sync sources hold: the job's deps and id, and the
+// way their batches write, paced calls or, once useBulk(true), one bulk
+// mutation a batch (bulk).
+type sourceJob struct {
+	d     Deps
+	jobID int64
+	bulk  *bulkMutator
+}
+
+// useBulk switches the source to bulk mutations, or back to paced calls.
+func (s *sourceJob) useBulk(on bool) {
+	switch {
+	case !on:
+		s.bulk = nil
+	case s.bulk == nil:
+		s.bulk = newBulkMutator(s.d, s.jobID)
+	}
+}
+
 // inflightBatch is a batch whose writes are under way.
 type inflightBatch struct {
 	batch  *syncBatch

@@ -119,24 +119,20 @@ func (p locationPlan) locationNames() []string {
 
 // productSource plans batches of product mappings.
 type productSource struct {
-	d     Deps
-	jobID int64
+	sourceJob
 	scope syncScope
 	locs  locationPlan
 	// activate stocks an item at a mapped location where Shopify does not
 	// stock it (inventoryActivate) instead of skipping that location
 	// (setting SettingInventoryActivate).
 	activate bool
-	// bulk, when set, writes each batch's quantities with one bulk mutation
-	// (see bulkWriter).
-	bulk *bulkMutator
 	// ahead reads the next batches while one is planned and written.
 	ahead *readAhead
 }
 
 // newProductSource returns the source of a product sync; close must follow.
 func (d Deps) newProductSource(r *engine.Run, scope syncScope, locs locationPlan, activate bool) *productSource {
-	s := &productSource{d: d, jobID: int64(r.ID()), scope: scope, locs: locs, activate: activate}
+	s := &productSource{sourceJob: sourceJob{d: d, jobID: int64(r.ID())}, scope: scope, locs: locs, activate: activate}
 	s.ahead = &readAhead{src: s}
 	return s
 }
@@ -150,16 +146,6 @@ func (s *productSource) batchSize() int {
 		return productBulkBatchSize
 	}
 	return productBatchSize
-}
-
-// useBulk switches the source to bulk mutations, or back to paced calls.
-func (s *productSource) useBulk(on bool) {
-	switch {
-	case !on:
-		s.bulk = nil
-	case s.bulk == nil:
-		s.bulk = newBulkMutator(s.d, s.jobID)
-	}
 }
 
 // productPush is one planned inventory write: a mapping's quantity at each
