@@ -140,7 +140,7 @@ func TestMapByHandRemapAndOrphans(t *testing.T) {
 		_, err = s.MapByHand(ctx, s.DB(), k, 2, string(gidC), at(5))
 		require.ErrorIs(t, err, store.ErrConflict, "a mapped record is remapped, not mapped again")
 
-		require.NoError(t, s.RecordCustomerSync(ctx, s.DB(), mapped, 1500000, at(6), 0))
+		require.NoError(t, s.RecordCustomerSync(ctx, s.DB(), mapped, 1500000, 0, at(6), 0))
 		require.ErrorIs(t, s.Remap(ctx, s.DB(), k, mapped, string(gidB), at(7)), store.ErrConflict)
 		require.NoError(t, s.Remap(ctx, s.DB(), k, orphan, "gid://shopify/Customer/104", at(7)))
 		m, err = s.CustomerMapping(ctx, s.Reader(), orphan)

@@ -50,6 +50,10 @@ type MappingFilter struct {
 	Statuses []MappingStatus // only these statuses
 	AfterID  int64           // only ids above this (paging)
 	Limit    int             // at most this many; <= 0 means no limit
+	// Unsettled selects only the customer mappings with a Shopify side
+	// whose write may differ from their last (CustomerMapping.InputVersion);
+	// it takes no Statuses.
+	Unsettled bool
 }
 
 var customerMappings = &mappingTable{
@@ -59,6 +63,7 @@ var customerMappings = &mappingTable{
 	shopifyCol:   "shopify_customer_gid",
 	nhanhLabel:   "Nhanh customer",
 	shopifyLabel: "Shopify customer",
+	versioned:    true,
 }
 
 var productMappings = &mappingTable{
@@ -88,7 +93,21 @@ type CustomerMapping struct {
 	CreatedByJob int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// InputVersion counts the changes of what the mapping's write is
+	// planned from: its Nhanh customer's spend or deletion, its Shopify
+	// customer's deletion or a value other than the one last written.
+	// Triggers keep it (migration 0020), whoever writes the mirrors. A sync
+	// that writes the mapping, or finds Nhanh's value written already,
+	// records the InputVersion it planned from (RecordCustomerSync,
+	// SettleCustomerMappings); the mapping is settled while the two agree
+	// and it is SYNCED, and an auto-sync passes it by (MappingFilter
+	// Unsettled).
+	InputVersion InputVersion
 }
+
+// InputVersion is a customer mapping's count of input changes
+// (CustomerMapping.InputVersion).
+type InputVersion int64
 
 // ProductMapping links one Nhanh product to at most one Shopify variant and
 // carries the state of syncing its inventory.
@@ -132,7 +151,8 @@ func (m CustomerMapping) row() mappingRow {
 func customerMappingFrom(r mappingRow) (CustomerMapping, error) {
 	m := CustomerMapping{ID: r.ID, NhanhID: extid.NhanhCustomerID(r.NhanhID), ShopifyID: extid.ShopifyCustomerGID(r.ShopifyID),
 		Status: r.Status, MatchMethod: r.MatchMethod, LastSyncedAt: r.LastSyncedAt, SyncError: r.SyncError,
-		SyncAttempts: r.SyncAttempts, CreatedByJob: r.CreatedByJob, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		SyncAttempts: r.SyncAttempts, CreatedByJob: r.CreatedByJob, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		InputVersion: InputVersion(r.InputVersion)}
 	if r.LastSyncedValue.Valid {
 		v, err := strconv.ParseInt(r.LastSyncedValue.String, 10, 64)
 		if err != nil {
@@ -233,13 +253,42 @@ func (s *Store) MappedNhanhCustomers(ctx context.Context, q Querier) (map[extid.
 }
 
 // RecordCustomerSync records, in q, that value was written to the mapping's
-// Shopify customer at at: the mapping becomes SYNCED with value as its
+// Shopify customer at at, planned from the mapping as it stood at
+// InputVersion seen: the mapping becomes SYNCED with value as its
 // baseline, its error is cleared, its attempts grow by one, and a sync log
 // row old -> new is appended. jobID 0 means no job. A mapping without a
-// Shopify side cannot be synced.
-func (s *Store) RecordCustomerSync(ctx context.Context, q Querier, mappingID, value int64, at time.Time, jobID int64) error {
+// Shopify side cannot be synced. Record the mapping before the Shopify
+// mirror takes the value written (SetShopifyTotalSpent), so that value
+// reads as the last written and not as a change.
+func (s *Store) RecordCustomerSync(ctx context.Context, q Querier, mappingID, value int64, seen InputVersion, at time.Time, jobID int64) error {
 	return customerMappings.record(ctx, q, mappingID, syncOutcome{
-		valueArg: value, valueText: strconv.FormatInt(value, 10), at: at, jobID: jobID}, false)
+		valueArg: value, valueText: strconv.FormatInt(value, 10), seen: int64(seen), at: at, jobID: jobID}, false)
+}
+
+// SettleCustomerMappings records, in q, that a sync found each SYNCED
+// mapping's write already made as it stood at the InputVersion given (Nhanh's
+// value is the one last written and Shopify holds it), so an auto-sync
+// passes it by until an input changes again. Mappings not SYNCED are left
+// alone.
+func (s *Store) SettleCustomerMappings(ctx context.Context, q Querier, seen map[int64]InputVersion) error {
+	for id, v := range seen {
+		if _, err := q.ExecContext(ctx, "UPDATE customer_mappings SET synced_version = $1 WHERE id = $2 AND status = $3",
+			int64(v), id, string(MappingSynced)); err != nil {
+			return fmt.Errorf("settle customer mapping %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// CountUnsettledCustomerMappings counts the customer mappings with ids up
+// to upTo that MappingFilter Unsettled selects.
+func (s *Store) CountUnsettledCustomerMappings(ctx context.Context, q Querier, upTo int64) (int64, error) {
+	var n int64
+	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM customer_mappings WHERE id <= $1 AND "+unsettledWhere, upTo).
+		Scan(&n); err != nil {
+		return 0, fmt.Errorf("count unsettled customer mappings: %w", err)
+	}
+	return n, nil
 }
 
 // RecordCustomerSyncFailure records, in q, a failed write: the mapping

@@ -193,13 +193,13 @@ func TestRecordCustomerSyncWritesLog(t *testing.T) {
 		}{
 			{
 				name:       "first sync",
-				record:     func(tx *sql.Tx) error { return s.RecordCustomerSync(ctx, tx, mapped, 1_500_000, at(10), 7) },
+				record:     func(tx *sql.Tx) error { return s.RecordCustomerSync(ctx, tx, mapped, 1_500_000, 0, at(10), 7) },
 				wantStatus: store.MappingSynced, wantValue: 1_500_000,
 				wantLog: store.SyncLogEntry{JobID: 7, NewValue: "1500000", Status: store.MappingSynced, CreatedAt: at(10)},
 			},
 			{
 				name:       "second sync",
-				record:     func(tx *sql.Tx) error { return s.RecordCustomerSync(ctx, tx, mapped, 2_600_000, at(20), 0) },
+				record:     func(tx *sql.Tx) error { return s.RecordCustomerSync(ctx, tx, mapped, 2_600_000, 0, at(20), 0) },
 				wantStatus: store.MappingSynced, wantValue: 2_600_000,
 				wantLog: store.SyncLogEntry{OldValue: ptr("1500000"), NewValue: "2600000", Status: store.MappingSynced, CreatedAt: at(20)},
 			},
@@ -214,7 +214,7 @@ func TestRecordCustomerSyncWritesLog(t *testing.T) {
 			},
 			{
 				name:       "success clears the error",
-				record:     func(tx *sql.Tx) error { return s.RecordCustomerSync(ctx, tx, mapped, 2_600_000, at(40), 9) },
+				record:     func(tx *sql.Tx) error { return s.RecordCustomerSync(ctx, tx, mapped, 2_600_000, 0, at(40), 9) },
 				wantStatus: store.MappingSynced, wantValue: 2_600_000,
 				wantLog: store.SyncLogEntry{JobID: 9, OldValue: ptr("2600000"), NewValue: "2600000", Status: store.MappingSynced, CreatedAt: at(40)},
 			},
@@ -239,9 +239,9 @@ func TestRecordCustomerSyncWritesLog(t *testing.T) {
 		require.Equal(t, at(40), m.LastSyncedAt)
 		require.Equal(t, at(40), m.UpdatedAt)
 
-		err = s.RecordCustomerSync(ctx, s.DB(), unmapped, 1, at(50), 0)
+		err = s.RecordCustomerSync(ctx, s.DB(), unmapped, 1, 0, at(50), 0)
 		require.ErrorContains(t, err, "no Shopify side")
-		require.ErrorIs(t, s.RecordCustomerSync(ctx, s.DB(), 424242, 1, at(50), 0), store.ErrNotFound)
+		require.ErrorIs(t, s.RecordCustomerSync(ctx, s.DB(), 424242, 1, 0, at(50), 0), store.ErrNotFound)
 
 		long := strings.Repeat("ồ", 3000) // 9,000 bytes
 		require.NoError(t, s.RecordCustomerSyncFailure(ctx, s.DB(), mapped, long, at(60), 0))

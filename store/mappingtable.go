@@ -23,7 +23,17 @@ type mappingTable struct {
 	nhanhLabel   string // for messages
 	shopifyLabel string
 	withItem     bool // has inventory_item_gid
+	// versioned says the table keeps input_version and synced_version
+	// (customers: migration 0020), so Unsettled can select mappings.
+	versioned bool
 }
+
+// unsettledWhere selects the mappings whose write may differ from their
+// last: PENDING or FAILED, or an input changed since it was written. It is
+// the predicate of the partial index customer_mappings_unsettled, written
+// the same way so both planners use the index; UNMAPPED rows (in it when
+// their Nhanh side changes) are left out by a separate term.
+const unsettledWhere = "(status IN ('PENDING', 'FAILED') OR input_version <> synced_version) AND status <> 'UNMAPPED'"
 
 // mappingRow is a mapping of either kind with plain ids and the last synced
 // value in its stored text form.
@@ -41,6 +51,7 @@ type mappingRow struct {
 	CreatedByJob    int64
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	InputVersion    int64 // versioned tables only
 }
 
 func (t *mappingTable) selectList() string {
@@ -48,7 +59,11 @@ func (t *mappingTable) selectList() string {
 	if t.withItem {
 		cols += ", inventory_item_gid"
 	}
-	return cols + ", status, match_method, last_synced_value, last_synced_at, sync_error, sync_attempts, created_by_job, created_at, updated_at"
+	cols += ", status, match_method, last_synced_value, last_synced_at, sync_error, sync_attempts, created_by_job, created_at, updated_at"
+	if t.versioned {
+		cols += ", input_version"
+	}
+	return cols
 }
 
 func (t *mappingTable) scan(sc scanner) (mappingRow, error) {
@@ -62,6 +77,9 @@ func (t *mappingTable) scan(sc scanner) (mappingRow, error) {
 	}
 	dest = append(dest, &r.Status, &r.MatchMethod, &r.LastSyncedValue, &synced, &r.SyncError,
 		&r.SyncAttempts, &createdBy, &created, &updated)
+	if t.versioned {
+		dest = append(dest, &r.InputVersion)
+	}
 	if err := sc.Scan(dest...); err != nil {
 		return r, err
 	}
@@ -301,6 +319,12 @@ func (t *mappingTable) statusWhere(b *binder, statuses []MappingStatus) string {
 func (t *mappingTable) query(ctx context.Context, d Dialect, q Querier, f MappingFilter, ids []int64, limit int) ([]mappingRow, error) {
 	b := binder{dialect: d}
 	query := "SELECT " + t.selectList() + " FROM " + t.table + " WHERE id > " + b.bind(f.AfterID)
+	if f.Unsettled {
+		if !t.versioned || len(f.Statuses) > 0 {
+			return nil, fmt.Errorf("list %s mappings: Unsettled selects customer mappings and takes no statuses", t.kind)
+		}
+		query += " AND " + unsettledWhere
+	}
 	if len(f.Statuses) > 0 {
 		statuses := make([]any, len(f.Statuses))
 		for i, st := range f.Statuses {
@@ -364,6 +388,7 @@ func (t *mappingTable) pairs(ctx context.Context, q Querier, fn func(nhanhID int
 type syncOutcome struct {
 	valueArg  any    // the new last_synced_value as stored (success only)
 	valueText string // the same as text, for the sync log
+	seen      int64  // versioned tables: the input_version the write was planned from
 	errMsg    string // failure only
 	at        time.Time
 	jobID     int64
@@ -399,9 +424,13 @@ func (t *mappingTable) record(ctx context.Context, q Querier, mappingID int64, o
 			string(MappingFailed), msg, Millis(o.at), mappingID)
 		entry.Status, entry.Message = MappingFailed, msg
 	} else {
-		_, err = q.ExecContext(ctx, "UPDATE "+t.table+` SET status = $1, sync_error = '', last_synced_value = $2,
-			last_synced_at = $3, sync_attempts = sync_attempts + 1, updated_at = $3 WHERE id = $4`,
-			string(MappingSynced), o.valueArg, Millis(o.at), mappingID)
+		set := "status = $1, sync_error = '', last_synced_value = $2, last_synced_at = $3, sync_attempts = sync_attempts + 1, updated_at = $3"
+		args := []any{string(MappingSynced), o.valueArg, Millis(o.at), mappingID}
+		if t.versioned {
+			set += ", synced_version = $5"
+			args = append(args, o.seen)
+		}
+		_, err = q.ExecContext(ctx, "UPDATE "+t.table+" SET "+set+" WHERE id = $4", args...)
 		entry.Status, entry.NewValue = MappingSynced, o.valueText
 	}
 	if err != nil {

@@ -79,7 +79,7 @@ func (d *DB) SeedWorkbench(t testing.TB, at time.Time) {
 	for _, m := range ms {
 		ids[m.NhanhID] = m.ID
 	}
-	must("sync", s.RecordCustomerSync(ctx, s.DB(), ids[1001], 1_500_000, at.Add(-time.Hour), 1))
+	must("sync", s.RecordCustomerSync(ctx, s.DB(), ids[1001], 1_500_000, 0, at.Add(-time.Hour), 1))
 	must("failure", s.RecordCustomerSyncFailure(ctx, s.DB(), ids[1002], "metafieldsSet: customer not found (userErrors: NOT_FOUND)",
 		at.Add(-time.Hour), 1))
 	must("reasons", s.SaveMatchReasons(ctx, s.DB(), store.MappingKindCustomer, []store.MatchReason{

@@ -60,6 +60,8 @@ type phaseResult struct {
 	bound          time.Duration
 	boundBy        string
 	nhanh, shopify time.Duration
+	// busiest is the Nhanh endpoint the phase called most, with its count.
+	busiest string
 }
 
 // fraction is the bound as a share of the time taken: 1 means the phase
@@ -105,11 +107,11 @@ func BenchmarkScaleRun(b *testing.B) {
 		// The table goes to stdout: the testing package keeps only the
 		// first ten lines of a benchmark's log.
 		fmt.Printf("scale run: %d customers and %d products per side, rate scale %d, %s\n", customers, products, rate, w.dialect)
-		fmt.Printf("%-28s %10s %10s %10s %8s  %-18s %9s %9s\n", "phase", "processed", "took", "bound", "fraction", "bound by",
-			"Nhanh", "Shopify")
+		fmt.Printf("%-28s %10s %10s %10s %8s  %-18s %9s %9s  %s\n", "phase", "processed", "took", "bound", "fraction", "bound by",
+			"Nhanh", "Shopify", "busiest Nhanh endpoint")
 		for _, r := range results {
-			fmt.Printf("%-28s %10d %10s %10s %8.2f  %-18s %9s %9s\n", r.jobType, r.processed, r.took.Round(time.Millisecond),
-				r.bound.Round(time.Millisecond), r.fraction(), r.boundBy, r.nhanh.Round(time.Second), r.shopify.Round(time.Second))
+			fmt.Printf("%-28s %10d %10s %10s %8.2f  %-18s %9s %9s  %s\n", r.jobType, r.processed, r.took.Round(time.Millisecond),
+				r.bound.Round(time.Millisecond), r.fraction(), r.boundBy, r.nhanh.Round(time.Second), r.shopify.Round(time.Second), r.busiest)
 			metric := strings.NewReplacer(" (", "_", ")", "").Replace(r.jobType)
 			b.ReportMetric(r.took.Seconds(), "s-"+metric)
 			b.ReportMetric(r.fraction(), "bound-"+metric)
@@ -206,6 +208,7 @@ func (w *world) run(b *testing.B, phases []phase) []phaseResult {
 		require.Zero(b, shopifyAfter.Throttles, "Shopify throttles after %s", p.jobType)
 		r := phaseResult{jobType: cmp.Or(p.label, p.jobType), took: took, processed: rec.Counters.Processed, boundBy: "none (local work)"}
 		r.nhanh, r.shopify = nhanhBound(nhanhBefore, nhanhAfter), shopifyBound(shopifyBefore, shopifyAfter)
+		r.busiest = busiestEndpoint(nhanhBefore, nhanhAfter)
 		if r.nhanh > r.bound {
 			r.bound, r.boundBy = r.nhanh, "Nhanh requests"
 		}
@@ -248,6 +251,21 @@ func nhanhBound(before, after nhanhfake.Record) time.Duration {
 		}
 	}
 	return bound
+}
+
+// busiestEndpoint names the Nhanh endpoint with the most requests between
+// two records, with their number ("" when none was called).
+func busiestEndpoint(before, after nhanhfake.Record) string {
+	name, most := "", 0
+	for e, rec := range after.Endpoints {
+		if n := rec.Requests - before.Endpoints[e].Requests; n > most {
+			name, most = e, n
+		}
+	}
+	if most == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s x%d", name, most)
 }
 
 // shopifyBound is the least time the cost bucket allows for the points

@@ -83,7 +83,7 @@ func TestAutoSyncCustomersPicksUpPendingAndFailedMappingsAndHonoursTheLimit(t *t
 	// a write: its status says Shopify may not have it.
 	failedID := mappingOf[ids[2]]
 	require.NoError(t, w.Store.InTx(ctx, func(tx *sql.Tx) error {
-		if err := w.Store.RecordCustomerSync(ctx, tx, failedID, w.truth.ExpectedTotalSpent[ids[2]], time.Now(), 0); err != nil {
+		if err := w.Store.RecordCustomerSync(ctx, tx, failedID, w.truth.ExpectedTotalSpent[ids[2]], 0, time.Now(), 0); err != nil {
 			return err
 		}
 		return w.Store.RecordCustomerSyncFailure(ctx, tx, failedID, "earlier failure", time.Now(), 0)

@@ -123,11 +123,11 @@ func (d Deps) applyBrake(ctx context.Context, r *engine.Run, changes []valueChan
 // planned write: what the drop brake weighs before the first write.
 func planChanges[P any](ctx context.Context, d Deps, kind store.MappingKind, scope syncScope,
 	plan func(context.Context, batchCursor) (*syncBatch, []P, error), changesOf func(P) []valueChange) ([]valueChange, error) {
-	_, upTo, err := d.sizeScope(ctx, kind, scope)
+	size, err := d.sizeScope(ctx, kind, scope)
 	if err != nil {
 		return nil, err
 	}
-	cur := batchCursor{upToID: upTo, pushBudget: -1}
+	cur := batchCursor{upToID: size.upTo, pushBudget: -1}
 	if scope.pushLimit > 0 {
 		cur.pushBudget = scope.pushLimit
 	}

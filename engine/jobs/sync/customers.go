@@ -69,6 +69,7 @@ type customerPush struct {
 	nhanh extid.NhanhCustomerID
 	owner extid.ShopifyCustomerGID
 	value int64
+	seen  store.InputVersion // the mapping's input version it was planned from
 	// change is the write as the drop brake sees it: Shopify's value (or
 	// the last one written) and value.
 	change valueChange
@@ -108,18 +109,25 @@ func (s *customerSource) planBatch(ctx context.Context, cur batchCursor) (*syncB
 		b.items = append(b.items, missingItem(store.MappingKindCustomer, id))
 	}
 	var pushes []*customerPush
+	settled := map[int64]store.InputVersion{}
 	budget := cur.pushBudget
 	for _, m := range ms {
-		it, push := s.plan(m, nhanhRows, shopifyRows, &budget)
+		it, push, written := s.plan(m, nhanhRows, shopifyRows, &budget)
 		b.items = append(b.items, it)
 		if push != nil {
 			pushes = append(pushes, push)
+		}
+		if written {
+			settled[m.ID] = m.InputVersion
 		}
 	}
 	slices.SortFunc(b.items, func(x, y *syncItem) int { return cmp.Compare(x.mappingID, y.mappingID) })
 	b.pushes = int64(len(pushes))
 	b.send = func(ctx context.Context) error { return s.send(ctx, pushes) }
 	b.record = func(ctx context.Context, tx *sql.Tx, at time.Time) error {
+		if err := s.d.Store.SettleCustomerMappings(ctx, tx, settled); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, b.items, pushes, at)
 	}
 	return b, pushes, nil
@@ -129,10 +137,13 @@ func (s *customerSource) planBatch(ctx context.Context, cur batchCursor) (*syncB
 // Shopify's current value (as last pulled, reconciled or written) is what
 // a change is measured against: a hand edit there is drift and is
 // corrected whatever the threshold, and a value Shopify already holds is
-// not written again.
+// not written again. written says the mapping is skipped because Nhanh's
+// value is the one last written and Shopify has not drifted from it: the
+// mapping is settled as planned (store.SettleCustomerMappings). A value
+// skipped under the threshold is not: the next auto-sync weighs it again.
 func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.NhanhCustomerID]store.NhanhCustomerSpend,
-	shopifyRows map[extid.ShopifyCustomerGID]store.ShopifyCustomerSpend, budget *int64) (*syncItem, *customerPush) {
-	it := &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != "",
+	shopifyRows map[extid.ShopifyCustomerGID]store.ShopifyCustomerSpend, budget *int64) (it *syncItem, push *customerPush, written bool) {
+	it = &syncItem{mappingID: m.ID, name: fmt.Sprintf("Nhanh customer %d", m.NhanhID), recordable: m.ShopifyID != "",
 		nhanhID: strconv.FormatInt(int64(m.NhanhID), 10), shopifyID: string(m.ShopifyID)}
 	row, inMirror := nhanhRows[m.NhanhID]
 	if inMirror && row.Name != "" {
@@ -143,21 +154,21 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 	switch {
 	case m.ShopifyID == "":
 		it.failFound(fmt.Sprintf("%s: mapping %d has no Shopify customer: map it first; nothing written", who, m.ID), apierr.ClassValidation)
-		return it, nil
+		return it, nil, false
 	case !inMirror:
 		it.failFound(fmt.Sprintf("Nhanh customer %d is not in the local mirror: pull Nhanh customers; nothing written", m.NhanhID), apierr.ClassNotFound)
-		return it, nil
+		return it, nil, false
 	case row.Deleted:
 		it.failFound(fmt.Sprintf("%s was deleted in Nhanh: nothing written; delete mapping %d if the customer is gone for good", who, m.ID), apierr.ClassNotFound)
-		return it, nil
+		return it, nil, false
 	case shop.Deleted:
 		it.failFound(fmt.Sprintf("%s: Shopify customer %s was deleted in Shopify (per the last pull): nothing written; remap or delete mapping %d",
 			who, m.ShopifyID, m.ID), apierr.ClassNotFound)
-		return it, nil
+		return it, nil, false
 	case row.Unknown:
 		it.failFound(fmt.Sprintf("%s: Nhanh returned no totalAmount (null or missing): the spend is unknown, not 0; nothing written",
 			who), apierr.ClassValidation)
-		return it, nil
+		return it, nil, false
 	}
 	value := roundSpend(row.TotalAmount)
 	it.request = fmt.Sprintf("metafieldsSet owner=%s %s.%s=%d", m.ShopifyID, totalSpentNamespace, totalSpentKey, value)
@@ -172,23 +183,24 @@ func (s *customerSource) plan(m store.CustomerMapping, nhanhRows map[extid.Nhanh
 		switch {
 		case drifted && current == value:
 			it.outcome = outcomeSkip // Shopify already holds Nhanh's value
-			return it, nil
-		case !drifted && (value == *m.LastSyncedValue || abs(value-*m.LastSyncedValue) < s.threshold):
+			return it, nil, false
+		case !drifted && value == *m.LastSyncedValue:
 			it.outcome = outcomeSkip
-			if value != *m.LastSyncedValue {
-				it.lines[0].note = fmt.Sprintf("moved %+d since the last write, under the %d VND threshold", value-*m.LastSyncedValue, s.threshold)
-			}
-			return it, nil
+			return it, nil, true
+		case !drifted && abs(value-*m.LastSyncedValue) < s.threshold:
+			it.outcome = outcomeSkip
+			it.lines[0].note = fmt.Sprintf("moved %+d since the last write, under the %d VND threshold", value-*m.LastSyncedValue, s.threshold)
+			return it, nil, false
 		}
 	}
 	if *budget == 0 {
 		it.outcome, it.deferred = outcomeSkip, true
-		return it, nil
+		return it, nil, false
 	}
 	if *budget > 0 {
 		*budget--
 	}
-	return it, &customerPush{item: it, nhanh: m.NhanhID, owner: m.ShopifyID, value: value, change: change}
+	return it, &customerPush{item: it, nhanh: m.NhanhID, owner: m.ShopifyID, value: value, seen: m.InputVersion, change: change}, false
 }
 
 // shopifySpend reads a mirrored custom.total_spent; a value that is not a
@@ -312,17 +324,19 @@ func settleCustomerPushes(chunk []*customerPush, results []shopify.ItemResult, e
 
 // record stores each settled mapping: the value written, or why not.
 func (s *customerSource) record(ctx context.Context, tx *sql.Tx, items []*syncItem, pushes []*customerPush, at time.Time) error {
-	values := make(map[*syncItem]int64, len(pushes))
-	owners := make(map[*syncItem]extid.ShopifyCustomerGID, len(pushes))
+	written := make(map[*syncItem]*customerPush, len(pushes))
 	for _, p := range pushes {
-		values[p.item], owners[p.item] = p.value, p.owner
+		written[p.item] = p
 	}
 	for _, it := range items {
 		var err error
 		switch {
 		case it.outcome == outcomeDone:
-			if err = s.d.Store.RecordCustomerSync(ctx, tx, it.mappingID, values[it], at, s.jobID); err == nil {
-				err = s.d.Store.SetShopifyTotalSpent(ctx, tx, owners[it], strconv.FormatInt(values[it], 10))
+			// The mapping first: the mirror's new value then reads as the
+			// value last written, not as a change (migration 0020).
+			p := written[it]
+			if err = s.d.Store.RecordCustomerSync(ctx, tx, it.mappingID, p.value, p.seen, at, s.jobID); err == nil {
+				err = s.d.Store.SetShopifyTotalSpent(ctx, tx, p.owner, strconv.FormatInt(p.value, 10))
 			}
 		case it.outcome == outcomeFail && it.recordable:
 			err = s.d.Store.RecordCustomerSyncFailure(ctx, tx, it.mappingID, it.message, at, s.jobID)

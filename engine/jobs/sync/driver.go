@@ -179,6 +179,7 @@ type syncState struct {
 	Refresh      *refreshState    `json:"refresh,omitempty"`
 	Spend        spendState       `json:"spend,omitzero"` // customer auto-sync: orders, reconcile, watermarks
 	UpToID       int64            `json:"upToId"`
+	Passed       int64            `json:"passed,omitempty"` // settled mappings an unsettled scope passed by
 	AfterID      int64            `json:"afterId"`
 	Batch        int              `json:"batch"`
 	TotalBatches int              `json:"totalBatches"`
@@ -242,27 +243,35 @@ func (f *inflightBatch) wait() error { return f.writes.Wait() }
 func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope syncScope, st *syncState,
 	finish func(ctx context.Context, tx *sql.Tx) error) error {
 	if st.Phase != phasePush && st.Phase != phaseDone {
-		total, upTo, err := d.sizeScope(ctx, src.kind(), scope)
+		size, err := d.sizeScope(ctx, src.kind(), scope)
 		if err != nil {
 			return err
 		}
-		st.Phase, st.UpToID = phasePush, upTo
+		next := *st
+		next.Phase, next.UpToID, next.Passed = phasePush, size.upTo, size.passed
 		if _, ok := src.(bulkWriter); ok {
 			threshold, err := d.bulkWriteThreshold(ctx, src.kind())
 			if err != nil {
 				return err
 			}
-			st.Bulk = total >= threshold
+			next.Bulk = size.visited() >= threshold
 		}
 		if bw, ok := src.(bulkWriter); ok {
-			bw.useBulk(st.Bulk)
+			bw.useBulk(next.Bulk)
 		}
-		st.TotalBatches = int((total + int64(src.batchSize()) - 1) / int64(src.batchSize()))
-		r.SetTotal(total)
-		d.publishSyncMeta(r, st, r.Counters())
-		if err := r.Checkpoint(ctx, st); err != nil {
+		next.TotalBatches = int((size.visited() + int64(src.batchSize()) - 1) / int64(src.batchSize()))
+		r.SetTotal(size.total)
+		// The mappings passed by are skipped at once, in the checkpoint
+		// that fixes the scope.
+		err = r.CheckpointTx(ctx, &next, func(_ *sql.Tx, t *engine.Tally) error {
+			t.Skipped(size.passed)
+			d.publishSyncMeta(r, &next, t.Counters())
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
+		*st = next
 	}
 	if bw, ok := src.(bulkWriter); ok {
 		bw.useBulk(st.Bulk)
@@ -284,9 +293,15 @@ func (d Deps) runSync(ctx context.Context, r *engine.Run, src syncSource, scope 
 		}
 	}
 	// Mappings deleted (or unmapped) during the run were counted in total
-	// but are no longer items; say so instead of ending short of 100%.
-	if c := r.Counters(); c.Processed < c.Total {
+	// but are no longer items; say so instead of ending short of 100%. A
+	// mapping an unsettled scope passed by at sizing and that changed
+	// before the run reached it was planned as well: it joined.
+	switch c := r.Counters(); {
+	case c.Processed < c.Total:
 		r.SetMeta("vanished", c.Total-c.Processed)
+		r.SetTotal(c.Processed)
+	case c.Processed > c.Total:
+		r.SetMeta("joined", c.Processed-c.Total)
 		r.SetTotal(c.Processed)
 	}
 	st.Phase = phaseDone
@@ -464,6 +479,9 @@ func (d Deps) publishSyncMeta(r *engine.Run, st *syncState, c engine.Counters) {
 	}
 	if st.SkipNotices > 0 {
 		r.SetMeta("skips", map[string]any{"count": st.SkipNotices, "items": st.Skips})
+	}
+	if st.Passed > 0 {
+		r.SetMeta("unchanged", st.Passed)
 	}
 }
 

@@ -26,6 +26,11 @@ type syncScope struct {
 	// as deferred and picked up by the next run. 0 = no cap.
 	pushLimit int64
 	mode      syncMode
+	// unsettled narrows statuses to the mappings whose write may differ
+	// from their last (store.MappingFilter Unsettled): a customer auto-sync
+	// passes the settled ones by, counted as skipped when the scope is
+	// sized. Customers only.
+	unsettled bool
 }
 
 // syncParams are the parameters every sync kind may take.
@@ -78,31 +83,50 @@ func sortedUnique(ids []int64) []int64 {
 	return out
 }
 
-// sizeScope counts the mappings in scope and fixes the highest id the run
-// covers, so mappings created meanwhile neither join nor push processed
-// past total.
-func (d Deps) sizeScope(ctx context.Context, kind store.MappingKind, scope syncScope) (total, upTo int64, err error) {
+// scopeSize is a scope as sizing found it.
+type scopeSize struct {
+	// total counts the mappings in scope; upTo is the highest id the run
+	// covers, so mappings created meanwhile neither join nor push processed
+	// past total.
+	total, upTo int64
+	// passed counts the settled mappings of total an unsettled scope passes
+	// by: their inputs did not change since they were last written.
+	passed int64
+}
+
+// visited is how many mappings of the scope are read and planned.
+func (z scopeSize) visited() int64 { return z.total - z.passed }
+
+// sizeScope counts the mappings in scope.
+func (d Deps) sizeScope(ctx context.Context, kind store.MappingKind, scope syncScope) (scopeSize, error) {
 	if scope.ids != nil {
 		if len(scope.ids) == 0 {
-			return 0, 0, nil
+			return scopeSize{}, nil
 		}
-		return int64(len(scope.ids)), scope.ids[len(scope.ids)-1], nil
+		return scopeSize{total: int64(len(scope.ids)), upTo: scope.ids[len(scope.ids)-1]}, nil
 	}
 	n, maxID, err := d.Store.CountMappings(ctx, d.Store.DB(), kind, scope.statuses)
 	if err != nil {
-		return 0, 0, err
+		return scopeSize{}, err
 	}
-	if scope.limit > 0 && n > scope.limit {
+	switch {
+	case scope.unsettled:
+		unsettled, err := d.Store.CountUnsettledCustomerMappings(ctx, d.Store.DB(), maxID)
+		if err != nil {
+			return scopeSize{}, err
+		}
+		return scopeSize{total: n, upTo: maxID, passed: max(n-unsettled, 0)}, nil
+	case scope.limit > 0 && n > scope.limit:
 		upTo, err := d.Store.NthMappingID(ctx, d.Store.DB(), kind, scope.statuses, scope.limit)
-		return scope.limit, upTo, err
+		return scopeSize{total: scope.limit, upTo: upTo}, err
 	}
-	return n, maxID, nil
+	return scopeSize{total: n, upTo: maxID}, nil
 }
 
 // mappingPage lists the next mappings of scope after afterID. With explicit
 // ids it takes the next size ids and also returns those that no longer
-// exist; otherwise it lists up to size mappings in scope.statuses with ids
-// up to upTo. lastID is 0 when nothing is left. list reads through q.
+// exist; otherwise it lists up to size mappings in scope.statuses (or
+// unsettled) with ids up to upTo. lastID is 0 when nothing is left. list reads through q.
 func mappingPage[M any](ctx context.Context, q store.Querier, scope syncScope, afterID, upTo int64, size int,
 	list func(context.Context, store.Querier, store.MappingFilter) ([]M, error), idOf func(M) int64) (found []M, missing []int64, lastID int64, err error) {
 	if scope.ids != nil {
@@ -129,7 +153,11 @@ func mappingPage[M any](ctx context.Context, q store.Querier, scope syncScope, a
 	if afterID >= upTo {
 		return nil, nil, 0, nil
 	}
-	page, err := list(ctx, q, store.MappingFilter{Statuses: scope.statuses, AfterID: afterID, Limit: size})
+	f := store.MappingFilter{Statuses: scope.statuses, AfterID: afterID, Limit: size}
+	if scope.unsettled {
+		f.Statuses, f.Unsettled = nil, true
+	}
+	page, err := list(ctx, q, f)
 	if err != nil {
 		return nil, nil, 0, err
 	}

@@ -75,6 +75,10 @@ func (d Deps) productSync(ctx context.Context, r *engine.Run) error {
 // last write), or moved by at least the threshold since it was last
 // written, or that was never written or is not SYNCED (PENDING and FAILED
 // mappings included: the reference auto-synced only SYNCED ones, §14.11).
+// It visits only the unsettled mappings (store.CustomerMapping
+// InputVersion: the database marks every mapping whose inputs change, so
+// no mirror writer can forget); the settled ones count as skipped, and
+// metadata unchanged says how many.
 // Param limit caps the writes; the drop brake may stop the run before it
 // writes (param acceptDrop overrides). The watermarks move, when the run
 // completes, to the newest source timestamps seen.
@@ -93,6 +97,7 @@ func (d Deps) autoSyncCustomers(ctx context.Context, r *engine.Run) error {
 	}
 	if r.RetryOf() == 0 { // a retry writes every failed item
 		scope.pushLimit = p.Limit
+		scope.unsettled = true
 	}
 	r.SetMeta("limit", limitMeta(p.Limit))
 	r.SetMeta("thresholdVnd", threshold)

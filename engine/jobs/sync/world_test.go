@@ -199,7 +199,8 @@ type syncResults struct {
 			Error        string `json:"error"`
 		} `json:"errors"`
 	} `json:"results"`
-	SyncMode string `json:"syncMode"`
+	SyncMode  string `json:"syncMode"`
+	Unchanged int64  `json:"unchanged"` // settled mappings an auto-sync passed by
 }
 
 func metaOf(t testing.TB, j engine.Job) syncResults {
