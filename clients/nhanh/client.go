@@ -45,6 +45,10 @@ const (
 	PageSize = 100
 	// MaxIDs is the most ids one filter may carry.
 	MaxIDs = 100
+	// CustomersByIDBatch is how many ids a caller hands CustomersByID at
+	// once: enough that the ids left for the second and third customer
+	// type fill their calls.
+	CustomersByIDBatch = 10 * MaxIDs
 )
 
 const (

@@ -237,9 +237,14 @@ func (c *Client) EachOrder(ctx context.Context, f OrderFilter, fn func(Order) er
 // CustomersByID reads the given customers with customer/list's ids filter,
 // MaxIDs per call, following each call's pages. Each customer type is asked
 // for explicitly (whether leaving the type out means all is not
-// documented): retail first, then the next type for the ids not yet found.
-// Customers Nhanh does not return (deleted ones) are absent from the result,
-// which is in id order.
+// documented): retail for all the ids first, then the next type for the
+// ids not yet found, and so on. Asking one type for every id before the
+// next packs the calls: 1,000 buyers of whom 15% are not retail take
+// 10 + 2 + 1 calls, where a type after another per 100 ids took 30 (a
+// hundred customers are almost never all retail). Callers hand it up to
+// CustomersByIDBatch ids at a time for that reason. Customers Nhanh does
+// not return (deleted ones) are absent from the result, which is in id
+// order.
 func (c *Client) CustomersByID(ctx context.Context, ids []extid.NhanhCustomerID) ([]Customer, error) {
 	const op = EndpointCustomerList
 	unique := slices.Clone(ids)
@@ -250,20 +255,12 @@ func (c *Client) CustomersByID(ctx context.Context, ids []extid.NhanhCustomerID)
 	}
 	var out []Customer
 	found := map[extid.NhanhCustomerID]bool{}
-	for chunk := range slices.Chunk(unique, MaxIDs) {
-		for _, typ := range CustomerTypes {
-			var wanted []extid.NhanhCustomerID
-			for _, id := range chunk {
-				if !found[id] {
-					wanted = append(wanted, id)
-				}
-			}
-			if len(wanted) == 0 {
-				break
-			}
+	wanted := unique
+	for _, typ := range CustomerTypes {
+		for chunk := range slices.Chunk(wanted, MaxIDs) {
 			var next json.RawMessage
 			for range maxPagesPerList {
-				page, err := c.ListCustomers(ctx, CustomerFilter{IDs: wanted, Type: typ}, next)
+				page, err := c.ListCustomers(ctx, CustomerFilter{IDs: chunk, Type: typ}, next)
 				if err != nil {
 					return nil, err
 				}
@@ -281,6 +278,10 @@ func (c *Client) CustomersByID(ctx context.Context, ids []extid.NhanhCustomerID)
 				}
 				next = page.Next
 			}
+		}
+		wanted = slices.DeleteFunc(slices.Clone(wanted), func(id extid.NhanhCustomerID) bool { return found[id] })
+		if len(wanted) == 0 {
+			break
 		}
 	}
 	slices.SortFunc(out, func(a, b Customer) int { return cmp.Compare(a.ID, b.ID) })

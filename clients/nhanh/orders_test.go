@@ -221,3 +221,33 @@ func TestMissingTotalAmountIsUnknown(t *testing.T) {
 	require.Equal(t, []bool{false, false, true, true}, has)
 	require.InDelta(t, 12.5, page.Customers[3].TotalAmount, 0)
 }
+
+// TestCustomersByIDAsksEachTypeForAllTheRestAtOnce checks the re-read packs
+// its calls type by type: 300 customers, every third one retail, wholesale
+// and agent, take 3 retail calls, 2 wholesale calls for the 200 left and 1
+// agent call for the last 100 (a type after another per 100 ids took 9).
+func TestCustomersByIDAsksEachTypeForAllTheRestAtOnce(t *testing.T) {
+	t.Parallel()
+	ds := manyCustomers(300)
+	types := []dataset.NhanhCustomerType{dataset.NhanhRetail, dataset.NhanhWholesale, dataset.NhanhAgent}
+	var ids []extid.NhanhCustomerID
+	for i := range ds.NhanhCustomers {
+		ds.NhanhCustomers[i].Type = types[i%3]
+		ids = append(ids, ds.NhanhCustomers[i].ID)
+	}
+	b := setup(t, options{ds: ds})
+	got, err := b.client.CustomersByID(t.Context(), ids)
+	require.NoError(t, err)
+	require.Len(t, got, 300)
+	perType := map[int][]int{}
+	for _, r := range b.log.all() {
+		var body struct {
+			Filters struct {
+				Type int `json:"type"`
+			} `json:"filters"`
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &body))
+		perType[body.Filters.Type] = append(perType[body.Filters.Type], len(sentIDs(t, r.Body)))
+	}
+	require.Equal(t, map[int][]int{1: {100, 100, 100}, 2: {100, 100}, 3: {100}}, perType)
+}

@@ -327,7 +327,7 @@ func (p *Processor) syncSpend(ctx context.Context, e *engine.Engine, b *batch) e
 		return err
 	}
 	ids := slices.Sorted(maps.Keys(b.customers))
-	for chunk := range slices.Chunk(ids, nhanh.MaxIDs) {
+	for chunk := range slices.Chunk(ids, nhanh.CustomersByIDBatch) {
 		cs, err := p.cfg.Nhanh.CustomersByID(ctx, chunk)
 		if err != nil {
 			return p.finish(ctx, b, b.orderIDs, "", engine.WebhookFailed,

@@ -497,7 +497,7 @@ func (d Deps) runOrdersPass(ctx context.Context, r *engine.Run, st *incrementalS
 	}
 	for !st.Orders.Done {
 		pending := st.Orders.Pending
-		chunk := pending[:min(nhanh.MaxIDs, len(pending))]
+		chunk := pending[:min(nhanh.CustomersByIDBatch, len(pending))]
 		var rows []store.NhanhCustomer
 		if len(chunk) > 0 {
 			customers, err := d.Nhanh.CustomersByID(ctx, chunk)

@@ -499,8 +499,8 @@ func (d Deps) refreshNhanhCustomers(ctx context.Context, r *engine.Run, st *sync
 // refreshSpendFromOrders finds the customers whose spend may have changed
 // from the orders created or updated since the orders watermark (a
 // customer's updatedAt is not known to move with its totalAmount), re-reads
-// them by id, 100 a call, and stores them in the mirror, a call per
-// checkpoint.
+// them by id (nhanh.CustomersByIDBatch ids a checkpoint, 100 a call, type
+// by type) and stores them in the mirror.
 func (d Deps) refreshSpendFromOrders(ctx context.Context, r *engine.Run, st *syncState) error {
 	sp := &st.Spend
 	if !sp.OrdersListed {
@@ -522,7 +522,7 @@ func (d Deps) refreshSpendFromOrders(ctx context.Context, r *engine.Run, st *syn
 		}
 	}
 	for len(st.Spend.Pending) > 0 {
-		chunk := st.Spend.Pending[:min(nhanh.MaxIDs, len(st.Spend.Pending))]
+		chunk := st.Spend.Pending[:min(nhanh.CustomersByIDBatch, len(st.Spend.Pending))]
 		customers, err := d.Nhanh.CustomersByID(ctx, chunk)
 		if err != nil {
 			return fmt.Errorf("re-read %d Nhanh customers whose orders changed: %w", len(chunk), err)
