@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"syncops/clients/extid"
@@ -283,9 +284,14 @@ func (s *Store) SettleCustomerMappings(ctx context.Context, q Querier, seen map[
 // CountUnsettledCustomerMappings counts the customer mappings with ids up
 // to upTo that MappingFilter Unsettled selects.
 func (s *Store) CountUnsettledCustomerMappings(ctx context.Context, q Querier, upTo int64) (int64, error) {
+	// The kinds are apart (by status), so their counts add up.
+	b := binder{dialect: s.dialect}
+	counts := make([]string, len(unsettledKinds))
+	for i, kind := range unsettledKinds {
+		counts[i] = "(SELECT COUNT(*) FROM customer_mappings WHERE " + kind + " AND id <= " + b.bind(upTo) + ")"
+	}
 	var n int64
-	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM customer_mappings WHERE id <= $1 AND "+unsettledWhere, upTo).
-		Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT "+strings.Join(counts, " + "), b.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count unsettled customer mappings: %w", err)
 	}
 	return n, nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,12 +29,36 @@ type mappingTable struct {
 	versioned bool
 }
 
-// unsettledWhere selects the mappings whose write may differ from their
-// last: PENDING or FAILED, or an input changed since it was written. It is
-// the predicate of the partial index customer_mappings_unsettled, written
-// the same way so both planners use the index; UNMAPPED rows (in it when
-// their Nhanh side changes) are left out by a separate term.
-const unsettledWhere = "(status IN ('PENDING', 'FAILED') OR input_version <> synced_version) AND status <> 'UNMAPPED'"
+// unsettledKinds are the customer mappings whose write may differ from
+// their last, each kind read from its own index in id order: PENDING and
+// FAILED by the status index, SYNCED ones whose inputs changed since their
+// last write by the partial index customer_mappings_changed (its predicate
+// written as the migration has it, so both planners use it). The kinds are
+// apart. SYNCED is compared as an expression so that SQLite does not take
+// the status index instead and read every SYNCED mapping after the cursor.
+var unsettledKinds = []string{"status = 'PENDING'", "status = 'FAILED'",
+	"input_version <> synced_version AND (status || '') = 'SYNCED'"}
+
+// unsettledIDs is a query of the ids above after (and at most upTo, when
+// positive) of the unsettled customer mappings, up to limit of each kind
+// (0: all): the union's first limit ids in id order are then exactly the
+// first limit unsettled mappings. One condition with OR would be planned
+// as a union too, but sorted whole: every page would sort what is left.
+func unsettledIDs(b *binder, after, upTo int64, limit int) string {
+	parts := make([]string, len(unsettledKinds))
+	for i, kind := range unsettledKinds {
+		q := "SELECT id FROM customer_mappings WHERE " + kind + " AND id > " + b.bind(after)
+		if upTo > 0 {
+			q += " AND id <= " + b.bind(upTo)
+		}
+		q += " ORDER BY id"
+		if limit > 0 {
+			q += " LIMIT " + b.bind(limit)
+		}
+		parts[i] = "SELECT id FROM (" + q + ") k" + strconv.Itoa(i)
+	}
+	return strings.Join(parts, " UNION ALL ")
+}
 
 // mappingRow is a mapping of either kind with plain ids and the last synced
 // value in its stored text form.
@@ -320,10 +345,10 @@ func (t *mappingTable) query(ctx context.Context, d Dialect, q Querier, f Mappin
 	b := binder{dialect: d}
 	query := "SELECT " + t.selectList() + " FROM " + t.table + " WHERE id > " + b.bind(f.AfterID)
 	if f.Unsettled {
-		if !t.versioned || len(f.Statuses) > 0 {
-			return nil, fmt.Errorf("list %s mappings: Unsettled selects customer mappings and takes no statuses", t.kind)
+		if !t.versioned || len(f.Statuses) > 0 || ids != nil {
+			return nil, fmt.Errorf("list %s mappings: Unsettled selects customer mappings and takes no statuses or ids", t.kind)
 		}
-		query += " AND " + unsettledWhere
+		query += " AND id IN (" + unsettledIDs(&b, f.AfterID, 0, limit) + ")"
 	}
 	if len(f.Statuses) > 0 {
 		statuses := make([]any, len(f.Statuses))

@@ -39,6 +39,7 @@ func TestAutoSyncCustomersPushesOnlyWhatMovedPastTheThreshold(t *testing.T) {
 			requireCompleted(t, second)
 			require.Equal(t, total, second.Skipped, "nothing changed")
 			require.Zero(t, second.Successful)
+			require.Equal(t, total, metaOf(t, second).Unchanged, "every mapping is settled: none is read")
 
 			// One customer's spend moves by more than the threshold, one by
 			// less; both are newer in Nhanh than the watermark.
@@ -54,6 +55,7 @@ func TestAutoSyncCustomersPushesOnlyWhatMovedPastTheThreshold(t *testing.T) {
 			requireCompleted(t, third)
 			require.EqualValues(t, 1, third.Successful)
 			require.Equal(t, total-1, third.Skipped)
+			require.Equal(t, total-2, metaOf(t, third).Unchanged, "the two customers re-read with a new spend are visited")
 			mf, _ := w.Sandbox.Shopify().Metafield(pairs[moved.ID], "custom.total_spent")
 			require.Equal(t, strconv.FormatInt(int64(math.Round(moved.TotalAmount)), 10), mf.Value)
 			mf, _ = w.Sandbox.Shopify().Metafield(pairs[nudged.ID], "custom.total_spent")
@@ -67,6 +69,23 @@ func TestAutoSyncCustomersPushesOnlyWhatMovedPastTheThreshold(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, ok)
 			require.InDelta(t, time.Now().Unix(), mark, 120)
+
+			// The nudged customer stays unsettled (its move may add up past
+			// the threshold) until its spend is back at the value written.
+			fourth := w.Run(t, jobs.AutoSyncCustomers, nil)
+			requireCompleted(t, fourth)
+			require.Equal(t, total-1, metaOf(t, fourth).Unchanged)
+			require.Equal(t, total, fourth.Skipped)
+			nudged.TotalAmount -= jobs.DefaultCustomerThreshold / 2
+			nudged.UpdatedAt = time.Now().Unix() + 1
+			w.Sandbox.Nhanh().SetCustomer(nudged)
+			back := w.Run(t, jobs.AutoSyncCustomers, nil)
+			requireCompleted(t, back)
+			require.Equal(t, total-1, metaOf(t, back).Unchanged)
+			require.Zero(t, back.Successful, "the value written is Nhanh's again: nothing to write")
+			last := w.Run(t, jobs.AutoSyncCustomers, nil)
+			requireCompleted(t, last)
+			require.Equal(t, total, metaOf(t, last).Unchanged, "finding its value written settled it")
 		})
 	}
 }

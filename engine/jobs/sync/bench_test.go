@@ -2,10 +2,12 @@ package sync_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,10 +18,12 @@ import (
 	"syncops/clients/extid"
 	"syncops/clients/nhanh"
 	"syncops/clients/sandbox/dataset"
+	"syncops/clients/sandbox/nhanhfake"
 	"syncops/clients/sandbox/shopifyfake"
 	"syncops/clients/shopify"
 	"syncops/engine"
 	"syncops/engine/jobs"
+	"syncops/store"
 )
 
 // Benchmark knobs, from the environment so a run on a slower machine can
@@ -251,4 +255,65 @@ func (t slowTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, req.Context().Err()
 	}
 	return http.DefaultTransport.RoundTrip(req)
+}
+
+// BenchmarkAutoSyncCustomersAfterTrade measures what a customer auto-sync
+// of a settled shop costs per customer whose spend moved: SYNCOPS_BENCH_CUSTOMERS
+// generated customers (default 20,000), every mapping written and settled,
+// then 5,000 orders placed in Nhanh, at the published limits x
+// SYNCOPS_BENCH_SCALE (default 10, as the scale run). It reports the job's
+// time and its Nhanh requests; a CPU profile of it shows where the time
+// that no rate limit imposes goes.
+func BenchmarkAutoSyncCustomersAfterTrade(b *testing.B) {
+	n := int(envNumber(b, benchCustomersEnv, 20_000))
+	scale := envNumber(b, benchScaleEnv, 10)
+	const orders = 5000
+	for range b.N {
+		b.StopTimer()
+		w := newSyncWorld(b, worldOptions{customers: n, products: 500, scale: scale})
+		w.mapCustomers(b, w.matchedCustomers())
+		w.settleCustomers(b)
+		rep := w.Sandbox.Nhanh().Sell(nhanhfake.SellOptions{Seed: 2, Orders: orders})
+		before := w.Sandbox.Nhanh().Record()
+		b.StartTimer()
+
+		start := time.Now()
+		j := w.Run(b, jobs.AutoSyncCustomers, nil)
+		elapsed := time.Since(start)
+		b.StopTimer()
+
+		requireCompleted(b, j)
+		after := w.Sandbox.Nhanh().Record()
+		calls := 0
+		for name, e := range after.Endpoints {
+			calls += e.Requests - before.Endpoints[name].Requests
+		}
+		b.ReportMetric(elapsed.Seconds(), "s/job")
+		b.ReportMetric(float64(calls), "nhanh-requests")
+		b.Logf("%d customers, %d orders from %d buyers: %v, %d written, %d unchanged, %d Nhanh requests",
+			n, len(rep.Placed), len(rep.Customers), elapsed.Round(time.Millisecond), j.Successful, metaOf(b, j).Unchanged, calls)
+	}
+}
+
+// settleCustomers records every customer mapping as written with its
+// Nhanh spend, as a completed sync leaves them, without the sync's calls.
+func (w *syncWorld) settleCustomers(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	ms, err := w.Store.CustomerMappings(ctx, w.Store.Reader(), store.MappingFilter{})
+	require.NoError(t, err)
+	for chunk := range slices.Chunk(ms, 5000) {
+		require.NoError(t, w.Store.InTx(ctx, func(tx *sql.Tx) error {
+			for _, m := range chunk {
+				v := w.truth.ExpectedTotalSpent[m.NhanhID]
+				if err := w.Store.RecordCustomerSync(ctx, tx, m.ID, v, m.InputVersion, time.Now(), 0); err != nil {
+					return err
+				}
+				if err := w.Store.SetShopifyTotalSpent(ctx, tx, m.ShopifyID, strconv.FormatInt(v, 10)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
 }

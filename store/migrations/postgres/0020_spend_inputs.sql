@@ -20,10 +20,15 @@ ALTER TABLE customer_mappings ADD COLUMN input_version BIGINT NOT NULL DEFAULT 0
 ALTER TABLE customer_mappings ADD COLUMN synced_version BIGINT NOT NULL DEFAULT 0;
 UPDATE customer_mappings SET input_version = 1;
 
--- The queries write this predicate as it stands here so the planner uses
--- the index (store.unsettledWhere).
-CREATE INDEX customer_mappings_unsettled ON customer_mappings (id)
-    WHERE status IN ('PENDING', 'FAILED') OR input_version <> synced_version;
+-- An auto-sync pages the PENDING and the FAILED mappings by the status
+-- index, now (status, id) so that a status is read in id order, and the
+-- changed ones by this partial index, whose predicate the queries write as
+-- it stands here (store.unsettledIDs). New mappings, PENDING at (0, 0), are
+-- not in it: an index that held them too cost automatic matching one more
+-- index entry per mapping created.
+DROP INDEX customer_mappings_status;
+CREATE INDEX customer_mappings_status ON customer_mappings (status, id);
+CREATE INDEX customer_mappings_changed ON customer_mappings (id) WHERE input_version <> synced_version;
 
 CREATE FUNCTION nhanh_customer_spend_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
