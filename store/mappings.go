@@ -53,7 +53,7 @@ type MappingFilter struct {
 	Limit    int             // at most this many; <= 0 means no limit
 	// Unsettled selects only the customer mappings with a Shopify side
 	// whose write may differ from their last (CustomerMapping.InputVersion);
-	// it takes no Statuses.
+	// it takes no Statuses and no IDs.
 	Unsettled bool
 }
 
@@ -266,11 +266,11 @@ func (s *Store) RecordCustomerSync(ctx context.Context, q Querier, mappingID, va
 		valueArg: value, valueText: strconv.FormatInt(value, 10), seen: int64(seen), at: at, jobID: jobID}, false)
 }
 
-// SettleCustomerMappings records, in q, that a sync found each SYNCED
-// mapping's write already made as it stood at the InputVersion given (Nhanh's
-// value is the one last written and Shopify holds it), so an auto-sync
-// passes it by until an input changes again. Mappings not SYNCED are left
-// alone.
+// SettleCustomerMappings records, in q, that a sync planned each SYNCED
+// mapping at the InputVersion given and found nothing to write (Nhanh's
+// value is the one last written and Shopify has not drifted from it), so
+// an auto-sync passes it by until an input changes again. Mappings no
+// longer SYNCED are left alone.
 func (s *Store) SettleCustomerMappings(ctx context.Context, q Querier, seen map[int64]InputVersion) error {
 	for id, v := range seen {
 		if _, err := q.ExecContext(ctx, "UPDATE customer_mappings SET synced_version = $1 WHERE id = $2 AND status = $3",

@@ -39,19 +39,15 @@ type mappingTable struct {
 var unsettledKinds = []string{"status = 'PENDING'", "status = 'FAILED'",
 	"input_version <> synced_version AND (status || '') = 'SYNCED'"}
 
-// unsettledIDs is a query of the ids above after (and at most upTo, when
-// positive) of the unsettled customer mappings, up to limit of each kind
-// (0: all): the union's first limit ids in id order are then exactly the
-// first limit unsettled mappings. One condition with OR would be planned
-// as a union too, but sorted whole: every page would sort what is left.
-func unsettledIDs(b *binder, after, upTo int64, limit int) string {
+// unsettledIDs is a query of the ids above after of the unsettled customer
+// mappings, up to limit of each kind (0: all): the union's first limit ids
+// in id order are then exactly the first limit unsettled mappings. One
+// condition with OR would be planned as a union too, but sorted whole:
+// every page would sort what is left.
+func unsettledIDs(b *binder, after int64, limit int) string {
 	parts := make([]string, len(unsettledKinds))
 	for i, kind := range unsettledKinds {
-		q := "SELECT id FROM customer_mappings WHERE " + kind + " AND id > " + b.bind(after)
-		if upTo > 0 {
-			q += " AND id <= " + b.bind(upTo)
-		}
-		q += " ORDER BY id"
+		q := "SELECT id FROM customer_mappings WHERE " + kind + " AND id > " + b.bind(after) + " ORDER BY id"
 		if limit > 0 {
 			q += " LIMIT " + b.bind(limit)
 		}
@@ -348,7 +344,7 @@ func (t *mappingTable) query(ctx context.Context, d Dialect, q Querier, f Mappin
 		if !t.versioned || len(f.Statuses) > 0 || ids != nil {
 			return nil, fmt.Errorf("list %s mappings: Unsettled selects customer mappings and takes no statuses or ids", t.kind)
 		}
-		query += " AND id IN (" + unsettledIDs(&b, f.AfterID, 0, limit) + ")"
+		query += " AND id IN (" + unsettledIDs(&b, f.AfterID, limit) + ")"
 	}
 	if len(f.Statuses) > 0 {
 		statuses := make([]any, len(f.Statuses))
