@@ -279,7 +279,7 @@ func (c *Client) CustomersByID(ctx context.Context, ids []extid.NhanhCustomerID)
 				next = page.Next
 			}
 		}
-		wanted = slices.DeleteFunc(slices.Clone(wanted), func(id extid.NhanhCustomerID) bool { return found[id] })
+		wanted = slices.DeleteFunc(wanted, func(id extid.NhanhCustomerID) bool { return found[id] })
 		if len(wanted) == 0 {
 			break
 		}
