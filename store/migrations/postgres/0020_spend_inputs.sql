@@ -23,7 +23,7 @@ UPDATE customer_mappings SET input_version = 1;
 -- An auto-sync pages the PENDING and the FAILED mappings by the status
 -- index, now (status, id) so that a status is read in id order, and the
 -- changed ones by this partial index, whose predicate the queries write as
--- it stands here (store.unsettledIDs). New mappings, PENDING at (0, 0), are
+-- it stands here (store.unsettledKinds). New mappings, PENDING at (0, 0), are
 -- not in it: an index that held them too cost automatic matching one more
 -- index entry per mapping created.
 DROP INDEX customer_mappings_status;

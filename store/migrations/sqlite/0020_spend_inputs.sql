@@ -23,7 +23,7 @@ UPDATE customer_mappings SET input_version = 1;
 -- An auto-sync pages the PENDING and the FAILED mappings by the status
 -- index (status, then rowid: in id order) and the changed ones by this
 -- partial index, whose predicate the queries write as it stands here
--- (store.unsettledIDs). New mappings, PENDING at (0, 0), are not in it: an
+-- (store.unsettledKinds). New mappings, PENDING at (0, 0), are not in it: an
 -- index that held them too cost automatic matching about 0.45 s more per
 -- 465,000 mappings created.
 CREATE INDEX customer_mappings_changed ON customer_mappings (id) WHERE input_version <> synced_version;
