@@ -130,6 +130,14 @@ func TestFinalWritesCommitTogetherAndFailLoudly(t *testing.T) {
 				select {
 				case <-logs.logged:
 				case <-deadline:
+					logs.mu.Lock()
+					for _, r := range logs.records {
+						t.Log("LOG", r.Level, r.Message)
+						r.Attrs(func(a slog.Attr) bool { t.Log("   ", a.Key, a.Value.String()); return true })
+					}
+					logs.mu.Unlock()
+					j, _ := b.store.Job(ctx, b.store.Reader(), int64(id))
+					t.Logf("job %+v", j)
 					t.Fatal("no failed final write was logged")
 				}
 			}
