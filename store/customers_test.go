@@ -275,69 +275,6 @@ func TestShopifyCustomersMirror(t *testing.T) {
 	})
 }
 
-// BenchmarkUpsertNhanhCustomers stores 100,000 new customers in one
-// transaction in pages of 1,000, the way a full pull does.
-func BenchmarkUpsertNhanhCustomers(b *testing.B) {
-	benchmarkUpsertNhanhCustomers(b, false)
-}
-
-// BenchmarkUpsertNhanhCustomersUnchanged pulls the same 100,000 customers a
-// second time: every row is compared and only its pulled time written.
-func BenchmarkUpsertNhanhCustomersUnchanged(b *testing.B) {
-	benchmarkUpsertNhanhCustomers(b, true)
-}
-
-func benchmarkUpsertNhanhCustomers(b *testing.B, repull bool) {
-	const total, page = 100_000, 1_000
-	rows := make([]store.NhanhCustomer, total)
-	for i := range rows {
-		rows[i] = nhanhCustomer(i + 1)
-	}
-	pull := func(s *store.Store, now time.Time, want func(store.UpsertCounts) bool) error {
-		return s.InTx(b.Context(), func(tx *sql.Tx) error {
-			for p := 0; p < total; p += page {
-				counts, err := s.UpsertNhanhCustomers(b.Context(), tx, rows[p:p+page], now)
-				if err != nil {
-					return err
-				}
-				if !want(counts) {
-					return fmt.Errorf("page at %d: %+v", p, counts)
-				}
-			}
-			return nil
-		})
-	}
-	fresh := func(c store.UpsertCounts) bool { return c.Created == page }
-	same := func(c store.UpsertCounts) bool { return c.Unchanged == page }
-	for _, d := range storetest.Backends(b) {
-		b.Run(string(d), func(b *testing.B) {
-			var elapsed time.Duration
-			for b.Loop() {
-				b.StopTimer()
-				s := storetest.Open(b, d)
-				if repull {
-					if err := pull(s, t0, fresh); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.StartTimer()
-				start := time.Now()
-				var err error
-				if repull {
-					err = pull(s, at(1), same)
-				} else {
-					err = pull(s, t0, fresh)
-				}
-				elapsed += time.Since(start)
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(total*b.N)/elapsed.Seconds(), "rows/s")
-		})
-	}
-}
-
 func TestSyncReadsOfCustomerMirrors(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
