@@ -20,3 +20,12 @@ func (s *Store) InsertCustomerMappingsUnchecked(ctx context.Context, q Querier, 
 	}
 	return customerMappings.insert(ctx, s.dialect, q, rows, now)
 }
+
+// WALCheckpoints is how many WAL checkpoints the store's checkpointer has
+// run (SQLite; 0 on PostgreSQL).
+func (s *Store) WALCheckpoints() int64 {
+	if s.checkpoints == nil {
+		return 0
+	}
+	return s.checkpoints.runs.Load()
+}

@@ -79,6 +79,8 @@ type Store struct {
 	db      *sql.DB
 	readDB  *sql.DB
 	pool    *pgxpool.Pool // PostgreSQL only: backs db and River's listener
+	// checkpoints copies the WAL into the file (SQLite only).
+	checkpoints *checkpointer
 	// phoneKeys reads the phone numbers of a phone field as search terms
 	// (see SetPhoneKeys); nil reads runs of digits.
 	phoneKeys func(field string) []string
@@ -119,6 +121,7 @@ func sqliteDSN(path string, immediate bool) string {
 		// unique indexes a bulk write fills in random order stay cached.
 		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", "wal_autocheckpoint(0)") // see checkpointer
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -146,7 +149,13 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite readers %s: %w", path, err)
 	}
 	readDB.SetMaxOpenConns(sqliteReaders)
-	return &Store{dialect: SQLite, dsn: path, db: db, readDB: readDB}, nil
+	cp, err := startCheckpointer(path)
+	if err != nil {
+		_ = db.Close()
+		_ = readDB.Close()
+		return nil, err
+	}
+	return &Store{dialect: SQLite, dsn: path, db: db, readDB: readDB, checkpoints: cp}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -213,6 +222,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes every connection.
 func (s *Store) Close() error {
 	var errs []error
+	if s.checkpoints != nil {
+		errs = append(errs, s.checkpoints.close())
+	}
 	if s.readDB != s.db {
 		errs = append(errs, s.readDB.Close())
 	}
