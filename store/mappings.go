@@ -448,20 +448,20 @@ func (s *Store) CacheInventoryItem(ctx context.Context, q Querier, mappingID int
 	return nil
 }
 
-// InsertMatchedCustomerMappings inserts mappings whose both sides the caller
-// has just seen free (automatic matching read every mapping). The rows are
-// validated as CreateCustomerMappings validates them, but no stored mapping
-// is looked up, which made up most of the time of creating 450,000 of them:
-// the unique constraints alone refuse a mapping made meanwhile by someone
-// else, as an error wrapping ErrConflict that names only the side
-// (CustomerMappingsInTheWay names the mapping). On PostgreSQL that aborts
-// q's transaction.
-func (s *Store) InsertMatchedCustomerMappings(ctx context.Context, q Querier, ms []CustomerMapping, now time.Time) error {
+// InsertMatchedCustomerMappings inserts, in tx, mappings whose both sides
+// the caller has just seen free (automatic matching read every mapping).
+// The rows are validated as CreateCustomerMappings validates them, but no
+// stored mapping is looked up, which made up most of the time of creating
+// 450,000 of them: the unique constraints alone refuse a mapping made
+// meanwhile by someone else, as an error wrapping ErrConflict
+// (CustomerMappingsInTheWay names the mapping). The rest of ms may then be
+// written already: the caller rolls tx back.
+func (s *Store) InsertMatchedCustomerMappings(ctx context.Context, tx *sql.Tx, ms []CustomerMapping, now time.Time) error {
 	rows := make([]mappingRow, len(ms))
 	for i, m := range ms {
 		rows[i] = m.row()
 	}
-	return customerMappings.insertFree(ctx, s.dialect, q, rows, now)
+	return customerMappings.insertFree(ctx, s.dialect, tx, rows, now)
 }
 
 // CustomerMappingsInTheWay returns the stored mappings that share a Nhanh or
@@ -479,12 +479,12 @@ func (s *Store) CustomerMappingsInTheWay(ctx context.Context, q Querier, ms []Cu
 }
 
 // InsertMatchedProductMappings is InsertMatchedCustomerMappings for products.
-func (s *Store) InsertMatchedProductMappings(ctx context.Context, q Querier, ms []ProductMapping, now time.Time) error {
+func (s *Store) InsertMatchedProductMappings(ctx context.Context, tx *sql.Tx, ms []ProductMapping, now time.Time) error {
 	rows := make([]mappingRow, len(ms))
 	for i, m := range ms {
 		rows[i] = m.row()
 	}
-	return productMappings.insertFree(ctx, s.dialect, q, rows, now)
+	return productMappings.insertFree(ctx, s.dialect, tx, rows, now)
 }
 
 // ProductMappingsInTheWay is CustomerMappingsInTheWay for products.

@@ -122,6 +122,14 @@ func (t *mappingTable) create(ctx context.Context, d Dialect, q Querier, rows []
 // insert writes rows with multi-row statements, turning a unique violation
 // into ErrConflict naming the side.
 func (t *mappingTable) insert(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time) error {
+	return t.insertRows(ctx, d, q, rows, now, false)
+}
+
+// insertRows is insert; with skipTaken, a row a unique index refuses is
+// skipped by the statement (SQLite: INSERT OR IGNORE; PostgreSQL: ON
+// CONFLICT DO NOTHING) and a short count is ErrConflict, without the side
+// (see insertFree).
+func (t *mappingTable) insertRows(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time, skipTaken bool) error {
 	perStatement := rowsPerStatement(d)
 	var full *sql.Stmt // the statement for a full chunk, prepared once per call
 	defer func() {
@@ -130,7 +138,8 @@ func (t *mappingTable) insert(ctx context.Context, d Dialect, q Querier, rows []
 		}
 	}()
 	for chunk := range slices.Chunk(rows, perStatement) {
-		query, args := t.insertStatement(d, chunk, now)
+		query, args := t.insertStatement(d, chunk, now, skipTaken)
+		var res sql.Result
 		var err error
 		switch p, ok := q.(preparer); {
 		case d == SQLite && ok && len(chunk) == perStatement:
@@ -141,9 +150,9 @@ func (t *mappingTable) insert(ctx context.Context, d Dialect, q Querier, rows []
 					return fmt.Errorf("prepare %s mapping insert: %w", t.kind, err)
 				}
 			}
-			_, err = full.ExecContext(ctx, args...)
+			res, err = full.ExecContext(ctx, args...)
 		default:
-			_, err = q.ExecContext(ctx, query, args...)
+			res, err = q.ExecContext(ctx, query, args...)
 		}
 		if err != nil {
 			if isUniqueViolation(err) {
@@ -155,18 +164,31 @@ func (t *mappingTable) insert(ctx context.Context, d Dialect, q Querier, rows []
 			}
 			return fmt.Errorf("create %s mapping: %w", t.kind, err)
 		}
+		if skipTaken {
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("create %s mapping: %w", t.kind, err)
+			}
+			if n != int64(len(chunk)) {
+				return fmt.Errorf("create %s mapping: %d of %d in this batch already mapped: %w", t.kind, int64(len(chunk))-n, len(chunk), ErrConflict)
+			}
+		}
 	}
 	return nil
 }
 
 // insertStatement builds the multi-row insert of rows.
-func (t *mappingTable) insertStatement(d Dialect, rows []mappingRow, now time.Time) (string, []any) {
+func (t *mappingTable) insertStatement(d Dialect, rows []mappingRow, now time.Time, skipTaken bool) (string, []any) {
 	cols := []string{t.nhanhCol, t.shopifyCol, "status", "match_method", "created_by_job", "created_at", "updated_at"}
 	if t.withItem {
 		cols = append(cols, "inventory_item_gid")
 	}
 	var sb strings.Builder
-	sb.WriteString("INSERT INTO " + t.table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	verb := "INSERT INTO "
+	if skipTaken && d == SQLite {
+		verb = "INSERT OR IGNORE INTO "
+	}
+	sb.WriteString(verb + t.table + " (" + strings.Join(cols, ", ") + ") VALUES ")
 	b := binder{dialect: d, args: make([]any, 0, len(rows)*len(cols))}
 	for i, r := range rows {
 		if i > 0 {
@@ -180,18 +202,24 @@ func (t *mappingTable) insertStatement(d Dialect, rows []mappingRow, now time.Ti
 		}
 		sb.WriteString("(" + b.list(vals) + ")")
 	}
+	if skipTaken && d == Postgres {
+		sb.WriteString(" ON CONFLICT DO NOTHING")
+	}
 	return sb.String(), b.args
 }
 
-// insertFree inserts rows that the caller has seen free on both sides: rows
-// are validated as create does, but no stored mapping is looked up, so the
-// unique constraints alone refuse one in the way (ErrConflict naming only
-// the side; inTheWay names the mapping).
-func (t *mappingTable) insertFree(ctx context.Context, d Dialect, q Querier, rows []mappingRow, now time.Time) error {
+// insertFree inserts, in tx, rows that the caller has seen free on both
+// sides: rows are validated as create does, but no stored mapping is looked
+// up, so the unique constraints alone refuse one in the way: the insert
+// skips it, and a short count is ErrConflict (inTheWay names the mapping),
+// with the rest possibly written. An insert that skips instead of aborting
+// needs no statement journal on SQLite, which otherwise copies every page
+// the statement is about to change first.
+func (t *mappingTable) insertFree(ctx context.Context, d Dialect, tx *sql.Tx, rows []mappingRow, now time.Time) error {
 	if err := t.validate(rows); err != nil {
 		return err
 	}
-	return t.insert(ctx, d, q, rows, now)
+	return t.insertRows(ctx, d, tx, rows, now, true)
 }
 
 // inTheWay returns the stored mappings that share a Nhanh or a Shopify side

@@ -21,7 +21,14 @@ func TestInsertMatchedMappingsAndTheMappingsInTheWay(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		mappingSetup(t, s) // 1 -> A, 2 unmapped
-		require.NoError(t, s.InsertMatchedCustomerMappings(ctx, s.DB(), []store.CustomerMapping{
+		// As matching does: a refused batch's transaction is rolled back.
+		insertCustomers := func(ms []store.CustomerMapping, now time.Time) error {
+			return s.InTx(ctx, func(tx *sql.Tx) error { return s.InsertMatchedCustomerMappings(ctx, tx, ms, now) })
+		}
+		insertProducts := func(ms []store.ProductMapping, now time.Time) error {
+			return s.InTx(ctx, func(tx *sql.Tx) error { return s.InsertMatchedProductMappings(ctx, tx, ms, now) })
+		}
+		require.NoError(t, insertCustomers([]store.CustomerMapping{
 			{NhanhID: 3, ShopifyID: gidB, MatchMethod: store.MatchPhone, CreatedByJob: 42}}, at(2)))
 		ms, err := s.CustomerMappings(ctx, s.Reader(), store.MappingFilter{})
 		require.NoError(t, err)
@@ -37,16 +44,16 @@ func TestInsertMatchedMappingsAndTheMappingsInTheWay(t *testing.T) {
 			inWay   []extid.NhanhCustomerID // Nhanh sides of the mappings in the way
 		}{
 			{"Shopify side taken", []store.CustomerMapping{{NhanhID: 4, ShopifyID: gidC}, {NhanhID: 5, ShopifyID: gidA}},
-				"Shopify customer in this batch is already mapped", []extid.NhanhCustomerID{1}},
+				"1 of 2 in this batch already mapped", []extid.NhanhCustomerID{1}},
 			{"Nhanh side taken", []store.CustomerMapping{{NhanhID: 2, ShopifyID: gidC}},
-				"Nhanh customer in this batch is already mapped", []extid.NhanhCustomerID{2}},
+				"1 of 1 in this batch already mapped", []extid.NhanhCustomerID{2}},
 			{"both", []store.CustomerMapping{{NhanhID: 3, ShopifyID: gidA}},
 				"already mapped", []extid.NhanhCustomerID{1, 3}},
 			{"given twice", []store.CustomerMapping{{NhanhID: 4, ShopifyID: gidC}, {NhanhID: 5, ShopifyID: gidC}},
 				"given twice", nil},
 		}
 		for _, tt := range tests {
-			err := s.InsertMatchedCustomerMappings(ctx, s.DB(), tt.insert, at(3))
+			err := insertCustomers(tt.insert, at(3))
 			require.ErrorIs(t, err, store.ErrConflict, tt.name)
 			require.ErrorContains(t, err, tt.wantErr, tt.name)
 			inWay, err := s.CustomerMappingsInTheWay(ctx, s.Reader(), tt.insert)
@@ -64,10 +71,10 @@ func TestInsertMatchedMappingsAndTheMappingsInTheWay(t *testing.T) {
 		// Products: the same rules, and the sides with their job.
 		v1, v2 := extid.ShopifyVariantGID("gid://shopify/ProductVariant/1"), extid.ShopifyVariantGID("gid://shopify/ProductVariant/2")
 		require.NoError(t, s.CreateProductMappings(ctx, s.DB(), []store.ProductMapping{{NhanhID: 10, ShopifyID: v1}}, at(1)))
-		require.NoError(t, s.InsertMatchedProductMappings(ctx, s.DB(), []store.ProductMapping{
+		require.NoError(t, insertProducts([]store.ProductMapping{
 			{NhanhID: 11, ShopifyID: v2, InventoryItemID: "gid://shopify/InventoryItem/2", MatchMethod: store.MatchSKU, CreatedByJob: 42},
 			{NhanhID: 12}}, at(2)))
-		err = s.InsertMatchedProductMappings(ctx, s.DB(), []store.ProductMapping{{NhanhID: 13, ShopifyID: v1}}, at(3))
+		err = insertProducts([]store.ProductMapping{{NhanhID: 13, ShopifyID: v1}}, at(3))
 		require.ErrorIs(t, err, store.ErrConflict)
 		inWay, err := s.ProductMappingsInTheWay(ctx, s.Reader(), []store.ProductMapping{{NhanhID: 12, ShopifyID: v1}})
 		require.NoError(t, err)

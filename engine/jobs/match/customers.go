@@ -3,6 +3,7 @@ package match
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -57,8 +58,8 @@ func (d Deps) autoMatchCustomers(ctx context.Context, r *engine.Run) error {
 	}
 	w := &batchWriter[store.CustomerMapping]{r: r, store: d.Store, kind: store.MappingKindCustomer, hadReason: hadReason, dryRun: params.DryRun, methods: customerMatchMethods,
 		state: &state, checkpointed: d.Checkpointed,
-		insert: func(ctx context.Context, q store.Querier, ms []store.CustomerMapping) error {
-			return d.Store.InsertMatchedCustomerMappings(ctx, q, ms, d.Clock.Now())
+		insert: func(ctx context.Context, tx *sql.Tx, ms []store.CustomerMapping) error {
+			return d.Store.InsertMatchedCustomerMappings(ctx, tx, ms, d.Clock.Now())
 		},
 		inTheWay: d.Store.CustomerMappingsInTheWay,
 		nhanhID:  func(cm store.CustomerMapping) int64 { return int64(cm.NhanhID) },

@@ -149,9 +149,9 @@ type batchWriter[M any] struct {
 	dryRun    bool
 	methods   map[string]string
 	state     *matchState
-	// insert writes mappings the match saw free; inTheWay finds the stored
-	// mappings that refused them.
-	insert   func(ctx context.Context, q store.Querier, ms []M) error
+	// insert writes mappings the match saw free (a refusal leaves tx to
+	// roll back); inTheWay finds the stored mappings that refused them.
+	insert   func(ctx context.Context, tx *sql.Tx, ms []M) error
 	inTheWay func(ctx context.Context, q store.Querier, ms []M) ([]M, error)
 	nhanhID  func(M) int64
 	method   func(M) string

@@ -3,6 +3,7 @@ package match
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -61,8 +62,8 @@ func (d Deps) autoMatchProducts(ctx context.Context, r *engine.Run) error {
 	}
 	w := &batchWriter[store.ProductMapping]{r: r, store: d.Store, kind: store.MappingKindProduct, hadReason: hadReason, dryRun: params.DryRun, methods: productMatchMethods,
 		state: &state, checkpointed: d.Checkpointed,
-		insert: func(ctx context.Context, q store.Querier, ms []store.ProductMapping) error {
-			return d.Store.InsertMatchedProductMappings(ctx, q, ms, d.Clock.Now())
+		insert: func(ctx context.Context, tx *sql.Tx, ms []store.ProductMapping) error {
+			return d.Store.InsertMatchedProductMappings(ctx, tx, ms, d.Clock.Now())
 		},
 		inTheWay: d.Store.ProductMappingsInTheWay,
 		nhanhID:  func(pm store.ProductMapping) int64 { return int64(pm.NhanhID) },
