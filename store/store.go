@@ -121,7 +121,9 @@ func sqliteDSN(path string, immediate bool) string {
 		// unique indexes a bulk write fills in random order stay cached.
 		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Add("_pragma", "cache_size(-65536)")
-		q.Add("_pragma", "wal_autocheckpoint(0)") // see checkpointer
+		// See checkpointer.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
