@@ -39,6 +39,19 @@ func rowsPerStatement(d Dialect) int {
 	return postgresRowsPerStatement
 }
 
+// skipRefused returns how a multi-row insert on d skips a row that a unique
+// index refuses: the statement's start up to the table name, and its end.
+// On SQLite that is INSERT OR IGNORE rather than ON CONFLICT DO NOTHING:
+// under the latter another constraint may still abort the statement
+// halfway, so SQLite keeps a statement journal for it, a copy of every page
+// the statement is about to change.
+func skipRefused(d Dialect) (verb, tail string) {
+	if d == SQLite {
+		return "INSERT OR IGNORE INTO ", ""
+	}
+	return "INSERT INTO ", " ON CONFLICT DO NOTHING"
+}
+
 // binder collects a statement's arguments and writes their placeholders.
 // Statements with a fixed text use $N everywhere; bulk statements, whose
 // parameter count grows with the batch, are built through a binder, which

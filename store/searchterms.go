@@ -214,7 +214,8 @@ func writeTerms(ctx context.Context, d Dialect, q Querier, side string, recs []a
 	}()
 	for chunk := range slices.Chunk(terms, perStatement) {
 		var sb strings.Builder
-		sb.WriteString("INSERT INTO search_terms (side, rec, term) VALUES ")
+		verb, tail := skipRefused(d)
+		sb.WriteString(verb + "search_terms (side, rec, term) VALUES ")
 		b := binder{dialect: d, args: make([]any, 0, 3*len(chunk))}
 		for i, t := range chunk {
 			if i > 0 {
@@ -222,7 +223,7 @@ func writeTerms(ctx context.Context, d Dialect, q Querier, side string, recs []a
 			}
 			sb.WriteString("(" + b.bind(side) + ", " + b.bind(t.rec) + ", " + b.bind(t.term) + ")")
 		}
-		sb.WriteString(" ON CONFLICT DO NOTHING")
+		sb.WriteString(tail)
 		var err error
 		switch p, ok := q.(preparer); {
 		case d == SQLite && ok && len(chunk) == perStatement:
