@@ -25,8 +25,9 @@ import (
 // walKeepBytes). Without it the WAL grew to 7 GB while a benchmark stored
 // 500,000 customers of each side. The threshold is high so that a bulk
 // write rarely meets it: at 16 MiB creating 450,000 mappings (120 MB
-// written) was barely faster than with SQLite's default. Other processes
-// on the file (the CLI) keep SQLite's default.
+// written) was barely faster than with SQLite's default. Every process
+// that opens the file through Open (the service, a CLI command) runs its
+// own checkpoints; two at once are harmless.
 const (
 	walCheckpointEvery    = 200 * time.Millisecond
 	writerCheckpointPages = 65536    // 256 MiB of 4 KiB pages
