@@ -205,7 +205,7 @@ func TestBulkProductWriteOutlivesItsAttempts(t *testing.T) {
 	for _, dialect := range storetest.Backends(t) {
 		t.Run(string(dialect), func(t *testing.T) {
 			t.Parallel()
-			w := newSyncWorld(t, worldOptions{dialect: dialect, products: bulkProducts, attemptTimeout: time.Second, shopifyBulkDelay: 2500 * time.Millisecond})
+			w := newSyncWorld(t, worldOptions{dialect: dialect, products: bulkProducts, attemptTimeout: 2 * time.Second, shopifyBulkDelay: 5 * time.Second})
 			ctx := context.Background()
 			require.NoError(t, w.Store.SetSetting(ctx, w.Store.DB(), jobsync.SettingProductBulkWriteThreshold, "1", time.Now()))
 			locA, locB, depotsA, depotsB := w.depotSplit(t)
