@@ -105,7 +105,30 @@ func (c *Client) pollBulk(ctx context.Context, id string) (bulkOperation, error)
 	return *data.Node, nil
 }
 
+// bulkStartGrace bounds a request that starts a bulk operation once its
+// caller has ended (see startContext).
+const bulkStartGrace = 20 * time.Second
+
+// startContext is the context a request that starts a bulk operation runs
+// in: the caller's values without its end, for at most bulkStartGrace. An
+// operation Shopify started runs whether or not its id arrives; a caller
+// whose time ran out during the request (a job attempt) would not record
+// it, and its next try would wait for it to end (Shopify runs one of each
+// type per shop) and start a second. A caller already ended starts nothing.
+func startContext(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bulkStartGrace)
+	return sctx, cancel, nil
+}
+
 func (c *Client) startBulk(ctx context.Context, inner string) (string, error) {
+	ctx, cancel, err := startContext(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer cancel()
 	var data struct {
 		BulkOperationRunQuery *struct {
 			BulkOperation *struct {

@@ -267,6 +267,11 @@ func (c *Client) postForm(ctx context.Context, url, contentType string, body []b
 
 // runBulkMutation starts mutation over the uploaded variables at path.
 func (c *Client) runBulkMutation(ctx context.Context, mutation, path string) (string, error) {
+	ctx, cancel, err := startContext(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer cancel()
 	var data struct {
 		BulkOperationRunMutation *struct {
 			BulkOperation *struct {

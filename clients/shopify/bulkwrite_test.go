@@ -1,8 +1,13 @@
 package shopify_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -78,4 +83,43 @@ func TestSetInventoryInBulk(t *testing.T) {
 	rec := b.fake.Record()
 	require.Len(t, rec.InventoryWrites, len(qs)-1)
 	require.Zero(t, rec.Operations["inventorySetQuantities"], "the operation ran them, not requests")
+}
+
+// TestBulkStartOutlivesItsCaller: the caller's time runs out while the
+// request that starts a bulk mutation is on its way. Shopify starts the
+// operation either way, so the request is seen through and its id
+// returned; dropping it would leave the operation running unrecorded.
+func TestBulkStartOutlivesItsCaller(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := setup(t, setupOptions{customers: 3, autoAdvance: true, wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte("bulkOperationRunMutation")) {
+				cancel()
+				// A client that gives up closes the request: give it the
+				// time to. The reply comes either way.
+				select {
+				case <-r.Context().Done():
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	c := b.ds.ShopifyCustomers[0]
+	id, err := b.client.StartBulkMetafields(ctx, []shopify.MetafieldInput{{OwnerID: string(c.ID),
+		Namespace: shopify.TotalSpentNamespace, Key: shopify.TotalSpentKey, Type: "number_integer", Value: "1000"}})
+	require.NoError(t, err)
+	require.NotEmpty(t, id)
+	require.Equal(t, 1, b.fake.Record().BulkMutations)
+
+	_, err = b.client.StartBulkMetafields(ctx, nil)
+	require.ErrorIs(t, err, context.Canceled, "a caller already ended starts nothing")
 }
